@@ -1,0 +1,92 @@
+/**
+ * The one transport interface of the core. Everything above it (handshake, registry
+ * sync, call/cast, rpc, heartbeats) is the same code whatever carries the frames: an
+ * in-memory pair, a WebRTC data channel, or anything else that can move strings or bytes
+ * in order between two endpoints.
+ */
+export interface Channel {
+  /** Sends one frame. Must not throw for a closed channel (the frame is dropped). */
+  send(frame: string | Uint8Array): void
+  /** Sets the handler for incoming frames (one handler; a later call replaces it). */
+  onMessage(handler: (frame: string | Uint8Array) => void): void
+  /** Sets the handler called once when the channel closes, with the error if any. */
+  onClose(handler: (error?: Error) => void): void
+  /** Closes both directions. Idempotent. */
+  close(): void
+  /** Bytes queued and not yet sent, where the transport knows it. */
+  readonly bufferedAmount?: number
+}
+
+/**
+ * Creates two connected in-memory channels: a frame sent on one arrives on the other,
+ * asynchronously (next macrotask batch) and in order. Closing either closes both.
+ *
+ * @example
+ * const [a, b] = createMemoryChannelPair()
+ * await Promise.all([nodeA.link(a), nodeB.link(b)])
+ */
+export function createMemoryChannelPair(): [Channel, Channel] {
+  const left = new MemoryEnd()
+  const right = new MemoryEnd()
+  left.peer = right
+  right.peer = left
+  return [left, right]
+}
+
+class MemoryEnd implements Channel {
+  peer: MemoryEnd | undefined
+  private messageHandler: ((frame: string | Uint8Array) => void) | undefined
+  private closeHandler: ((error?: Error) => void) | undefined
+  private inbox: Array<string | Uint8Array> = []
+  private scheduled = false
+  private closed = false
+
+  get bufferedAmount(): number {
+    return 0
+  }
+
+  send(frame: string | Uint8Array): void {
+    const peer = this.peer
+    if (this.closed || peer === undefined || peer.closed) return
+    peer.deliver(typeof frame === 'string' ? frame : frame.slice())
+  }
+
+  onMessage(handler: (frame: string | Uint8Array) => void): void {
+    this.messageHandler = handler
+    if (this.inbox.length > 0) this.schedule()
+  }
+
+  onClose(handler: (error?: Error) => void): void {
+    this.closeHandler = handler
+  }
+
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    const peer = this.peer
+    // Frames already sent are delivered first: the peer's inbox was scheduled earlier.
+    setTimeout(() => {
+      this.closeHandler?.()
+      if (peer !== undefined && !peer.closed) peer.close()
+    }, 0)
+  }
+
+  private deliver(frame: string | Uint8Array): void {
+    this.inbox.push(frame)
+    this.schedule()
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.messageHandler === undefined) return
+    this.scheduled = true
+    setTimeout(() => {
+      this.scheduled = false
+      const frames = this.inbox
+      this.inbox = []
+      for (const frame of frames) {
+        if (this.closed) return
+        this.messageHandler?.(frame)
+      }
+    }, 0)
+  }
+}

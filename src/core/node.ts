@@ -1,0 +1,481 @@
+/**
+ * A node: local processes, the registry replica, and links to other nodes. This file
+ * holds the public API and the link lifecycle; `dispatch.ts` handles incoming frames and
+ * `rpc.ts` the rpc-with-callback protocol.
+ */
+import type { Channel } from './channel.js'
+import { encodeValue, type Payload } from './codec.js'
+import { Emitter } from './emitter.js'
+import { BadArgError, DistributedError, NodeDownError, NoNodeError, NoPidError, NoProcError, TimeoutError } from './errors.js'
+import { thrownToCallError } from './error-wire.js'
+import { handleFrame } from './dispatch.js'
+import { Link } from './link.js'
+import { createModuleHandle } from './module-handle.js'
+import { PeerState } from './peer.js'
+import { Pid } from './pid.js'
+import { type Behaviour, LocalProcess, type ProcessContext } from './process.js'
+import { type Frame, PROTOCOL_VERSION, type WirePid } from './protocol.js'
+import { Registry } from './registry.js'
+import { RpcService } from './rpc.js'
+import { now, startInterval, startTimer, type TimerHandle } from './timers.js'
+import type { DistNode, ModuleHandle, NodeEvents, RpcCallback, RpcFunction, RpcOptions } from './types.js'
+import { assertFunction, assertName, assertPid, assertTarget, assertTimeout, describe } from './validate.js'
+
+export interface NodeOptions {
+  /** The node id, unique in its cluster. Default: a random UUID. */
+  readonly id?: string
+  /** How often a quiet link sends a ping. Default 500 ms. */
+  readonly heartbeatIntervalMs?: number
+  /** A link with no frame received for this long is declared down. Default 2500 ms. */
+  readonly heartbeatTimeoutMs?: number
+  /** How long `link()` waits for the peer's hello. Default 10 s. */
+  readonly handshakeTimeoutMs?: number
+  /** Largest channel message accepted from a peer. Default 64 MiB. */
+  readonly maxFrameBytes?: number
+  /** Frames of one tick are coalesced into channel messages up to this size. Default 16 KiB. */
+  readonly maxBatchBytes?: number
+}
+
+export const DEFAULT_CALL_TIMEOUT_MS = 5000
+const EVENTS = new Set<keyof NodeEvents>(['nodeup', 'nodedown', 'join', 'leave', 'error'])
+
+/**
+ * Creates a node. Link it to others with `link(channel)`.
+ *
+ * @example
+ * const node = createNode({ id: 'worker' })
+ * const counter = node.spawn({ handleCall: (msg) => ++n })
+ * node.register('counter', counter)
+ */
+export function createNode(options: NodeOptions = {}): DistNode {
+  if (typeof options !== 'object' || options === null) throw new BadArgError(`options must be an object, got ${describe(options)}`)
+  return new NodeRuntime(options)
+}
+
+/** @internal The node implementation; `dispatch.ts` and `rpc.ts` use its internals. */
+export class NodeRuntime implements DistNode {
+  readonly id: string
+  readonly peers = new Map<string, PeerState>()
+  readonly processes = new Map<number, LocalProcess>()
+  readonly registryReplica: Registry
+  readonly events = new Emitter<NodeEvents>()
+  readonly rpc: RpcService
+  readonly options: Required<Omit<NodeOptions, 'id'>>
+  closed = false
+  private readonly handshaking = new Set<PeerState>()
+  private nextPidId = 1
+  private nextRefId = 1
+  private heartbeat: TimerHandle | undefined
+
+  constructor(options: NodeOptions) {
+    if (options.id !== undefined) assertName(options.id, 'node id')
+    this.id = options.id ?? globalThis.crypto.randomUUID()
+    this.options = {
+      heartbeatIntervalMs: options.heartbeatIntervalMs ?? 500,
+      heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 2500,
+      handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
+      maxFrameBytes: options.maxFrameBytes ?? 64 * 1024 * 1024,
+      maxBatchBytes: options.maxBatchBytes ?? 16 * 1024,
+    }
+    for (const [key, value] of Object.entries(this.options)) assertTimeout(value, key)
+    if (this.options.heartbeatTimeoutMs <= this.options.heartbeatIntervalMs) {
+      throw new BadArgError('heartbeatTimeoutMs must be larger than heartbeatIntervalMs')
+    }
+    this.registryReplica = new Registry({
+      join: (name, pid) => {
+        if (pid.node === this.id) this.broadcast({ v: PROTOCOL_VERSION, t: 'join', name, pid: [pid.node, pid.id] })
+        this.events.emit('join', name, pid)
+      },
+      leave: (name, pid) => {
+        if (pid.node === this.id) this.broadcast({ v: PROTOCOL_VERSION, t: 'leave', name, pid: [pid.node, pid.id] })
+        this.events.emit('leave', name, pid)
+      },
+    })
+    this.rpc = new RpcService(this)
+  }
+
+  nextRef(): number {
+    return this.nextRefId++
+  }
+
+  // ---- links ---------------------------------------------------------------------------
+
+  link(channel: Channel): Promise<string> {
+    if (this.closed) return Promise.reject(new DistributedError('closed', 'node is closed'))
+    const shape = channel as Partial<Record<keyof Channel, unknown>> | null
+    if (typeof shape !== 'object' || shape === null || !['send', 'onMessage', 'onClose', 'close'].every((k) => typeof shape[k as keyof Channel] === 'function')) {
+      return Promise.reject(new BadArgError(`channel must implement send, onMessage, onClose and close, got ${describe(channel)}`))
+    }
+    return new Promise<string>((resolve, reject) => {
+      const link = new Link(channel, this.options, {
+        frame: (_, frame) => handleFrame(this, peer, frame),
+        invalid: (_, reason) => this.report(peer, reason),
+        closed: (_, reason) => this.linkClosed(peer, reason),
+      })
+      const peer = new PeerState(link)
+      const timer = startTimer(() => peer.link.close('handshake timeout'), this.options.handshakeTimeoutMs)
+      peer.handshake = { resolve, reject, timer }
+      this.handshaking.add(peer)
+      this.startHeartbeat()
+      link.send({ v: PROTOCOL_VERSION, t: 'hello', node: this.id })
+    })
+  }
+
+  /** The peer's hello arrived: accept the link or refuse it. */
+  helloReceived(peer: PeerState, node: string): void {
+    const handshake = peer.handshake
+    if (handshake === undefined || peer.link.up) return this.report(peer, 'hello on a link that is already up')
+    if (node === this.id || this.peers.has(node)) {
+      const self = node === this.id
+      peer.link.send({ v: PROTOCOL_VERSION, t: 'bye', reason: self ? 'same node id' : 'already linked' })
+      handshake.reject(
+        self ? new BadArgError(`cannot link node ${node} to itself`) : new DistributedError('already_linked', `already linked to node ${node}`),
+      )
+      peer.handshake = undefined
+      clearTimeout(handshake.timer)
+      peer.link.close(self ? 'same node id' : 'already linked')
+      return
+    }
+    clearTimeout(handshake.timer)
+    peer.handshake = undefined
+    this.handshaking.delete(peer)
+    peer.link.remote = node
+    peer.link.up = true
+    this.peers.set(node, peer)
+    peer.link.send({ v: PROTOCOL_VERSION, t: 'sync', names: this.registryReplica.snapshotOf(this.id) })
+    this.events.emit('nodeup', node)
+    handshake.resolve(node)
+  }
+
+  private linkClosed(peer: PeerState, reason: string): void {
+    this.handshaking.delete(peer)
+    if (peer.handshake !== undefined) {
+      clearTimeout(peer.handshake.timer)
+      const error = reason === 'handshake timeout' ? new TimeoutError('link handshake timed out') : new DistributedError('closed', `link closed during handshake: ${reason}`)
+      peer.handshake.reject(error)
+      peer.handshake = undefined
+    }
+    const node = peer.link.remote
+    if (node === undefined || this.peers.get(node) !== peer) return
+    this.peers.delete(node)
+    const callError = (): Error => (this.closed ? new DistributedError('closed', 'node closed') : new NodeDownError(node))
+    for (const call of peer.calls.values()) {
+      if (call.timer !== undefined) clearTimeout(call.timer)
+      call.reject(callError())
+    }
+    peer.calls.clear()
+    for (const { process, watcherRef } of peer.monitorsIn.values()) process.watchers.delete(watcherRef)
+    peer.monitorsIn.clear()
+    const downs = [...peer.monitorsOut.values()]
+    peer.monitorsOut.clear()
+    this.rpc.linkLost(peer, node)
+    this.registryReplica.removeNode(node)
+    for (const onDown of downs) this.safely(() => onDown('noconnection'))
+    this.events.emit('nodedown', node, reason)
+  }
+
+  private startHeartbeat(): void {
+    if (this.heartbeat !== undefined) return
+    const { heartbeatIntervalMs, heartbeatTimeoutMs } = this.options
+    this.heartbeat = startInterval(() => {
+      const t = now()
+      for (const peer of [...this.peers.values(), ...this.handshaking]) {
+        const link = peer.link
+        if (t - link.lastReceived > heartbeatTimeoutMs && link.up) link.close('heartbeat timeout')
+        else if (t - link.lastSent >= heartbeatIntervalMs * 0.8) link.send({ v: PROTOCOL_VERSION, t: 'ping' })
+      }
+    }, heartbeatIntervalMs)
+  }
+
+  nodes(): string[] {
+    return [...this.peers.keys()]
+  }
+
+  broadcast(frame: Frame): void {
+    for (const peer of this.peers.values()) peer.link.send(frame)
+  }
+
+  /** Reports a misbehaving peer or a dropped frame through the `error` event. */
+  report(peer: PeerState | undefined, message: string): void {
+    const node = peer?.link.remote
+    const error = Object.assign(new DistributedError('protocol', node ? `from node ${node}: ${message}` : message), node ? { node } : {})
+    if (this.events.count('error') > 0) this.events.emit('error', error)
+    else console.warn(`distribunator: ${error.message}`)
+  }
+
+  safely(fn: () => void): void {
+    try {
+      fn()
+    } catch (error) {
+      queueMicrotask(() => this.events.emit('error', Object.assign(new DistributedError('protocol', 'a callback threw'), { cause: error })))
+    }
+  }
+
+  // ---- processes -----------------------------------------------------------------------
+
+  spawn(behaviour: Behaviour): Pid {
+    this.assertOpen()
+    if (typeof behaviour !== 'object' || behaviour === null) throw new BadArgError(`behaviour must be an object, got ${describe(behaviour)}`)
+    for (const key of ['handleCall', 'handleCast', 'terminate'] as const) {
+      if (behaviour[key] !== undefined) assertFunction(behaviour[key], `behaviour.${key}`)
+    }
+    const pid = new Pid(this.id, this.nextPidId++)
+    const process = new LocalProcess(pid, behaviour, (from) => this.contextFor(pid, from), (envelope) =>
+      envelope.reply({ ok: false, error: new NoProcError(`${pid.toString()} is not alive`) }),
+    )
+    this.processes.set(pid.id, process)
+    return pid
+  }
+
+  private contextFor(self: Pid, from: Pid | undefined): ProcessContext {
+    return {
+      self,
+      ...(from ? { from } : {}),
+      node: this,
+      register: (name: string) => this.register(name, self),
+      call: <R>(to: Pid | string, msg: unknown, timeoutMs?: number) => this.callFrom<R>(self, to, msg, timeoutMs),
+      cast: (to: Pid | string, msg: unknown) => this.castFrom(self, to, msg),
+    }
+  }
+
+  stop(pid: Pid, reason = 'normal'): void {
+    assertPid(pid)
+    if (typeof reason !== 'string') throw new BadArgError(`reason must be a string, got ${describe(reason)}`)
+    if (pid.node !== this.id) throw new BadArgError(`cannot stop ${pid.toString()}: it runs on node ${pid.node}, not here`)
+    const process = this.processes.get(pid.id)
+    if (process === undefined) return
+    this.processes.delete(pid.id)
+    for (const call of process.exit(reason)) call.reply({ ok: false, error: new NoProcError(`${pid.toString()} stopped`) })
+    this.registryReplica.removePid(pid)
+    const watchers = [...process.watchers.values()]
+    process.watchers.clear()
+    for (const onDown of watchers) this.safely(() => onDown(reason))
+  }
+
+  isAlive(pid: Pid): boolean {
+    assertPid(pid)
+    if (pid.node !== this.id) throw new BadArgError(`isAlive answers for local pids only; ${pid.toString()} runs on node ${pid.node}`)
+    return this.processes.has(pid.id)
+  }
+
+  monitor(pid: Pid, onDown: (reason: string) => void): () => void {
+    assertPid(pid)
+    assertFunction(onDown, 'onDown')
+    let fired = false
+    const once = (reason: string): void => {
+      if (fired) return
+      fired = true
+      onDown(reason)
+    }
+    if (pid.node === this.id) {
+      const process = this.processes.get(pid.id)
+      if (process === undefined) {
+        queueMicrotask(() => this.safely(() => once('noproc')))
+        return () => {}
+      }
+      const ref = this.nextRef()
+      process.watchers.set(ref, once)
+      return () => void process.watchers.delete(ref)
+    }
+    const peer = this.peers.get(pid.node)
+    if (peer === undefined) {
+      queueMicrotask(() => this.safely(() => once('noconnection')))
+      return () => {}
+    }
+    const ref = this.nextRef()
+    peer.monitorsOut.set(ref, once)
+    peer.link.send({ v: PROTOCOL_VERSION, t: 'mon', ref, pid: pid.id })
+    return () => {
+      if (peer.monitorsOut.delete(ref)) peer.link.send({ v: PROTOCOL_VERSION, t: 'demon', ref })
+    }
+  }
+
+  // ---- registry ------------------------------------------------------------------------
+
+  register(name: string, pid: Pid): void {
+    assertName(name)
+    assertPid(pid)
+    if (pid.node !== this.id) throw new BadArgError(`cannot register ${pid.toString()}: a pid joins a name only from its own node (${pid.node})`)
+    if (!this.processes.has(pid.id)) throw new NoProcError(`cannot register ${pid.toString()}: it is not alive`)
+    this.registryReplica.join(name, pid)
+  }
+
+  unregister(name: string, pid: Pid): void {
+    assertName(name)
+    assertPid(pid)
+    if (pid.node !== this.id) throw new BadArgError(`cannot unregister ${pid.toString()}: only its own node (${pid.node}) can`)
+    this.registryReplica.leave(name, pid)
+  }
+
+  allPidsOf(name: string): Pid[] {
+    assertName(name)
+    return this.registryReplica.pids(name)
+  }
+
+  allNodesOf(name: string): string[] {
+    assertName(name)
+    return this.registryReplica.nodes(name)
+  }
+
+  pidOf(name: string): Pid | undefined {
+    assertName(name)
+    return this.registryReplica.random(name)
+  }
+
+  registry(): Array<[string, Pid[]]> {
+    return this.registryReplica.entries()
+  }
+
+  // ---- messaging -----------------------------------------------------------------------
+
+  call<R = unknown>(to: Pid | string, msg: unknown, timeoutMs?: number): Promise<R> {
+    return this.callFrom<R>(undefined, to, msg, timeoutMs)
+  }
+
+  cast(to: Pid | string, msg: unknown): void {
+    this.castFrom(undefined, to, msg)
+  }
+
+  /** Resolves a call/cast target; a name means its first pid. */
+  private target(to: Pid | string): Pid {
+    assertTarget(to)
+    if (typeof to !== 'string') return to
+    const pid = this.registryReplica.first(to)
+    if (pid === undefined) throw new NoPidError(`no pid is registered under "${to}"`)
+    return pid
+  }
+
+  callFrom<R>(from: Pid | undefined, to: Pid | string, msg: unknown, timeoutMs = DEFAULT_CALL_TIMEOUT_MS): Promise<R> {
+    let pid: Pid
+    let payload: Payload | undefined
+    let peer: PeerState | undefined
+    try {
+      this.assertOpen()
+      assertTimeout(timeoutMs)
+      pid = this.target(to)
+      if (pid.node !== this.id) {
+        peer = this.peers.get(pid.node)
+        if (peer === undefined) throw new NodeDownError(pid.node, `cannot call ${pid.toString()}: node ${pid.node} is not linked`)
+        payload = encodeOrThrow(msg)
+      } else if (!this.processes.has(pid.id)) throw new NoProcError(`${pid.toString()} is not alive`)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    const target = pid
+    return new Promise<R>((resolve, reject) => {
+      const ref = this.nextRef()
+      let settled = false
+      const timer =
+        timeoutMs === Infinity
+          ? undefined
+          : startTimer(() => {
+              if (peer !== undefined) peer.calls.delete(ref)
+              else settled = true
+              reject(new TimeoutError(`call to ${target.toString()} timed out after ${timeoutMs} ms`))
+            }, timeoutMs)
+      if (peer !== undefined && payload !== undefined) {
+        peer.calls.set(ref, { resolve: resolve as (v: unknown) => void, reject, timer })
+        const frame: Frame = { v: PROTOCOL_VERSION, t: 'call', ref, to: target.id, msg: payload }
+        if (from !== undefined) frame.from = [from.node, from.id]
+        peer.link.send(frame)
+        return
+      }
+      const process = this.processes.get(target.id)
+      if (process === undefined) return reject(new NoProcError(`${target.toString()} is not alive`))
+      process.post({
+        kind: 'call',
+        msg,
+        from,
+        reply: (outcome) => {
+          if (settled) return
+          settled = true
+          if (timer !== undefined) clearTimeout(timer)
+          if (outcome.ok) resolve(outcome.value as R)
+          else reject(thrownToCallError(outcome.error))
+        },
+      })
+    })
+  }
+
+  castFrom(from: Pid | undefined, to: Pid | string, msg: unknown): void {
+    this.assertOpen()
+    const pid = this.target(to)
+    if (pid.node === this.id) {
+      this.processes.get(pid.id)?.post({ kind: 'cast', msg, from })
+      return
+    }
+    const payload = encodeOrThrow(msg)
+    const peer = this.peers.get(pid.node)
+    if (peer === undefined) return
+    const frame: Frame = { v: PROTOCOL_VERSION, t: 'cast', to: pid.id, msg: payload }
+    if (from !== undefined) frame.from = [from.node, from.id]
+    peer.link.send(frame)
+  }
+
+  /** A pid named in a frame from `peer`, which may only speak for its own pids. */
+  ownPid(peer: PeerState, wire: WirePid): Pid | undefined {
+    if (wire[0] !== peer.link.remote) {
+      this.report(peer, `claims pid <${wire[0]}.${wire[1]}> of another node`)
+      return undefined
+    }
+    return new Pid(wire[0], wire[1])
+  }
+
+  // ---- rpc -----------------------------------------------------------------------------
+
+  expose(mod: string, fns: Record<string, RpcFunction>): void {
+    this.rpc.expose(mod, fns)
+  }
+
+  doNodeRpc<R = unknown>(node: string, mod: string, fn: string, args: unknown[], callback?: RpcCallback<R>, options?: RpcOptions): Promise<R> {
+    return this.rpc.call<R>(node, mod, fn, args, callback, options)
+  }
+
+  nodeRpc<R = unknown>(name: string, mod: string, fn: string, args: unknown[], callback?: RpcCallback<R>, options?: RpcOptions): Promise<R> {
+    try {
+      assertName(name)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    const first = this.registryReplica.first(name)
+    if (first === undefined) return Promise.reject(new NoNodeError(`no node has "${name}" registered`))
+    return this.rpc.call<R>(first.node, mod, fn, args, callback, options)
+  }
+
+  module(name: string): ModuleHandle {
+    assertName(name)
+    return createModuleHandle(this, name)
+  }
+
+  // ---- events and shutdown -------------------------------------------------------------
+
+  on<K extends keyof NodeEvents>(event: K, listener: (...args: NodeEvents[K]) => void): () => void {
+    if (!EVENTS.has(event)) throw new BadArgError(`unknown event ${describe(event)}; known: ${[...EVENTS].join(', ')}`)
+    assertFunction(listener, 'listener')
+    return this.events.on(event, listener)
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    for (const process of [...this.processes.values()]) this.stop(process.pid, 'shutdown')
+    this.closed = true
+    if (this.heartbeat !== undefined) clearInterval(this.heartbeat)
+    this.heartbeat = undefined
+    for (const peer of [...this.peers.values(), ...this.handshaking]) {
+      peer.link.send({ v: PROTOCOL_VERSION, t: 'bye', reason: 'node closed' })
+      peer.link.close('node closed')
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new DistributedError('closed', `node ${this.id} is closed`)
+  }
+}
+
+function encodeOrThrow(value: unknown): Payload {
+  try {
+    return encodeValue(value)
+  } catch (error) {
+    throw new BadArgError(`message cannot be encoded: ${error instanceof Error ? error.message : String(error)}`)
+  }
+}

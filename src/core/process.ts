@@ -1,0 +1,132 @@
+/**
+ * A local process: a behaviour (GenServer style) with a mailbox that handles one message
+ * at a time, in arrival order, awaiting async handlers before taking the next message.
+ * A handler that throws fails that one call (the caller gets the error) and the process
+ * keeps running. Once stopped, a process is dead forever.
+ */
+import type { Pid } from './pid.js'
+import { reportListenerError } from './emitter.js'
+
+/** What a process does with the messages it receives. */
+export interface Behaviour {
+  /** Answers a `call`; the returned value (or resolved promise) is the reply. */
+  handleCall?(msg: unknown, ctx: ProcessContext): unknown | Promise<unknown>
+  /** Handles a `cast`; nothing is sent back. */
+  handleCast?(msg: unknown, ctx: ProcessContext): void | Promise<void>
+  /** Called once when the process stops, with the reason. */
+  terminate?(reason: string): void
+}
+
+/** What a handler sees besides the message. */
+export interface ProcessContext {
+  /** This process. */
+  readonly self: Pid
+  /** The calling process, when the message was sent through `ctx.call`/`ctx.cast` of another process. */
+  readonly from?: Pid
+  /** The node this process runs on. */
+  readonly node: import('./types.js').DistNode
+  /** Registers this process under `name` (the seed's `register(name)`). */
+  register(name: string): void
+  /** `node.call` with `from` set to this process. */
+  call<R = unknown>(to: Pid | string, msg: unknown, timeoutMs?: number): Promise<R>
+  /** `node.cast` with `from` set to this process. */
+  cast(to: Pid | string, msg: unknown): void
+}
+
+/** The outcome of a call, as delivered to whoever waits for the reply. */
+export type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown }
+
+export type Envelope =
+  | { kind: 'call'; msg: unknown; from: Pid | undefined; reply: (outcome: Outcome) => void }
+  | { kind: 'cast'; msg: unknown; from: Pid | undefined }
+
+const isThenable = (x: unknown): x is PromiseLike<unknown> =>
+  (typeof x === 'object' || typeof x === 'function') && x !== null && typeof (x as { then?: unknown }).then === 'function'
+
+export class LocalProcess {
+  alive = true
+  /** Monitors on this process: ref → notified once with the exit reason. */
+  readonly watchers = new Map<number, (reason: string) => void>()
+  private mailbox: Envelope[] = []
+  private head = 0
+  private running = false
+
+  constructor(
+    readonly pid: Pid,
+    private readonly behaviour: Behaviour,
+    private readonly context: (from: Pid | undefined) => ProcessContext,
+    private readonly onDeadCall: (envelope: Extract<Envelope, { kind: 'call' }>) => void,
+  ) {}
+
+  /** Queues a message; the mailbox is worked off asynchronously. */
+  post(envelope: Envelope): void {
+    if (!this.alive) {
+      if (envelope.kind === 'call') this.onDeadCall(envelope)
+      return
+    }
+    this.mailbox.push(envelope)
+    if (!this.running) {
+      this.running = true
+      queueMicrotask(() => void this.drain())
+    }
+  }
+
+  private async drain(): Promise<void> {
+    while (this.alive && this.head < this.mailbox.length) {
+      const envelope = this.mailbox[this.head] as Envelope
+      this.mailbox[this.head++] = undefined as unknown as Envelope
+      if (this.head > 1024 && this.head * 2 > this.mailbox.length) {
+        this.mailbox = this.mailbox.slice(this.head)
+        this.head = 0
+      }
+      if (envelope.kind === 'call') await this.handleCall(envelope)
+      else await this.handleCast(envelope)
+    }
+    this.running = false
+  }
+
+  private async handleCall(envelope: Extract<Envelope, { kind: 'call' }>): Promise<void> {
+    const handler = this.behaviour.handleCall
+    if (handler === undefined) {
+      envelope.reply({ ok: false, error: Object.assign(new Error('process has no handleCall'), { name: 'UndefinedHandler' }) })
+      return
+    }
+    let outcome: Outcome
+    try {
+      let value = handler.call(this.behaviour, envelope.msg, this.context(envelope.from))
+      if (isThenable(value)) value = await value
+      outcome = { ok: true, value }
+    } catch (error) {
+      outcome = { ok: false, error }
+    }
+    if (this.alive) envelope.reply(outcome)
+    else this.onDeadCall(envelope)
+  }
+
+  private async handleCast(envelope: Extract<Envelope, { kind: 'cast' }>): Promise<void> {
+    const handler = this.behaviour.handleCast
+    if (handler === undefined) return
+    try {
+      const result = handler.call(this.behaviour, envelope.msg, this.context(envelope.from))
+      if (isThenable(result)) await result
+    } catch (error) {
+      reportListenerError(error)
+    }
+  }
+
+  /** Marks the process dead, runs `terminate`, and returns the calls still queued. */
+  exit(reason: string): Array<Extract<Envelope, { kind: 'call' }>> {
+    this.alive = false
+    const pending = this.mailbox
+      .slice(this.head)
+      .filter((e): e is Extract<Envelope, { kind: 'call' }> => e !== undefined && e.kind === 'call')
+    this.mailbox = []
+    this.head = 0
+    try {
+      this.behaviour.terminate?.(reason)
+    } catch (error) {
+      reportListenerError(error)
+    }
+    return pending
+  }
+}

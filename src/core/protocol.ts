@@ -1,0 +1,167 @@
+/**
+ * The node-to-node wire protocol: every frame is one member of the `Frame` union below,
+ * with `v: PROTOCOL_VERSION`. A channel message carries one frame as JSON text, or a
+ * JSON array of frames (frames coalesced in one tick). `parseFrame` turns untrusted input
+ * into a `Frame` or a reason to drop it; nothing else in the core reads wire data.
+ * PROTOCOL.md describes the same format in prose.
+ */
+import { isPayload, type Payload } from './codec.js'
+
+export const PROTOCOL_VERSION = 1 as const
+
+/** A pid on the wire: `[node, id]`. */
+export type WirePid = [node: string, id: number]
+
+/** An error on the wire. `reason` is set for `badrpc`. */
+export interface WireError {
+  code: string
+  name: string
+  message: string
+  reason?: string
+}
+
+type V = { v: typeof PROTOCOL_VERSION }
+
+export type HelloFrame = V & { t: 'hello'; node: string }
+export type ByeFrame = V & { t: 'bye'; reason: string }
+/** The sender's own memberships: `[name, [pidId, ...]]`, pids in the sender's join order. */
+export type SyncFrame = V & { t: 'sync'; names: Array<[string, number[]]> }
+export type JoinFrame = V & { t: 'join'; name: string; pid: WirePid }
+export type LeaveFrame = V & { t: 'leave'; name: string; pid: WirePid }
+export type CallFrame = V & { t: 'call'; ref: number; to: number; from?: WirePid; msg: Payload }
+export type ReplyFrame = V & { t: 'reply'; ref: number } & ({ ok: true; value: Payload } | { ok: false; error: WireError })
+export type CastFrame = V & { t: 'cast'; to: number; from?: WirePid; msg: Payload }
+export type MonitorFrame = V & { t: 'mon'; ref: number; pid: number }
+export type DemonitorFrame = V & { t: 'demon'; ref: number }
+export type DownFrame = V & { t: 'down'; ref: number; reason: string }
+export type RpcFrame = V & { t: 'rpc'; ref: number; mod: string; fn: string; args: Payload }
+export type RpcResultFrame = V & { t: 'rpc-ok'; ref: number; pid: number; value: Payload }
+export type RpcErrorFrame = V & { t: 'rpc-err'; ref: number; error: WireError }
+export type RpcDoneFrame = V & { t: 'rpc-done'; ref: number }
+export type PingFrame = V & { t: 'ping' }
+
+export type Frame =
+  | HelloFrame
+  | ByeFrame
+  | SyncFrame
+  | JoinFrame
+  | LeaveFrame
+  | CallFrame
+  | ReplyFrame
+  | CastFrame
+  | MonitorFrame
+  | DemonitorFrame
+  | DownFrame
+  | RpcFrame
+  | RpcResultFrame
+  | RpcErrorFrame
+  | RpcDoneFrame
+  | PingFrame
+
+/** Longest name, node id, module or function name accepted from a peer. */
+export const MAX_NAME_LENGTH = 1024
+/** Longest reason or error text accepted from a peer. */
+export const MAX_TEXT_LENGTH = 8192
+
+/** The result of parsing: a frame, or why the input was dropped. */
+export type ParseResult = { ok: true; frame: Frame } | { ok: false; error: string }
+
+type Obj = Record<string, unknown>
+
+const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x)
+const isRef = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0
+const isName = (x: unknown): x is string => typeof x === 'string' && x.length > 0 && x.length <= MAX_NAME_LENGTH
+const isText = (x: unknown): x is string => typeof x === 'string' && x.length <= MAX_TEXT_LENGTH
+
+function wirePid(x: unknown): WirePid | null {
+  if (!Array.isArray(x) || x.length !== 2) return null
+  const [node, id] = x as unknown[]
+  return isName(node) && isRef(id) ? [node, id] : null
+}
+
+function wireError(x: unknown): WireError | null {
+  if (!isObj(x)) return null
+  const { code, name, message, reason } = x
+  if (!isName(code) || !isName(name) || !isText(message)) return null
+  if (reason === undefined) return { code, name, message }
+  return isText(reason) ? { code, name, message, reason } : null
+}
+
+function syncNames(x: unknown): Array<[string, number[]]> | null {
+  if (!Array.isArray(x)) return null
+  const out: Array<[string, number[]]> = []
+  for (const entry of x as unknown[]) {
+    if (!Array.isArray(entry) || entry.length !== 2) return null
+    const [name, ids] = entry as unknown[]
+    if (!isName(name) || !Array.isArray(ids) || ids.length === 0) return null
+    if (!(ids as unknown[]).every(isRef)) return null
+    out.push([name, ids as number[]])
+  }
+  return out
+}
+
+const fail = (error: string): ParseResult => ({ ok: false, error })
+const ok = (frame: Frame): ParseResult => ({ ok: true, frame })
+
+/** Parses one decoded JSON value (untrusted) into a frame. */
+export function parseFrame(x: unknown): ParseResult {
+  if (!isObj(x)) return fail('frame is not an object')
+  if (x.v !== PROTOCOL_VERSION) return fail(`unsupported protocol version ${String(x.v)}`)
+  const v: typeof PROTOCOL_VERSION = PROTOCOL_VERSION
+  const t = x.t
+  switch (t) {
+    case 'hello':
+      return isName(x.node) ? ok({ v, t, node: x.node }) : fail('hello: bad node id')
+    case 'bye':
+      return isText(x.reason) ? ok({ v, t, reason: x.reason }) : fail('bye: bad reason')
+    case 'ping':
+      return ok({ v, t })
+    case 'sync': {
+      const names = syncNames(x.names)
+      return names ? ok({ v, t, names }) : fail('sync: bad names')
+    }
+    case 'join':
+    case 'leave': {
+      const pid = wirePid(x.pid)
+      if (!isName(x.name) || pid === null) return fail(`${t}: bad name or pid`)
+      return ok({ v, t, name: x.name, pid })
+    }
+    case 'call':
+    case 'cast': {
+      if ((t === 'call' && !isRef(x.ref)) || !isRef(x.to) || !isPayload(x.msg)) return fail(`${t}: bad fields`)
+      let from: WirePid | undefined
+      if (x.from !== undefined) {
+        const parsed = wirePid(x.from)
+        if (parsed === null) return fail(`${t}: bad from`)
+        from = parsed
+      }
+      const base = { v, to: x.to, msg: x.msg, ...(from ? { from } : {}) }
+      return t === 'call' ? ok({ ...base, t, ref: x.ref as number }) : ok({ ...base, t })
+    }
+    case 'reply': {
+      if (!isRef(x.ref)) return fail('reply: bad ref')
+      if (x.ok === true) return isPayload(x.value) ? ok({ v, t, ref: x.ref, ok: true, value: x.value }) : fail('reply: bad value')
+      const error = x.ok === false ? wireError(x.error) : null
+      return error ? ok({ v, t, ref: x.ref, ok: false, error }) : fail('reply: bad error')
+    }
+    case 'mon':
+      return isRef(x.ref) && isRef(x.pid) ? ok({ v, t, ref: x.ref, pid: x.pid }) : fail('mon: bad fields')
+    case 'demon':
+    case 'rpc-done':
+      return isRef(x.ref) ? ok({ v, t, ref: x.ref }) : fail(`${t}: bad ref`)
+    case 'down':
+      return isRef(x.ref) && isText(x.reason) ? ok({ v, t, ref: x.ref, reason: x.reason }) : fail('down: bad fields')
+    case 'rpc':
+      if (!isRef(x.ref) || !isName(x.mod) || !isName(x.fn) || !isPayload(x.args)) return fail('rpc: bad fields')
+      return ok({ v, t, ref: x.ref, mod: x.mod, fn: x.fn, args: x.args })
+    case 'rpc-ok':
+      if (!isRef(x.ref) || !isRef(x.pid) || !isPayload(x.value)) return fail('rpc-ok: bad fields')
+      return ok({ v, t, ref: x.ref, pid: x.pid, value: x.value })
+    case 'rpc-err': {
+      const error = wireError(x.error)
+      return isRef(x.ref) && error ? ok({ v, t, ref: x.ref, error }) : fail('rpc-err: bad fields')
+    }
+    default:
+      return fail(`unknown frame type ${typeof t === 'string' ? JSON.stringify(t.slice(0, 32)) : typeof t}`)
+  }
+}

@@ -1,0 +1,226 @@
+/**
+ * rpc with a callback, after the seed's `do_node_rpc`: the target runs `mod.fn(...args)`
+ * inside a short-lived rpc process whose pid the function sees as `this.caller` (and may
+ * monitor); the caller's callback runs with the result while that process is alive; only
+ * when the callback has returned does the caller send `rpc-done`, and the target stops
+ * the process (so the target's monitors fire after the callback). A local rpc runs the
+ * function directly, with no intermediate process, as in the seed.
+ */
+import { decodeValue, encodeValue, type Payload } from './codec.js'
+import { describeThrown, rpcErrorFromWire } from './error-wire.js'
+import { BadArgError, BadRpcError, DistributedError, RemoteError } from './errors.js'
+import type { NodeRuntime } from './node.js'
+import type { PeerState } from './peer.js'
+import { Pid } from './pid.js'
+import { PROTOCOL_VERSION, type RpcErrorFrame, type RpcFrame, type RpcResultFrame } from './protocol.js'
+import { startTimer } from './timers.js'
+import type { RpcCallback, RpcContext, RpcFunction, RpcOptions } from './types.js'
+import { assertArray, assertFunction, assertName, assertOptionalCallback, assertTimeout, describe } from './validate.js'
+
+const v = PROTOCOL_VERSION
+export const DEFAULT_RPC_TIMEOUT_MS = 5000
+
+const isThenable = (x: unknown): x is PromiseLike<unknown> =>
+  (typeof x === 'object' || typeof x === 'function') && x !== null && typeof (x as { then?: unknown }).then === 'function'
+
+export class RpcService {
+  private readonly modules = new Map<string, Map<string, RpcFunction>>()
+
+  constructor(private readonly node: NodeRuntime) {}
+
+  expose(mod: string, fns: Record<string, RpcFunction>): void {
+    assertName(mod, 'module name')
+    if (typeof fns !== 'object' || fns === null || Array.isArray(fns)) throw new BadArgError(`fns must be an object of functions, got ${describe(fns)}`)
+    const entries = Object.entries(fns)
+    for (const [name, fn] of entries) {
+      assertName(name, 'function name')
+      assertFunction(fn, `${mod}.${name}`)
+    }
+    const table = this.modules.get(mod) ?? new Map<string, RpcFunction>()
+    for (const [name, fn] of entries) table.set(name, fn)
+    this.modules.set(mod, table)
+  }
+
+  private lookup(mod: string, fn: string): RpcFunction | undefined {
+    return this.modules.get(mod)?.get(fn)
+  }
+
+  async call<R>(target: string, mod: string, fn: string, args: unknown[], callback?: RpcCallback<R>, options: RpcOptions = {}): Promise<R> {
+    assertName(target, 'node')
+    assertName(mod, 'module name')
+    assertName(fn, 'function name')
+    assertArray(args, 'args')
+    assertOptionalCallback(callback)
+    if (typeof options !== 'object' || options === null) throw new BadArgError(`options must be an object, got ${describe(options)}`)
+    const timeoutMs = options.timeoutMs ?? DEFAULT_RPC_TIMEOUT_MS
+    assertTimeout(timeoutMs)
+    if (this.node.closed) throw new DistributedError('closed', `node ${this.node.id} is closed`)
+    if (target === this.node.id) return this.callLocal<R>(mod, fn, args, callback)
+    const peer = this.node.peers.get(target)
+    if (peer === undefined) throw new BadRpcError('nodedown', `badrpc: node ${target} is not linked`)
+    let payload: Payload
+    try {
+      payload = encodeValue(args)
+    } catch (error) {
+      throw new BadArgError(`args cannot be encoded: ${String(error)}`)
+    }
+    const ref = this.node.nextRef()
+    const result = await new Promise<unknown>((resolve, reject) => {
+      const timer =
+        timeoutMs === Infinity
+          ? undefined
+          : startTimer(() => {
+              if (!peer.rpcsOut.delete(ref)) return
+              peer.link.send({ v, t: 'rpc-done', ref })
+              reject(new BadRpcError('timeout', `badrpc: ${mod}.${fn} on ${target} gave no result within ${timeoutMs} ms`))
+            }, timeoutMs)
+      peer.rpcsOut.set(ref, { resolve, reject, callback: callback as RpcCallback<unknown>, timer })
+      peer.link.send({ v, t: 'rpc', ref, mod, fn, args: payload })
+    })
+    return result as R
+  }
+
+  private async callLocal<R>(mod: string, fn: string, args: unknown[], callback: RpcCallback<R>): Promise<R> {
+    const f = this.lookup(mod, fn)
+    if (f === undefined) throw new BadRpcError('undef', `badrpc: undef ${mod}.${fn}`)
+    const context: RpcContext = { caller: undefined, callerNode: this.node.id, node: this.node }
+    let result: unknown
+    try {
+      result = f.apply(context, args)
+      if (isThenable(result)) result = await result
+    } catch (error) {
+      const { name, message } = describeThrown(error)
+      throw new BadRpcError(message, `badrpc: ${name}: ${message}`, { cause: error })
+    }
+    if (typeof callback === 'function') {
+      const back = callback(result as R, undefined)
+      if (isThenable(back)) await back
+    }
+    return result as R
+  }
+
+  /** The caller's side: a result or an error came back. */
+  answered(peer: PeerState, frame: RpcResultFrame | RpcErrorFrame): void {
+    const pending = peer.rpcsOut.get(frame.ref)
+    if (pending === undefined) return // timed out meanwhile; rpc-done was sent then
+    peer.rpcsOut.delete(frame.ref)
+    if (pending.timer !== undefined) clearTimeout(pending.timer)
+    const done = (): void => peer.link.send({ v, t: 'rpc-done', ref: frame.ref })
+    if (frame.t === 'rpc-err') return pending.reject(rpcErrorFromWire(frame.error))
+    let value: unknown
+    try {
+      value = decodeValue(frame.value)
+    } catch (error) {
+      done()
+      this.node.report(peer, `undecodable rpc result: ${String(error)}`)
+      return pending.reject(new BadRpcError('badarg', 'badrpc: the result could not be decoded'))
+    }
+    const callback = pending.callback
+    if (typeof callback !== 'function') {
+      done()
+      return pending.resolve(value)
+    }
+    const rpcPid = new Pid(peer.link.remote as string, frame.pid)
+    let back: unknown
+    try {
+      back = callback(value, rpcPid)
+    } catch (error) {
+      done()
+      return pending.reject(error instanceof Error ? error : new Error(String(error)))
+    }
+    if (!isThenable(back)) {
+      done()
+      return pending.resolve(value)
+    }
+    back.then(
+      () => {
+        done()
+        pending.resolve(value)
+      },
+      (error: unknown) => {
+        done()
+        pending.reject(error instanceof Error ? error : new Error(String(error)))
+      },
+    )
+  }
+
+  /** The target's side: run the function in a fresh rpc process. */
+  incoming(peer: PeerState, frame: RpcFrame): void {
+    const ref = frame.ref
+    const fail = (reason: string, name: string, message: string): void =>
+      peer.link.send({ v, t: 'rpc-err', ref, error: { code: 'badrpc', name, message, reason } })
+    if (peer.rpcsIn.has(ref)) return this.node.report(peer, `duplicate rpc ref ${ref}`)
+    const f = this.lookup(frame.mod, frame.fn)
+    if (f === undefined) return fail('undef', 'BadRpcError', `undef ${frame.mod}.${frame.fn}`)
+    let args: unknown
+    try {
+      args = decodeValue(frame.args)
+    } catch {
+      return fail('badarg', 'BadArgError', 'the args could not be decoded')
+    }
+    if (!Array.isArray(args)) return fail('badarg', 'BadArgError', 'args is not an array')
+    const pid = this.node.spawn({})
+    const entry = { pid, answered: false, abandoned: false }
+    peer.rpcsIn.set(ref, entry)
+    const callerNode = peer.link.remote as string
+    const context: RpcContext = { caller: pid, callerNode, node: this.node }
+    const finish = (ok: boolean, value: unknown): void => {
+      if (entry.abandoned || !peer.link.up) {
+        peer.rpcsIn.delete(ref)
+        return this.stopQuietly(pid, ok ? 'normal' : 'error')
+      }
+      if (ok) {
+        let payload: Payload | undefined
+        try {
+          payload = encodeValue(value)
+        } catch (error) {
+          ok = false
+          value = new RemoteError('EncodeError', `the result could not be encoded: ${String(error)}`)
+        }
+        if (payload !== undefined) {
+          entry.answered = true
+          return peer.link.send({ v, t: 'rpc-ok', ref, pid: pid.id, value: payload })
+        }
+      }
+      peer.rpcsIn.delete(ref)
+      this.stopQuietly(pid, 'error')
+      const { name, message } = describeThrown(value)
+      peer.link.send({ v, t: 'rpc-err', ref, error: { code: 'remote', name, message } })
+    }
+    let result: unknown
+    try {
+      result = f.apply(context, args)
+    } catch (error) {
+      return finish(false, error)
+    }
+    if (isThenable(result)) result.then((r) => finish(true, r), (e: unknown) => finish(false, e))
+    else finish(true, result)
+  }
+
+  /** The target's side: the caller's callback has returned; end the rpc process. */
+  done(peer: PeerState, ref: number): void {
+    const entry = peer.rpcsIn.get(ref)
+    if (entry === undefined) return
+    if (!entry.answered) {
+      entry.abandoned = true
+      return
+    }
+    peer.rpcsIn.delete(ref)
+    this.stopQuietly(entry.pid, 'normal')
+  }
+
+  /** A link dropped: fail this node's rpcs to it and end the rpc processes run for it. */
+  linkLost(peer: PeerState, node: string): void {
+    for (const pending of peer.rpcsOut.values()) {
+      if (pending.timer !== undefined) clearTimeout(pending.timer)
+      pending.reject(new BadRpcError('nodedown', `badrpc: node ${node} went down`))
+    }
+    peer.rpcsOut.clear()
+    for (const entry of peer.rpcsIn.values()) this.stopQuietly(entry.pid, 'noconnection')
+    peer.rpcsIn.clear()
+  }
+
+  private stopQuietly(pid: Pid, reason: string): void {
+    if (this.node.processes.has(pid.id)) this.node.stop(pid, reason)
+  }
+}

@@ -1,0 +1,74 @@
+/** The public shape of a node and of a module handle. */
+import type { Channel } from './channel.js'
+import type { DistributedError } from './errors.js'
+import type { Pid } from './pid.js'
+import type { Behaviour } from './process.js'
+
+/** What an exposed rpc function sees as `this`. */
+export interface RpcContext {
+  /** The short-lived rpc process standing for the caller; `undefined` for a local rpc. */
+  readonly caller: Pid | undefined
+  /** The node the rpc came from. */
+  readonly callerNode: string
+  /** The node running the function. */
+  readonly node: DistNode
+}
+
+export type RpcFunction = (this: RpcContext, ...args: any[]) => unknown
+
+export type RpcCallback<R> = ((result: R, rpcPid: Pid | undefined) => unknown) | null | undefined
+
+export interface RpcOptions {
+  /** Rejects with `BadRpcError('timeout')` when no result came in time. Default 5000 ms. */
+  readonly timeoutMs?: number
+}
+
+/** Node events and their listener arguments. */
+export interface NodeEvents {
+  /** A link completed its handshake. */
+  nodeup: [node: string]
+  /** A link is gone; `reason` says why (`channel closed`, `heartbeat timeout`, ...). */
+  nodedown: [node: string, reason: string]
+  /** A pid joined a name (local or remote). */
+  join: [name: string, pid: Pid]
+  /** A pid left a name (unregister, process exit or node loss). */
+  leave: [name: string, pid: Pid]
+  /** A frame was dropped or a link misbehaved; the node keeps running. */
+  error: [error: DistributedError & { node?: string }]
+}
+
+export interface DistNode {
+  readonly id: string
+  link(channel: Channel): Promise<string>
+  nodes(): string[]
+  spawn(behaviour: Behaviour): Pid
+  stop(pid: Pid, reason?: string): void
+  isAlive(pid: Pid): boolean
+  monitor(pid: Pid, onDown: (reason: string) => void): () => void
+  register(name: string, pid: Pid): void
+  unregister(name: string, pid: Pid): void
+  allPidsOf(name: string): Pid[]
+  allNodesOf(name: string): string[]
+  pidOf(name: string): Pid | undefined
+  registry(): Array<[string, Pid[]]>
+  call<R = unknown>(to: Pid | string, msg: unknown, timeoutMs?: number): Promise<R>
+  cast(to: Pid | string, msg: unknown): void
+  expose(mod: string, fns: Record<string, RpcFunction>): void
+  doNodeRpc<R = unknown>(node: string, mod: string, fn: string, args: unknown[], callback?: RpcCallback<R>, options?: RpcOptions): Promise<R>
+  nodeRpc<R = unknown>(name: string, mod: string, fn: string, args: unknown[], callback?: RpcCallback<R>, options?: RpcOptions): Promise<R>
+  module(name: string): ModuleHandle
+  on<K extends keyof NodeEvents>(event: K, listener: (...args: NodeEvents[K]) => void): () => void
+  close(): Promise<void>
+}
+
+/** The seed's `__MODULE__` shorthands, bound to one name. */
+export interface ModuleHandle {
+  readonly name: string
+  register(pid: Pid): void
+  myPid(): Pid
+  allPidsOf(): Pid[]
+  allNodesOf(): string[]
+  call<R = unknown>(msg: unknown, timeoutMs?: number): Promise<R>
+  cast(msg: unknown): void
+  nodeRpc<R = unknown>(mod: string, fn: string, args: unknown[], callback?: RpcCallback<R>, options?: RpcOptions): Promise<R>
+}
