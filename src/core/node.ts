@@ -457,14 +457,16 @@ export class NodeRuntime implements DistNode {
 
   async close(): Promise<void> {
     if (this.closed) return
-    for (const process of [...this.processes.values()]) this.stop(process.pid, 'shutdown')
     this.closed = true
     if (this.heartbeat !== undefined) clearInterval(this.heartbeat)
     this.heartbeat = undefined
+    // Links first: to the other nodes this node is down (nodedown, noconnection), as when
+    // it crashes; then the local processes stop with reason `shutdown`.
     for (const peer of [...this.peers.values(), ...this.handshaking]) {
       peer.link.send({ v: PROTOCOL_VERSION, t: 'bye', reason: 'node closed' })
       peer.link.close('node closed')
     }
+    for (const process of [...this.processes.values()]) this.stop(process.pid, 'shutdown')
   }
 
   private assertOpen(): void {

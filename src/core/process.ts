@@ -50,6 +50,8 @@ export class LocalProcess {
   private mailbox: Envelope[] = []
   private head = 0
   private running = false
+  /** The call being handled now; `exit` answers it if the handler has not. */
+  private current: Extract<Envelope, { kind: 'call' }> | undefined
 
   constructor(
     readonly pid: Pid,
@@ -92,6 +94,7 @@ export class LocalProcess {
       return
     }
     let outcome: Outcome
+    this.current = envelope
     try {
       let value = handler.call(this.behaviour, envelope.msg, this.context(envelope.from))
       if (isThenable(value)) value = await value
@@ -99,8 +102,9 @@ export class LocalProcess {
     } catch (error) {
       outcome = { ok: false, error }
     }
-    if (this.alive) envelope.reply(outcome)
-    else this.onDeadCall(envelope)
+    if (this.current !== envelope) return // the process stopped meanwhile and answered noproc
+    this.current = undefined
+    envelope.reply(outcome)
   }
 
   private async handleCast(envelope: Extract<Envelope, { kind: 'cast' }>): Promise<void> {
@@ -114,12 +118,14 @@ export class LocalProcess {
     }
   }
 
-  /** Marks the process dead, runs `terminate`, and returns the calls still queued. */
+  /** Marks the process dead, runs `terminate`, and returns the calls not yet answered. */
   exit(reason: string): Array<Extract<Envelope, { kind: 'call' }>> {
     this.alive = false
     const pending = this.mailbox
       .slice(this.head)
       .filter((e): e is Extract<Envelope, { kind: 'call' }> => e !== undefined && e.kind === 'call')
+    if (this.current !== undefined) pending.unshift(this.current)
+    this.current = undefined
     this.mailbox = []
     this.head = 0
     try {

@@ -1,0 +1,138 @@
+/**
+ * A peer that sends anything: the node drops each bad frame with an `error` event, keeps
+ * running and loses no state.
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import { type Channel, createMemoryChannelPair, createNode, type DistNode, encodeValue, Pid } from '../src/core/index.js'
+import { eventually } from './cluster-suite.js'
+
+interface Harness {
+  node: DistNode
+  raw: Channel
+  received: unknown[]
+  errors: string[]
+  send(frame: unknown): void
+}
+
+const open: DistNode[] = []
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((n) => n.close()))
+})
+
+/** A node linked to a raw channel end driven by the test, handshake done as `evil`. */
+async function harness(): Promise<Harness> {
+  const node = createNode({ id: 'victim', maxFrameBytes: 4096 })
+  open.push(node)
+  const [x, raw] = createMemoryChannelPair()
+  const received: unknown[] = []
+  const errors: string[] = []
+  node.on('error', (e) => errors.push(e.message))
+  raw.onMessage((f) => {
+    const parsed = JSON.parse(String(f)) as unknown
+    if (Array.isArray(parsed)) received.push(...parsed)
+    else received.push(parsed)
+  })
+  const linked = node.link(x)
+  const send = (frame: unknown): void => raw.send(typeof frame === 'string' ? frame : JSON.stringify(frame))
+  send({ v: 1, t: 'hello', node: 'evil' })
+  await linked
+  send({ v: 1, t: 'sync', names: [['evil-name', [1]]] })
+  await eventually(() => node.allPidsOf('evil-name').length === 1)
+  return { node, raw, received, errors, send }
+}
+
+function snapshot(node: DistNode): string {
+  return JSON.stringify(node.registry().map(([name, pids]) => [name, pids.map(String)]))
+}
+
+describe('hostile frames', () => {
+  it('drops malformed, unknown, oversized and forged frames and keeps its state', async () => {
+    const h = await harness()
+    const mine = h.node.spawn({ handleCall: (m) => m })
+    h.node.register('mine', mine)
+    const before = snapshot(h.node)
+    const bad: unknown[] = [
+      'not json',
+      '{"v":1,"t":"join"',
+      '42',
+      'null',
+      '[[1,2]]',
+      { v: 2, t: 'ping' },
+      { t: 'ping' },
+      { v: 1, t: 'explode' },
+      { v: 1, t: 'join', name: 'mine', pid: ['victim', mine.id] },
+      { v: 1, t: 'leave', name: 'mine', pid: ['victim', mine.id] },
+      { v: 1, t: 'join', name: '', pid: ['evil', 1] },
+      { v: 1, t: 'join', name: 'x', pid: ['evil', -1] },
+      { v: 1, t: 'join', name: 'x', pid: 'evil' },
+      { v: 1, t: 'sync', names: [['mine', [mine.id]]] },
+      { v: 1, t: 'hello', node: 'evil2' },
+      { v: 1, t: 'call', ref: 'a', to: mine.id, msg: { json: 1 } },
+      { v: 1, t: 'call', ref: 1, to: mine.id },
+      { v: 1, t: 'cast', to: mine.id, msg: { json: 1 }, from: ['victim', mine.id] },
+      { v: 1, t: 'reply', ref: 12345, ok: true, value: { json: 1 } },
+      { v: 1, t: 'reply', ref: 1, ok: 'maybe' },
+      { v: 1, t: 'mon', ref: 1.5, pid: 1 },
+      { v: 1, t: 'rpc', ref: 1, mod: 'M', fn: 'f', args: 'nope' },
+      { v: 1, t: 'leave', name: 'never-joined', pid: ['evil', 1] },
+      `{"v":1,"t":"ping","pad":"${'x'.repeat(5000)}"}`,
+      '{"__proto__":{"polluted":true},"v":1,"t":"ping"}',
+    ]
+    for (const frame of bad) h.send(frame)
+    // every frame but the late reply (legitimate) and the ping stripped of its __proto__ key
+    await eventually(() => h.errors.length === bad.length - 2, 2000, 'an error for every bad frame')
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+    expect(snapshot(h.node)).toBe(before)
+    expect(h.node.nodes()).toEqual(['evil'])
+    expect(h.errors.some((e) => /claims pid <victim\./.test(e))).toBe(true)
+    expect(h.errors.some((e) => /exceeds the limit/.test(e))).toBe(true)
+    expect(h.errors.some((e) => /unsupported protocol version/.test(e))).toBe(true)
+    // "__proto__" is an ordinary name (the registry uses Maps); a "constructor" key is stripped
+    h.send('{"v":1,"t":"join","name":"__proto__","pid":["evil",1],"constructor":{"prototype":{"polluted":true}}}')
+    await eventually(() => h.node.allPidsOf('__proto__').length === 1)
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+    // still fully working afterwards
+    h.send({ v: 1, t: 'call', ref: 7, to: mine.id, msg: encodeValue({ still: 'alive' }) })
+    await eventually(() => h.received.some((f) => (f as { t?: string; ref?: number }).t === 'reply' && (f as { ref: number }).ref === 7))
+    const reply = h.received.find((f) => (f as { ref?: number }).ref === 7) as { ok: boolean }
+    expect(reply.ok).toBe(true)
+  })
+
+  it('answers a call with a forged caller or an undecodable message with an error, not silence', async () => {
+    const h = await harness()
+    const p = h.node.spawn({ handleCall: (m) => m })
+    h.send({ v: 1, t: 'call', ref: 1, to: p.id, from: ['victim', p.id], msg: { json: 1 } })
+    h.send({ v: 1, t: 'call', ref: 2, to: p.id, msg: { json: 5, meta: { values: [['custom', 'Pid']] } } })
+    h.send({ v: 1, t: 'call', ref: 3, to: 999, msg: { json: 1 } })
+    await eventually(() => h.received.filter((f) => (f as { t: string }).t === 'reply').length === 3)
+    const replies = h.received.filter((f) => (f as { t: string }).t === 'reply') as Array<{ ref: number; ok: boolean; error: { code: string } }>
+    expect(replies.map((r) => [r.ref, r.ok, r.error.code])).toEqual([
+      [1, false, 'badarg'],
+      [2, false, 'badarg'],
+      [3, false, 'noproc'],
+    ])
+  })
+
+  it('rejects a duplicate sync and a second hello without touching the registry', async () => {
+    const h = await harness()
+    h.send({ v: 1, t: 'sync', names: [['other', [2]]] })
+    h.send({ v: 1, t: 'hello', node: 'evil' })
+    await eventually(() => h.errors.length === 2)
+    expect(h.node.allPidsOf('other')).toEqual([])
+    expect(h.node.allPidsOf('evil-name')).toEqual([new Pid('evil', 1)])
+  })
+
+  it('a frame before the handshake is dropped', async () => {
+    const node = createNode({ id: 'early' })
+    open.push(node)
+    const errors: string[] = []
+    node.on('error', (e) => errors.push(e.message))
+    const [x, raw] = createMemoryChannelPair()
+    const linked = node.link(x)
+    raw.send(JSON.stringify({ v: 1, t: 'join', name: 'n', pid: ['evil', 1] }))
+    raw.send(JSON.stringify({ v: 1, t: 'hello', node: 'evil' }))
+    await linked
+    expect(errors).toEqual(['join frame before the handshake'])
+    expect(node.registry()).toEqual([])
+  })
+})

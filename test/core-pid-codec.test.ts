@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest'
+import { decodeValue, encodeValue, Pid } from '../src/core/index.js'
+import { parseUntrustedJson } from '../src/core/codec.js'
+
+describe('Pid', () => {
+  it('compares by value and prints as <node.id>', () => {
+    const a = new Pid('tab-1', 7)
+    expect(a.equals(new Pid('tab-1', 7))).toBe(true)
+    expect(a.equals(new Pid('tab-1', 8))).toBe(false)
+    expect(a.equals(new Pid('tab-2', 7))).toBe(false)
+    expect(String(a)).toBe('<tab-1.7>')
+    expect(Object.isFrozen(a)).toBe(true)
+  })
+
+  it('refuses malformed parts', () => {
+    expect(() => new Pid('', 1)).toThrow(TypeError)
+    expect(() => new Pid('n', -1)).toThrow(TypeError)
+    expect(() => new Pid('n', 1.5)).toThrow(TypeError)
+    expect(() => new Pid(3 as unknown as string, 1)).toThrow(TypeError)
+  })
+})
+
+describe('codec', () => {
+  it('round-trips pids and rich values through JSON text', () => {
+    const value = { pid: new Pid('n', 3), list: [new Pid('m', 1)], at: new Date(5), m: new Map([['k', new Set([1n])]]), u: undefined }
+    const back = decodeValue(JSON.parse(JSON.stringify(encodeValue(value)))) as typeof value
+    expect(back.pid).toBeInstanceOf(Pid)
+    expect(back.pid.equals(value.pid)).toBe(true)
+    expect(back.list[0]!.equals(new Pid('m', 1))).toBe(true)
+    expect(back.at).toEqual(new Date(5))
+    expect(back.m.get('k')).toEqual(new Set([1n]))
+    expect('u' in back).toBe(true)
+  })
+
+  it('throws on a malformed custom pid value', () => {
+    expect(() => decodeValue({ json: 5, meta: { values: [['custom', 'Pid']] } })).toThrow()
+    expect(() => decodeValue({ json: ['n', -4], meta: { values: [['custom', 'Pid']] } })).toThrow()
+  })
+
+  it('drops __proto__, constructor and prototype keys from untrusted JSON at any depth', () => {
+    const parsed = parseUntrustedJson('{"a":{"__proto__":{"polluted":1},"constructor":{"prototype":{"x":1}},"ok":2}}') as {
+      a: Record<string, unknown>
+    }
+    expect(Object.keys(parsed.a)).toEqual(['ok'])
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+    expect(Object.getPrototypeOf(parsed.a)).toBe(Object.prototype)
+  })
+})
