@@ -66,6 +66,7 @@ export class NodeRuntime implements DistNode {
   private nextPidId = 1
   private nextRefId = 1
   private heartbeat: TimerHandle | undefined
+  private readonly closeHooks: Array<() => void> = []
 
   constructor(options: NodeOptions) {
     if (options.id !== undefined) assertName(options.id, 'node id')
@@ -92,6 +93,11 @@ export class NodeRuntime implements DistNode {
       },
     })
     this.rpc = new RpcService(this)
+  }
+
+  /** Runs `hook` at the start of `close()` (a transport tearing down what it owns). */
+  beforeClose(hook: () => void): void {
+    this.closeHooks.push(hook)
   }
 
   nextRef(): number {
@@ -458,6 +464,7 @@ export class NodeRuntime implements DistNode {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    for (const hook of this.closeHooks.splice(0)) this.safely(hook)
     if (this.heartbeat !== undefined) clearInterval(this.heartbeat)
     this.heartbeat = undefined
     // Links first: to the other nodes this node is down (nodedown, noconnection), as when

@@ -1,0 +1,60 @@
+// Installs what `npm start`, `npm test` and `npm run bench` need and a fresh clone lacks.
+// Uses only Node built-ins: it runs before `node_modules` exists.
+import { execFileSync, spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+
+/** Runs `npm ci` when node_modules is absent. */
+export function ensureDependencies() {
+  if (existsSync(join(root, 'node_modules', '.package-lock.json'))) return
+  console.log('node_modules is missing: running npm ci')
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
+  const result = spawnSync(npm, ['ci', '--no-audit', '--no-fund'], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1' },
+  })
+  if (result.status !== 0) {
+    console.error('npm ci failed')
+    process.exit(1)
+  }
+}
+
+/**
+ * Finds a Chromium for the end-to-end tests: $CHROMIUM_PATH, else /usr/bin/chromium,
+ * else Playwright's own download if one is installed, else Debian's `chromium` through
+ * apt-get when running as root. Returns its path, or exits with a clear message.
+ */
+export function ensureChromium() {
+  const fromEnv = process.env.CHROMIUM_PATH
+  if (fromEnv) {
+    if (existsSync(fromEnv)) return fromEnv
+    console.error(`CHROMIUM_PATH=${fromEnv} does not exist`)
+    process.exit(1)
+  }
+  if (existsSync('/usr/bin/chromium')) return '/usr/bin/chromium'
+  try {
+    const require = createRequire(join(root, 'package.json'))
+    const { chromium } = require('playwright-core')
+    const own = chromium.executablePath()
+    if (own && existsSync(own)) return own
+  } catch {
+    // no Playwright browser downloaded
+  }
+  if (process.platform === 'linux' && process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
+    console.log('no Chromium found: installing Debian chromium with apt-get')
+    try {
+      execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' })
+      execFileSync('apt-get', ['install', '-y', '-qq', 'chromium'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })
+    } catch {
+      // reported below
+    }
+    if (existsSync('/usr/bin/chromium')) return '/usr/bin/chromium'
+  }
+  console.error('No Chromium found. Set CHROMIUM_PATH, install Debian/Ubuntu `chromium`, or run `npx playwright install chromium`.')
+  process.exit(1)
+}

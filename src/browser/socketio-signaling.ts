@@ -1,0 +1,288 @@
+/**
+ * `Signaling` over a Socket.IO hub (see `src/server/hub.ts` and `src/core/hub-protocol.ts`).
+ * Runs in browsers and in Node alike: it uses only socket.io-client and web-standard APIs.
+ *
+ * The client owns its reconnection (socket.io's own is turned off) so that it can move
+ * between hub URLs: a lost connection is retried on the same URL, a failed connect or an
+ * unanswered join moves to the next one, with a jittered exponential backoff. Every
+ * connection joins with the same id and the same secret `key`, which lets the hub
+ * replace this client's stale connection instead of refusing the id as a duplicate.
+ */
+import { io as defaultIo, type Socket } from 'socket.io-client'
+import { BadArgError, DistributedError } from '../core/errors.js'
+import {
+  HUB_PROTOCOL_VERSION,
+  HubEvents,
+  HubLimits,
+  isHubName,
+  isJson,
+  parseJoinReply,
+  parseMemberNotice,
+  parseSignalNotice,
+  type JoinRequest,
+} from '../core/hub-protocol.js'
+import type { JoinResult, Signaling } from '../core/signaling.js'
+
+/** Options of {@link createSocketIoSignaling}. */
+export interface SocketIoSignalingOptions {
+  /** Hub URL, or several: the client moves to the next when one is unreachable. */
+  hub: string | readonly string[]
+  /** Cluster to join: 1..128 characters from `A-Z a-z 0-9 _ - . : @`. */
+  cluster: string
+  /** This node's id (same charset); default a random UUID. */
+  id?: string
+  /** Handed to the hub's `authorize` hook; plain JSON of at most 4 KiB. */
+  auth?: unknown
+  /** How long the first `join()` may take before it rejects `hub_unreachable`. Default 10000. */
+  joinTimeoutMs?: number
+  /** How long one hub may take to answer a join. Default 5000. */
+  ackTimeoutMs?: number
+  /** First and longest delay between reconnection attempts. Default 100 and 5000. */
+  retryDelayMs?: number
+  maxRetryDelayMs?: number
+  /** socket.io-client's `io`, to use another copy or a wrapper. */
+  io?: typeof defaultIo
+}
+
+type Timer = ReturnType<typeof setTimeout>
+
+function unref(timer: Timer): void {
+  if (typeof timer === 'object' && timer !== null && 'unref' in timer && typeof timer.unref === 'function') timer.unref()
+}
+
+/**
+ * A random UUID v4. `crypto.randomUUID` exists only in secure contexts (https, localhost),
+ * `crypto.getRandomValues` everywhere, so a page served over plain http still works.
+ */
+function randomUuid(): string {
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16))
+  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x40
+  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+}
+
+const REFUSALS = new Set(['duplicate_id', 'unauthorized', 'badarg', 'protocol'])
+
+class SocketIoSignaling implements Signaling {
+  readonly id: string
+  private readonly key = randomUuid()
+  private readonly urls: readonly string[]
+  private readonly problem: string | undefined
+  private socket: Socket | undefined
+  private urlIndex = 0
+  private failures = 0
+  private joined = false
+  private everJoined = false
+  private closed = false
+  /** Member events that arrived while a join was awaiting its ack, applied to its member list. */
+  private buffered: Array<[kind: 'join' | 'leave', id: string]> | undefined
+  private retryTimer: Timer | undefined
+  private deadline: Timer | undefined
+  private joinPromise: Promise<JoinResult> | undefined
+  private settle: { resolve: (r: JoinResult) => void; reject: (e: Error) => void } | undefined
+  private memberJoinHandler: (id: string) => void = () => {}
+  private memberLeaveHandler: (id: string) => void = () => {}
+  private signalHandler: (from: string, data: unknown) => void = () => {}
+  private rejoinHandler: (result: JoinResult) => void = () => {}
+  private statusHandler: (status: 'connected' | 'disconnected') => void = () => {}
+
+  constructor(private readonly options: SocketIoSignalingOptions) {
+    this.urls = typeof options.hub === 'string' ? [options.hub] : [...options.hub]
+    this.id = options.id ?? randomUuid()
+    this.problem = this.validate()
+  }
+
+  private validate(): string | undefined {
+    if (this.urls.length === 0 || this.urls.some((u) => typeof u !== 'string' || u.length === 0)) return 'hub must be a URL or a non-empty list of URLs'
+    if (!isHubName(this.options.cluster)) return 'cluster must be 1..128 characters from A-Z a-z 0-9 _ - . : @'
+    if (!isHubName(this.id)) return 'id must be 1..128 characters from A-Z a-z 0-9 _ - . : @'
+    if (this.options.auth !== undefined && !isJson(this.options.auth, HubLimits.authMaxBytes)) return 'auth must be plain JSON of at most 4 KiB'
+    return undefined
+  }
+
+  join(): Promise<JoinResult> {
+    this.joinPromise ??= new Promise<JoinResult>((resolve, reject) => {
+      if (this.closed) return reject(new DistributedError('closed', 'signaling is closed'))
+      if (this.problem !== undefined) return reject(new BadArgError(this.problem))
+      this.settle = { resolve, reject }
+      const ms = this.options.joinTimeoutMs ?? 10_000
+      this.deadline = setTimeout(() => {
+        this.fail(new DistributedError('hub_unreachable', `no hub answered within ${ms} ms (${this.urls.join(', ')})`))
+      }, ms)
+      unref(this.deadline)
+      this.open()
+    })
+    return this.joinPromise
+  }
+
+  onMemberJoin(handler: (id: string) => void): void {
+    this.memberJoinHandler = handler
+  }
+
+  onMemberLeave(handler: (id: string) => void): void {
+    this.memberLeaveHandler = handler
+  }
+
+  onSignal(handler: (from: string, data: unknown) => void): void {
+    this.signalHandler = handler
+  }
+
+  onRejoin(handler: (result: JoinResult) => void): void {
+    this.rejoinHandler = handler
+  }
+
+  onStatus(handler: (status: 'connected' | 'disconnected') => void): void {
+    this.statusHandler = handler
+  }
+
+  /**
+   * Relays `data` to member `to`; dropped while not joined. Throws `BadArgError` for an
+   * invalid id or for data that is not plain JSON of at most 64 KiB (the hub would refuse it).
+   */
+  sendSignal(to: string, data: unknown): void {
+    if (!isHubName(to)) throw new BadArgError(`invalid member id ${JSON.stringify(String(to)).slice(0, 140)}`)
+    if (!isJson(data, HubLimits.signalMaxBytes)) throw new BadArgError('signal data must be plain JSON of at most 64 KiB')
+    const socket = this.socket
+    if (this.joined && socket !== undefined) socket.emit(HubEvents.signal, { to, data })
+  }
+
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    clearTimeout(this.retryTimer)
+    this.drop()
+    this.fail(new DistributedError('closed', 'signaling was closed before the join completed'))
+  }
+
+  /** Rejects a pending first join and stops for good. */
+  private fail(error: DistributedError): void {
+    clearTimeout(this.deadline)
+    const settle = this.settle
+    this.settle = undefined
+    if (settle === undefined) return
+    this.closed = true
+    clearTimeout(this.retryTimer)
+    this.drop()
+    settle.reject(error)
+  }
+
+  private open(): void {
+    if (this.closed) return
+    const url = this.urls[this.urlIndex % this.urls.length] ?? ''
+    const connect = this.options.io ?? defaultIo
+    const socket = connect(url, {
+      forceNew: true,
+      reconnection: false,
+      transports: ['websocket'],
+      timeout: this.options.ackTimeoutMs ?? 5000,
+    })
+    this.socket = socket
+    const current = (): boolean => this.socket === socket && !this.closed
+    socket.on('connect', () => {
+      if (current()) this.sendJoin(socket)
+    })
+    socket.on('connect_error', () => {
+      if (current()) this.retry(true)
+    })
+    socket.on('disconnect', () => {
+      if (!current()) return
+      const wasJoined = this.joined
+      this.retry(false)
+      if (wasJoined) this.statusHandler('disconnected')
+    })
+    socket.on(HubEvents.memberJoin, (payload: unknown) => {
+      const notice = parseMemberNotice(payload)
+      if (!current() || notice === null || notice.id === this.id) return
+      if (this.buffered !== undefined) this.buffered.push(['join', notice.id])
+      else if (this.joined) this.memberJoinHandler(notice.id)
+    })
+    socket.on(HubEvents.memberLeave, (payload: unknown) => {
+      const notice = parseMemberNotice(payload)
+      if (!current() || notice === null || notice.id === this.id) return
+      if (this.buffered !== undefined) this.buffered.push(['leave', notice.id])
+      else if (this.joined) this.memberLeaveHandler(notice.id)
+    })
+    socket.on(HubEvents.signal, (payload: unknown) => {
+      const notice = parseSignalNotice(payload)
+      if (current() && this.joined && notice !== null) this.signalHandler(notice.from, notice.data)
+    })
+  }
+
+  private sendJoin(socket: Socket): void {
+    const request: JoinRequest =
+      this.options.auth === undefined || !isJson(this.options.auth, HubLimits.authMaxBytes)
+        ? { v: HUB_PROTOCOL_VERSION, cluster: this.options.cluster, id: this.id, key: this.key }
+        : { v: HUB_PROTOCOL_VERSION, cluster: this.options.cluster, id: this.id, key: this.key, auth: this.options.auth }
+    this.buffered = []
+    socket.timeout(this.options.ackTimeoutMs ?? 5000).emit(HubEvents.join, request, (error: unknown, payload: unknown) => {
+      if (this.socket !== socket || this.closed) return
+      if (error) return this.retry(true)
+      const reply = parseJoinReply(payload)
+      if (reply === null) return this.refused('protocol', 'the hub sent a malformed join reply')
+      if (!reply.ok) return this.refused(reply.code, reply.message)
+      const members = new Set(reply.members)
+      for (const [kind, id] of this.buffered ?? []) {
+        if (kind === 'join') members.add(id)
+        else members.delete(id)
+      }
+      members.delete(this.id)
+      this.buffered = undefined
+      this.joined = true
+      this.failures = 0
+      const result: JoinResult = { id: this.id, members: [...members] }
+      const settle = this.settle
+      this.settle = undefined
+      clearTimeout(this.deadline)
+      if (!this.everJoined) {
+        this.everJoined = true
+        settle?.resolve(result)
+      } else this.rejoinHandler(result)
+      this.statusHandler('connected')
+    })
+  }
+
+  private refused(code: string, message: string): void {
+    if (!this.everJoined && REFUSALS.has(code)) {
+      const known = code === 'duplicate_id' || code === 'unauthorized' || code === 'badarg' ? code : 'protocol'
+      return this.fail(new DistributedError(known, `hub refused the join: ${message}`))
+    }
+    // Already part of the cluster once: keep trying (the id may free up, auth may change).
+    this.retry(false)
+  }
+
+  /** Closes the current connection and schedules the next attempt. */
+  private retry(nextUrl: boolean): void {
+    this.drop()
+    if (this.closed) return
+    if (nextUrl) this.urlIndex = (this.urlIndex + 1) % this.urls.length
+    const base = this.options.retryDelayMs ?? 100
+    const max = this.options.maxRetryDelayMs ?? 5000
+    const delay = Math.min(max, base * 2 ** Math.min(this.failures, 16)) * (0.5 + Math.random() / 2)
+    this.failures++
+    clearTimeout(this.retryTimer)
+    this.retryTimer = setTimeout(() => this.open(), delay)
+  }
+
+  private drop(): void {
+    const socket = this.socket
+    this.socket = undefined
+    this.joined = false
+    this.buffered = undefined
+    if (socket === undefined) return
+    socket.off()
+    socket.disconnect()
+  }
+}
+
+/**
+ * Creates a `Signaling` backend that joins `cluster` on a Socket.IO hub.
+ *
+ * @example
+ * const signaling = createSocketIoSignaling({ hub: 'http://127.0.0.1:8080', cluster: 'demo' })
+ * signaling.onMemberJoin((id) => console.log('joined', id))
+ * const { id, members } = await signaling.join()
+ */
+export function createSocketIoSignaling(options: SocketIoSignalingOptions): Signaling & { readonly id: string } {
+  return new SocketIoSignaling(options)
+}

@@ -1,0 +1,263 @@
+/**
+ * The messages between a node and the signaling hub (Socket.IO events), and the parsers
+ * both sides run on everything they receive. Each parser turns an unknown payload into a
+ * typed value or `null`; a `null` is dropped (or answered with an error ack) and never
+ * reaches the rest of the code.
+ *
+ * Events, client → hub (each may carry a Socket.IO acknowledgement callback):
+ * - `join` {@link JoinRequest}, answered by a {@link JoinReply}
+ * - `signal` {@link SignalRequest}, answered (when an ack is asked for) by a {@link HubAck}
+ *
+ * Events, hub → client:
+ * - `member-join` / `member-leave` {@link MemberNotice}
+ * - `signal` {@link SignalNotice} (`from` is set by the hub, never by the sender)
+ *
+ * `member-join` may repeat for an id already known (the node rejoined, or hubs re-announce
+ * their members after their shared Redis view came back): treat it as "present".
+ *
+ * Limits: node ids and cluster names are 1..128 characters from `A-Z a-z 0-9 _ - . : @`
+ * (the same set everywhere, so a name never needs escaping and can be part of a room
+ * name); a join key is 16..128 characters of the same set; `auth` is at most 4 KiB and a
+ * signal's `data` at most 64 KiB as UTF-8 JSON. Payloads are plain JSON: objects with a
+ * `__proto__`, `constructor` or `prototype` key, binary attachments, class instances,
+ * non-finite numbers and nesting deeper than 32 levels are refused.
+ */
+import type { ErrorCode } from './errors.js'
+
+/** Version of the client ↔ hub protocol, sent in every `join`. */
+export const HUB_PROTOCOL_VERSION = 1
+
+/** Socket.IO event names. */
+export const HubEvents = {
+  join: 'join',
+  signal: 'signal',
+  memberJoin: 'member-join',
+  memberLeave: 'member-leave',
+} as const
+
+/** Size limits enforced by both sides. */
+export const HubLimits = {
+  /** Longest node id or cluster name, in characters. */
+  nameMaxLength: 128,
+  /** Shortest and longest join key, in characters. */
+  keyMinLength: 16,
+  keyMaxLength: 128,
+  /** Largest `auth` value, as UTF-8 JSON bytes. */
+  authMaxBytes: 4 * 1024,
+  /** Largest signal `data`, as UTF-8 JSON bytes. */
+  signalMaxBytes: 64 * 1024,
+  /** Deepest nesting of objects and arrays in a payload. */
+  maxDepth: 32,
+} as const
+
+/** A JSON value as it crosses the wire. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
+
+/** The error codes a hub answers with (a subset of the library's `ErrorCode`). */
+export type HubErrorCode = Extract<ErrorCode, 'badarg' | 'protocol' | 'duplicate_id' | 'unauthorized' | 'no_node'>
+
+const HUB_ERROR_CODES: readonly HubErrorCode[] = ['badarg', 'protocol', 'duplicate_id', 'unauthorized', 'no_node']
+
+/** `join`, client → hub. `key` is a secret chosen once per client instance; the hub never relays it. */
+export interface JoinRequest {
+  readonly v: typeof HUB_PROTOCOL_VERSION
+  readonly cluster: string
+  readonly id: string
+  readonly key: string
+  readonly auth?: Json
+}
+
+/** `signal`, client → hub. Any other field (such as a forged `from`) is ignored. */
+export interface SignalRequest {
+  readonly to: string
+  readonly data: Json
+}
+
+/** A refusal, as the ack of any request. */
+export interface HubErrorReply {
+  readonly ok: false
+  readonly code: HubErrorCode
+  readonly message: string
+}
+
+/** The ack of `join`: the id bound to the connection and the other members present. */
+export type JoinReply = { readonly ok: true; readonly id: string; readonly members: readonly string[] } | HubErrorReply
+
+/** The ack of `signal`. */
+export type HubAck = { readonly ok: true } | HubErrorReply
+
+/** `member-join` / `member-leave`, hub → client. */
+export interface MemberNotice {
+  readonly id: string
+}
+
+/** `signal`, hub → client. */
+export interface SignalNotice {
+  readonly from: string
+  readonly data: Json
+}
+
+const NAME_PATTERN = /^[A-Za-z0-9_.:@-]+$/
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
+
+/** A node id or cluster name: 1..128 characters from `A-Z a-z 0-9 _ - . : @`. */
+export function isHubName(value: unknown): value is string {
+  return typeof value === 'string' && value.length >= 1 && value.length <= HubLimits.nameMaxLength && NAME_PATTERN.test(value)
+}
+
+/** A join key: 16..128 characters from the same set as names. */
+export function isJoinKey(value: unknown): value is string {
+  return (
+    typeof value === 'string' &&
+    value.length >= HubLimits.keyMinLength &&
+    value.length <= HubLimits.keyMaxLength &&
+    NAME_PATTERN.test(value)
+  )
+}
+
+/** A plain object (prototype `Object.prototype` or `null`) with none of the forbidden keys. */
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
+  const proto: unknown = Object.getPrototypeOf(value)
+  if (proto !== Object.prototype && proto !== null) return false
+  for (const key of Object.keys(value)) if (FORBIDDEN_KEYS.has(key)) return false
+  return true
+}
+
+function utf8Length(text: string): number {
+  let bytes = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c < 0x80) bytes += 1
+    else if (c < 0x800) bytes += 2
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      bytes += 4
+      i++
+    } else bytes += 3
+  }
+  return bytes
+}
+
+/** Bytes of a string once JSON-quoted (an upper bound: escapes are counted as 6 bytes). */
+function jsonStringLength(text: string): number {
+  let escapes = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c < 0x20 || c === 0x22 || c === 0x5c) escapes++
+  }
+  return utf8Length(text) + 2 + escapes * 5
+}
+
+/**
+ * Walks a value and returns its size as UTF-8 JSON (escapes counted generously), or `-1`
+ * when it is not plain JSON, holds a forbidden key, nests deeper than 32 levels or
+ * exceeds `budget` bytes. Stops as soon as the budget is exceeded.
+ */
+export function jsonSize(value: unknown, budget: number): number {
+  let total = 0
+  const walk = (v: unknown, depth: number): boolean => {
+    if (depth > HubLimits.maxDepth) return false
+    if (v === null) total += 4
+    else if (typeof v === 'boolean') total += 5
+    else if (typeof v === 'number') {
+      if (!Number.isFinite(v)) return false
+      total += String(v).length
+    } else if (typeof v === 'string') total += jsonStringLength(v)
+    else if (Array.isArray(v)) {
+      total += 2
+      for (const item of v) {
+        total += 1
+        if (total > budget || !walk(item, depth + 1)) return false
+      }
+    } else if (isPlainRecord(v)) {
+      total += 2
+      for (const [key, item] of Object.entries(v)) {
+        total += jsonStringLength(key) + 2
+        if (total > budget || !walk(item, depth + 1)) return false
+      }
+    } else return false
+    return total <= budget
+  }
+  return walk(value, 0) ? total : -1
+}
+
+/** Whether `value` is plain JSON of at most `budget` bytes (see {@link jsonSize}). */
+export function isJson(value: unknown, budget: number): value is Json {
+  return jsonSize(value, budget) >= 0
+}
+
+/** Reads the protocol version of a `join` payload, or `undefined` when there is none. */
+export function joinVersion(payload: unknown): unknown {
+  return isPlainRecord(payload) ? payload['v'] : undefined
+}
+
+/** Parses a `join` payload (client → hub). */
+export function parseJoinRequest(payload: unknown): JoinRequest | null {
+  if (!isPlainRecord(payload)) return null
+  const { v, cluster, id, key, auth } = payload
+  if (v !== HUB_PROTOCOL_VERSION || !isHubName(cluster) || !isHubName(id) || !isJoinKey(key)) return null
+  if (auth === undefined) return { v, cluster, id, key }
+  if (!isJson(auth, HubLimits.authMaxBytes)) return null
+  return { v, cluster, id, key, auth }
+}
+
+/** Parses a `signal` payload (client → hub). */
+export function parseSignalRequest(payload: unknown): SignalRequest | null {
+  if (!isPlainRecord(payload)) return null
+  const { to, data } = payload
+  if (!isHubName(to) || !isJson(data, HubLimits.signalMaxBytes)) return null
+  return { to, data }
+}
+
+function parseErrorReply(payload: Record<string, unknown>): HubErrorReply | null {
+  const { ok, code, message } = payload
+  if (ok !== false || typeof message !== 'string' || message.length > 1024) return null
+  const known = HUB_ERROR_CODES.find((c) => c === code)
+  return known === undefined ? null : { ok, code: known, message }
+}
+
+function parseNameList(value: unknown): string[] | null {
+  if (!Array.isArray(value)) return null
+  const names: string[] = []
+  for (const item of value) {
+    if (!isHubName(item)) return null
+    names.push(item)
+  }
+  return names
+}
+
+/** Parses the ack of `join` (hub → client). */
+export function parseJoinReply(payload: unknown): JoinReply | null {
+  if (!isPlainRecord(payload)) return null
+  if (payload['ok'] !== true) return parseErrorReply(payload)
+  const { id, members } = payload
+  const list = parseNameList(members)
+  if (!isHubName(id) || list === null) return null
+  return { ok: true, id, members: list }
+}
+
+/** Parses the ack of `signal` (hub → client). */
+export function parseHubAck(payload: unknown): HubAck | null {
+  if (!isPlainRecord(payload)) return null
+  return payload['ok'] === true ? { ok: true } : parseErrorReply(payload)
+}
+
+/** Parses `member-join` / `member-leave` (hub → client). */
+export function parseMemberNotice(payload: unknown): MemberNotice | null {
+  if (!isPlainRecord(payload)) return null
+  const { id } = payload
+  return isHubName(id) ? { id } : null
+}
+
+/** Parses `signal` (hub → client). */
+export function parseSignalNotice(payload: unknown): SignalNotice | null {
+  if (!isPlainRecord(payload)) return null
+  const { from, data } = payload
+  if (!isHubName(from) || !isJson(data, HubLimits.signalMaxBytes)) return null
+  return { from, data }
+}
+
+/** Builds an error reply. */
+export function hubError(code: HubErrorCode, message: string): HubErrorReply {
+  return { ok: false, code, message }
+}

@@ -1,0 +1,552 @@
+/**
+ * `channelFromPeer`: a connected simple-peer instance (or anything `PeerLike`) as a core
+ * `Channel`, with chunking of large frames and backpressure.
+ *
+ * Framing (one RTCDataChannel, ordered and reliable; each item below is one data-channel
+ * message; full text in `docs/transport-framing.md`):
+ *
+ * - Text message: a whole string frame, as is. No prefix, no copy.
+ * - Binary message, read by its first byte (the tag):
+ *   - `0xFF` + payload: a whole binary frame (the payload, possibly empty).
+ *   - `0xFE` kind:u8 total:u32be + data: START of a chunked frame. `kind` 0 = string
+ *     (the bytes are its UTF-8 encoding), 1 = binary; `total` = byte length of the
+ *     whole frame; `data` = its first bytes.
+ *   - `0xFD` + data: the next bytes of the chunked frame in progress. The frame is
+ *     complete when `total` bytes have arrived.
+ *   - any other first byte: the whole message is the UTF-8 encoding of a string frame.
+ *     simple-peer hands text messages over as bytes, so this is how text arrives; valid
+ *     UTF-8 never starts with 0xFD–0xFF, so the two cannot be confused.
+ *   - an empty binary message: the empty string frame (not sent by this version).
+ * - A frame whose message (tag included) fits in `chunkSize` bytes goes as one message:
+ *   a string as a text message, a binary frame as `0xFF` + payload. The empty string goes
+ *   as START with `total` 0 (some stacks drop empty messages). Larger frames go as START
+ *   + CONT… messages of at most `chunkSize` bytes each, back to back (nothing is
+ *   interleaved with them).
+ *
+ * Every incoming message is untrusted. A malformed header, a CONT without a START, a
+ * stream that overflows its `total` or is cut by another message, a `total` above
+ * `maxMessageBytes`, invalid UTF-8: the message (and the rest of that chunk stream) is
+ * dropped, the error goes to `onError`, and the channel keeps working.
+ */
+import type { Channel } from './channel.js'
+import type { DataChannelLike, PeerLike } from './signaling.js'
+import { BadArgError, DistributedError } from './errors.js'
+
+/** Options of {@link channelFromPeer}. */
+export interface PeerChannelOptions {
+  /** Largest data-channel message sent, in bytes (default 16 KiB, the safe size across browsers). */
+  readonly chunkSize?: number
+  /** Largest frame accepted either way, in bytes (default 64 MiB, at most 2^32 − 1). */
+  readonly maxMessageBytes?: number
+  /** Bytes the data channel may hold before frames wait in an internal queue (default 1 MiB). */
+  readonly highWaterMark?: number
+  /** Receives every dropped incoming message's error, and errors thrown by the frame handler. */
+  readonly onError?: (error: Error) => void
+}
+
+export const DEFAULT_CHUNK_SIZE = 16 * 1024
+export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+export const DEFAULT_HIGH_WATER_MARK = 1024 * 1024
+
+const TAG_CONT = 0xfd
+const TAG_START = 0xfe
+const TAG_BINARY = 0xff
+const KIND_STRING = 0
+const KIND_BINARY = 1
+const START_HEADER_BYTES = 6
+const MIN_CHUNK_SIZE = 16
+const MAX_CHUNK_SIZE = 256 * 1024
+const DRAIN_POLL_MS = 5
+const SAFETY_POLL_MS = 50
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+
+type Frame = string | Uint8Array
+
+/**
+ * Wraps an already connected peer into a `Channel`: frames of any size up to
+ * `maxMessageBytes` arrive whole, in order and with their type (string or bytes).
+ *
+ * `send` throws `DistributedError('too_large')` for a frame above `maxMessageBytes` and
+ * sends nothing; a frame sent after close is dropped. `close()` destroys the peer and
+ * discards frames still queued. `onClose` fires once, with the peer's error if any.
+ *
+ * @example
+ * peer.on('connect', () => {
+ *   const channel = channelFromPeer(peer, { onError: (e) => console.warn(e) })
+ *   channel.onMessage((frame) => console.log(frame))
+ *   channel.send('x'.repeat(10_000_000)) // arrives as one 10 MB string
+ * })
+ */
+export function channelFromPeer(peer: PeerLike, options: PeerChannelOptions = {}): Channel {
+  return new PeerChannel(peer, options)
+}
+
+/** A chunked frame being sent: produces its START and CONT messages on demand. */
+class OutgoingStream {
+  offset = 0
+  constructor(
+    readonly kind: number,
+    readonly bytes: Uint8Array,
+  ) {}
+}
+
+type Outgoing = string | Uint8Array | OutgoingStream
+
+function checkSize(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new BadArgError(`${name} must be an integer from ${min} to ${max}, got ${String(value)}`)
+  }
+  return value
+}
+
+class PeerChannel implements Channel {
+  private readonly chunkSize: number
+  private readonly maxBytes: number
+  private readonly highWaterMark: number
+  private readonly reportError: ((error: Error) => void) | undefined
+  private readonly dc: DataChannelLike | undefined
+  private readonly scratch: Uint8Array
+  private readonly assembler: Reassembler
+  private messageHandler: ((frame: Frame) => void) | undefined
+  private closeHandler: ((error?: Error) => void) | undefined
+  private inbox: Frame[] = []
+  private draining = false
+  private queue: Outgoing[] = []
+  private head = 0
+  private queuedBytes = 0
+  /** Upper bound of the data channel's `bufferedAmount`; see `canSend`. */
+  private bufferedBound = 0
+  private timer: ReturnType<typeof setTimeout> | undefined
+  private closing = false
+  private closed = false
+  private closeError: Error | undefined
+  private closeNotified = false
+  private readonly onLow = (): void => {
+    if (this.head < this.queue.length) this.flush()
+  }
+
+  constructor(
+    private readonly peer: PeerLike,
+    options: PeerChannelOptions,
+  ) {
+    this.chunkSize = checkSize('chunkSize', options.chunkSize, DEFAULT_CHUNK_SIZE, MIN_CHUNK_SIZE, MAX_CHUNK_SIZE)
+    this.maxBytes = checkSize('maxMessageBytes', options.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES, 0, 0xffffffff)
+    this.highWaterMark = checkSize('highWaterMark', options.highWaterMark, DEFAULT_HIGH_WATER_MARK, 1, Number.MAX_SAFE_INTEGER)
+    this.reportError = options.onError
+    this.scratch = new Uint8Array(this.chunkSize)
+    this.assembler = new Reassembler(this.maxBytes, (frame) => this.deliver(frame), (error) => this.report(error))
+
+    const dc = peer._channel ?? undefined
+    this.dc = dc
+    if (dc !== undefined) {
+      try {
+        // simple-peer sets its own threshold (64 KiB) and `onbufferedamountlow` for its
+        // stream API, which this channel does not use; a listener leaves its handler alone.
+        dc.bufferedAmountLowThreshold = Math.floor(this.highWaterMark / 2)
+        dc.addEventListener?.('bufferedamountlow', this.onLow)
+      } catch {
+        // A data channel without these features falls back to polling.
+      }
+    }
+    peer.on('data', (data) => {
+      if (!this.closed) this.assembler.push(data)
+    })
+    peer.on('error', (error) => this.handleClose(error))
+    peer.on('close', () => this.handleClose(undefined))
+    if (peer.destroyed === true) this.handleClose(undefined)
+  }
+
+  /**
+   * Bytes in the data channel's buffer plus bytes waiting here (a queued string counts
+   * as 3 bytes per UTF-16 unit, the most its UTF-8 can take).
+   */
+  get bufferedAmount(): number {
+    return this.channelBuffered() + this.queuedBytes
+  }
+
+  send(frame: string | Uint8Array): void {
+    if (typeof frame === 'string') {
+      const length = frame.length
+      if (length > 0 && length * 3 <= this.chunkSize) return this.enqueue(frame) // fast path
+      if (length > this.maxBytes) throw this.tooLarge(length)
+      if (length === 0) return this.enqueue(EMPTY_STRING_MESSAGE)
+      if (length <= this.chunkSize && encoder.encodeInto(frame, this.scratch).read === length) {
+        return this.enqueue(frame) // its UTF-8 fits in one message
+      }
+      const bytes = encoder.encode(frame)
+      if (bytes.byteLength > this.maxBytes) throw this.tooLarge(bytes.byteLength)
+      return this.enqueueStream(new OutgoingStream(KIND_STRING, bytes))
+    }
+    if (!(frame instanceof Uint8Array)) throw new BadArgError('a frame must be a string or a Uint8Array')
+    const size = frame.byteLength
+    if (size > this.maxBytes) throw this.tooLarge(size)
+    if (size + 1 <= this.chunkSize) {
+      const message = new Uint8Array(size + 1)
+      message[0] = TAG_BINARY
+      message.set(frame, 1)
+      return this.enqueue(message)
+    }
+    this.enqueueStream(new OutgoingStream(KIND_BINARY, frame.slice()))
+  }
+
+  onMessage(handler: (frame: Frame) => void): void {
+    this.messageHandler = handler
+    if (this.inbox.length > 0) this.scheduleDrain()
+  }
+
+  onClose(handler: (error?: Error) => void): void {
+    this.closeHandler = handler
+    if (this.closed && !this.closeNotified) queueMicrotask(() => this.notifyClose())
+  }
+
+  close(): void {
+    if (this.closing || this.closed) return
+    this.closing = true
+    this.dropQueue()
+    this.peer.destroy()
+  }
+
+  // ---- sending ----
+
+  private tooLarge(bytes: number): DistributedError {
+    return new DistributedError('too_large', `frame of ${bytes} bytes exceeds maxMessageBytes ${this.maxBytes}`)
+  }
+
+  /**
+   * Bytes a queued message takes at most. Queued strings all fit in one message, and
+   * UTF-8 needs at most 3 bytes per UTF-16 unit.
+   */
+  private weightOf(message: string | Uint8Array): number {
+    return typeof message === 'string' ? Math.min(message.length * 3, this.chunkSize) : message.byteLength
+  }
+
+  private enqueue(message: string | Uint8Array): void {
+    if (this.closing || this.closed) return
+    const weight = this.weightOf(message)
+    if (this.head === this.queue.length && this.canSend(weight)) {
+      this.transmit(message, weight)
+      return
+    }
+    this.queue.push(message)
+    this.queuedBytes += weight
+    this.waitForDrain()
+  }
+
+  private enqueueStream(stream: OutgoingStream): void {
+    if (this.closing || this.closed) return
+    this.queue.push(stream)
+    this.queuedBytes += stream.bytes.byteLength
+    if (this.head === this.queue.length - 1) this.flush()
+    else this.waitForDrain()
+  }
+
+  /**
+   * Whether a message of `weight` bytes may go to the data channel now. Reading
+   * `bufferedAmount` can be costly (a native call, a thread hop in libwebrtc), so it is
+   * read only when an upper bound of it (last reading + bytes sent since) is too high.
+   */
+  private canSend(weight: number): boolean {
+    if (this.bufferedBound + weight <= this.highWaterMark) return true
+    const buffered = this.channelBuffered()
+    this.bufferedBound = buffered
+    return buffered === 0 || buffered + weight <= this.highWaterMark
+  }
+
+  private channelBuffered(): number {
+    if (this.dc === undefined || this.closed) return 0
+    try {
+      const amount = this.dc.bufferedAmount
+      return typeof amount === 'number' && amount > 0 ? amount : 0
+    } catch {
+      return 0
+    }
+  }
+
+  /** Sends queued messages while the data channel has room; then waits for it to drain. */
+  private flush(): void {
+    this.clearTimer()
+    while (this.head < this.queue.length) {
+      if (this.closing || this.closed) return
+      const item = this.queue[this.head]
+      if (item === undefined) break
+      if (item instanceof OutgoingStream) {
+        const header = item.offset === 0 ? START_HEADER_BYTES : 1
+        const payload = Math.min(item.bytes.byteLength - item.offset, this.chunkSize - header)
+        if (!this.canSend(header + payload)) return this.pause()
+        const message = this.chunkMessage(item, header, payload)
+        item.offset += payload
+        this.queuedBytes -= payload
+        if (item.offset >= item.bytes.byteLength) this.head++
+        this.transmit(message, message.byteLength)
+      } else {
+        const weight = this.weightOf(item)
+        if (!this.canSend(weight)) return this.pause()
+        this.head++
+        this.queuedBytes -= weight
+        this.transmit(item, weight)
+      }
+    }
+    this.queue = []
+    this.head = 0
+    this.queuedBytes = 0
+  }
+
+  /** Stops flushing until the data channel drains; drops the sent part of a long queue. */
+  private pause(): void {
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head)
+      this.head = 0
+    }
+    this.waitForDrain()
+  }
+
+  private chunkMessage(stream: OutgoingStream, header: number, payload: number): Uint8Array {
+    const { bytes, offset } = stream
+    const message = new Uint8Array(header + payload)
+    if (header === START_HEADER_BYTES) {
+      message[0] = TAG_START
+      message[1] = stream.kind
+      new DataView(message.buffer).setUint32(2, bytes.byteLength)
+    } else {
+      message[0] = TAG_CONT
+    }
+    message.set(bytes.subarray(offset, offset + payload), header)
+    return message
+  }
+
+  private transmit(message: string | Uint8Array, weight: number): void {
+    this.bufferedBound += weight
+    try {
+      this.peer.send(message)
+    } catch (error) {
+      // A channel that is closing drops the frame (its close event follows); any other
+      // failure breaks the ordered stream, so the link is torn down with that error.
+      if (this.peer.destroyed === true || this.channelNotOpen()) return
+      this.peer.destroy(error instanceof Error ? error : new Error(String(error)))
+    }
+  }
+
+  private channelNotOpen(): boolean {
+    const dc: unknown = this.peer._channel
+    return typeof dc !== 'object' || dc === null || ('readyState' in dc && dc.readyState !== 'open')
+  }
+
+  private waitForDrain(): void {
+    if (this.timer !== undefined || this.closing || this.closed) return
+    // The bufferedamountlow event is the wake-up; the timer is a safety net (or the only
+    // mechanism when the data channel has no addEventListener).
+    const delay = this.dc?.addEventListener === undefined ? DRAIN_POLL_MS : SAFETY_POLL_MS
+    const timer: unknown = (this.timer = setTimeout(() => {
+      this.timer = undefined
+      this.flush()
+    }, delay))
+    if (typeof timer === 'object' && timer !== null && 'unref' in timer && typeof timer.unref === 'function') {
+      timer.unref()
+    }
+  }
+
+  private clearTimer(): void {
+    if (this.timer === undefined) return
+    clearTimeout(this.timer)
+    this.timer = undefined
+  }
+
+  private dropQueue(): void {
+    this.clearTimer()
+    this.queue = []
+    this.head = 0
+    this.queuedBytes = 0
+  }
+
+  // ---- receiving and closing ----
+
+  private deliver(frame: Frame): void {
+    const handler = this.messageHandler
+    if (handler !== undefined && this.inbox.length === 0) {
+      this.callHandler(handler, frame)
+      return
+    }
+    this.inbox.push(frame)
+    if (handler !== undefined) this.scheduleDrain()
+  }
+
+  private scheduleDrain(): void {
+    if (this.draining) return
+    this.draining = true
+    queueMicrotask(() => {
+      this.draining = false
+      while (this.inbox.length > 0 && !this.closed) {
+        const handler = this.messageHandler
+        const frame = this.inbox.shift()
+        if (handler === undefined || frame === undefined) return
+        this.callHandler(handler, frame)
+      }
+    })
+  }
+
+  private callHandler(handler: (frame: Frame) => void, frame: Frame): void {
+    try {
+      handler(frame)
+    } catch (error) {
+      this.report(error instanceof Error ? error : new Error(String(error)))
+    }
+  }
+
+  private report(error: Error): void {
+    try {
+      this.reportError?.(error)
+    } catch {
+      // The error sink must not break the receive path.
+    }
+  }
+
+  private handleClose(error: Error | undefined): void {
+    if (this.closed) return
+    this.closed = true
+    this.closeError = error
+    this.dropQueue()
+    this.assembler.reset()
+    try {
+      this.dc?.removeEventListener?.('bufferedamountlow', this.onLow)
+    } catch {
+      // Already torn down.
+    }
+    this.notifyClose()
+  }
+
+  private notifyClose(): void {
+    const handler = this.closeHandler
+    if (this.closeNotified || handler === undefined) return
+    this.closeNotified = true
+    try {
+      handler(this.closeError)
+    } catch (error) {
+      this.report(error instanceof Error ? error : new Error(String(error)))
+    }
+  }
+}
+
+/** START of a zero-byte string: the empty string frame. */
+const EMPTY_STRING_MESSAGE = new Uint8Array([TAG_START, KIND_STRING, 0, 0, 0, 0])
+
+/**
+ * Receive side: turns incoming data-channel messages back into frames. Never throws;
+ * every problem goes to `report` and drops the message (and the rest of its chunk stream).
+ */
+class Reassembler {
+  private buffer: Uint8Array | undefined
+  private kind = KIND_STRING
+  private filled = 0
+  /** After an error inside a chunk stream: drop CONT messages until another message comes. */
+  private skipping = false
+
+  constructor(
+    private readonly maxBytes: number,
+    private readonly deliver: (frame: Frame) => void,
+    private readonly report: (error: Error) => void,
+  ) {}
+
+  reset(): void {
+    this.buffer = undefined
+    this.skipping = false
+  }
+
+  push(message: unknown): void {
+    if (typeof message === 'string') {
+      this.interrupt()
+      this.deliver(message)
+      return
+    }
+    let bytes: Uint8Array
+    if (message instanceof Uint8Array) bytes = message
+    else if (message instanceof ArrayBuffer) bytes = new Uint8Array(message)
+    else {
+      this.interrupt()
+      this.report(protocolError(`unsupported message type ${Object.prototype.toString.call(message)}`))
+      return
+    }
+    const tag = bytes[0]
+    if (tag === TAG_CONT) {
+      this.continueStream(bytes)
+      return
+    }
+    this.interrupt()
+    if (tag === undefined) this.deliver('')
+    else if (tag === TAG_BINARY) this.deliver(new Uint8Array(bytes.buffer, bytes.byteOffset + 1, bytes.byteLength - 1))
+    else if (tag === TAG_START) this.startStream(bytes)
+    else this.deliverString(bytes)
+  }
+
+  /** A message other than CONT arrived: a stream in progress is incomplete. */
+  private interrupt(): void {
+    this.skipping = false
+    if (this.buffer === undefined) return
+    const { filled, buffer } = this
+    this.buffer = undefined
+    this.report(protocolError(`chunked frame cut off after ${filled} of ${buffer.byteLength} bytes`))
+  }
+
+  private fail(error: Error): void {
+    this.buffer = undefined
+    this.skipping = true
+    this.report(error)
+  }
+
+  private startStream(bytes: Uint8Array): void {
+    if (bytes.byteLength < START_HEADER_BYTES) return this.fail(protocolError('truncated chunk header'))
+    const kind = bytes[1]
+    if (kind !== KIND_STRING && kind !== KIND_BINARY) {
+      return this.fail(protocolError(`unknown chunk kind ${String(kind)}`))
+    }
+    const total = new DataView(bytes.buffer, bytes.byteOffset, START_HEADER_BYTES).getUint32(2)
+    if (total > this.maxBytes) {
+      return this.fail(new DistributedError('too_large', `incoming frame of ${total} bytes exceeds maxMessageBytes ${this.maxBytes}`))
+    }
+    const data = bytes.subarray(START_HEADER_BYTES)
+    if (data.byteLength > total) return this.fail(protocolError('chunk data exceeds the announced frame size'))
+    this.kind = kind
+    this.buffer = new Uint8Array(total)
+    this.buffer.set(data)
+    this.filled = data.byteLength
+    if (this.filled === total) this.complete()
+  }
+
+  private continueStream(bytes: Uint8Array): void {
+    if (this.skipping) return
+    const buffer = this.buffer
+    if (buffer === undefined) return this.fail(protocolError('chunk continuation without a start'))
+    const data = bytes.subarray(1)
+    if (this.filled + data.byteLength > buffer.byteLength) {
+      return this.fail(protocolError('chunk data exceeds the announced frame size'))
+    }
+    buffer.set(data, this.filled)
+    this.filled += data.byteLength
+    if (this.filled === buffer.byteLength) this.complete()
+  }
+
+  private complete(): void {
+    const buffer = this.buffer
+    this.buffer = undefined
+    if (buffer === undefined) return
+    if (this.kind === KIND_BINARY) this.deliver(buffer)
+    else this.deliverString(buffer)
+  }
+
+  private deliverString(bytes: Uint8Array): void {
+    let text: string
+    try {
+      text = decoder.decode(bytes)
+    } catch {
+      this.report(protocolError('string frame is not valid UTF-8'))
+      return
+    }
+    this.deliver(text)
+  }
+}
+
+function protocolError(message: string): DistributedError {
+  return new DistributedError('protocol', `transport framing: ${message}`)
+}

@@ -1,0 +1,41 @@
+/** Starts fixture peers in child processes and waits for them to be meshed. */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+const fixture = fileURLToPath(new URL('./fixtures/peer-node.ts', import.meta.url))
+
+export interface ChildPeer {
+  readonly id: string
+  readonly process: ChildProcess
+  /** Resolves with the exit code (or signal) once the process has ended. */
+  readonly exited: Promise<number | string | null>
+}
+
+export async function startChildPeer(hub: string, cluster: string, id: string, heartbeatTimeoutMs?: number): Promise<ChildPeer> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fixture, hub, cluster, id, ...(heartbeatTimeoutMs ? [String(heartbeatTimeoutMs)] : [])], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  })
+  const exited = new Promise<number | string | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)))
+  await new Promise<void>((resolve, reject) => {
+    let out = ''
+    const timer = setTimeout(() => reject(new Error(`child ${id} did not get ready: ${out}`)), 20_000)
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString()
+      if (out.includes(`ready ${id}`)) {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`child ${id} exited with ${code}: ${out}`))
+    })
+  })
+  return { id, process: child, exited }
+}
+
+/** Ends a child gracefully (stdin closed) and waits for it. */
+export async function stopChildPeer(peer: ChildPeer): Promise<void> {
+  if (peer.process.exitCode === null && peer.process.signalCode === null) peer.process.stdin?.end()
+  await peer.exited
+}

@@ -1,0 +1,272 @@
+// Several hub instances sharing one cluster view through a real Redis server (the
+// Debian package's /usr/bin/redis-server, started on a free port in a temp dir).
+// A missing redis-server fails this suite: it is a required part of the test machine.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { io as connectRaw, type Socket as RawSocket } from 'socket.io-client'
+import { createSocketIoSignaling, type SocketIoSignalingOptions } from '../src/browser/socketio-signaling.js'
+import type { JoinResult } from '../src/core/signaling.js'
+import { createHub, type Hub, type HubLogger } from '../src/server/hub.js'
+
+const REDIS_SERVER = '/usr/bin/redis-server'
+
+let redisPort = 0
+let redisDir = ''
+let redis: ChildProcess | undefined
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address !== null ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+async function startRedis(): Promise<void> {
+  const child = spawn(REDIS_SERVER, ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', redisDir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  redis = child
+  let output = ''
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${output}`)), 5000)
+    child.stdout?.on('data', (d: Buffer) => {
+      output += d.toString()
+      if (output.includes('Ready to accept connections')) {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`redis-server exited with ${code}:\n${output}`))
+    })
+  })
+}
+
+async function killRedis(): Promise<void> {
+  const child = redis
+  redis = undefined
+  if (child === undefined || child.exitCode !== null) return
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  child.kill('SIGKILL')
+  await exited
+}
+
+beforeAll(async () => {
+  if (!existsSync(REDIS_SERVER)) {
+    throw new Error(`${REDIS_SERVER} is missing: install the Debian package redis-server (apt-get install redis-server) to run the multi-hub tests`)
+  }
+  redisPort = await freePort()
+  redisDir = mkdtempSync(join(tmpdir(), 'distribunator-redis-'))
+  await startRedis()
+})
+
+afterAll(async () => {
+  await killRedis()
+  if (redisDir) rmSync(redisDir, { recursive: true, force: true })
+})
+
+const cleanups: Array<() => unknown> = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+type TestHub = Hub & { lines: string[] }
+
+async function startHubs(count: number): Promise<TestHub[]> {
+  const hubs: TestHub[] = []
+  for (let i = 0; i < count; i++) {
+    const lines: string[] = []
+    const logger: HubLogger = {
+      debug: (m) => lines.push(`debug ${m}`),
+      info: (m) => lines.push(`info ${m}`),
+      warn: (m) => lines.push(`warn ${m}`),
+      error: (m) => lines.push(`error ${m}`),
+    }
+    const hub = await createHub({ port: 0, redisUrl: `redis://127.0.0.1:${redisPort}`, logger })
+    cleanups.push(() => hub.close())
+    hubs.push(Object.assign(hub, { lines }))
+  }
+  return hubs
+}
+
+interface TestNode {
+  signaling: ReturnType<typeof createSocketIoSignaling>
+  joins: string[]
+  leaves: string[]
+  signals: Array<{ from: string; data: unknown }>
+  rejoins: JoinResult[]
+}
+
+function makeNode(hub: string | string[], cluster: string, id: string, extra: Partial<SocketIoSignalingOptions> = {}): TestNode {
+  const signaling = createSocketIoSignaling({ hub, cluster, id, joinTimeoutMs: 4000, retryDelayMs: 50, maxRetryDelayMs: 300, ...extra })
+  const node: TestNode = { signaling, joins: [], leaves: [], signals: [], rejoins: [] }
+  signaling.onMemberJoin((m) => node.joins.push(m))
+  signaling.onMemberLeave((m) => node.leaves.push(m))
+  signaling.onSignal((from, data) => node.signals.push({ from, data }))
+  signaling.onRejoin((r) => node.rejoins.push(r))
+  cleanups.push(() => signaling.close())
+  return node
+}
+
+async function waitFor(condition: () => boolean, what: string, ms = 5000): Promise<void> {
+  const until = Date.now() + ms
+  while (!condition()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 10))
+  }
+}
+
+async function rawSocket(hub: Hub): Promise<RawSocket> {
+  const socket = connectRaw(hub.url, { transports: ['websocket'], forceNew: true, reconnection: false })
+  cleanups.push(() => socket.disconnect())
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve)
+    socket.once('connect_error', reject)
+  })
+  return socket
+}
+
+function pick<T>(list: readonly T[], index: number): T {
+  const item = list[index]
+  if (item === undefined) throw new Error(`no item ${index}`)
+  return item
+}
+
+const sorted = (ids: readonly string[]): string[] => [...ids].sort()
+
+describe('hubs sharing Redis', () => {
+  it('members on different hubs see each other and signal each other', async () => {
+    const [h1, h2, h3] = await startHubs(3)
+    if (h1 === undefined || h2 === undefined || h3 === undefined) throw new Error('hubs')
+    const a = makeNode(h1.url, 'shared', 'a')
+    expect(await a.signaling.join()).toEqual({ id: 'a', members: [] })
+    const b = makeNode(h2.url, 'shared', 'b')
+    expect(await b.signaling.join()).toEqual({ id: 'b', members: ['a'] })
+    const c = makeNode(h3.url, 'shared', 'c')
+    expect(sorted((await c.signaling.join()).members)).toEqual(['a', 'b'])
+    const other = makeNode(h3.url, 'elsewhere', 'z')
+    expect(await other.signaling.join()).toEqual({ id: 'z', members: [] })
+    await waitFor(() => a.joins.length === 2 && b.joins.length === 1, 'join notices across hubs')
+    expect(a.joins).toEqual(['b', 'c'])
+
+    b.signaling.sendSignal('a', { type: 'offer', sdp: 'from b' })
+    c.signaling.sendSignal('b', { type: 'answer', sdp: 'from c' })
+    for (let i = 0; i < 20; i++) a.signaling.sendSignal('c', { seq: i })
+    other.signaling.sendSignal('a', { sdp: 'cross-cluster' })
+    await waitFor(() => a.signals.length === 1 && b.signals.length === 1 && c.signals.length === 20, 'signals across hubs')
+    expect(a.signals).toEqual([{ from: 'b', data: { type: 'offer', sdp: 'from b' } }])
+    expect(b.signals).toEqual([{ from: 'c', data: { type: 'answer', sdp: 'from c' } }])
+    expect(c.signals.map((s) => s.data)).toEqual(Array.from({ length: 20 }, (_, i) => ({ seq: i })))
+
+    c.signaling.close()
+    await waitFor(() => a.leaves.includes('c') && b.leaves.includes('c'), 'leave notices across hubs')
+  })
+
+  it('refuses a duplicate id across hubs and lets the same client move between hubs', async () => {
+    const [h1, h2] = await startHubs(2)
+    if (h1 === undefined || h2 === undefined) throw new Error('hubs')
+    const first = makeNode(h1.url, 'dups', 'taken')
+    await first.signaling.join()
+    const second = makeNode(h2.url, 'dups', 'taken')
+    await expect(second.signaling.join()).rejects.toMatchObject({ code: 'duplicate_id' })
+
+    const watcher = makeNode(h2.url, 'dups', 'watcher')
+    await watcher.signaling.join()
+    const key = 'moving-client-key-0001'
+    const stale = await rawSocket(h1)
+    expect(await stale.timeout(3000).emitWithAck('join', { v: 1, cluster: 'dups', id: 'mover', key })).toMatchObject({ ok: true })
+    const staleGone = new Promise((resolve) => stale.once('disconnect', resolve))
+    const fresh = await rawSocket(h2)
+    const intruder = await fresh.timeout(3000).emitWithAck('join', { v: 1, cluster: 'dups', id: 'mover', key: 'another-key-000000001' })
+    expect(intruder).toMatchObject({ ok: false, code: 'duplicate_id' })
+    const moved: unknown = await fresh.timeout(3000).emitWithAck('join', { v: 1, cluster: 'dups', id: 'mover', key })
+    expect(moved).toMatchObject({ ok: true, id: 'mover' })
+    await staleGone
+    await new Promise((r) => setTimeout(r, 200))
+    expect(watcher.leaves).toEqual([])
+  })
+
+  it('lets exactly one of many racing joins with the same id win across hubs', async () => {
+    const hubs = await startHubs(3)
+    const sockets = await Promise.all(Array.from({ length: 9 }, (_, i) => rawSocket(pick(hubs, i % 3))))
+    const replies = await Promise.all(
+      sockets.map((s, i) => s.timeout(3000).emitWithAck('join', { v: 1, cluster: 'race', id: 'contested', key: `racing-client-key-${i}` })),
+    )
+    expect(replies.filter((r: unknown) => Reflect.get(Object(r), 'ok') === true)).toHaveLength(1)
+    expect(replies.filter((r: unknown) => Reflect.get(Object(r), 'code') === 'duplicate_id')).toHaveLength(8)
+  })
+
+  it('a client with several hub URLs moves on when its hub closes and rejoins with its id', async () => {
+    const [h1, h2, h3] = await startHubs(3)
+    if (h1 === undefined || h2 === undefined || h3 === undefined) throw new Error('hubs')
+    const b = makeNode(h2.url, 'moving', 'b')
+    await b.signaling.join()
+    const c = makeNode(h3.url, 'moving', 'c')
+    await c.signaling.join()
+    const m = makeNode([h1.url, h2.url, h3.url], 'moving', 'm')
+    expect(sorted((await m.signaling.join()).members)).toEqual(['b', 'c'])
+    await h1.close()
+    await waitFor(() => m.rejoins.length === 1, 'the rejoin through another hub')
+    expect(m.rejoins[0]?.id).toBe('m')
+    expect(sorted(m.rejoins[0]?.members ?? [])).toEqual(['b', 'c'])
+    await waitFor(() => b.leaves.includes('m') && b.joins.filter((id) => id === 'm').length === 2, 'b sees m leave and come back')
+    b.signaling.sendSignal('m', { after: 'move' })
+    await waitFor(() => m.signals.length === 1, 'a signal to the moved client')
+    expect(m.signals[0]).toEqual({ from: 'b', data: { after: 'move' } })
+  })
+
+  it('survives Redis going away, serves local members meanwhile and recovers when it returns', async () => {
+    const [h1, h2] = await startHubs(2)
+    if (h1 === undefined || h2 === undefined) throw new Error('hubs')
+    const a = makeNode(h1.url, 'outage', 'a')
+    await a.signaling.join()
+    const b = makeNode(h2.url, 'outage', 'b')
+    expect(await b.signaling.join()).toEqual({ id: 'b', members: ['a'] })
+
+    await killRedis()
+    await waitFor(() => h1.lines.some((l) => l.includes('unreachable')) && h2.lines.some((l) => l.includes('unreachable')), 'the outage logged')
+    // Local service goes on: joins, member lists and signals among one hub's members.
+    const c = makeNode(h1.url, 'outage', 'c')
+    expect(await c.signaling.join()).toEqual({ id: 'c', members: ['a'] })
+    c.signaling.sendSignal('a', { during: 'outage' })
+    await waitFor(() => a.signals.length === 1, 'a local signal during the outage')
+    expect(a.signals[0]).toEqual({ from: 'c', data: { during: 'outage' } })
+
+    await startRedis()
+    await waitFor(() => h1.lines.some((l) => l.includes('reachable again')) && h2.lines.some((l) => l.includes('reachable again')), 'the recovery logged')
+    // The member that joined during the outage is announced to the other hub's members.
+    await waitFor(() => b.joins.includes('c'), 'b learns c after the recovery')
+    const d = makeNode(h2.url, 'outage', 'd')
+    expect(sorted((await d.signaling.join()).members)).toEqual(['a', 'b', 'c'])
+    d.signaling.sendSignal('c', { after: 'recovery' })
+    await waitFor(() => c.signals.length === 1, 'a cross-hub signal after the recovery')
+    expect(c.signals[0]).toEqual({ from: 'd', data: { after: 'recovery' } })
+    const dup = makeNode(h1.url, 'outage', 'd')
+    await expect(dup.signaling.join()).rejects.toMatchObject({ code: 'duplicate_id' })
+  })
+
+  it('closes a hub promptly while Redis is down', async () => {
+    const [h1] = await startHubs(1)
+    if (h1 === undefined) throw new Error('hubs')
+    const a = makeNode(h1.url, 'closing', 'a')
+    await a.signaling.join()
+    await killRedis()
+    try {
+      const started = Date.now()
+      await h1.close()
+      expect(Date.now() - started).toBeLessThan(3000)
+    } finally {
+      await startRedis()
+    }
+  })
+})
