@@ -32,6 +32,35 @@ describe('codec', () => {
     expect('u' in back).toBe(true)
   })
 
+  it('keeps values JSON alone would change, whichever encoding path they take', () => {
+    class Point {
+      constructor(readonly x: number) {}
+    }
+    const cases: unknown[] = [
+      -0,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      { a: undefined, b: 1 },
+      [1, undefined, 3],
+      { nested: { deep: [new Date(1), 2n] } },
+      Object.assign(Object.create(null), { x: 1 }),
+      'plain',
+      { plain: ['json', 1, true, null] },
+    ]
+    for (const value of cases) {
+      const back = decodeValue(JSON.parse(JSON.stringify(encodeValue(value))))
+      expect(back).toEqual(value)
+      if (typeof value === 'number') expect(Object.is(back, value)).toBe(true)
+    }
+    expect(encodeValue({ plain: [1, 'a'] })).toEqual({ json: { plain: [1, 'a'] } })
+    const point = decodeValue(JSON.parse(JSON.stringify(encodeValue(new Point(3))))) as { x: number }
+    expect(point.x).toBe(3)
+    const cyclic: Record<string, unknown> = { name: 'loop' }
+    cyclic.self = cyclic
+    const again = decodeValue(JSON.parse(JSON.stringify(encodeValue(cyclic)))) as Record<string, unknown>
+    expect(again.self).toBe(again)
+  })
+
   it('throws on a malformed custom pid value', () => {
     expect(() => decodeValue({ json: 5, meta: { values: [['custom', 'Pid']] } })).toThrow()
     expect(() => decodeValue({ json: ['n', -4], meta: { values: [['custom', 'Pid']] } })).toThrow()

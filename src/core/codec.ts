@@ -27,14 +27,47 @@ superjson.registerCustom<Pid, [string, number]>(
   'Pid',
 )
 
+const MAX_PLAIN_DEPTH = 64
+
+/**
+ * True when JSON carries `value` exactly: strings, finite numbers (not -0), booleans,
+ * null, arrays and plain objects of those. Such values skip superjson's walk, which is
+ * most of the encoding cost of a small message; superjson emits no `meta` for them either.
+ */
+function isPlainJson(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0)
+    case 'object': {
+      if (value === null) return true
+      if (depth > MAX_PLAIN_DEPTH) return false
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) if (!(i in value) || !isPlainJson(value[i], depth + 1)) return false
+        return true
+      }
+      const proto = Object.getPrototypeOf(value) as unknown
+      if (proto !== Object.prototype && proto !== null) return false
+      for (const key in value) if (!isPlainJson((value as Record<string, unknown>)[key], depth + 1)) return false
+      return true
+    }
+    default:
+      return false
+  }
+}
+
 /** Encodes any value to a payload. Throws a TypeError for values that cannot be encoded. */
 export function encodeValue(value: unknown): Payload {
+  if (isPlainJson(value, 0)) return { json: value }
   const { json, meta } = superjson.serialize(value)
   return meta === undefined ? { json } : { json, meta }
 }
 
 /** Decodes a payload received from a peer. Throws on malformed input (callers drop the frame). */
 export function decodeValue(payload: Payload): unknown {
+  if (payload.meta === undefined) return payload.json
   return superjson.deserialize(payload as Parameters<typeof superjson.deserialize>[0])
 }
 

@@ -234,14 +234,7 @@ export class NodeRuntime implements DistNode {
   }
 
   private contextFor(self: Pid, from: Pid | undefined): ProcessContext {
-    return {
-      self,
-      ...(from ? { from } : {}),
-      node: this,
-      register: (name: string) => this.register(name, self),
-      call: <R>(to: Pid | string, msg: unknown, timeoutMs?: number) => this.callFrom<R>(self, to, msg, timeoutMs),
-      cast: (to: Pid | string, msg: unknown) => this.castFrom(self, to, msg),
-    }
+    return new Context(this, self, from)
   }
 
   stop(pid: Pid, reason = 'normal'): void {
@@ -478,6 +471,30 @@ export class NodeRuntime implements DistNode {
 
   private assertOpen(): void {
     if (this.closed) throw new DistributedError('closed', `node ${this.id} is closed`)
+  }
+}
+
+/** What a handler gets as `ctx`: one small object per message, methods shared. */
+class Context implements ProcessContext {
+  readonly from?: Pid
+  constructor(
+    readonly node: NodeRuntime,
+    readonly self: Pid,
+    from: Pid | undefined,
+  ) {
+    if (from !== undefined) this.from = from
+  }
+
+  register(name: string): void {
+    this.node.register(name, this.self)
+  }
+
+  call<R = unknown>(to: Pid | string, msg: unknown, timeoutMs?: number): Promise<R> {
+    return this.node.callFrom<R>(this.self, to, msg, timeoutMs)
+  }
+
+  cast(to: Pid | string, msg: unknown): void {
+    this.node.castFrom(this.self, to, msg)
   }
 }
 

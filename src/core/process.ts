@@ -81,41 +81,54 @@ export class LocalProcess {
         this.mailbox = this.mailbox.slice(this.head)
         this.head = 0
       }
-      if (envelope.kind === 'call') await this.handleCall(envelope)
-      else await this.handleCast(envelope)
+      // Synchronous handlers are run back to back; only a returned promise is awaited.
+      const pending = envelope.kind === 'call' ? this.handleCall(envelope) : this.handleCast(envelope)
+      if (pending !== undefined) await pending
     }
     this.running = false
   }
 
-  private async handleCall(envelope: Extract<Envelope, { kind: 'call' }>): Promise<void> {
+  private handleCall(envelope: Extract<Envelope, { kind: 'call' }>): Promise<void> | undefined {
     const handler = this.behaviour.handleCall
     if (handler === undefined) {
       envelope.reply({ ok: false, error: Object.assign(new Error('process has no handleCall'), { name: 'UndefinedHandler' }) })
-      return
+      return undefined
     }
-    let outcome: Outcome
     this.current = envelope
+    let value: unknown
     try {
-      let value = handler.call(this.behaviour, envelope.msg, this.context(envelope.from))
-      if (isThenable(value)) value = await value
-      outcome = { ok: true, value }
+      value = handler.call(this.behaviour, envelope.msg, this.context(envelope.from))
     } catch (error) {
-      outcome = { ok: false, error }
+      this.answer(envelope, { ok: false, error })
+      return undefined
     }
+    if (!isThenable(value)) {
+      this.answer(envelope, { ok: true, value })
+      return undefined
+    }
+    return Promise.resolve(value).then(
+      (result) => this.answer(envelope, { ok: true, value: result }),
+      (error: unknown) => this.answer(envelope, { ok: false, error }),
+    )
+  }
+
+  private answer(envelope: Extract<Envelope, { kind: 'call' }>, outcome: Outcome): void {
     if (this.current !== envelope) return // the process stopped meanwhile and answered noproc
     this.current = undefined
     envelope.reply(outcome)
   }
 
-  private async handleCast(envelope: Extract<Envelope, { kind: 'cast' }>): Promise<void> {
+  private handleCast(envelope: Extract<Envelope, { kind: 'cast' }>): Promise<void> | undefined {
     const handler = this.behaviour.handleCast
-    if (handler === undefined) return
+    if (handler === undefined) return undefined
+    let result: unknown
     try {
-      const result = handler.call(this.behaviour, envelope.msg, this.context(envelope.from))
-      if (isThenable(result)) await result
+      result = handler.call(this.behaviour, envelope.msg, this.context(envelope.from))
     } catch (error) {
       reportListenerError(error)
+      return undefined
     }
+    return isThenable(result) ? Promise.resolve(result).then(undefined, reportListenerError) : undefined
   }
 
   /** Marks the process dead, runs `terminate`, and returns the calls not yet answered. */

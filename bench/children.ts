@@ -1,0 +1,63 @@
+/** Starting and driving the benchmark's far ends (bench/peer-child.ts) in child processes. */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import type Peer from 'simple-peer'
+import { createNodePeer } from '../src/server/index.js'
+
+const script = fileURLToPath(new URL('./peer-child.ts', import.meta.url))
+
+export interface Child {
+  readonly process: ChildProcess
+  /** Resolves with the text after `ready` on the child's ready line. */
+  readonly ready: Promise<string>
+  stop(): Promise<void>
+}
+
+export function startChild(...args: string[]): Child {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  const ready = new Promise<string>((resolve, reject) => {
+    let out = ''
+    const timer = setTimeout(() => reject(new Error(`bench child ${args.join(' ')} did not get ready: ${out}`)), 30_000)
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString()
+      const match = /ready(.*)\n/.exec(out)
+      if (match) {
+        clearTimeout(timer)
+        resolve((match[1] ?? '').trim())
+      }
+    })
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`bench child ${args.join(' ')} exited with ${code}: ${out}`))
+    })
+  })
+  ready.catch(() => {})
+  return {
+    process: child,
+    ready,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      if (child.connected) child.disconnect()
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3000)
+      await exited
+      clearTimeout(timer)
+    },
+  }
+}
+
+/** A simple-peer here connected to a `raw` or `ours` child; signals go over IPC. */
+export async function peerWithChild(mode: 'raw' | 'ours'): Promise<{ peer: Peer.Instance; child: Child }> {
+  const peer = createNodePeer({ initiator: true }) as unknown as Peer.Instance
+  const child = startChild(mode)
+  peer.on('signal', (data) => child.process.send({ type: 'signal', data }))
+  child.process.on('message', (m: { type?: string; data?: unknown }) => {
+    if (m.type === 'signal') peer.signal(m.data as Peer.SignalData)
+  })
+  await new Promise<void>((resolve, reject) => {
+    peer.once('connect', () => resolve())
+    peer.once('error', reject)
+  })
+  await child.ready
+  return { peer, child }
+}

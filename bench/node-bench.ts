@@ -1,0 +1,309 @@
+/**
+ * Node benchmarks over real WebRTC on loopback (node-datachannel), each figure a ratio
+ * against a baseline measured in the same round, because shared machines are noisy:
+ *
+ * 1. call round trip vs a raw simple-peer echo (p50, p99)
+ * 2. 100k small casts vs 100k raw simple-peer sends (one message per send)
+ * 3. a 10 MB value through call vs a raw chunked echo of the same bytes
+ * 4. call round trip vs socket.io emit-with-ack relayed by a server between two clients
+ * 5. local registry lookups with 10k names; register → visible on 7 other nodes vs RTT
+ * 8. bytes through the hub per payload byte once linked
+ *
+ * The far end of each link is a separate process (bench/peer-child.ts).
+ */
+import type Peer from 'simple-peer'
+import { io as ioClient } from 'socket.io-client'
+import { channelFromPeer } from '../src/core/peer-channel.js'
+import { connect, createHub, createNode, type DistNode } from '../src/server/index.js'
+import { type Child, peerWithChild, startChild } from './children.js'
+import { type Figure, median, percentile } from './stats.js'
+
+export interface NodeBenchOptions {
+  readonly rounds: number
+  readonly rttSamples: number
+  readonly casts: number
+  readonly bulkBytes: number
+}
+
+const SMALL = { op: 'get', key: 'doc-42', n: 0 }
+const SMALL_TEXT = JSON.stringify(SMALL)
+
+function sorted(values: number[]): number[] {
+  return values.sort((a, b) => a - b)
+}
+
+function nextData(peer: Peer.Instance): Promise<Uint8Array> {
+  return new Promise((resolve) => peer.once('data', (d: Uint8Array) => resolve(d)))
+}
+
+/** Sends with backpressure, as a careful user of a raw data channel would. */
+async function sendPaced(peer: Peer.Instance, data: string | Uint8Array): Promise<void> {
+  const channel = (peer as unknown as { _channel: { bufferedAmount: number } })._channel
+  while (channel.bufferedAmount > 1024 * 1024) await new Promise((r) => setTimeout(r, 1))
+  peer.send(data)
+}
+
+async function rawRtt(peer: Peer.Instance, samples: number): Promise<number[]> {
+  const times: number[] = []
+  for (let i = 0; i < samples; i++) {
+    const t = performance.now()
+    const reply = nextData(peer)
+    peer.send(SMALL_TEXT)
+    await reply
+    times.push(performance.now() - t)
+  }
+  return sorted(times)
+}
+
+async function oursRtt(node: DistNode, samples: number): Promise<number[]> {
+  const times: number[] = []
+  for (let i = 0; i < samples; i++) {
+    const t = performance.now()
+    await node.call('echo', { ...SMALL, n: i })
+    times.push(performance.now() - t)
+  }
+  return sorted(times)
+}
+
+async function rawBurst(peer: Peer.Instance, count: number): Promise<number> {
+  const t = performance.now()
+  const done = new Promise<void>((resolve) => {
+    const onData = (d: Uint8Array): void => {
+      if (Buffer.from(d).toString().startsWith('DONE')) {
+        peer.off('data', onData)
+        resolve()
+      }
+    }
+    peer.on('data', onData)
+  })
+  for (let i = 0; i < count; i++) await sendPaced(peer, `C${i}`)
+  peer.send('C!')
+  await done
+  return count / ((performance.now() - t) / 1000)
+}
+
+async function oursBurst(node: DistNode, count: number): Promise<number> {
+  const before = await node.call<number>('sink', 'count')
+  const t = performance.now()
+  for (let i = 0; i < count; i++) node.cast('sink', { n: i })
+  const after = await node.call<number>('sink', 'count', 60_000)
+  if (after - before !== count) throw new Error(`sink counted ${after - before} of ${count} casts`)
+  return count / ((performance.now() - t) / 1000)
+}
+
+async function rawBulk(peer: Peer.Instance, bytes: number): Promise<number> {
+  const payload = new Uint8Array(bytes).fill(0x61)
+  const t = performance.now()
+  let received = 0
+  const done = new Promise<void>((resolve) => {
+    const onData = (d: Uint8Array): void => {
+      received += d.byteLength
+      if (received >= bytes) {
+        peer.off('data', onData)
+        resolve()
+      }
+    }
+    peer.on('data', onData)
+  })
+  for (let at = 0; at < bytes; at += 16 * 1024) await sendPaced(peer, payload.subarray(at, Math.min(bytes, at + 16 * 1024)))
+  await done
+  return performance.now() - t
+}
+
+async function oursBulk(node: DistNode, bytes: number): Promise<number> {
+  const value = 'a'.repeat(bytes)
+  const t = performance.now()
+  const back = await node.call<string>('echo', value, 120_000)
+  if (back.length !== bytes) throw new Error('bulk value came back cut')
+  return performance.now() - t
+}
+
+async function relayRtt(samples: number): Promise<{ times: number[]; stop(): Promise<void> }> {
+  const server = startChild('relay-server')
+  const port = await server.ready
+  const far = startChild('relay-client', `http://127.0.0.1:${port}`)
+  await far.ready
+  const socket = ioClient(`http://127.0.0.1:${port}`, { transports: ['websocket'] })
+  await new Promise<void>((resolve) => socket.on('connect', () => resolve()))
+  const times: number[] = []
+  for (let i = 0; i < samples; i++) {
+    const t = performance.now()
+    await socket.emitWithAck('call', { ...SMALL, n: i })
+    times.push(performance.now() - t)
+  }
+  socket.close()
+  return {
+    times: sorted(times),
+    async stop() {
+      await Promise.all([far.stop(), server.stop()])
+    },
+  }
+}
+
+function lookupRates(): { allPidsOf: number; pidOf: number } {
+  const node = createNode({ id: 'lookup' })
+  const pids = [node.spawn({}), node.spawn({}), node.spawn({})]
+  const names = Array.from({ length: 10_000 }, (_, i) => `name-${i}`)
+  names.forEach((name, i) => node.register(name, pids[i % 3]!))
+  const N = 2_000_000
+  let sink = 0
+  let t = performance.now()
+  for (let i = 0; i < N; i++) sink += node.allPidsOf(names[i % 10_000]!).length
+  const allPidsOf = N / ((performance.now() - t) / 1000)
+  t = performance.now()
+  for (let i = 0; i < N; i++) sink += node.pidOf(names[i % 10_000]!) ? 1 : 0
+  const pidOf = N / ((performance.now() - t) / 1000)
+  void node.close()
+  if (sink === 0) throw new Error('lookups found nothing')
+  return { allPidsOf, pidOf }
+}
+
+export async function runNodeBench(options: NodeBenchOptions, log: (line: string) => void): Promise<Figure[]> {
+  const { rounds, rttSamples, casts, bulkBytes } = options
+  const acc: Record<string, number[]> = {}
+  const push = (key: string, value: number): void => void (acc[key] ??= []).push(value)
+
+  log('linking raw and distribunator peers to child processes')
+  const raw = await peerWithChild('raw')
+  const ours = await peerWithChild('ours')
+  const node = createNode({ id: 'near' })
+  await node.link(channelFromPeer(ours.peer))
+  while (node.allPidsOf('echo').length === 0) await new Promise((r) => setTimeout(r, 5))
+  await node.call('echo', 'warm-up')
+  const relay = await relayRtt(200)
+  await relay.stop()
+
+  for (let round = 1; round <= rounds; round++) {
+    log(`round ${round}/${rounds}: call round trip`)
+    const r = await rawRtt(raw.peer, rttSamples)
+    const o = await oursRtt(node, rttSamples)
+    push('rtt.raw.p50', percentile(r, 50))
+    push('rtt.ours.p50', percentile(o, 50))
+    push('rtt.ratio.p50', percentile(o, 50) / percentile(r, 50))
+    push('rtt.ratio.p99', percentile(o, 99) / percentile(r, 99))
+    log(`round ${round}/${rounds}: socket.io relay`)
+    const s = await relayRtt(rttSamples)
+    await s.stop()
+    push('relay.p50', percentile(s.times, 50))
+    push('relay.ratio', percentile(s.times, 50) / percentile(o, 50))
+    log(`round ${round}/${rounds}: ${casts} casts`)
+    const rb = await rawBurst(raw.peer, casts)
+    const ob = await oursBurst(node, casts)
+    push('burst.raw', rb)
+    push('burst.ours', ob)
+    push('burst.ratio', ob / rb)
+    log(`round ${round}/${rounds}: ${bulkBytes / 1e6} MB`)
+    const rk = await rawBulk(raw.peer, bulkBytes)
+    const ok = await oursBulk(node, bulkBytes)
+    push('bulk.raw', (2 * bulkBytes) / 1e6 / (rk / 1000))
+    push('bulk.ours', (2 * bulkBytes) / 1e6 / (ok / 1000))
+    push('bulk.ratio', rk / ok)
+    const l = lookupRates()
+    push('lookup.allPidsOf', l.allPidsOf)
+    push('lookup.pidOf', l.pidOf)
+  }
+  await node.close()
+  raw.peer.destroy()
+  await Promise.all([raw.child.stop(), ours.child.stop()])
+
+  log('8-node mesh through a hub: registry visibility and hub load')
+  const mesh = await meshFigures(rounds, log)
+
+  const f = (name: string, unit: string, key: string, extra: Partial<Figure> = {}): Figure => ({ name, unit, rounds: acc[key] ?? [], ...extra })
+  return [
+    f('1. call RTT p50, raw simple-peer echo', 'ms', 'rtt.raw.p50'),
+    f('1. call RTT p50, distribunator call', 'ms', 'rtt.ours.p50'),
+    f('1. call RTT p50 ratio', '×', 'rtt.ratio.p50', { note: 'ours / raw', target: '<= 1.15' }),
+    f('1. call RTT p99 ratio', '×', 'rtt.ratio.p99', { note: 'ours / raw', target: '<= 1.15' }),
+    f('2. casts/s, raw one message per send', 'msg/s', 'burst.raw'),
+    f('2. casts/s, distribunator cast', 'msg/s', 'burst.ours'),
+    f('2. cast throughput ratio', '×', 'burst.ratio', { note: 'ours / raw', target: '>= 0.85' }),
+    f('3. 10 MB echo, raw chunked', 'MB/s', 'bulk.raw'),
+    f('3. 10 MB echo, distribunator call', 'MB/s', 'bulk.ours'),
+    f('3. bulk throughput ratio', '×', 'bulk.ratio', { note: 'ours / raw', target: '>= 0.8' }),
+    f('4. socket.io relay RTT p50', 'ms', 'relay.p50'),
+    f('4. socket.io relay / distribunator RTT', '×', 'relay.ratio', { note: 'relay / ours' }),
+    f('5. allPidsOf, 10k names', 'ops/s', 'lookup.allPidsOf', { target: '>= 5000000' }),
+    f('5. pidOf, 10k names', 'ops/s', 'lookup.pidOf', { target: '>= 5000000' }),
+    ...mesh,
+  ]
+}
+
+async function meshFigures(rounds: number, log: (line: string) => void): Promise<Figure[]> {
+  const hub = await createHub({ port: 0, logger: { info() {}, warn() {}, error: console.error } })
+  let hubBytes = 0
+  hub.io.engine.on('connection', (socket: { on(e: string, f: (p: { data?: unknown }) => void): void }) => {
+    const count = (packet: { data?: unknown }): void => {
+      hubBytes += typeof packet.data === 'string' ? packet.data.length : packet.data instanceof Uint8Array ? packet.data.byteLength : 1
+    }
+    socket.on('packet', count)
+    socket.on('packetCreate', count)
+  })
+  const cluster = 'bench'
+  const children: Child[] = []
+  for (let i = 1; i <= 7; i++) children.push(startChild('mesh', hub.url, cluster, `m${i}`))
+  await Promise.all(children.map((c) => c.ready))
+  const node = await connect({ hub: hub.url, cluster, id: 'm0' })
+  const deadline = Date.now() + 30_000
+  while (node.nodes().length < 7 || node.allPidsOf('echo:m7').length === 0) {
+    if (Date.now() > deadline) throw new Error(`8-node mesh did not form: ${node.nodes().join()}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+  await new Promise((r) => setTimeout(r, 500))
+  const acks = new Map<string, number>()
+  const waiters = new Map<string, () => void>()
+  node.register('acks', node.spawn({
+    handleCast: (m) => {
+      const { name } = m as { name: string }
+      const n = (acks.get(name) ?? 0) + 1
+      acks.set(name, n)
+      if (n === 7) waiters.get(name)?.()
+    },
+  }))
+  await new Promise((r) => setTimeout(r, 200))
+  const visibility: number[] = []
+  const ratio: number[] = []
+  const hubRatio: number[] = []
+  const probe = node.spawn({})
+  for (let round = 1; round <= rounds; round++) {
+    const rtts: number[] = []
+    for (let k = 0; k < 50; k++) {
+      for (let i = 1; i <= 7; i++) {
+        const t = performance.now()
+        await node.call(`echo:m${i}`, SMALL)
+        rtts.push(performance.now() - t)
+      }
+    }
+    const times: number[] = []
+    for (let k = 0; k < 20; k++) {
+      const name = `probe:${round}:${k}`
+      const all = new Promise<void>((resolve) => waiters.set(name, resolve))
+      const t = performance.now()
+      node.register(name, probe)
+      await all
+      times.push(performance.now() - t)
+    }
+    const rtt = median(rtts)
+    visibility.push(median(times))
+    ratio.push(median(times) / rtt)
+    const before = hubBytes
+    const payload = { data: 'x'.repeat(1024) }
+    let payloadBytes = 0
+    for (let k = 0; k < 100; k++) {
+      for (let i = 1; i <= 7; i++) {
+        await node.call(`echo:m${i}`, payload)
+        payloadBytes += 2 * 1024
+      }
+    }
+    hubRatio.push((hubBytes - before) / payloadBytes)
+    log(`mesh round ${round}/${rounds}: visible on 7 nodes in ${median(times).toFixed(2)} ms, RTT ${rtt.toFixed(2)} ms`)
+  }
+  await node.close()
+  await Promise.all(children.map((c) => c.stop()))
+  await hub.close()
+  return [
+    { name: '5. register → acked by all 7 other nodes', unit: 'ms', rounds: visibility },
+    { name: '5. register visibility / call RTT', unit: '×', rounds: ratio, note: 'includes the ack trip back', target: '<= 2' },
+    { name: '8. hub bytes per payload byte once linked', unit: 'B/B', rounds: hubRatio, target: '<= 0' },
+  ]
+}

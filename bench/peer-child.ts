@@ -1,0 +1,93 @@
+/**
+ * The far end of the benchmarks, in its own process. Modes (argv[2]):
+ *
+ * - `raw`: a bare simple-peer over node-datachannel, signals over IPC. Echoes every
+ *   message, except messages starting with `C` (counted) and `C!` (answered `DONE:<n>`).
+ * - `ours`: the same peer wrapped by `channelFromPeer` and linked to a distribunator node
+ *   with an `echo` process (replies with the message) and a `sink` process (counts casts;
+ *   a call answers the count).
+ * - `mesh <hub> <cluster> <id>`: a node that joins a cluster through the hub, serves
+ *   `echo:<id>`, and casts `{ name, id }` to `acks` whenever a name starting with
+ *   `probe:` is joined anywhere.
+ * - `relay-server`: a socket.io server that relays each `call` event (with ack) from one
+ *   client to the other client as `req` (emit with ack) and acks the answer back: what
+ *   users do without WebRTC. Prints `ready <port>`.
+ * - `relay-client <url>`: a socket.io client that answers `req` events with their payload.
+ *
+ * Prints `ready` on stdout once it can be used.
+ */
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { Server, type Socket } from 'socket.io'
+import { io } from 'socket.io-client'
+import { channelFromPeer } from '../src/core/peer-channel.js'
+import { connect, createNode, createNodePeer, type DistNode } from '../src/server/index.js'
+
+const [mode, ...rest] = process.argv.slice(2)
+
+function serve(node: DistNode, suffix = ''): void {
+  node.register(`echo${suffix}`, node.spawn({ handleCall: (msg) => msg }))
+  let count = 0
+  node.register(`sink${suffix}`, node.spawn({ handleCast: () => void count++, handleCall: () => count }))
+}
+
+if (mode === 'raw' || mode === 'ours') {
+  const peer = createNodePeer({ initiator: false })
+  process.on('message', (m: { type: string; data: unknown }) => {
+    if (m.type === 'signal') peer.signal(m.data)
+  })
+  peer.on('signal', (data) => process.send?.({ type: 'signal', data }))
+  peer.on('connect', () => {
+    if (mode === 'raw') {
+      let count = 0
+      peer.on('data', (data) => {
+        const bytes = data as Uint8Array
+        if (bytes[0] === 0x43 /* C */) {
+          if (bytes[1] === 0x21 /* ! */) peer.send(`DONE:${count}`)
+          else count++
+          return
+        }
+        peer.send(bytes)
+      })
+    } else {
+      const node = createNode({ id: 'far' })
+      void node.link(channelFromPeer(peer))
+      serve(node)
+    }
+    console.log('ready')
+  })
+  process.on('disconnect', () => {
+    peer.destroy()
+    setTimeout(() => process.exit(0), 100)
+  })
+} else if (mode === 'mesh') {
+  const [hub, cluster, id] = rest as [string, string, string]
+  const node = await connect({ hub, cluster, id })
+  serve(node, `:${id}`)
+  node.on('join', (name) => {
+    if (name.startsWith('probe:')) node.cast('acks', { name, id })
+  })
+  process.on('disconnect', () => void node.close().then(() => process.exit(0)))
+  console.log('ready')
+} else if (mode === 'relay-server') {
+  const http = createServer()
+  const server = new Server(http, { transports: ['websocket'] })
+  const clients: Socket[] = []
+  server.on('connection', (socket) => {
+    clients.push(socket)
+    socket.on('disconnect', () => clients.splice(clients.indexOf(socket), 1))
+    socket.on('call', async (payload: unknown, ack: (reply: unknown) => void) => {
+      const other = clients.find((c) => c !== socket)
+      if (other) ack(await other.emitWithAck('req', payload))
+    })
+  })
+  http.listen(0, '127.0.0.1', () => console.log(`ready ${(http.address() as AddressInfo).port}`))
+  process.on('disconnect', () => process.exit(0))
+} else if (mode === 'relay-client') {
+  const socket = io(rest[0] as string, { transports: ['websocket'] })
+  socket.on('req', (payload: unknown, ack: (reply: unknown) => void) => ack(payload))
+  socket.on('connect', () => console.log('ready'))
+  process.on('disconnect', () => process.exit(0))
+} else {
+  throw new Error(`unknown mode ${String(mode)}`)
+}
