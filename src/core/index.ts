@@ -6,7 +6,8 @@
 export { Pid, isPid } from './pid.js'
 export type { Channel } from './channel.js'
 export { createMemoryChannelPair } from './channel.js'
-export { createNode, DEFAULT_CALL_TIMEOUT_MS, type NodeOptions } from './node.js'
+export { createNode, type NodeOptions } from './node.js'
+export { DEFAULT_CALL_TIMEOUT_MS } from './calls.js'
 export type { Behaviour, ProcessContext } from './process.js'
 export type { DistNode, ModuleHandle, NodeEvents, RpcCallback, RpcContext, RpcFunction, RpcOptions } from './types.js'
 export {

@@ -4,10 +4,9 @@
  * `rpc.ts` the rpc-with-callback protocol.
  */
 import type { Channel } from './channel.js'
-import { encodeValue, type Payload } from './codec.js'
+import { callFrom, castFrom, Context } from './calls.js'
 import { Emitter } from './emitter.js'
-import { BadArgError, DistributedError, NodeDownError, NoNodeError, NoPidError, NoProcError, TimeoutError } from './errors.js'
-import { thrownToCallError } from './error-wire.js'
+import { BadArgError, DistributedError, NodeDownError, NoNodeError, NoProcError, TimeoutError } from './errors.js'
 import { handleFrame } from './dispatch.js'
 import { Link } from './link.js'
 import { createModuleHandle } from './module-handle.js'
@@ -19,7 +18,7 @@ import { Registry } from './registry.js'
 import { RpcService } from './rpc.js'
 import { now, startInterval, startTimer, type TimerHandle } from './timers.js'
 import type { DistNode, ModuleHandle, NodeEvents, RpcCallback, RpcFunction, RpcOptions } from './types.js'
-import { assertFunction, assertName, assertPid, assertTarget, assertTimeout, describe } from './validate.js'
+import { assertFunction, assertName, assertPid, assertTimeout, describe } from './validate.js'
 
 export interface NodeOptions {
   /** The node id, unique in its cluster. Default: a random UUID. */
@@ -36,7 +35,6 @@ export interface NodeOptions {
   readonly maxBatchBytes?: number
 }
 
-export const DEFAULT_CALL_TIMEOUT_MS = 5000
 const EVENTS = new Set<keyof NodeEvents>(['nodeup', 'nodedown', 'join', 'leave', 'error'])
 
 /**
@@ -335,80 +333,12 @@ export class NodeRuntime implements DistNode {
     this.castFrom(undefined, to, msg)
   }
 
-  /** Resolves a call/cast target; a name means its first pid. */
-  private target(to: Pid | string): Pid {
-    assertTarget(to)
-    if (typeof to !== 'string') return to
-    const pid = this.registryReplica.first(to)
-    if (pid === undefined) throw new NoPidError(`no pid is registered under "${to}"`)
-    return pid
-  }
-
-  callFrom<R>(from: Pid | undefined, to: Pid | string, msg: unknown, timeoutMs = DEFAULT_CALL_TIMEOUT_MS): Promise<R> {
-    let pid: Pid
-    let payload: Payload | undefined
-    let peer: PeerState | undefined
-    try {
-      this.assertOpen()
-      assertTimeout(timeoutMs)
-      pid = this.target(to)
-      if (pid.node !== this.id) {
-        peer = this.peers.get(pid.node)
-        if (peer === undefined) throw new NodeDownError(pid.node, `cannot call ${pid.toString()}: node ${pid.node} is not linked`)
-        payload = encodeOrThrow(msg)
-      } else if (!this.processes.has(pid.id)) throw new NoProcError(`${pid.toString()} is not alive`)
-    } catch (error) {
-      return Promise.reject(error)
-    }
-    const target = pid
-    return new Promise<R>((resolve, reject) => {
-      const ref = this.nextRef()
-      let settled = false
-      const timer =
-        timeoutMs === Infinity
-          ? undefined
-          : startTimer(() => {
-              if (peer !== undefined) peer.calls.delete(ref)
-              else settled = true
-              reject(new TimeoutError(`call to ${target.toString()} timed out after ${timeoutMs} ms`))
-            }, timeoutMs)
-      if (peer !== undefined && payload !== undefined) {
-        peer.calls.set(ref, { resolve: resolve as (v: unknown) => void, reject, timer })
-        const frame: Frame = { v: PROTOCOL_VERSION, t: 'call', ref, to: target.id, msg: payload }
-        if (from !== undefined) frame.from = [from.node, from.id]
-        peer.link.send(frame)
-        return
-      }
-      const process = this.processes.get(target.id)
-      if (process === undefined) return reject(new NoProcError(`${target.toString()} is not alive`))
-      process.post({
-        kind: 'call',
-        msg,
-        from,
-        reply: (outcome) => {
-          if (settled) return
-          settled = true
-          if (timer !== undefined) clearTimeout(timer)
-          if (outcome.ok) resolve(outcome.value as R)
-          else reject(thrownToCallError(outcome.error))
-        },
-      })
-    })
+  callFrom<R>(from: Pid | undefined, to: Pid | string, msg: unknown, timeoutMs?: number): Promise<R> {
+    return callFrom<R>(this, from, to, msg, timeoutMs)
   }
 
   castFrom(from: Pid | undefined, to: Pid | string, msg: unknown): void {
-    this.assertOpen()
-    const pid = this.target(to)
-    if (pid.node === this.id) {
-      this.processes.get(pid.id)?.post({ kind: 'cast', msg, from })
-      return
-    }
-    const payload = encodeOrThrow(msg)
-    const peer = this.peers.get(pid.node)
-    if (peer === undefined) return
-    const frame: Frame = { v: PROTOCOL_VERSION, t: 'cast', to: pid.id, msg: payload }
-    if (from !== undefined) frame.from = [from.node, from.id]
-    peer.link.send(frame)
+    castFrom(this, from, to, msg)
   }
 
   /** A pid named in a frame from `peer`, which may only speak for its own pids. */
@@ -469,39 +399,7 @@ export class NodeRuntime implements DistNode {
     for (const process of [...this.processes.values()]) this.stop(process.pid, 'shutdown')
   }
 
-  private assertOpen(): void {
+  assertOpen(): void {
     if (this.closed) throw new DistributedError('closed', `node ${this.id} is closed`)
-  }
-}
-
-/** What a handler gets as `ctx`: one small object per message, methods shared. */
-class Context implements ProcessContext {
-  readonly from?: Pid
-  constructor(
-    readonly node: NodeRuntime,
-    readonly self: Pid,
-    from: Pid | undefined,
-  ) {
-    if (from !== undefined) this.from = from
-  }
-
-  register(name: string): void {
-    this.node.register(name, this.self)
-  }
-
-  call<R = unknown>(to: Pid | string, msg: unknown, timeoutMs?: number): Promise<R> {
-    return this.node.callFrom<R>(this.self, to, msg, timeoutMs)
-  }
-
-  cast(to: Pid | string, msg: unknown): void {
-    this.node.castFrom(this.self, to, msg)
-  }
-}
-
-function encodeOrThrow(value: unknown): Payload {
-  try {
-    return encodeValue(value)
-  } catch (error) {
-    throw new BadArgError(`message cannot be encoded: ${error instanceof Error ? error.message : String(error)}`)
   }
 }
