@@ -33,7 +33,6 @@ export async function eventually(check: () => boolean, ms = 3000, what = 'condit
   }
 }
 
-const names = (node: DistNode): string => JSON.stringify(node.registry().map(([n, pids]) => [n, pids.map(String)]))
 
 export function clusterSuite(label: string, linkNodes: Linker, options: SuiteOptions = {}): void {
   describe(`cluster behaviour over ${label}`, { timeout: options.timeoutMs ?? 20_000 }, () => {
