@@ -192,6 +192,24 @@ describe('links', () => {
     expect(reasons).toEqual(['noconnection'])
   })
 
+  it('transport activity (part of a large frame) counts as a sign of life', async () => {
+    const options = { heartbeatIntervalMs: 30, heartbeatTimeoutMs: 120 }
+    const a = node({ id: 'a', ...options })
+    const b = node({ id: 'b', ...options })
+    const [x, y] = createMemoryChannelPair()
+    let activity: (() => void) | undefined
+    const watched: Channel = { send: (f) => x.send(f), onMessage: (h) => x.onMessage(h), onClose: (h) => x.onClose(h), close: () => x.close(), onActivity: (h) => void (activity = h) }
+    let silent = false
+    const muted: Channel = { send: (f) => void (silent || y.send(f)), onMessage: (h) => y.onMessage(h), onClose: (h) => y.onClose(h), close: () => y.close() }
+    await Promise.all([a.link(watched), b.link(muted)])
+    silent = true
+    const pieces = setInterval(() => activity?.(), 20)
+    await new Promise((r) => setTimeout(r, 400))
+    expect(a.nodes()).toEqual(['b'])
+    clearInterval(pieces)
+    await eventually(() => a.nodes().length === 0, 1000, 'link dropped once the pieces stop')
+  })
+
   it('a quiet but live link stays up through heartbeats', async () => {
     const options = { heartbeatIntervalMs: 30, heartbeatTimeoutMs: 120 }
     const a = node(options)

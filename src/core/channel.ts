@@ -15,6 +15,12 @@ export interface Channel {
   close(): void
   /** Bytes queued and not yet sent, where the transport knows it. */
   readonly bufferedAmount?: number
+  /**
+   * Optional: sets a handler called whenever anything arrives, even part of a frame.
+   * A transport that splits large frames calls it per piece, so that a long transfer
+   * counts as a sign of life for the heartbeat before the whole frame is in.
+   */
+  onActivity?(handler: () => void): void
 }
 
 /**

@@ -41,6 +41,9 @@ export class Link {
     private readonly handlers: LinkHandlers,
   ) {
     channel.onMessage((raw) => this.receive(raw))
+    channel.onActivity?.(() => {
+      this.lastReceived = now()
+    })
     channel.onClose((error) => this.shutdown(error ? `channel error: ${error.message}` : 'channel closed'))
   }
 

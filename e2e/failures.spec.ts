@@ -1,0 +1,149 @@
+/**
+ * Nodes that go away and a hub that goes away: a closed tab and a crashed tab leave every
+ * other node's registry within the heartbeat bound and calls to them fail with
+ * `nodedown`; the mesh outlives a hub restart and a tab opened afterwards joins it.
+ */
+import { countOf, expect, installState, linksOf, registryOf, spawnEcho, test, workerRegistry, type Tab } from './fixtures.js'
+
+/**
+ * Default heartbeat: every 500 ms a node checks its links, and one silent for more than
+ * 2500 ms is down, so a node is noticed gone at most 3 s after its last frame. Timers on a
+ * busy two-core machine (three renderers, the worker, the test runner) fire late by up to
+ * a few hundred ms; that slack is allowed on top.
+ */
+const HEARTBEAT_BOUND_MS = 3000
+const TIMER_SLACK_MS = 500
+const BOUND_MS = HEARTBEAT_BOUND_MS + TIMER_SLACK_MS
+
+/** Pids of node `id` in a registry view. */
+const pidsOf = (view: Array<[string, string[]]>, id: string): string[] => view.flatMap(([, pids]) => pids.filter((pid) => pid.startsWith(`<${id}.`)))
+
+test('a closed tab and a crashed tab leave every registry within the heartbeat bound; calls to them fail with nodedown', async ({ tabs, services }) => {
+  await services.worker()
+  const a = await tabs.open('tab-a')
+  const b = await tabs.open('tab-b')
+  const c = await tabs.open('tab-c')
+  const d = await tabs.open('tab-d')
+  const observers = [a, d]
+  for (const tab of observers) await installState(tab)
+  for (const victim of [b, c]) {
+    await victim.page.evaluate((name) => {
+      const node = window.__distribunator!.node
+      node.register(name, node.spawn({ handleCall: () => new Promise(() => {}) })) // never answers
+    }, `hang:${victim.id}`)
+  }
+  await expect.poll(async () => (await countOf(a, 'hang:tab-b')) + (await countOf(a, 'hang:tab-c'))).toBe(2)
+
+  const cases: Array<[Tab, string, () => Promise<void>]> = [
+    // closed: the page's pagehide handler closes its node, which says goodbye to its peers
+    [b, 'closed', () => b.page.close()],
+    // crashed: the renderer dies at once, no handler runs and no goodbye is sent; only the
+    // heartbeat can tell. Then its browser context is closed.
+    [
+      c,
+      'crashed',
+      async () => {
+        const cdp = await c.context.newCDPSession(c.page)
+        const crashed = c.page.waitForEvent('crash')
+        void cdp.send('Page.crash').catch(() => {}) // never answered: the page is gone
+        await crashed
+        await c.context.close()
+      },
+    ],
+  ]
+  for (const [victim, how, end] of cases) {
+    // a call that is still waiting for its reply when the tab goes
+    await a.page.evaluate((name) => {
+      const node = window.__distribunator!.node
+      const state = window.__e2e!
+      const pid = node.allPidsOf(name)[0]!
+      state.pids[name] = pid
+      node.call(pid, 'are you there?', 30_000).then(
+        (value) => (state.outcomes[name] = { ok: true, value, at: Date.now() }),
+        (error: { code?: string }) => (state.outcomes[name] = { ok: false, code: error.code, at: Date.now() }),
+      )
+    }, `hang:${victim.id}`)
+
+    const goneAt = Date.now()
+    await end()
+    const noticed: string[] = []
+
+    for (const tab of observers) {
+      await expect.poll(() => tab.page.evaluate((id) => window.__e2e!.downs.find((down) => down.id === id)?.at ?? 0, victim.id), {
+        message: `${tab.id} sees ${victim.id} (${how}) go down`,
+        timeout: 8000,
+      }).toBeGreaterThan(0)
+      const down = await tab.page.evaluate((id) => window.__e2e!.downs.find((entry) => entry.id === id)!, victim.id)
+      expect(down.at - goneAt, `${tab.id} noticed ${victim.id} (${how}: ${down.reason}) within the heartbeat bound`).toBeLessThanOrEqual(BOUND_MS)
+      expect(pidsOf(await registryOf(tab), victim.id), `${victim.id}'s pids left ${tab.id}'s registry`).toEqual([])
+      noticed.push(`${tab.id} after ${down.at - goneAt} ms (${down.reason})`)
+    }
+    const workerDownOf = (id: string) =>
+      a.page.evaluate(async (id) => {
+        const downs = await window.__distribunator!.node.doNodeRpc<Array<{ id: string; reason: string; at: number }>>('worker', 'Probe', 'nodedowns', [])
+        return downs.find((down) => down.id === id)
+      }, id)
+    await expect.poll(async () => (await workerDownOf(victim.id)) !== undefined, { message: `the worker sees ${victim.id} (${how}) go down`, timeout: 8000 }).toBe(true)
+    const workerDown = await workerDownOf(victim.id)
+    expect(workerDown!.at - goneAt, `the worker noticed ${victim.id} (${how}: ${workerDown!.reason}) within the heartbeat bound`).toBeLessThanOrEqual(BOUND_MS)
+    expect(pidsOf(await workerRegistry(a), victim.id), `${victim.id}'s pids left the worker's registry`).toEqual([])
+    noticed.push(`worker after ${workerDown!.at - goneAt} ms (${workerDown!.reason})`)
+
+    // the pending call failed with nodedown (not by its 30 s timeout), and so does a new one, at once
+    const outcome = await a.page.evaluate((name) => window.__e2e!.outcomes[name], `hang:${victim.id}`)
+    expect(outcome).toMatchObject({ ok: false, code: 'nodedown' })
+    expect(outcome!.at - goneAt).toBeLessThanOrEqual(BOUND_MS)
+    const again = await a.page.evaluate(async (name) => {
+      const started = performance.now()
+      const code = await window.__distribunator!.node.call(window.__e2e!.pids[name]!, 'still there?', 30_000).then(
+        () => 'resolved',
+        (error: { code?: string }) => error.code,
+      )
+      return { code, ms: performance.now() - started }
+    }, `hang:${victim.id}`)
+    expect(again.code).toBe('nodedown')
+    expect(again.ms).toBeLessThan(100)
+    test.info().annotations.push({ type: `${victim.id} ${how}`, description: noticed.join('; ') })
+  }
+
+  // the survivors still agree and still talk
+  await expect.poll(async () => JSON.stringify(await registryOf(a)) === JSON.stringify(await registryOf(d))).toBe(true)
+  expect(await linksOf(a)).toEqual(['tab-d', 'worker'])
+  expect(await a.page.evaluate(() => window.__distribunator!.node.call('counter', { type: 'add', by: 1, from: 'tab-a' }))).toBe(1)
+})
+
+test('the mesh keeps working while the hub is down, and a tab opened after its restart joins', async ({ tabs, services }) => {
+  // While the hub is down, the tabs' reconnection attempts fail; Chromium logs each one.
+  tabs.allowErrors(/WebSocket connection to '.*' failed/)
+  const hub = await services.hub()
+  await services.worker(hub.url)
+  const a = await tabs.open('tab-a', { hub: hub.url })
+  const b = await tabs.open('tab-b', { hub: hub.url })
+  await expect.poll(() => linksOf(a)).toEqual(['tab-b', 'worker'])
+  await spawnEcho(b, 'echo:b')
+  await expect.poll(() => countOf(a, 'echo:b')).toBe(1)
+
+  await hub.stop('SIGKILL')
+  await new Promise((resolve) => setTimeout(resolve, 1000))
+  // links do not go through the hub: calls tab → tab and tab → Node still work
+  expect(await a.page.evaluate(() => window.__distribunator!.node.call('echo:b', 'no hub needed'))).toBe('no hub needed')
+  expect(await a.page.evaluate(() => window.__distribunator!.node.call('counter', { type: 'add', by: 1, from: 'tab-a' }))).toBe(1)
+  expect(await linksOf(a)).toEqual(['tab-b', 'worker'])
+  expect(await linksOf(b)).toEqual(['tab-a', 'worker'])
+
+  const restarted = await services.hub(hub.port)
+  const c = await tabs.open('tab-c', { hub: restarted.url })
+  // the old nodes rejoin the new hub by themselves, and the newcomer links to all of them
+  await expect.poll(() => linksOf(c), { timeout: 20_000, message: 'tab-c links to everyone' }).toEqual(['tab-a', 'tab-b', 'worker'])
+  await expect.poll(() => linksOf(a)).toEqual(['tab-b', 'tab-c', 'worker'])
+  await expect.poll(() => linksOf(b)).toEqual(['tab-a', 'tab-c', 'worker'])
+  await expect.poll(() => countOf(c, 'echo:b')).toBe(1)
+  expect(await c.page.evaluate(() => window.__distribunator!.node.call('echo:b', 'hello from the newcomer'))).toBe('hello from the newcomer')
+  expect(await c.page.evaluate(() => window.__distribunator!.node.call('counter', { type: 'get' }))).toBe(1)
+  await expect
+    .poll(async () => {
+      const views = await Promise.all([registryOf(a), registryOf(b), registryOf(c), workerRegistry(c)])
+      return views.every((view) => JSON.stringify(view) === JSON.stringify(views[0]))
+    }, { message: 'registries converge after the restart' })
+    .toBe(true)
+})
