@@ -7,8 +7,8 @@
  *   with an `echo` process (replies with the message) and a `sink` process (counts casts;
  *   a call answers the count).
  * - `mesh <hub> <cluster> <id>`: a node that joins a cluster through the hub, serves
- *   `echo:<id>`, and casts `{ name, id }` to `acks` whenever a name starting with
- *   `probe:` is joined anywhere.
+ *   `echo:<id>`, and casts `{ name, id, at }` to `acks` whenever a name starting with
+ *   `probe:` is joined anywhere (`at`: when it saw the join, as epoch milliseconds).
  * - `relay-server`: a socket.io server that relays each `call` event (with ack) from one
  *   client to the other client as `req` (emit with ack) and acks the answer back: what
  *   users do without WebRTC. Prints `ready <port>`.
@@ -65,7 +65,8 @@ if (mode === 'raw' || mode === 'ours') {
   const node = await connect({ hub, cluster, id })
   serve(node, `:${id}`)
   node.on('join', (name) => {
-    if (name.startsWith('probe:')) node.cast('acks', { name, id })
+    // the moment of seeing the join, on a clock every process on this machine shares
+    if (name.startsWith('probe:')) node.cast('acks', { name, id, at: performance.timeOrigin + performance.now() })
   })
   process.on('disconnect', () => void node.close().then(() => process.exit(0)))
   console.log('ready')

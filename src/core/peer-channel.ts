@@ -34,7 +34,12 @@ import { BadArgError, DistributedError } from './errors.js'
 
 /** Options of {@link channelFromPeer}. */
 export interface PeerChannelOptions {
-  /** Largest data-channel message sent, in bytes (default 16 KiB, the safe size across browsers). */
+  /**
+   * Largest data-channel message sent, in bytes. Default: 64 KiB when the remote's SCTP
+   * transport accepts it (`maxMessageSize`; Chromium and node-datachannel do), else
+   * 16 KiB, the size every browser takes. Larger messages move several times faster
+   * through Chromium's data channels than 16 KiB ones.
+   */
   readonly chunkSize?: number
   /** Largest frame accepted either way, in bytes (default 64 MiB, at most 2^32 − 1). */
   readonly maxMessageBytes?: number
@@ -45,6 +50,7 @@ export interface PeerChannelOptions {
 }
 
 export const DEFAULT_CHUNK_SIZE = 16 * 1024
+export const PREFERRED_CHUNK_SIZE = 64 * 1024
 export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 export const DEFAULT_HIGH_WATER_MARK = 1024 * 1024
 
@@ -94,6 +100,17 @@ class OutgoingStream {
 
 type Outgoing = string | Uint8Array | OutgoingStream
 
+/** The chunk size to use with `peer` when none is given; see `PeerChannelOptions.chunkSize`. */
+function defaultChunkSize(peer: PeerLike): number {
+  let max: unknown
+  try {
+    max = peer._pc?.sctp?.maxMessageSize
+  } catch {
+    max = undefined
+  }
+  return typeof max === 'number' && max >= PREFERRED_CHUNK_SIZE ? PREFERRED_CHUNK_SIZE : DEFAULT_CHUNK_SIZE
+}
+
 function checkSize(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback
   if (!Number.isInteger(value) || value < min || value > max) {
@@ -111,6 +128,7 @@ class PeerChannel implements Channel {
   private readonly scratch: Uint8Array
   private readonly assembler: Reassembler
   private messageHandler: ((frame: Frame) => void) | undefined
+  private activity: (() => void) | undefined
   private closeHandler: ((error?: Error) => void) | undefined
   private inbox: Frame[] = []
   private draining = false
@@ -132,7 +150,7 @@ class PeerChannel implements Channel {
     private readonly peer: PeerLike,
     options: PeerChannelOptions,
   ) {
-    this.chunkSize = checkSize('chunkSize', options.chunkSize, DEFAULT_CHUNK_SIZE, MIN_CHUNK_SIZE, MAX_CHUNK_SIZE)
+    this.chunkSize = checkSize('chunkSize', options.chunkSize, defaultChunkSize(peer), MIN_CHUNK_SIZE, MAX_CHUNK_SIZE)
     this.maxBytes = checkSize('maxMessageBytes', options.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES, 0, 0xffffffff)
     this.highWaterMark = checkSize('highWaterMark', options.highWaterMark, DEFAULT_HIGH_WATER_MARK, 1, Number.MAX_SAFE_INTEGER)
     this.reportError = options.onError
@@ -151,9 +169,16 @@ class PeerChannel implements Channel {
         // A data channel without these features falls back to polling.
       }
     }
-    peer.on('data', (data) => {
-      if (!this.closed) this.assembler.push(data)
-    })
+    const receive = (data: unknown): void => {
+      if (this.closed) return
+      this.activity?.()
+      this.assembler.push(data)
+    }
+    if (dc !== undefined && 'onmessage' in dc) {
+      // Read the data channel itself: simple-peer's stream would copy each text message
+      // into a Buffer and pass it through a Readable, the largest cost of a small frame.
+      dc.onmessage = (event) => receive(event.data)
+    } else peer.on('data', receive)
     peer.on('error', (error) => this.handleClose(error))
     peer.on('close', () => this.handleClose(undefined))
     if (peer.destroyed === true) this.handleClose(undefined)
@@ -165,6 +190,11 @@ class PeerChannel implements Channel {
    */
   get bufferedAmount(): number {
     return this.channelBuffered() + this.queuedBytes
+  }
+
+  /** Called for every data-channel message, whole frame or piece of one. */
+  onActivity(handler: () => void): void {
+    this.activity = handler
   }
 
   send(frame: string | Uint8Array): void {
