@@ -142,14 +142,10 @@ test('nodeRpc from a tab to the worker: the callback runs, and only then does th
 })
 
 test('a value of several MB crosses from tab to tab intact', async ({ tabs }) => {
-  // A longer heartbeat timeout than the default 2.5 s: the receiving link counts a frame
-  // as a sign of life only once it has arrived whole (src/core/link.ts), so a single frame
-  // that takes longer than the timeout to cross (at 2 to 4 MB/s through Chromium's data
-  // channel in 16 KiB chunks on a busy machine) would get the sender declared down
-  // mid-transfer. The other specs keep the default.
-  const heartbeatTimeoutMs = 20_000
-  const a = await tabs.open('tab-a', { heartbeatTimeoutMs })
-  const b = await tabs.open('tab-b', { heartbeatTimeoutMs })
+  // Default heartbeats: every piece of a chunked frame counts as a sign of life, so a
+  // transfer longer than the heartbeat timeout does not get the sender declared down.
+  const a = await tabs.open('tab-a')
+  const b = await tabs.open('tab-b')
   // b answers with the SHA-256 of the text it received and the sum of the numbers
   await b.page.evaluate(() => {
     const node = window.__distribunator!.node
