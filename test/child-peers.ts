@@ -11,8 +11,13 @@ export interface ChildPeer {
   readonly exited: Promise<number | string | null>
 }
 
-export async function startChildPeer(hub: string, cluster: string, id: string, heartbeatTimeoutMs?: number): Promise<ChildPeer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture, hub, cluster, id, ...(heartbeatTimeoutMs ? [String(heartbeatTimeoutMs)] : [])], {
+/**
+ * Starts `test/fixtures/peer-node.ts` in a child process and waits until it is meshed.
+ * `hub` is one URL or several (the child joins through the first and moves on when it dies).
+ */
+export async function startChildPeer(hub: string | readonly string[], cluster: string, id: string, heartbeatTimeoutMs?: number): Promise<ChildPeer> {
+  const hubs = typeof hub === 'string' ? hub : hub.join(',')
+  const child = spawn(process.execPath, ['--import', 'tsx', fixture, hubs, cluster, id, ...(heartbeatTimeoutMs ? [String(heartbeatTimeoutMs)] : [])], {
     stdio: ['pipe', 'pipe', 'inherit'],
   })
   const exited = new Promise<number | string | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)))

@@ -1,78 +1,28 @@
 // Several hub instances sharing one cluster view through a real Redis server (the
 // Debian package's /usr/bin/redis-server, started on a free port in a temp dir).
 // A missing redis-server fails this suite: it is a required part of the test machine.
-import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { io as connectRaw, type Socket as RawSocket } from 'socket.io-client'
 import { createSocketIoSignaling, type SocketIoSignalingOptions } from '../src/browser/socketio-signaling.js'
 import type { JoinResult } from '../src/core/signaling.js'
 import { createHub, type Hub, type HubLogger } from '../src/server/hub.js'
+import { startRedisServer, type RedisServer } from './redis-server.js'
 
-const REDIS_SERVER = '/usr/bin/redis-server'
+let redisServer: RedisServer | undefined
 
-let redisPort = 0
-let redisDir = ''
-let redis: ChildProcess | undefined
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
+function redis(): RedisServer {
+  if (redisServer === undefined) throw new Error('redis-server did not start')
+  return redisServer
 }
-
-async function startRedis(): Promise<void> {
-  const child = spawn(REDIS_SERVER, ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', redisDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  redis = child
-  let output = ''
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${output}`)), 5000)
-    child.stdout?.on('data', (d: Buffer) => {
-      output += d.toString()
-      if (output.includes('Ready to accept connections')) {
-        clearTimeout(timer)
-        resolve()
-      }
-    })
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      reject(new Error(`redis-server exited with ${code}:\n${output}`))
-    })
-  })
-}
-
-async function killRedis(): Promise<void> {
-  const child = redis
-  redis = undefined
-  if (child === undefined || child.exitCode !== null) return
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  child.kill('SIGKILL')
-  await exited
-}
+const startRedis = (): Promise<void> => redis().start()
+const killRedis = (): Promise<void> => redis().kill()
 
 beforeAll(async () => {
-  if (!existsSync(REDIS_SERVER)) {
-    throw new Error(`${REDIS_SERVER} is missing: install the Debian package redis-server (apt-get install redis-server) to run the multi-hub tests`)
-  }
-  redisPort = await freePort()
-  redisDir = mkdtempSync(join(tmpdir(), 'distribunator-redis-'))
-  await startRedis()
+  redisServer = await startRedisServer()
 })
 
 afterAll(async () => {
-  await killRedis()
-  if (redisDir) rmSync(redisDir, { recursive: true, force: true })
+  await redisServer?.dispose()
 })
 
 const cleanups: Array<() => unknown> = []
@@ -92,7 +42,7 @@ async function startHubs(count: number): Promise<TestHub[]> {
       warn: (m) => lines.push(`warn ${m}`),
       error: (m) => lines.push(`error ${m}`),
     }
-    const hub = await createHub({ port: 0, redisUrl: `redis://127.0.0.1:${redisPort}`, logger })
+    const hub = await createHub({ port: 0, redisUrl: redis().url, logger })
     cleanups.push(() => hub.close())
     hubs.push(Object.assign(hub, { lines }))
   }

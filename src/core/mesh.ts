@@ -59,6 +59,12 @@ class Mesh {
   private readonly retries = new Map<string, TimerHandle>()
   private readonly backoff = new Map<string, number>()
   private members = new Set<string>()
+  /**
+   * Member events handled before `join()` resolved. They are newer than the join's member
+   * list (the signaling reports them after its join reply, possibly in the same read from
+   * the socket), so they are applied on top of that list, not overwritten by it.
+   */
+  private early: Array<[kind: 'join' | 'leave', id: string]> | undefined = []
   private stopped = false
 
   constructor(
@@ -70,10 +76,12 @@ class Mesh {
 
   async start(): Promise<void> {
     this.signaling.onMemberJoin((id) => {
+      this.early?.push(['join', id])
       this.members.add(id)
       this.consider(id)
     })
     this.signaling.onMemberLeave((id) => {
+      this.early?.push(['leave', id])
       this.members.delete(id)
       this.cancelRetry(id)
       const attempt = this.attempts.get(id)
@@ -93,7 +101,12 @@ class Mesh {
     const { id, members } = await this.signaling.join()
     if (id !== this.node.id) throw new DistributedError('protocol', `the hub bound id ${id}, expected ${this.node.id}`)
     this.members = new Set(members)
-    for (const member of members) this.consider(member)
+    for (const [kind, member] of this.early ?? []) {
+      if (kind === 'join') this.members.add(member)
+      else this.members.delete(member)
+    }
+    this.early = undefined
+    for (const member of this.members) this.consider(member)
     await this.settle(members, this.options.meshTimeoutMs ?? 10_000)
   }
 
@@ -178,8 +191,10 @@ class Mesh {
     if (this.stopped) return
     let attempt = this.attempts.get(from)
     if (isOffer(data)) {
-      // Only the smaller id offers; an offer from the larger id is a glare we ignore.
-      if (this.node.id < from && attempt !== undefined && !attempt.linked) return
+      // Only the smaller id offers. An offer from the smaller id replaces whatever this
+      // side had with it (the other side restarted its end); one from the larger id is
+      // not by the rules and must not disturb a link, so it is dropped.
+      if (this.node.id < from) return this.node.report(undefined, `unexpected offer from ${from}, which should answer`)
       if (attempt !== undefined) this.drop(from, attempt)
       attempt = this.open(from, false)
     }

@@ -14,8 +14,9 @@
  *   - `0xFD` + data: the next bytes of the chunked frame in progress. The frame is
  *     complete when `total` bytes have arrived.
  *   - any other first byte: the whole message is the UTF-8 encoding of a string frame.
- *     simple-peer hands text messages over as bytes, so this is how text arrives; valid
- *     UTF-8 never starts with 0xFD–0xFF, so the two cannot be confused.
+ *     simple-peer's 'data' event hands text messages over as bytes, so this is how text
+ *     arrives when the data channel cannot be read directly; valid UTF-8 never starts
+ *     with 0xFD–0xFF, so the two cannot be confused.
  *   - an empty binary message: the empty string frame (not sent by this version).
  * - A frame whose message (tag included) fits in `chunkSize` bytes goes as one message:
  *   a string as a text message, a binary frame as `0xFF` + payload. The empty string goes

@@ -82,6 +82,17 @@ export const createNodePeer: PeerFactory = ({ initiator, iceServers }) => {
   const peer = new Peer({ initiator, trickle: true, wrtc: wrtcOption(), config })
   const internals: SimplePeerInternals = peer
   livePeers.add(peer)
+  // libdatachannel can close or fail a connection on its own (seen under heavy load)
+  // without simple-peer noticing; end the peer then, so the mesh retries at once instead
+  // of waiting out its link timeout. A close is also how a remote's clean close can
+  // arrive first, so only a failure counts as an error.
+  const pc = (peer as unknown as { _pc?: EventTarget & { connectionState?: string } })._pc
+  pc?.addEventListener('connectionstatechange', () => {
+    const state = pc.connectionState
+    if (peer.destroyed) return
+    if (state === 'failed') peer.destroy(new Error('connection failed'))
+    else if (state === 'closed') peer.destroy()
+  })
   peer.once('close', () => {
     livePeers.delete(peer)
     const timer = internals._iceCompleteTimer
