@@ -3,7 +3,7 @@
  * `Channel`, with chunking of large frames and backpressure.
  *
  * Framing (one RTCDataChannel, ordered and reliable; each item below is one data-channel
- * message; full text in `docs/transport-framing.md`):
+ * message; full text in PROTOCOL.md, section 2):
  *
  * - Text message: a whole string frame, as is. No prefix, no copy.
  * - Binary message, read by its first byte (the tag):
