@@ -191,10 +191,10 @@ class Mesh {
     if (this.stopped) return
     let attempt = this.attempts.get(from)
     if (isOffer(data)) {
-      // Only the smaller id offers. An offer from the smaller id replaces whatever this
-      // side had with it (the other side restarted its end); one from the larger id is
-      // not by the rules and must not disturb a link, so it is dropped.
-      if (this.node.id < from) return this.node.report(undefined, `unexpected offer from ${from}, which should answer`)
+      // The smaller id offers; when both sides offered at once (glare), the smaller id
+      // keeps its own attempt and ignores the other offer. Any other offer replaces
+      // what this side had with that node (the other side started over).
+      if (this.node.id < from && attempt !== undefined && !attempt.linked) return
       if (attempt !== undefined) this.drop(from, attempt)
       attempt = this.open(from, false)
     }
