@@ -175,11 +175,10 @@ class PeerChannel implements Channel {
       this.activity?.()
       this.assembler.push(data)
     }
-    if (dc !== undefined && 'onmessage' in dc) {
-      // Read the data channel itself: simple-peer's stream would copy each text message
-      // into a Buffer and pass it through a Readable, the largest cost of a small frame.
-      dc.onmessage = (event) => receive(event.data)
-    } else peer.on('data', receive)
+    // Through simple-peer's stream, not the data channel's own `onmessage`: messages that
+    // arrived before this channel was made wait in that stream, and reading the data
+    // channel directly would lose them (the remote's hello among them).
+    peer.on('data', receive)
     peer.on('error', (error) => this.handleClose(error))
     peer.on('close', () => this.handleClose(undefined))
     if (peer.destroyed === true) this.handleClose(undefined)
