@@ -8,10 +8,11 @@ import { DistributedError } from './errors.js'
 const utf8 = new TextEncoder()
 
 /**
- * How the fake delivers messages through the peer's 'data' event: text as bytes
- * (simple-peer in Node and in its browser bundle) or as strings.
+ * How the fake delivers messages: through the peer's 'data' event with text as bytes
+ * (simple-peer in Node and in its browser bundle) or as strings, or on the data channel's
+ * `onmessage` like a real RTCDataChannel (text as a string, binary as an ArrayBuffer).
  */
-type TextDelivery = 'bytes' | 'string'
+type TextDelivery = 'bytes' | 'string' | 'direct'
 
 /** A Uint8Array subclass, as Node's Buffer is. */
 class BufferLike extends Uint8Array {}
@@ -42,6 +43,11 @@ class FakeDataChannel implements DataChannelLike {
     const threshold = this.bufferedAmountLowThreshold
     if (before > threshold && this.bufferedAmount <= threshold) for (const listener of this.lowListeners) listener()
   }
+}
+
+/** Like a real RTCDataChannel: `onmessage` receives text as a string and binary as an ArrayBuffer. */
+class DirectDataChannel extends FakeDataChannel {
+  onmessage: ((event: { readonly data: unknown }) => void) | null = null
 }
 
 /** Like FakeDataChannel, without addEventListener: the channel must poll. */
@@ -110,6 +116,12 @@ class FakePeer implements PeerLike {
       const { data } = next
       const remote = this.remote
       if (remote === undefined || remote.destroyed) continue
+      if (this.delivery === 'direct') {
+        const dc = remote._channel
+        const event = { data: typeof data === 'string' ? data : data.slice().buffer }
+        if (dc instanceof DirectDataChannel) dc.onmessage?.(event)
+        continue
+      }
       remote.emit('data', typeof data === 'string' && this.delivery === 'bytes' ? new BufferLike(utf8.encode(data)) : data)
     }
   }
@@ -142,7 +154,7 @@ function fakePair(options: PairOptions = {}): { a: FakePeer; b: FakePeer; ca: Ch
   const manual = options.manual ?? false
   const dc = (): FakeDataChannel | PollOnlyDataChannel => {
     if (options.pollOnly === true) return new PollOnlyDataChannel()
-    return new FakeDataChannel()
+    return delivery === 'direct' ? new DirectDataChannel() : new FakeDataChannel()
   }
   const a = new FakePeer(dc(), delivery, manual)
   const b = new FakePeer(dc(), delivery, manual)

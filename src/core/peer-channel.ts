@@ -2,8 +2,27 @@
  * `channelFromPeer`: a connected simple-peer instance (or anything `PeerLike`) as a core
  * `Channel`, with chunking of large frames and backpressure.
  *
- * The framing (tags, START/CONT pieces of at most `chunkSize` bytes, text messages sent
- * as is) is described in PROTOCOL.md, section 2; `chunk-reassembler.ts` reads it back.
+ * Framing (one RTCDataChannel, ordered and reliable; each item below is one data-channel
+ * message; full text in PROTOCOL.md, section 2):
+ *
+ * - Text message: a whole string frame, as is. No prefix, no copy.
+ * - Binary message, read by its first byte (the tag):
+ *   - `0xFF` + payload: a whole binary frame (the payload, possibly empty).
+ *   - `0xFE` kind:u8 total:u32be + data: START of a chunked frame. `kind` 0 = string
+ *     (the bytes are its UTF-8 encoding), 1 = binary; `total` = byte length of the
+ *     whole frame; `data` = its first bytes.
+ *   - `0xFD` + data: the next bytes of the chunked frame in progress. The frame is
+ *     complete when `total` bytes have arrived.
+ *   - any other first byte: the whole message is the UTF-8 encoding of a string frame.
+ *     simple-peer's 'data' event hands text messages over as bytes, so this is how text
+ *     arrives when the data channel cannot be read directly; valid UTF-8 never starts
+ *     with 0xFD–0xFF, so the two cannot be confused.
+ *   - an empty binary message: the empty string frame (not sent by this version).
+ * - A frame whose message (tag included) fits in `chunkSize` bytes goes as one message:
+ *   a string as a text message, a binary frame as `0xFF` + payload. The empty string goes
+ *   as START with `total` 0 (some stacks drop empty messages). Larger frames go as START
+ *   + CONT… messages of at most `chunkSize` bytes each, back to back (nothing is
+ *   interleaved with them).
  *
  * Every incoming message is untrusted. A malformed header, a CONT without a START, a
  * stream that overflows its `total` or is cut by another message, a `total` above
@@ -13,7 +32,6 @@
 import type { Channel } from './channel.js'
 import type { DataChannelLike, PeerLike } from './signaling.js'
 import { BadArgError, DistributedError } from './errors.js'
-import { type Frame, KIND_BINARY, KIND_STRING, Reassembler, START_HEADER_BYTES, TAG_BINARY, TAG_CONT, TAG_START } from './chunk-reassembler.js'
 
 /** Options of {@link channelFromPeer}. */
 export interface PeerChannelOptions {
@@ -37,13 +55,21 @@ export const PREFERRED_CHUNK_SIZE = 64 * 1024
 export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 export const DEFAULT_HIGH_WATER_MARK = 1024 * 1024
 
+const TAG_CONT = 0xfd
+const TAG_START = 0xfe
+const TAG_BINARY = 0xff
+const KIND_STRING = 0
+const KIND_BINARY = 1
+const START_HEADER_BYTES = 6
 const MIN_CHUNK_SIZE = 16
 const MAX_CHUNK_SIZE = 256 * 1024
 const DRAIN_POLL_MS = 5
 const SAFETY_POLL_MS = 50
 
 const encoder = new TextEncoder()
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
+type Frame = string | Uint8Array
 
 /**
  * Wraps an already connected peer into a `Channel`: frames of any size up to
@@ -435,3 +461,122 @@ class PeerChannel implements Channel {
 
 /** START of a zero-byte string: the empty string frame. */
 const EMPTY_STRING_MESSAGE = new Uint8Array([TAG_START, KIND_STRING, 0, 0, 0, 0])
+
+/**
+ * Receive side: turns incoming data-channel messages back into frames. Never throws;
+ * every problem goes to `report` and drops the message (and the rest of its chunk stream).
+ */
+class Reassembler {
+  private buffer: Uint8Array | undefined
+  private kind = KIND_STRING
+  private filled = 0
+  /** After an error inside a chunk stream: drop CONT messages until another message comes. */
+  private skipping = false
+
+  constructor(
+    private readonly maxBytes: number,
+    private readonly deliver: (frame: Frame) => void,
+    private readonly report: (error: Error) => void,
+  ) {}
+
+  reset(): void {
+    this.buffer = undefined
+    this.skipping = false
+  }
+
+  push(message: unknown): void {
+    if (typeof message === 'string') {
+      this.interrupt()
+      this.deliver(message)
+      return
+    }
+    let bytes: Uint8Array
+    if (message instanceof Uint8Array) bytes = message
+    else if (message instanceof ArrayBuffer) bytes = new Uint8Array(message)
+    else {
+      this.interrupt()
+      this.report(protocolError(`unsupported message type ${Object.prototype.toString.call(message)}`))
+      return
+    }
+    const tag = bytes[0]
+    if (tag === TAG_CONT) {
+      this.continueStream(bytes)
+      return
+    }
+    this.interrupt()
+    if (tag === undefined) this.deliver('')
+    else if (tag === TAG_BINARY) this.deliver(new Uint8Array(bytes.buffer, bytes.byteOffset + 1, bytes.byteLength - 1))
+    else if (tag === TAG_START) this.startStream(bytes)
+    else this.deliverString(bytes)
+  }
+
+  /** A message other than CONT arrived: a stream in progress is incomplete. */
+  private interrupt(): void {
+    this.skipping = false
+    if (this.buffer === undefined) return
+    const { filled, buffer } = this
+    this.buffer = undefined
+    this.report(protocolError(`chunked frame cut off after ${filled} of ${buffer.byteLength} bytes`))
+  }
+
+  private fail(error: Error): void {
+    this.buffer = undefined
+    this.skipping = true
+    this.report(error)
+  }
+
+  private startStream(bytes: Uint8Array): void {
+    if (bytes.byteLength < START_HEADER_BYTES) return this.fail(protocolError('truncated chunk header'))
+    const kind = bytes[1]
+    if (kind !== KIND_STRING && kind !== KIND_BINARY) {
+      return this.fail(protocolError(`unknown chunk kind ${String(kind)}`))
+    }
+    const total = new DataView(bytes.buffer, bytes.byteOffset, START_HEADER_BYTES).getUint32(2)
+    if (total > this.maxBytes) {
+      return this.fail(new DistributedError('too_large', `incoming frame of ${total} bytes exceeds maxMessageBytes ${this.maxBytes}`))
+    }
+    const data = bytes.subarray(START_HEADER_BYTES)
+    if (data.byteLength > total) return this.fail(protocolError('chunk data exceeds the announced frame size'))
+    this.kind = kind
+    this.buffer = new Uint8Array(total)
+    this.buffer.set(data)
+    this.filled = data.byteLength
+    if (this.filled === total) this.complete()
+  }
+
+  private continueStream(bytes: Uint8Array): void {
+    if (this.skipping) return
+    const buffer = this.buffer
+    if (buffer === undefined) return this.fail(protocolError('chunk continuation without a start'))
+    const data = bytes.subarray(1)
+    if (this.filled + data.byteLength > buffer.byteLength) {
+      return this.fail(protocolError('chunk data exceeds the announced frame size'))
+    }
+    buffer.set(data, this.filled)
+    this.filled += data.byteLength
+    if (this.filled === buffer.byteLength) this.complete()
+  }
+
+  private complete(): void {
+    const buffer = this.buffer
+    this.buffer = undefined
+    if (buffer === undefined) return
+    if (this.kind === KIND_BINARY) this.deliver(buffer)
+    else this.deliverString(buffer)
+  }
+
+  private deliverString(bytes: Uint8Array): void {
+    let text: string
+    try {
+      text = decoder.decode(bytes)
+    } catch {
+      this.report(protocolError('string frame is not valid UTF-8'))
+      return
+    }
+    this.deliver(text)
+  }
+}
+
+function protocolError(message: string): DistributedError {
+  return new DistributedError('protocol', `transport framing: ${message}`)
+}

@@ -40,8 +40,7 @@ export type Envelope =
   | { kind: 'call'; msg: unknown; from: Pid | undefined; reply: (outcome: Outcome) => void }
   | { kind: 'cast'; msg: unknown; from: Pid | undefined }
 
-/** True for a promise or any object with a `then` method. */
-export const isThenable = (x: unknown): x is PromiseLike<unknown> =>
+const isThenable = (x: unknown): x is PromiseLike<unknown> =>
   (typeof x === 'object' || typeof x === 'function') && x !== null && typeof (x as { then?: unknown }).then === 'function'
 
 export class LocalProcess {

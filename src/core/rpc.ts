@@ -12,7 +12,6 @@ import { BadArgError, BadRpcError, DistributedError, RemoteError } from './error
 import type { NodeRuntime } from './node.js'
 import type { PeerState } from './peer.js'
 import { Pid } from './pid.js'
-import { isThenable } from './process.js'
 import { PROTOCOL_VERSION, type RpcErrorFrame, type RpcFrame, type RpcResultFrame } from './protocol.js'
 import { startTimer } from './timers.js'
 import type { RpcCallback, RpcContext, RpcFunction, RpcOptions } from './types.js'
@@ -20,6 +19,9 @@ import { assertArray, assertFunction, assertName, assertOptionalCallback, assert
 
 const v = PROTOCOL_VERSION
 export const DEFAULT_RPC_TIMEOUT_MS = 5000
+
+const isThenable = (x: unknown): x is PromiseLike<unknown> =>
+  (typeof x === 'object' || typeof x === 'function') && x !== null && typeof (x as { then?: unknown }).then === 'function'
 
 export class RpcService {
   private readonly modules = new Map<string, Map<string, RpcFunction>>()
