@@ -232,26 +232,38 @@ describe('channelFromPeer: framing', () => {
     })
   }
 
-  it('reassembles multi-byte UTF-8 split across chunk boundaries', async () => {
+  it('cuts a long string only between characters, each message full but for one character', async () => {
     const chunkSize = 16
     const { a, ca, cb } = fakePair({ left: { chunkSize }, right: { chunkSize } })
     const text = 'a€😀b'.repeat(40) // 1, 3, 4 and 1 bytes per character
     const got = receive(cb, 1)
     ca.send(text)
     expect(await got).toEqual([text])
-    // The wire really cut characters in half: some continuation message starts mid-character.
     const bytes = utf8.encode(text)
-    const starts: number[] = []
     let offset = 0
     for (const message of a.wire) {
       expect(message).toBeInstanceOf(Uint8Array)
       const header = (message as Uint8Array)[0] === 0xfe ? 6 : 1
-      starts.push(offset)
+      expect((bytes[offset]! & 0xc0) === 0x80).toBe(false) // starts a character
       offset += (message as Uint8Array).byteLength - header
       expect((message as Uint8Array).byteLength).toBeLessThanOrEqual(chunkSize)
+      if (offset < bytes.byteLength) expect((message as Uint8Array).byteLength).toBeGreaterThan(chunkSize - 4)
     }
     expect(offset).toBe(bytes.byteLength)
-    expect(starts.some((start) => start > 0 && (bytes[start]! & 0xc0) === 0x80)).toBe(true)
+  })
+
+  it('reassembles characters that a sender cut in the middle', () => {
+    const { b, cb, errors } = fakePair()
+    const frames: Array<string | Uint8Array> = []
+    cb.onMessage((frame) => frames.push(frame))
+    const text = 'a€😀b'.repeat(5)
+    const bytes = utf8.encode(text)
+    const start = new Uint8Array([0xfe, 0, 0, 0, 0, 0, bytes[0]!])
+    new DataView(start.buffer).setUint32(2, bytes.byteLength)
+    b.emit('data', start)
+    for (const byte of bytes.subarray(1)) b.emit('data', new Uint8Array([0xfd, byte])) // one byte per message
+    expect(errors).toEqual([])
+    expect(frames).toEqual([text])
   })
 
   it('round-trips any string and any binary for any chunk size (property)', async () => {
@@ -324,6 +336,7 @@ describe('channelFromPeer: hostile input', () => {
     ['a stream cut by another message', [start(0, 10, 0x61), 'interloper'], 'protocol'],
     ['invalid UTF-8', [new Uint8Array([0xc3, 0x28, 0xa0])], 'protocol'],
     ['invalid UTF-8 in a chunked string', [start(0, 2, 0xc3), new Uint8Array([0xfd, 0x28])], 'protocol'],
+    ['a chunked string ending inside a character', [start(0, 3, 0x61), new Uint8Array([0xfd, 0x62, 0xe2])], 'protocol'],
     ['a value that is not a message', [42], 'protocol'],
     ['null', [null], 'protocol'],
   ]

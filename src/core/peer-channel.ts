@@ -32,6 +32,7 @@
 import type { Channel } from './channel.js'
 import type { DataChannelLike, PeerLike } from './signaling.js'
 import { BadArgError, DistributedError } from './errors.js'
+import { EMPTY_STRING_MESSAGE, type Frame, OutgoingStream, Reassembler, TAG_BINARY, utf8Length } from './chunk-stream.js'
 
 /** Options of {@link channelFromPeer}. */
 export interface PeerChannelOptions {
@@ -55,21 +56,12 @@ export const PREFERRED_CHUNK_SIZE = 64 * 1024
 export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 export const DEFAULT_HIGH_WATER_MARK = 1024 * 1024
 
-const TAG_CONT = 0xfd
-const TAG_START = 0xfe
-const TAG_BINARY = 0xff
-const KIND_STRING = 0
-const KIND_BINARY = 1
-const START_HEADER_BYTES = 6
 const MIN_CHUNK_SIZE = 16
 const MAX_CHUNK_SIZE = 256 * 1024
 const DRAIN_POLL_MS = 5
 const SAFETY_POLL_MS = 50
 
 const encoder = new TextEncoder()
-const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
-
-type Frame = string | Uint8Array
 
 /**
  * Wraps an already connected peer into a `Channel`: frames of any size up to
@@ -88,15 +80,6 @@ type Frame = string | Uint8Array
  */
 export function channelFromPeer(peer: PeerLike, options: PeerChannelOptions = {}): Channel {
   return new PeerChannel(peer, options)
-}
-
-/** A chunked frame being sent: produces its START and CONT messages on demand. */
-class OutgoingStream {
-  offset = 0
-  constructor(
-    readonly kind: number,
-    readonly bytes: Uint8Array,
-  ) {}
 }
 
 type Outgoing = string | Uint8Array | OutgoingStream
@@ -206,9 +189,9 @@ class PeerChannel implements Channel {
       if (length <= this.chunkSize && encoder.encodeInto(frame, this.scratch).read === length) {
         return this.enqueue(frame) // its UTF-8 fits in one message
       }
-      const bytes = encoder.encode(frame)
-      if (bytes.byteLength > this.maxBytes) throw this.tooLarge(bytes.byteLength)
-      return this.enqueueStream(new OutgoingStream(KIND_STRING, bytes))
+      const total = utf8Length(frame)
+      if (total > this.maxBytes) throw this.tooLarge(total)
+      return this.enqueueStream(OutgoingStream.ofString(frame, total))
     }
     if (!(frame instanceof Uint8Array)) throw new BadArgError('a frame must be a string or a Uint8Array')
     const size = frame.byteLength
@@ -219,7 +202,7 @@ class PeerChannel implements Channel {
       message.set(frame, 1)
       return this.enqueue(message)
     }
-    this.enqueueStream(new OutgoingStream(KIND_BINARY, frame.slice()))
+    this.enqueueStream(OutgoingStream.ofBytes(frame.slice()))
   }
 
   onMessage(handler: (frame: Frame) => void): void {
@@ -268,7 +251,7 @@ class PeerChannel implements Channel {
   private enqueueStream(stream: OutgoingStream): void {
     if (this.closing || this.closed) return
     this.queue.push(stream)
-    this.queuedBytes += stream.bytes.byteLength
+    this.queuedBytes += stream.total
     if (this.head === this.queue.length - 1) this.flush()
     else this.waitForDrain()
   }
@@ -303,13 +286,11 @@ class PeerChannel implements Channel {
       const item = this.queue[this.head]
       if (item === undefined) break
       if (item instanceof OutgoingStream) {
-        const header = item.offset === 0 ? START_HEADER_BYTES : 1
-        const payload = Math.min(item.bytes.byteLength - item.offset, this.chunkSize - header)
-        if (!this.canSend(header + payload)) return this.pause()
-        const message = this.chunkMessage(item, header, payload)
-        item.offset += payload
-        this.queuedBytes -= payload
-        if (item.offset >= item.bytes.byteLength) this.head++
+        const header = item.headerBytes
+        if (!this.canSend(header + Math.min(item.remaining, this.chunkSize - header))) return this.pause()
+        const message = item.next(this.chunkSize)
+        this.queuedBytes -= message.byteLength - header
+        if (item.done) this.head++
         this.transmit(message, message.byteLength)
       } else {
         const weight = this.weightOf(item)
@@ -331,20 +312,6 @@ class PeerChannel implements Channel {
       this.head = 0
     }
     this.waitForDrain()
-  }
-
-  private chunkMessage(stream: OutgoingStream, header: number, payload: number): Uint8Array {
-    const { bytes, offset } = stream
-    const message = new Uint8Array(header + payload)
-    if (header === START_HEADER_BYTES) {
-      message[0] = TAG_START
-      message[1] = stream.kind
-      new DataView(message.buffer).setUint32(2, bytes.byteLength)
-    } else {
-      message[0] = TAG_CONT
-    }
-    message.set(bytes.subarray(offset, offset + payload), header)
-    return message
   }
 
   private transmit(message: string | Uint8Array, weight: number): void {
@@ -457,126 +424,4 @@ class PeerChannel implements Channel {
       this.report(error instanceof Error ? error : new Error(String(error)))
     }
   }
-}
-
-/** START of a zero-byte string: the empty string frame. */
-const EMPTY_STRING_MESSAGE = new Uint8Array([TAG_START, KIND_STRING, 0, 0, 0, 0])
-
-/**
- * Receive side: turns incoming data-channel messages back into frames. Never throws;
- * every problem goes to `report` and drops the message (and the rest of its chunk stream).
- */
-class Reassembler {
-  private buffer: Uint8Array | undefined
-  private kind = KIND_STRING
-  private filled = 0
-  /** After an error inside a chunk stream: drop CONT messages until another message comes. */
-  private skipping = false
-
-  constructor(
-    private readonly maxBytes: number,
-    private readonly deliver: (frame: Frame) => void,
-    private readonly report: (error: Error) => void,
-  ) {}
-
-  reset(): void {
-    this.buffer = undefined
-    this.skipping = false
-  }
-
-  push(message: unknown): void {
-    if (typeof message === 'string') {
-      this.interrupt()
-      this.deliver(message)
-      return
-    }
-    let bytes: Uint8Array
-    if (message instanceof Uint8Array) bytes = message
-    else if (message instanceof ArrayBuffer) bytes = new Uint8Array(message)
-    else {
-      this.interrupt()
-      this.report(protocolError(`unsupported message type ${Object.prototype.toString.call(message)}`))
-      return
-    }
-    const tag = bytes[0]
-    if (tag === TAG_CONT) {
-      this.continueStream(bytes)
-      return
-    }
-    this.interrupt()
-    if (tag === undefined) this.deliver('')
-    else if (tag === TAG_BINARY) this.deliver(new Uint8Array(bytes.buffer, bytes.byteOffset + 1, bytes.byteLength - 1))
-    else if (tag === TAG_START) this.startStream(bytes)
-    else this.deliverString(bytes)
-  }
-
-  /** A message other than CONT arrived: a stream in progress is incomplete. */
-  private interrupt(): void {
-    this.skipping = false
-    if (this.buffer === undefined) return
-    const { filled, buffer } = this
-    this.buffer = undefined
-    this.report(protocolError(`chunked frame cut off after ${filled} of ${buffer.byteLength} bytes`))
-  }
-
-  private fail(error: Error): void {
-    this.buffer = undefined
-    this.skipping = true
-    this.report(error)
-  }
-
-  private startStream(bytes: Uint8Array): void {
-    if (bytes.byteLength < START_HEADER_BYTES) return this.fail(protocolError('truncated chunk header'))
-    const kind = bytes[1]
-    if (kind !== KIND_STRING && kind !== KIND_BINARY) {
-      return this.fail(protocolError(`unknown chunk kind ${String(kind)}`))
-    }
-    const total = new DataView(bytes.buffer, bytes.byteOffset, START_HEADER_BYTES).getUint32(2)
-    if (total > this.maxBytes) {
-      return this.fail(new DistributedError('too_large', `incoming frame of ${total} bytes exceeds maxMessageBytes ${this.maxBytes}`))
-    }
-    const data = bytes.subarray(START_HEADER_BYTES)
-    if (data.byteLength > total) return this.fail(protocolError('chunk data exceeds the announced frame size'))
-    this.kind = kind
-    this.buffer = new Uint8Array(total)
-    this.buffer.set(data)
-    this.filled = data.byteLength
-    if (this.filled === total) this.complete()
-  }
-
-  private continueStream(bytes: Uint8Array): void {
-    if (this.skipping) return
-    const buffer = this.buffer
-    if (buffer === undefined) return this.fail(protocolError('chunk continuation without a start'))
-    const data = bytes.subarray(1)
-    if (this.filled + data.byteLength > buffer.byteLength) {
-      return this.fail(protocolError('chunk data exceeds the announced frame size'))
-    }
-    buffer.set(data, this.filled)
-    this.filled += data.byteLength
-    if (this.filled === buffer.byteLength) this.complete()
-  }
-
-  private complete(): void {
-    const buffer = this.buffer
-    this.buffer = undefined
-    if (buffer === undefined) return
-    if (this.kind === KIND_BINARY) this.deliver(buffer)
-    else this.deliverString(buffer)
-  }
-
-  private deliverString(bytes: Uint8Array): void {
-    let text: string
-    try {
-      text = decoder.decode(bytes)
-    } catch {
-      this.report(protocolError('string frame is not valid UTF-8'))
-      return
-    }
-    this.deliver(text)
-  }
-}
-
-function protocolError(message: string): DistributedError {
-  return new DistributedError('protocol', `transport framing: ${message}`)
 }
