@@ -35,9 +35,9 @@ async function harness(): Promise<Harness> {
   const linked = node.link(x)
   const send = (frame: unknown): void => raw.send(typeof frame === 'string' ? frame : JSON.stringify(frame))
   send({ v: 1, t: 'hello', node: 'evil' })
-  await linked
   send({ v: 1, t: 'sync', names: [['evil-name', [1]]] })
-  await eventually(() => node.allPidsOf('evil-name').length === 1)
+  await linked // resolves with the sync: the names are in
+  expect(node.allPidsOf('evil-name')).toHaveLength(1)
   return { node, raw, received, errors, send }
 }
 
@@ -131,8 +131,37 @@ describe('hostile frames', () => {
     const linked = node.link(x)
     raw.send(JSON.stringify({ v: 1, t: 'join', name: 'n', pid: ['evil', 1] }))
     raw.send(JSON.stringify({ v: 1, t: 'hello', node: 'evil' }))
+    raw.send(JSON.stringify({ v: 1, t: 'sync', names: [] }))
     await linked
     expect(errors).toEqual(['join frame before the handshake'])
     expect(node.registry()).toEqual([])
+  })
+
+  it('link() resolves with the peer’s registry in; a link lost before the sync rejects and fires no nodedown', async () => {
+    const node = createNode({ id: 'waiting' })
+    open.push(node)
+    const events: string[] = []
+    node.on('nodeup', (n) => events.push(`up:${n}`))
+    node.on('nodedown', (n) => events.push(`down:${n}`))
+    const [x, raw] = createMemoryChannelPair()
+    let resolved = false
+    const linked = node.link(x).then((id) => ((resolved = true), id))
+    raw.send(JSON.stringify({ v: 1, t: 'hello', node: 'slow' }))
+    await new Promise((r) => setTimeout(r, 50))
+    expect(resolved).toBe(false)
+    expect(events).toEqual([])
+    raw.send(JSON.stringify({ v: 1, t: 'sync', names: [['there', [3]]] }))
+    expect(await linked).toBe('slow')
+    expect(node.allPidsOf('there').map(String)).toEqual([new Pid('slow', 3).toString()])
+    expect(events).toEqual(['up:slow'])
+
+    const [y, raw2] = createMemoryChannelPair()
+    const cut = node.link(y).catch((e: unknown) => e)
+    raw2.send(JSON.stringify({ v: 1, t: 'hello', node: 'cut' }))
+    await new Promise((r) => setTimeout(r, 20))
+    raw2.close()
+    expect(await cut).toMatchObject({ code: 'closed' })
+    expect(events).toEqual(['up:slow'])
+    expect(node.nodes()).toEqual(['slow'])
   })
 })

@@ -20,13 +20,8 @@ export function handleFrame(node: NodeRuntime, peer: PeerState, frame: Frame): v
   if (frame.t === 'hello') return node.helloReceived(peer, frame.node)
   if (!peer.link.up) return node.report(peer, `${frame.t} frame before the handshake`)
   switch (frame.t) {
-    case 'sync': {
-      if (peer.synced) return node.report(peer, 'second sync frame')
-      peer.synced = true
-      const remote = peer.link.remote as string
-      for (const [name, ids] of frame.names) for (const id of ids) node.registryReplica.join(name, new Pid(remote, id))
-      return
-    }
+    case 'sync':
+      return node.syncReceived(peer, frame.names)
     case 'join':
     case 'leave': {
       const pid = node.ownPid(peer, frame.pid)

@@ -113,7 +113,7 @@ class Mesh {
   /** Waits until `members` are linked (or gone from the hub), at most `ms`. */
   private settle(members: readonly string[], ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const done = (): boolean => members.every((m) => !this.members.has(m) || this.node.peers.has(m))
+      const done = (): boolean => members.every((m) => !this.members.has(m) || this.node.peers.get(m)?.synced === true)
       if (done()) return resolve()
       const timer = startTimer(finish, ms)
       const offs = [this.node.on('nodeup', check), this.node.on('nodedown', check)]

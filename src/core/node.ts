@@ -140,15 +140,28 @@ export class NodeRuntime implements DistNode {
       peer.link.close(self ? 'same node id' : 'already linked')
       return
     }
-    clearTimeout(handshake.timer)
-    peer.handshake = undefined
     this.handshaking.delete(peer)
     peer.link.remote = node
     peer.link.up = true
     this.peers.set(node, peer)
     peer.link.send({ v: PROTOCOL_VERSION, t: 'sync', names: this.registryReplica.snapshotOf(this.id) })
-    this.events.emit('nodeup', node)
-    handshake.resolve(node)
+    // The handshake ends with the peer's sync, which follows its hello: see syncReceived.
+  }
+
+  /**
+   * The peer's registry arrived: the link is complete. `link()` resolves and `nodeup`
+   * fires only now, so whoever waits for them sees the peer's names at once.
+   */
+  syncReceived(peer: PeerState, names: ReadonlyArray<readonly [string, readonly number[]]>): void {
+    if (peer.synced) return this.report(peer, 'second sync frame')
+    peer.synced = true
+    const remote = peer.link.remote as string
+    for (const [name, ids] of names) for (const id of ids) this.registryReplica.join(name, new Pid(remote, id))
+    const handshake = peer.handshake
+    peer.handshake = undefined
+    if (handshake !== undefined) clearTimeout(handshake.timer)
+    this.events.emit('nodeup', remote)
+    handshake?.resolve(remote)
   }
 
   private linkClosed(peer: PeerState, reason: string): void {
@@ -175,7 +188,7 @@ export class NodeRuntime implements DistNode {
     this.rpc.linkLost(peer, node)
     this.registryReplica.removeNode(node)
     for (const onDown of downs) this.safely(() => onDown('noconnection'))
-    this.events.emit('nodedown', node, reason)
+    if (peer.synced) this.events.emit('nodedown', node, reason)
   }
 
   private startHeartbeat(): void {

@@ -25,7 +25,7 @@ export interface RpcOptions {
 
 /** Node events and their listener arguments. */
 export interface NodeEvents {
-  /** A link completed its handshake. */
+  /** A link completed its handshake: hellos exchanged and the peer's registry arrived. */
   nodeup: [node: string]
   /** A link is gone; `reason` says why (`channel closed`, `heartbeat timeout`, ...). */
   nodedown: [node: string, reason: string]
@@ -39,6 +39,10 @@ export interface NodeEvents {
 
 export interface DistNode {
   readonly id: string
+  /**
+   * Links this node to the node at the other end of `channel`; resolves with its id once
+   * the handshake is done and its registry has arrived (its names resolve at once).
+   */
   link(channel: Channel): Promise<string>
   nodes(): string[]
   spawn(behaviour: Behaviour): Pid
