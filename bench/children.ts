@@ -13,9 +13,22 @@ export interface Child {
   stop(): Promise<void>
 }
 
+const running = new Set<ChildProcess>()
+
+/** Kills every child started here that is still running (on the way out of the benchmark). */
+export function killBenchChildren(): void {
+  for (const child of running) child.kill('SIGKILL')
+}
+
 export function startChild(...args: string[]): Child {
   const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] })
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  running.add(child)
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      running.delete(child)
+      resolve()
+    }),
+  )
   const ready = new Promise<string>((resolve, reject) => {
     let out = ''
     const timer = setTimeout(() => reject(new Error(`bench child ${args.join(' ')} did not get ready: ${out}`)), 30_000)

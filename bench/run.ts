@@ -2,35 +2,104 @@
  * `npm run bench`: runs the benchmarks, prints a table and writes
  * bench/results/latest.json. Every figure has min / median / max over repeated rounds;
  * comparisons are ratios against a baseline measured in the same round.
- *   --quick   fewer rounds and samples (a smoke run)
+ *   --quick        fewer rounds and samples (a smoke run)
+ *   --only 6,7     only these items (1–5 and 8 run together); prints, writes no file
+ *
+ * Items 1–5 and 8: Node peers (bench/node-bench.ts); 6: mesh formation and memory
+ * (bench/mesh-formation.ts); 7: Chromium tabs (bench/browser-bench.ts), skipped when no
+ * Chromium is found. A failed item is reported and the others still run; the exit code
+ * is then 1.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { fileURLToPath } from 'node:url'
+import { killBenchChildren } from './children.js'
+import { killMeshChildren, runMeshBench } from './mesh-formation.js'
 import { runNodeBench } from './node-bench.js'
-import { summarize, table } from './stats.js'
+import { type Figure, summarize, table } from './stats.js'
 
 const quick = process.argv.includes('--quick')
+const onlyAt = process.argv.indexOf('--only')
+const only = onlyAt === -1 ? undefined : new Set((process.argv[onlyAt + 1] ?? '').split(',').map(Number))
+const selected = (...items: number[]): boolean => only === undefined || items.some((i) => only.has(i))
 const started = Date.now()
 const log = (line: string): void => console.log(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${line}`)
 
-const figures = await runNodeBench(
-  quick ? { rounds: 2, rttSamples: 300, casts: 20_000, bulkBytes: 10_000_000 } : { rounds: 5, rttSamples: 2000, casts: 100_000, bulkBytes: 10_000_000 },
-  log,
-)
+// The whole run is bounded, and child processes still running are killed on the way out,
+// however it ends (Playwright closes Chromium itself).
+process.on('exit', () => {
+  killBenchChildren()
+  killMeshChildren()
+})
+const budgetMs = quick ? 6 * 60_000 : 15 * 60_000
+const guard = setTimeout(() => {
+  console.error(`bench: still running after ${budgetMs / 60_000} min; stopping`)
+  process.exit(1)
+}, budgetMs)
+guard.unref()
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130))
+
+const failures: string[] = []
+const skipped: string[] = []
+async function item(label: string, run: () => Promise<Figure[]>): Promise<Figure[]> {
+  try {
+    return await run()
+  } catch (error) {
+    const message = error instanceof Error ? (error.stack ?? error.message) : String(error)
+    log(`${label} failed: ${message}`)
+    failures.push(`${label}: ${error instanceof Error ? error.message : String(error)}`)
+    return []
+  }
+}
+
+const figures: Figure[] = []
+if (selected(1, 2, 3, 4, 5, 8)) {
+  figures.push(
+    ...(await item('items 1–5, 8 (Node peers)', () =>
+      runNodeBench(quick ? { rounds: 2, rttSamples: 300, casts: 20_000, bulkBytes: 10_000_000 } : { rounds: 5, rttSamples: 2000, casts: 100_000, bulkBytes: 10_000_000 }, log),
+    )),
+  )
+}
+if (selected(6)) {
+  log('6. mesh formation: 2, 4 and 8 Node nodes, one per process, through a hub')
+  figures.push(...(await item('item 6 (mesh formation)', () => runMeshBench({ rounds: quick ? 1 : 5, sizes: [2, 4, 8] }, log))))
+}
+if (selected(7)) {
+  // loaded here, so that Vite and Playwright stay out of this process while items 1–6 run
+  const { missingChromium, runBrowserBench } = await import('./browser-bench.js')
+  const noChromium = missingChromium()
+  if (noChromium !== undefined) {
+    const line = `7. browser: skipped, no Chromium at ${noChromium} (set CHROMIUM_PATH to a Chromium executable)`
+    log(line)
+    skipped.push(line)
+  } else {
+    log('7. browser: call round trips tab ↔ tab and tab ↔ Node in Chromium')
+    figures.push(...(await item('item 7 (browser)', () => runBrowserBench(quick ? { rounds: 2, rttSamples: 300 } : { rounds: 5, rttSamples: 2000 }, log))))
+  }
+}
+
+// in item order (stable: the order within an item stays)
+figures.sort((a, b) => Number.parseInt(a.name, 10) - Number.parseInt(b.name, 10))
 const summaries = figures.map(summarize)
 const markdown = table(summaries)
 console.log(`\n${markdown}\n`)
-const results = {
-  date: new Date().toISOString(),
-  quick,
-  machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
-  seconds: (Date.now() - started) / 1000,
-  figures: summaries,
-  markdown,
+for (const line of [...skipped, ...failures.map((f) => `failed: ${f}`)]) console.log(line)
+if (only === undefined) {
+  const results = {
+    date: new Date().toISOString(),
+    quick,
+    machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+    seconds: (Date.now() - started) / 1000,
+    figures: summaries,
+    markdown,
+    ...(skipped.length > 0 ? { skipped } : {}),
+    ...(failures.length > 0 ? { failures } : {}),
+  }
+  const dir = fileURLToPath(new URL('./results/', import.meta.url))
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(`${dir}latest.json`, `${JSON.stringify(results, null, 2)}\n`)
+  log(`wrote bench/results/latest.json; ${((Date.now() - started) / 1000).toFixed(0)} s in all`)
+} else {
+  log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s (--only: no file written)`)
 }
-const dir = fileURLToPath(new URL('./results/', import.meta.url))
-mkdirSync(dir, { recursive: true })
-writeFileSync(`${dir}latest.json`, `${JSON.stringify(results, null, 2)}\n`)
-log(`wrote bench/results/latest.json`)
-process.exit(0)
+process.exit(failures.length > 0 ? 1 : 0)
