@@ -148,6 +148,30 @@ export function clusterSuite(label: string, driverOrLinker: ClusterDriver | Link
       expect(reply.echo.pid.equals(p)).toBe(true)
     })
 
+    it('carries byte arrays as binary attachments: anywhere in a value, a Node Buffer too, in order with other frames', async () => {
+      const [a, b] = await mesh(2)
+      const seen: unknown[] = []
+      const p = b!.spawn({ handleCall: (msg) => msg, handleCast: (msg) => void seen.push(msg) })
+      const big = new Uint8Array(300_000).map((_, i) => (i * 7) & 255)
+      const value = { name: 'file', parts: [new Uint8Array([1, 2, 3]), big, new Uint8Array(0)], when: new Date(5) }
+      a!.cast(p, 'before')
+      a!.cast(p, { one: new Uint8Array([9]) })
+      a!.cast(p, 'after')
+      const back = await a!.call<typeof value>(p, value)
+      expect(back.name).toBe('file')
+      expect(back.when).toEqual(new Date(5))
+      expect(back.parts[0]).toEqual(new Uint8Array([1, 2, 3]))
+      expect(back.parts[1]).toBeInstanceOf(Uint8Array)
+      expect(back.parts[1]!.byteLength).toBe(big.byteLength)
+      expect(back.parts[1]!.every((x, i) => x === ((i * 7) & 255))).toBe(true)
+      expect(back.parts[2]).toEqual(new Uint8Array(0))
+      await eventually(() => seen.length === 3)
+      expect(seen).toEqual(['before', { one: new Uint8Array([9]) }, 'after'])
+      const text = await a!.call<Uint8Array>(p, Buffer.from('héllo'))
+      expect(text).toBeInstanceOf(Uint8Array)
+      expect(new TextDecoder().decode(text)).toBe('héllo')
+    })
+
     it('rejects calls with typed errors: remote throw, noproc, timeout, no_pid', async () => {
       const [a, b] = await mesh(2)
       const p = b!.spawn({

@@ -113,6 +113,54 @@ describe('hostile frames', () => {
     ])
   })
 
+  it('binary attachments: held frames wait for them; missing, stray, miscounted or unused ones are dropped with an error', async () => {
+    const h = await harness()
+    const sizes: unknown[] = []
+    const p = h.node.spawn({
+      handleCall: (m) => (m as { file: Uint8Array }).file.byteLength,
+      handleCast: (m) => void sizes.push(m instanceof Uint8Array ? m.byteLength : m),
+    })
+    const meta = { values: { file: [['custom', 'bin']] } }
+    // a well-formed call with one attachment, and a cast queued behind it in the same message
+    h.raw.send(JSON.stringify([
+      { v: 1, t: 'call', ref: 1, to: p.id, msg: { json: { file: 0 }, meta, b: 1 } },
+      { v: 1, t: 'cast', to: p.id, msg: { json: 'behind' } },
+    ]))
+    await new Promise((r) => setTimeout(r, 20))
+    expect(sizes).toEqual([]) // the cast waits behind the call's attachment
+    h.raw.send(new Uint8Array(1000))
+    await eventually(() => sizes.length === 1)
+    expect(sizes).toEqual(['behind'])
+    await eventually(() => h.received.some((f) => (f as { ref?: number }).ref === 1))
+    expect(h.received.find((f) => (f as { ref?: number }).ref === 1)).toMatchObject({ ok: true, value: { json: 1000 } })
+    const errorsBefore = h.errors.length
+    // announced two, one came, then text: the frame and the frames after it are dropped
+    h.raw.send(JSON.stringify([
+      { v: 1, t: 'cast', to: p.id, msg: { json: 0, meta: { values: [['custom', 'bin']] }, b: 2 } },
+      { v: 1, t: 'cast', to: p.id, msg: { json: 'lost' } },
+    ]))
+    h.raw.send(new Uint8Array(3))
+    h.send({ v: 1, t: 'cast', to: p.id, msg: { json: 'after' } })
+    // a stray binary message with nothing waiting: read as text, which is not JSON
+    h.raw.send(new Uint8Array([0x80, 0x81]))
+    // bad counts: zero, too many, not an integer, without meta
+    for (const b of [0, 5000, 1.5]) h.send({ v: 1, t: 'cast', to: p.id, msg: { json: 0, meta: {}, b } })
+    h.send({ v: 1, t: 'cast', to: p.id, msg: { json: 0, b: 1 } })
+    // an index that points past the attachments
+    h.send({ v: 1, t: 'call', ref: 2, to: p.id, msg: { json: { file: 3 }, meta, b: 1 } })
+    h.raw.send(new Uint8Array(1))
+    await eventually(() => h.received.some((f) => (f as { ref?: number }).ref === 2))
+    expect(h.received.find((f) => (f as { ref?: number }).ref === 2)).toMatchObject({ ok: false, error: { code: 'badarg' } })
+    await eventually(() => sizes.length === 2)
+    expect(sizes).toEqual(['behind', 'after'])
+    const errors = h.errors.slice(errorsBefore)
+    expect(errors.some((e) => /lost its attachments \(1 of 2 came\); 1 frames after it dropped/.test(e))).toBe(true)
+    expect(errors.some((e) => /not valid JSON/.test(e))).toBe(true)
+    expect(errors.filter((e) => /cast: bad fields/.test(e))).toHaveLength(4)
+    expect(errors.some((e) => /undecodable call message/.test(e))).toBe(true)
+    expect(h.node.nodes()).toEqual(['evil'])
+  })
+
   it('rejects a duplicate sync and a second hello without touching the registry', async () => {
     const h = await harness()
     h.send({ v: 1, t: 'sync', names: [['other', [2]]] })

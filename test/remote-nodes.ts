@@ -9,7 +9,9 @@
  *   host's request FIFO and blocks on its response FIFO (`readSync`), so it returns the
  *   host's real answer, synchronously, after everything sent before it has been done;
  * - a promise-returning method starts its operation the same way and settles when the
- *   host reports the outcome over the IPC channel;
+ *   host reports the outcome; reports (outcomes, events, calls of the test's functions)
+ *   ride on the responses, in the order they happened, and a `poke` over IPC makes this
+ *   side ask for them when it has no request to make;
  * - behaviours, exposed functions, rpc callbacks, monitors and listeners stay here (they
  *   are the test's closures): the host calls them over IPC and waits for their result, so a
  *   returned value, a throw or a promise that never settles acts as it would locally.
@@ -25,7 +27,6 @@ import {
   BadRpcError,
   type Behaviour,
   type Channel,
-  decodeValue,
   DistributedError,
   type DistNode,
   type ErrorCode,
@@ -35,7 +36,6 @@ import {
   NoNodeError,
   NoPidError,
   NoProcError,
-  type Payload,
   type Pid,
   type ProcessContext,
   RemoteError,
@@ -46,7 +46,7 @@ import {
 } from '../src/core/index.js'
 import { createModuleHandle } from '../src/core/module-handle.js'
 import type { ClusterDriver } from './cluster-suite.js'
-import { failureOf, frame, type HostMessage, type HostRequest, type StartRequest, type SyncMethod, unframe, type WireFailure } from './suite-host-wire.js'
+import { failureOf, frame, type HostMessage, type HostRequest, type HostResponse, type StartRequest, type SyncMethod, unframe, type WireFailure } from './suite-host-wire.js'
 
 const hostScript = fileURLToPath(new URL('./fixtures/suite-host.ts', import.meta.url))
 
@@ -85,8 +85,8 @@ class Host {
   private readonly ops = new Map<number, { resolve: (value: unknown) => void; reject: (error: unknown) => void }>()
   private nextId = 0
   private requestFd = -1
-  private responseFd = -1
-  private gone: Error | undefined
+  responseFd = -1
+  gone: Error | undefined
   private readonly exited: Promise<void>
 
   private constructor(
@@ -113,12 +113,17 @@ class Host {
     const host = new Host(child, dir, relay)
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('node host process did not start in 20 s')), 20_000)
-      child.on('message', (raw) => {
-        const message = decodeValue(raw as Payload) as HostMessage
-        if (message.t === 'ready') {
+      child.on('message', (raw: { t?: unknown }) => {
+        if (raw.t === 'ready') {
           clearTimeout(timer)
           resolve()
-        } else host.receive(message)
+        } else if (raw.t === 'poke' && !host.gone && host.responseFd >= 0) {
+          try {
+            host.request({ op: 'drain' })
+          } catch {
+            // The host is gone; its exit rejects whatever waits on it.
+          }
+        }
       })
       void host.exited.then(() => {
         clearTimeout(timer)
@@ -141,8 +146,17 @@ class Host {
     const out = frame(body)
     for (let at = 0; at < out.length; ) at += writeSync(this.requestFd, out, at)
     const size = this.read(4).readUInt32BE(0)
-    const reply = unframe(this.read(size)) as { ok: boolean; value?: unknown; error?: WireFailure }
-    if (!reply.ok) throw rebuild(reply.error as WireFailure)
+    const reply = unframe(this.read(size)) as HostResponse
+    for (const report of reply.reports) {
+      try {
+        this.receive(report)
+      } catch (error) {
+        queueMicrotask(() => {
+          throw error // a listener of the test threw: surface it as a local listener's throw would
+        })
+      }
+    }
+    if (!reply.ok) throw rebuild(reply.error)
     return reply.value
   }
 
@@ -207,8 +221,6 @@ class Host {
         return
       case 'signal':
         this.relay(this, message.link, message.data)
-        return
-      case 'ready':
         return
     }
   }

@@ -2,6 +2,7 @@
  * What test/remote-nodes.ts (the driver) and test/fixtures/suite-host.ts (a process hosting
  * nodes) say to each other. See test/remote-nodes.ts for the whole picture.
  */
+import { ATTACHMENTS } from '../src/core/codec.js'
 import { decodeValue, encodeValue, type NodeEvents, type Payload, type Pid } from '../src/core/index.js'
 
 export interface WireFailure {
@@ -28,18 +29,27 @@ export type HostRequest =
   | { op: 'peer'; opId: number; node: string; link: number; initiator: boolean }
   | { op: 'signal'; link: number; data: unknown }
   | { op: 'resolve'; inv: number; ok: boolean; value?: unknown; error?: WireFailure }
+  | { op: 'drain' }
 
 type WithoutOpId<T> = T extends unknown ? Omit<T, 'opId'> : never
 /** A request starting an operation the host settles later, before its `opId` is set. */
 export type StartRequest = WithoutOpId<Extract<HostRequest, { opId: number }>>
 
 /** Messages to the driver (IPC). */
+/**
+ * What a host reports, in the order it happened. Reports ride on the responses to the
+ * driver's requests (`HostResponse.reports`); when there is no request coming, a `poke`
+ * over IPC makes the driver ask (`drain`). One ordered path: a report made before a
+ * response is handled before that response's value is used, as a local node's events
+ * fire before its method returns.
+ */
 export type HostMessage =
-  | { t: 'ready' }
   | { t: 'settle'; opId: number; ok: boolean; value?: unknown; error?: WireFailure }
   | { t: 'invoke'; inv: number; fn: number; args: unknown[]; self?: { caller: Pid | undefined; callerNode: string } }
   | { t: 'event'; fn: number; args: unknown[] }
   | { t: 'signal'; link: number; data: unknown }
+
+export type HostResponse = ({ ok: true; value: unknown } | { ok: false; error: WireFailure }) & { reports: HostMessage[] }
 
 export const SYNC_METHODS = ['nodes', 'stop', 'isAlive', 'register', 'unregister', 'allPidsOf', 'allNodesOf', 'pidOf', 'registry', 'cast'] as const
 export type SyncMethod = (typeof SYNC_METHODS)[number]
@@ -59,9 +69,27 @@ export function failureOf(error: unknown): WireFailure {
   }
 }
 
-/** Frames on the FIFOs: a 4-byte big-endian length, then the encoded value as JSON. */
+/**
+ * A value as plain JSON-able data, for the FIFOs and the IPC channel: the library's own
+ * payload encoding, its binary attachments (byte arrays in the value) in base64 beside it.
+ */
+export function toWire(value: unknown): WirePayload {
+  const payload = encodeValue(value)
+  const attachments = payload[ATTACHMENTS]
+  return attachments ? { ...payload, base64: attachments.map((bytes) => Buffer.from(bytes).toString('base64')) } : payload
+}
+
+export function fromWire(wire: WirePayload): unknown {
+  const { base64, ...payload } = wire
+  if (base64) (payload as Payload)[ATTACHMENTS] = base64.map((text) => new Uint8Array(Buffer.from(text, 'base64')))
+  return decodeValue(payload)
+}
+
+export type WirePayload = Payload & { base64?: string[] }
+
+/** Frames on the FIFOs: a 4-byte big-endian length, then the value's `toWire` form as JSON. */
 export function frame(value: unknown): Buffer {
-  const body = Buffer.from(JSON.stringify(encodeValue(value)))
+  const body = Buffer.from(JSON.stringify(toWire(value)))
   const out = Buffer.allocUnsafe(4 + body.length)
   out.writeUInt32BE(body.length, 0)
   body.copy(out, 4)
@@ -69,5 +97,5 @@ export function frame(value: unknown): Buffer {
 }
 
 export function unframe(body: Buffer): unknown {
-  return decodeValue(JSON.parse(body.toString('utf8')) as Payload)
+  return fromWire(JSON.parse(body.toString('utf8')) as WirePayload)
 }

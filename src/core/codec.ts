@@ -1,18 +1,55 @@
 /**
  * Payload encoding: superjson (Date, Map, Set, BigInt, undefined, RegExp, Error and `Pid`
- * survive a round trip) inside plain JSON frames, and a hardened JSON parser for text
- * that came over a wire.
+ * survive a round trip) inside plain JSON frames, byte arrays as binary attachments next
+ * to the frame, and a hardened JSON parser for text that came over a wire.
  */
 import { SuperJSON } from 'superjson'
 import { Pid } from './pid.js'
 
-/** The encoded form of one value, as it sits inside a frame: superjson's `{json, meta}`. */
+/**
+ * The encoded form of one value, as it sits inside a frame: superjson's `{json, meta}`,
+ * and `b`, the number of binary attachments when the value holds `Uint8Array`s. Those
+ * travel as binary channel messages right after the frame's text, never inside the JSON;
+ * in memory they sit on the payload under the `ATTACHMENTS` symbol, which JSON skips.
+ */
 export interface Payload {
   json: unknown
   meta?: unknown
+  b?: number
+  [ATTACHMENTS]?: Uint8Array[]
 }
 
+/** Where a payload keeps its binary attachments in memory (not on the wire). */
+export const ATTACHMENTS: unique symbol = Symbol('attachments')
+
+/** Most attachments one payload may have. */
+export const MAX_ATTACHMENTS = 4096
+
 const superjson = new SuperJSON()
+
+/** The attachments being collected by `encodeValue`, or handed to `decodeValue`. */
+let collecting: Uint8Array[] | undefined
+let reading: readonly Uint8Array[] | undefined
+
+// A Uint8Array (a Node Buffer too) becomes the index of an attachment: its bytes go as
+// they are, with no JSON and no copy into text. It arrives as a Uint8Array.
+superjson.registerCustom<Uint8Array, number>(
+  {
+    isApplicable: (value): value is Uint8Array => value instanceof Uint8Array,
+    serialize: (bytes) => {
+      if (collecting === undefined) throw new TypeError('binary values are encoded by encodeValue only')
+      if (collecting.length >= MAX_ATTACHMENTS) throw new TypeError(`a value holds more than ${MAX_ATTACHMENTS} byte arrays`)
+      collecting.push(new Uint8Array(bytes)) // a copy, and a plain Uint8Array even for a Buffer
+      return collecting.length - 1
+    },
+    deserialize: (index) => {
+      const bytes = Number.isInteger(index) ? reading?.[index] : undefined
+      if (bytes === undefined) throw new TypeError(`no binary attachment ${String(index)}`)
+      return bytes
+    },
+  },
+  'bin',
+)
 superjson.registerCustom<Pid, [string, number]>(
   {
     isApplicable: (value): value is Pid => value instanceof Pid,
@@ -61,21 +98,45 @@ function isPlainJson(value: unknown, depth: number): boolean {
 /** Encodes any value to a payload. Throws a TypeError for values that cannot be encoded. */
 export function encodeValue(value: unknown): Payload {
   if (isPlainJson(value, 0)) return { json: value }
-  const { json, meta } = superjson.serialize(value)
-  return meta === undefined ? { json } : { json, meta }
+  const attachments: Uint8Array[] = []
+  collecting = attachments
+  let json: unknown
+  let meta: unknown
+  try {
+    ;({ json, meta } = superjson.serialize(value))
+  } finally {
+    collecting = undefined
+  }
+  const payload: Payload = meta === undefined ? { json } : { json, meta }
+  if (attachments.length > 0) {
+    payload.b = attachments.length
+    payload[ATTACHMENTS] = attachments
+  }
+  return payload
 }
 
-/** Decodes a payload received from a peer. Throws on malformed input (callers drop the frame). */
+/**
+ * Decodes a payload received from a peer, with its attachments. Throws on malformed input
+ * (callers drop the frame).
+ */
 export function decodeValue(payload: Payload): unknown {
   if (payload.meta === undefined) return payload.json
-  return superjson.deserialize(payload as Parameters<typeof superjson.deserialize>[0])
+  const attachments = payload[ATTACHMENTS] ?? []
+  if (attachments.length !== (payload.b ?? 0)) throw new TypeError(`payload announces ${payload.b ?? 0} attachments, has ${attachments.length}`)
+  reading = attachments
+  try {
+    return superjson.deserialize(payload as Parameters<typeof superjson.deserialize>[0])
+  } finally {
+    reading = undefined
+  }
 }
 
-/** True when `value` has the shape of a payload (`{json, meta?}`). */
+/** True when `value` has the shape of a payload (`{json, meta?, b?}`). */
 export function isPayload(value: unknown): value is Payload {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
   if (!Object.prototype.hasOwnProperty.call(value, 'json')) return false
-  const meta = (value as { meta?: unknown }).meta
+  const { meta, b } = value as { meta?: unknown; b?: unknown }
+  if (b !== undefined && !(Number.isInteger(b) && (b as number) >= 1 && (b as number) <= MAX_ATTACHMENTS && meta !== undefined)) return false
   return meta === undefined || (typeof meta === 'object' && meta !== null)
 }
 

@@ -2,10 +2,14 @@
  * One link to another node over a `Channel`: frame encoding, coalescing of the frames
  * produced in one tick into one channel message, decoding of untrusted input, and the
  * liveness bookkeeping the node's heartbeat reads. The node decides what frames mean.
+ *
+ * A frame whose payload holds byte arrays (`b` attachments) ends its text message; the
+ * attachments follow it as binary channel messages, in order. On receipt, that frame and
+ * the frames after it wait until its attachments are in.
  */
 import type { Channel } from './channel.js'
-import { parseUntrustedJson } from './codec.js'
-import { type Frame, parseFrame } from './protocol.js'
+import { ATTACHMENTS, parseUntrustedJson } from './codec.js'
+import { type Frame, parseFrame, payloadOf } from './protocol.js'
 import { now } from './timers.js'
 
 export interface LinkOptions {
@@ -33,7 +37,11 @@ export class Link {
   lastSent = now()
 
   private queue: string[] = []
+  /** Attachments of queued frames, by queue index. */
+  private queuedAttachments: Map<number, Uint8Array[]> | undefined
   private flushScheduled = false
+  /** A received frame waiting for its attachments, and the frames received after it. */
+  private waiting: { frame: Frame; need: number; got: Uint8Array[]; later: unknown[] } | undefined
 
   constructor(
     readonly channel: Channel,
@@ -51,6 +59,8 @@ export class Link {
   send(frame: Frame): void {
     if (this.closed) return
     this.queue.push(JSON.stringify(frame))
+    const attachments = payloadOf(frame)?.[ATTACHMENTS]
+    if (attachments !== undefined) (this.queuedAttachments ??= new Map()).set(this.queue.length - 1, attachments)
     if (!this.flushScheduled) {
       this.flushScheduled = true
       queueMicrotask(() => this.flush())
@@ -63,11 +73,14 @@ export class Link {
     const queue = this.queue
     if (queue.length === 0 || this.closed) return
     this.queue = []
+    const attached = this.queuedAttachments
+    this.queuedAttachments = undefined
     this.lastSent = now()
     const limit = this.options.maxBatchBytes
     let batch: string[] = []
     let size = 0
-    for (const text of queue) {
+    for (let i = 0; i < queue.length; i++) {
+      const text = queue[i] as string
       if (size + text.length > limit && batch.length > 0) {
         this.write(batch)
         batch = []
@@ -75,13 +88,25 @@ export class Link {
       }
       batch.push(text)
       size += text.length + 1
+      const attachments = attached?.get(i)
+      if (attachments !== undefined) {
+        this.write(batch)
+        for (const bytes of attachments) this.writeRaw(bytes)
+        batch = []
+        size = 0
+      }
     }
     if (batch.length > 0) this.write(batch)
   }
 
   private write(batch: string[]): void {
+    this.writeRaw(batch.length === 1 ? (batch[0] as string) : `[${batch.join(',')}]`)
+  }
+
+  private writeRaw(message: string | Uint8Array): void {
+    if (this.closed) return
     try {
-      this.channel.send(batch.length === 1 ? (batch[0] as string) : `[${batch.join(',')}]`)
+      this.channel.send(message)
     } catch (error) {
       this.shutdown(`send failed: ${error instanceof Error ? error.message : String(error)}`)
     }
@@ -90,6 +115,32 @@ export class Link {
   private receive(raw: string | Uint8Array): void {
     if (this.closed) return
     this.lastReceived = now()
+    const waiting = this.waiting
+    if (waiting !== undefined) {
+      if (raw instanceof Uint8Array) {
+        if (raw.byteLength > this.options.maxFrameBytes) {
+          this.waiting = undefined
+          return this.handlers.invalid(this, `attachment of ${raw.byteLength} bytes exceeds the limit of ${this.options.maxFrameBytes}`)
+        }
+        waiting.got.push(raw)
+        if (waiting.got.length < waiting.need) return
+        this.waiting = undefined
+        const payload = payloadOf(waiting.frame)
+        if (payload !== undefined) payload[ATTACHMENTS] = waiting.got
+        this.deliver(waiting.frame)
+        for (let i = 0; i < waiting.later.length; i++) {
+          if (this.closed) return
+          this.dispatch(waiting.later[i])
+          if (this.waiting !== undefined) {
+            ;(this.waiting as { later: unknown[] }).later.push(...waiting.later.slice(i + 1))
+            return
+          }
+        }
+        return
+      }
+      this.waiting = undefined
+      this.handlers.invalid(this, `a ${waiting.frame.t} frame lost its attachments (${waiting.got.length} of ${waiting.need} came); ${waiting.later.length} frames after it dropped`)
+    }
     let text: string
     if (typeof raw === 'string') text = raw
     else if (raw instanceof Uint8Array) text = decoder.decode(raw)
@@ -104,20 +155,35 @@ export class Link {
       return this.handlers.invalid(this, 'message is not valid JSON')
     }
     if (Array.isArray(decoded)) {
-      for (const item of decoded as unknown[]) {
+      const items = decoded as unknown[]
+      for (let i = 0; i < items.length; i++) {
         if (this.closed) return
-        this.dispatch(item)
+        this.dispatch(items[i])
+        if (this.waiting !== undefined) {
+          this.waiting.later.push(...items.slice(i + 1))
+          return
+        }
       }
     } else this.dispatch(decoded)
   }
 
+  /** Hands one decoded item on, or holds it (see `waiting`) until its attachments are in. */
   private dispatch(item: unknown): void {
     const parsed = parseFrame(item)
     if (!parsed.ok) return this.handlers.invalid(this, parsed.error)
+    const need = payloadOf(parsed.frame)?.b
+    if (need !== undefined) {
+      this.waiting = { frame: parsed.frame, need, got: [], later: [] }
+      return
+    }
+    this.deliver(parsed.frame)
+  }
+
+  private deliver(frame: Frame): void {
     try {
-      this.handlers.frame(this, parsed.frame)
+      this.handlers.frame(this, frame)
     } catch (error) {
-      this.handlers.invalid(this, `frame ${parsed.frame.t} failed: ${error instanceof Error ? error.message : String(error)}`)
+      this.handlers.invalid(this, `frame ${frame.t} failed: ${error instanceof Error ? error.message : String(error)}`)
     }
   }
 
@@ -138,6 +204,8 @@ export class Link {
     this.closed = true
     this.up = false
     this.queue = []
+    this.queuedAttachments = undefined
+    this.waiting = undefined
     this.handlers.closed(this, reason)
   }
 }

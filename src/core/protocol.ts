@@ -58,6 +58,23 @@ export type Frame =
   | RpcDoneFrame
   | PingFrame
 
+/** The one payload a frame carries, if any (a call's or cast's message, a value, rpc args). */
+export function payloadOf(frame: Frame): Payload | undefined {
+  switch (frame.t) {
+    case 'call':
+    case 'cast':
+      return frame.msg
+    case 'reply':
+      return frame.ok ? frame.value : undefined
+    case 'rpc-ok':
+      return frame.value
+    case 'rpc':
+      return frame.args
+    default:
+      return undefined
+  }
+}
+
 /** Longest name, node id, module or function name accepted from a peer. */
 export const MAX_NAME_LENGTH = 1024
 /** Longest reason or error text accepted from a peer. */
