@@ -36,6 +36,8 @@ import { type Figure, percentile } from './stats.js'
 export interface BrowserBenchOptions {
   readonly rounds: number
   readonly rttSamples: number
+  /** Unrecorded round trips first, so the JIT has settled (pairs of raw + call). */
+  readonly warmUp: number
 }
 
 const pageDir = fileURLToPath(new URL('./browser/', import.meta.url))
@@ -124,19 +126,11 @@ async function waitSees(tab: Tab, node: string, name: string): Promise<void> {
   await tab.page.waitForFunction(([node, name]) => window.__bench!.sees(node, name), [node, name] as const, { timeout: 30_000, polling: 20 })
 }
 
-function callRtt(tab: Tab, name: string, samples: number): Promise<number[]> {
+function pairedRtt(tab: Tab, label: string, name: string, samples: number, warmUp: number): Promise<{ raw: number[]; ours: number[] }> {
   return within(
-    tab.page.evaluate(([name, samples]) => window.__bench!.callRtt(name, samples), [name, samples] as const),
-    60_000 + samples * 50,
-    `${tab.id}: calls to ${name}`,
-  )
-}
-
-function rawRtt(tab: Tab, label: string, samples: number): Promise<number[]> {
-  return within(
-    tab.page.evaluate(([label, samples]) => window.__bench!.rawRtt(label, samples), [label, samples] as const),
-    60_000 + samples * 50,
-    `${tab.id}: raw echoes over ${label}`,
+    tab.page.evaluate(([label, name, samples, warmUp]) => window.__bench!.pairedRtt(label, name, samples, warmUp), [label, name, samples, warmUp] as const),
+    60_000 + (samples + warmUp) * 100,
+    `${tab.id}: raw echoes over ${label} and calls to ${name}`,
   )
 }
 
@@ -155,7 +149,7 @@ async function pageErrors(tabs: readonly Tab[]): Promise<string> {
 }
 
 export async function runBrowserBench(options: BrowserBenchOptions, log: (line: string) => void): Promise<Figure[]> {
-  const { rounds, rttSamples } = options
+  const { rounds, rttSamples, warmUp } = options
   const acc: Record<string, number[]> = {}
   const push = (key: string, value: number): void => void (acc[key] ??= []).push(value)
   const { executablePath, args } = launchOptions()
@@ -218,11 +212,9 @@ export async function runBrowserBench(options: BrowserBenchOptions, log: (line: 
       await waitSees(a, bId, `echo:${bId}`)
       await waitSees(a, nodeId, `echo:${nodeId}`)
 
-      // warm-up: the page's JIT and the links' first messages
-      await rawRtt(a, 'tab', 200)
-      await callRtt(a, `echo:${bId}`, 200)
-      await rawRtt(a, 'node', 200)
-      await callRtt(a, `echo:${nodeId}`, 200)
+      // warm-up: the page's and the far ends' JIT, and the links' first messages
+      await pairedRtt(a, 'tab', `echo:${bId}`, 0, warmUp)
+      await pairedRtt(a, 'node', `echo:${nodeId}`, 0, warmUp)
 
       for (let round = 1; round <= rounds; round++) {
         log(`round ${round}/${rounds}: tab ↔ tab and tab ↔ Node call round trips`)
@@ -230,8 +222,7 @@ export async function runBrowserBench(options: BrowserBenchOptions, log: (line: 
           ['tab', 'tab', `echo:${bId}`],
           ['node', 'node', `echo:${nodeId}`],
         ] as const) {
-          const r = await rawRtt(a, label, rttSamples)
-          const o = await callRtt(a, name, rttSamples)
+          const { raw: r, ours: o } = await pairedRtt(a, label, name, rttSamples, 0)
           push(`${key}.raw.p50`, percentile(r, 50))
           push(`${key}.ours.p50`, percentile(o, 50))
           push(`${key}.ratio.p50`, percentile(o, 50) / percentile(r, 50))

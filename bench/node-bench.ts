@@ -2,11 +2,14 @@
  * Node benchmarks over real WebRTC on loopback (node-datachannel), each figure a ratio
  * against a baseline measured in the same round, because shared machines are noisy:
  *
- * 1. call round trip vs a raw simple-peer echo (p50, p99)
+ * 1. call round trip vs a raw simple-peer echo (p50, p99), sample by sample alternating
  * 2. 100k small casts vs 100k raw simple-peer sends (one message per send)
- * 3. a 10 MB value through call vs a raw chunked echo of the same bytes
+ * 3. a 10 MB value through call (answered with its length), as a Uint8Array and as a
+ *    string, vs the same bytes sent raw in 16 KiB messages (answered once all are in):
+ *    one way, store and forward
  * 4. call round trip vs socket.io emit-with-ack relayed by a server between two clients
- * 5. local registry lookups with 10k names; register → visible on 7 other nodes vs RTT
+ * 5. local registry lookups with 10k names; register → visible on 7 other nodes vs RTT,
+ *    and vs a fan-out of plain casts to the same 7 nodes (the floor on this machine)
  * 8. bytes through the hub per payload byte once linked
  *
  * The far end of each link is a separate process (bench/peer-child.ts).
@@ -21,6 +24,8 @@ import { type Figure, median, percentile } from './stats.js'
 export interface NodeBenchOptions {
   readonly rounds: number
   readonly rttSamples: number
+  /** Unrecorded round-trip pairs before the first round, so the JIT has settled. */
+  readonly warmUp: number
   readonly casts: number
   readonly bulkBytes: number
 }
@@ -43,26 +48,28 @@ async function sendPaced(peer: Peer.Instance, data: string | Uint8Array): Promis
   peer.send(data)
 }
 
-async function rawRtt(peer: Peer.Instance, samples: number): Promise<number[]> {
-  const times: number[] = []
-  for (let i = 0; i < samples; i++) {
-    const t = performance.now()
+/**
+ * Sequential round trips, raw and ours alternating sample by sample, so both see the same
+ * moments of a noisy machine. After `warmUp` unrecorded pairs.
+ */
+async function pairedRtt(peer: Peer.Instance, node: DistNode, samples: number, warmUp: number): Promise<{ raw: number[]; ours: number[] }> {
+  const raw: number[] = []
+  const ours: number[] = []
+  for (let i = -warmUp; i < samples; i++) {
+    let t = performance.now()
     const reply = nextData(peer)
     peer.send(SMALL_TEXT)
     await reply
-    times.push(performance.now() - t)
-  }
-  return sorted(times)
-}
-
-async function oursRtt(node: DistNode, samples: number): Promise<number[]> {
-  const times: number[] = []
-  for (let i = 0; i < samples; i++) {
-    const t = performance.now()
+    const r = performance.now() - t
+    t = performance.now()
     await node.call('echo', { ...SMALL, n: i })
-    times.push(performance.now() - t)
+    const o = performance.now() - t
+    if (i >= 0) {
+      raw.push(r)
+      ours.push(o)
+    }
   }
-  return sorted(times)
+  return { raw: sorted(raw), ours: sorted(ours) }
 }
 
 async function rawBurst(peer: Peer.Instance, count: number): Promise<number> {
@@ -91,30 +98,34 @@ async function oursBurst(node: DistNode, count: number): Promise<number> {
   return count / ((performance.now() - t) / 1000)
 }
 
+/** One way: `bytes` in 16 KiB messages, paced; the far end answers once it has them all. */
 async function rawBulk(peer: Peer.Instance, bytes: number): Promise<number> {
-  const payload = new Uint8Array(bytes).fill(0x61)
+  const payload = new Uint8Array(bytes).fill(0x42 /* B */)
   const t = performance.now()
-  let received = 0
-  const done = new Promise<void>((resolve) => {
+  const done = new Promise<string>((resolve) => {
     const onData = (d: Uint8Array): void => {
-      received += d.byteLength
-      if (received >= bytes) {
+      const text = Buffer.from(d).toString()
+      if (text.startsWith('BDONE')) {
         peer.off('data', onData)
-        resolve()
+        resolve(text)
       }
     }
     peer.on('data', onData)
   })
   for (let at = 0; at < bytes; at += 16 * 1024) await sendPaced(peer, payload.subarray(at, Math.min(bytes, at + 16 * 1024)))
-  await done
+  peer.send('B!')
+  const answer = await done
+  if (answer !== `BDONE:${bytes}`) throw new Error(`raw bulk: far end got ${answer}`)
   return performance.now() - t
 }
 
-async function oursBulk(node: DistNode, bytes: number): Promise<number> {
-  const value = 'a'.repeat(bytes)
+/** One way: a `bytes`-long string or byte array through `call`; the far end answers with its length. */
+async function oursBulk(node: DistNode, bytes: number, kind: 'string' | 'bytes'): Promise<number> {
+  // a flat string, as text from a file or the network is (not a rope from repeat())
+  const value = kind === 'string' ? JSON.parse(JSON.stringify('B'.repeat(bytes))) as string : new Uint8Array(bytes).fill(0x42)
   const t = performance.now()
-  const back = await node.call<string>('echo', value, 120_000)
-  if (back.length !== bytes) throw new Error('bulk value came back cut')
+  const size = await node.call<number>('size', value, 120_000)
+  if (size !== bytes) throw new Error(`bulk value arrived with ${size} of ${bytes} characters`)
   return performance.now() - t
 }
 
@@ -159,7 +170,7 @@ function lookupRates(): { allPidsOf: number; pidOf: number } {
 }
 
 export async function runNodeBench(options: NodeBenchOptions, log: (line: string) => void): Promise<Figure[]> {
-  const { rounds, rttSamples, casts, bulkBytes } = options
+  const { rounds, rttSamples, warmUp, casts, bulkBytes } = options
   const acc: Record<string, number[]> = {}
   const push = (key: string, value: number): void => void (acc[key] ??= []).push(value)
 
@@ -170,13 +181,13 @@ export async function runNodeBench(options: NodeBenchOptions, log: (line: string
   await node.link(channelFromPeer(ours.peer))
   while (node.allPidsOf('echo').length === 0) await new Promise((r) => setTimeout(r, 5))
   await node.call('echo', 'warm-up')
+  await pairedRtt(raw.peer, node, 0, warmUp)
   const relay = await relayRtt(200)
   await relay.stop()
 
   for (let round = 1; round <= rounds; round++) {
     log(`round ${round}/${rounds}: call round trip`)
-    const r = await rawRtt(raw.peer, rttSamples)
-    const o = await oursRtt(node, rttSamples)
+    const { raw: r, ours: o } = await pairedRtt(raw.peer, node, rttSamples, 0)
     push('rtt.raw.p50', percentile(r, 50))
     push('rtt.ours.p50', percentile(o, 50))
     push('rtt.ratio.p50', percentile(o, 50) / percentile(r, 50))
@@ -194,10 +205,13 @@ export async function runNodeBench(options: NodeBenchOptions, log: (line: string
     push('burst.ratio', ob / rb)
     log(`round ${round}/${rounds}: ${bulkBytes / 1e6} MB`)
     const rk = await rawBulk(raw.peer, bulkBytes)
-    const ok = await oursBulk(node, bulkBytes)
-    push('bulk.raw', (2 * bulkBytes) / 1e6 / (rk / 1000))
-    push('bulk.ours', (2 * bulkBytes) / 1e6 / (ok / 1000))
-    push('bulk.ratio', rk / ok)
+    const oy = await oursBulk(node, bulkBytes, 'bytes')
+    const os = await oursBulk(node, bulkBytes, 'string')
+    push('bulk.raw', bulkBytes / 1e6 / (rk / 1000))
+    push('bulk.bytes', bulkBytes / 1e6 / (oy / 1000))
+    push('bulk.bytes.ratio', rk / oy)
+    push('bulk.string', bulkBytes / 1e6 / (os / 1000))
+    push('bulk.string.ratio', rk / os)
     const l = lookupRates()
     push('lookup.allPidsOf', l.allPidsOf)
     push('lookup.pidOf', l.pidOf)
@@ -218,9 +232,11 @@ export async function runNodeBench(options: NodeBenchOptions, log: (line: string
     f('2. casts/s, raw one message per send', 'msg/s', 'burst.raw'),
     f('2. casts/s, distribunator cast', 'msg/s', 'burst.ours'),
     f('2. cast throughput ratio', '×', 'burst.ratio', { note: 'ours / raw', target: '>= 0.85' }),
-    f('3. 10 MB echo, raw chunked', 'MB/s', 'bulk.raw'),
-    f('3. 10 MB echo, distribunator call', 'MB/s', 'bulk.ours'),
-    f('3. bulk throughput ratio', '×', 'bulk.ratio', { note: 'ours / raw', target: '>= 0.8' }),
+    f('3. 10 MB one way, raw chunked', 'MB/s', 'bulk.raw'),
+    f('3. 10 MB Uint8Array through call', 'MB/s', 'bulk.bytes'),
+    f('3. bulk throughput ratio, Uint8Array', '×', 'bulk.bytes.ratio', { note: 'ours / raw', target: '>= 0.8' }),
+    f('3. 10 MB string through call', 'MB/s', 'bulk.string'),
+    f('3. bulk throughput ratio, string', '×', 'bulk.string.ratio', { note: 'ours / raw; JSON and UTF-8 on both ends', target: '>= 0.8' }),
     f('4. socket.io relay RTT p50', 'ms', 'relay.p50'),
     f('4. socket.io relay / distribunator RTT', '×', 'relay.ratio', { note: 'relay / ours' }),
     f('5. allPidsOf, 10k names', 'ops/s', 'lookup.allPidsOf', { target: '>= 5000000' }),
@@ -264,6 +280,8 @@ async function meshFigures(rounds: number, log: (line: string) => void): Promise
   await new Promise((r) => setTimeout(r, 200))
   const visibility: number[] = []
   const ratio: number[] = []
+  const fanout: number[] = []
+  const fanoutRatio: number[] = []
   const hubRatio: number[] = []
   const probe = node.spawn({})
   for (let round = 1; round <= rounds; round++) {
@@ -284,9 +302,21 @@ async function meshFigures(rounds: number, log: (line: string) => void): Promise
       const seen = await all
       times.push(Math.max(...seen) - t)
     }
+    // The floor: a cast to each of the 7 nodes, seen by all, on the same clock and acks.
+    const fanTimes: number[] = []
+    for (let k = 0; k < 20; k++) {
+      const name = `fan:${round}:${k}`
+      const all = new Promise<number[]>((resolve) => waiters.set(name, resolve))
+      const t = performance.timeOrigin + performance.now()
+      for (let i = 1; i <= 7; i++) node.cast(`fanout:m${i}`, { name })
+      const seen = await all
+      fanTimes.push(Math.max(...seen) - t)
+    }
     const rtt = median(rtts)
     visibility.push(median(times))
     ratio.push(median(times) / rtt)
+    fanout.push(median(fanTimes))
+    fanoutRatio.push(median(times) / median(fanTimes))
     const before = hubBytes
     const payload = { data: 'x'.repeat(1024) }
     let payloadBytes = 0
@@ -305,6 +335,8 @@ async function meshFigures(rounds: number, log: (line: string) => void): Promise
   return [
     { name: '5. register → visible on all 7 other nodes', unit: 'ms', rounds: visibility },
     { name: '5. register visibility / call RTT', unit: '×', rounds: ratio, target: '<= 2' },
+    { name: '5. cast to each of 7 nodes → seen on all', unit: 'ms', rounds: fanout },
+    { name: '5. register visibility / cast fan-out', unit: '×', rounds: fanoutRatio, note: 'register / the same fan-out as plain casts' },
     { name: '8. hub bytes per payload byte once linked', unit: 'B/B', rounds: hubRatio, target: '<= 0' },
   ]
 }

@@ -2,13 +2,17 @@
  * The far end of the benchmarks, in its own process. Modes (argv[2]):
  *
  * - `raw`: a bare simple-peer over node-datachannel, signals over IPC. Echoes every
- *   message, except messages starting with `C` (counted) and `C!` (answered `DONE:<n>`).
+ *   message, except messages starting with `C` (counted) and `C!` (answered `DONE:<n>`),
+ *   and messages starting with `B` (kept) and `B!` (joins the kept messages into one
+ *   value, as a receiver needs it, and answers `BDONE:<bytes>`).
  * - `ours`: the same peer wrapped by `channelFromPeer` and linked to a distribunator node
- *   with an `echo` process (replies with the message) and a `sink` process (counts casts;
+ *   with an `echo` process (replies with the message), a `size` process (replies
+ *   with the length of a string or a byte array) and a `sink` process (counts casts;
  *   a call answers the count).
  * - `mesh <hub> <cluster> <id>`: a node that joins a cluster through the hub, serves
  *   `echo:<id>`, and casts `{ name, id, at }` to `acks` whenever a name starting with
- *   `probe:` is joined anywhere (`at`: when it saw the join, as epoch milliseconds).
+ *   `probe:` is joined anywhere (`at`: when it saw the join, as epoch milliseconds), and
+ *   serves `fanout:<id>`, which answers a cast `{ name }` with the same kind of ack.
  * - `relay-server`: a socket.io server that relays each `call` event (with ack) from one
  *   client to the other client as `req` (emit with ack) and acks the answer back: what
  *   users do without WebRTC. Prints `ready <port>`.
@@ -27,6 +31,7 @@ const [mode, ...rest] = process.argv.slice(2)
 
 function serve(node: DistNode, suffix = ''): void {
   node.register(`echo${suffix}`, node.spawn({ handleCall: (msg) => msg }))
+  node.register(`size${suffix}`, node.spawn({ handleCall: (msg) => (typeof msg === 'string' ? msg.length : msg instanceof Uint8Array ? msg.byteLength : -1) }))
   let count = 0
   node.register(`sink${suffix}`, node.spawn({ handleCast: () => void count++, handleCall: () => count }))
 }
@@ -40,11 +45,21 @@ if (mode === 'raw' || mode === 'ours') {
   peer.on('connect', () => {
     if (mode === 'raw') {
       let count = 0
+      let bulk: Uint8Array[] = []
       peer.on('data', (data) => {
         const bytes = data as Uint8Array
         if (bytes[0] === 0x43 /* C */) {
           if (bytes[1] === 0x21 /* ! */) peer.send(`DONE:${count}`)
           else count++
+          return
+        }
+        if (bytes[0] === 0x42 /* B */) {
+          if (bytes.byteLength === 2 && bytes[1] === 0x21 /* ! */) {
+            // the value whole, as a receiver of a 10 MB value needs it
+            const whole = Buffer.concat(bulk)
+            peer.send(`BDONE:${whole.byteLength}`)
+            bulk = []
+          } else bulk.push(bytes)
           return
         }
         peer.send(bytes)
@@ -68,6 +83,11 @@ if (mode === 'raw' || mode === 'ours') {
     // the moment of seeing the join, on a clock every process on this machine shares
     if (name.startsWith('probe:')) node.cast('acks', { name, id, at: performance.timeOrigin + performance.now() })
   })
+  // the same acknowledgement for a plain cast: the floor a fan-out to every node can reach
+  const fanout = node.spawn({
+    handleCast: (msg) => node.cast('acks', { name: (msg as { name: string }).name, id, at: performance.timeOrigin + performance.now() }),
+  })
+  node.register(`fanout:${id}`, fanout)
   process.on('disconnect', () => void node.close().then(() => process.exit(0)))
   console.log('ready')
 } else if (mode === 'relay-server') {

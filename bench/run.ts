@@ -56,7 +56,7 @@ const figures: Figure[] = []
 if (selected(1, 2, 3, 4, 5, 8)) {
   figures.push(
     ...(await item('items 1–5, 8 (Node peers)', () =>
-      runNodeBench(quick ? { rounds: 2, rttSamples: 300, casts: 20_000, bulkBytes: 10_000_000 } : { rounds: 5, rttSamples: 2000, casts: 100_000, bulkBytes: 10_000_000 }, log),
+      runNodeBench(quick ? { rounds: 2, rttSamples: 300, warmUp: 500, casts: 20_000, bulkBytes: 10_000_000 } : { rounds: 5, rttSamples: 2000, warmUp: 5000, casts: 100_000, bulkBytes: 10_000_000 }, log),
     )),
   )
 }
@@ -74,7 +74,7 @@ if (selected(7)) {
     skipped.push(line)
   } else {
     log('7. browser: call round trips tab ↔ tab and tab ↔ Node in Chromium')
-    figures.push(...(await item('item 7 (browser)', () => runBrowserBench(quick ? { rounds: 2, rttSamples: 300 } : { rounds: 5, rttSamples: 2000 }, log))))
+    figures.push(...(await item('item 7 (browser)', () => runBrowserBench(quick ? { rounds: 2, rttSamples: 300, warmUp: 500 } : { rounds: 5, rttSamples: 2000, warmUp: 5000 }, log))))
   }
 }
 

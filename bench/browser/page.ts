@@ -12,8 +12,6 @@ export interface BenchPage {
   join(hub: string, cluster: string, id: string): Promise<void>
   /** Whether this tab is linked to `node` and sees a pid under `name`. */
   sees(node: string, name: string): boolean
-  /** `samples` sequential calls to `name`; the round trips in ms, sorted. */
-  callRtt(name: string, samples: number): Promise<number[]>
   /**
    * Opens raw link `label`; its signals go to `window.__benchSignal(label, data)`. An `echo`
    * end sends every message back. Resolves once the data channel is open.
@@ -21,8 +19,11 @@ export interface BenchPage {
   rawOpen(label: string, initiator: boolean, echo: boolean): Promise<void>
   /** Hands a signal of the far end to raw link `label`. */
   rawSignal(label: string, data: unknown): void
-  /** `samples` sequential messages over raw link `label`, each awaiting its echo; the round trips in ms, sorted. */
-  rawRtt(label: string, samples: number): Promise<number[]>
+  /**
+   * `samples` pairs, alternating one raw echo over `label` and one call to `name`, so both
+   * see the same moments of a noisy machine; after `warmUp` unrecorded pairs. Sorted ms.
+   */
+  pairedRtt(label: string, name: string, samples: number, warmUp: number): Promise<{ raw: number[]; ours: number[] }>
   /** Errors the page saw (raw link errors, uncaught errors). */
   errors(): string[]
   close(): Promise<void>
@@ -68,17 +69,6 @@ const bench: BenchPage = {
     return n.nodes().includes(other) && n.allPidsOf(name).length > 0
   },
 
-  async callRtt(name, samples) {
-    const n = joined()
-    const times: number[] = []
-    for (let i = 0; i < samples; i++) {
-      const t = performance.now()
-      await n.call(name, { ...SMALL, n: i })
-      times.push(performance.now() - t)
-    }
-    return times.sort((a, b) => a - b)
-  },
-
   rawOpen(label, initiator, echo) {
     const peer = new Peer({ initiator, trickle: true, config: { iceServers: [] } })
     raws.set(label, peer)
@@ -95,17 +85,26 @@ const bench: BenchPage = {
     raw(label).signal(data as Peer.SignalData)
   },
 
-  async rawRtt(label, samples) {
+  async pairedRtt(label, name, samples, warmUp) {
+    const n = joined()
     const peer = raw(label)
-    const times: number[] = []
-    for (let i = 0; i < samples; i++) {
-      const t = performance.now()
+    const rawTimes: number[] = []
+    const ours: number[] = []
+    for (let i = -warmUp; i < samples; i++) {
+      let t = performance.now()
       const reply = new Promise<void>((resolve) => peer.once('data', () => resolve()))
       peer.send(SMALL_TEXT)
       await reply
-      times.push(performance.now() - t)
+      const r = performance.now() - t
+      t = performance.now()
+      await n.call(name, { ...SMALL, n: i })
+      const o = performance.now() - t
+      if (i >= 0) {
+        rawTimes.push(r)
+        ours.push(o)
+      }
     }
-    return times.sort((a, b) => a - b)
+    return { raw: rawTimes.sort((a, b) => a - b), ours: ours.sort((a, b) => a - b) }
   },
 
   errors() {
