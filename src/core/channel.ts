@@ -5,7 +5,11 @@
  * in order between two endpoints.
  */
 export interface Channel {
-  /** Sends one frame. Must not throw for a closed channel (the frame is dropped). */
+  /**
+   * Sends one frame. Must not throw for a closed channel (the frame is dropped). A byte
+   * frame is handed over: the caller does not change it afterwards (the channel may send
+   * it later, piece by piece, without copying it).
+   */
   send(frame: string | Uint8Array): void
   /** Sets the handler for incoming frames (one handler; a later call replaces it). */
   onMessage(handler: (frame: string | Uint8Array) => void): void

@@ -39,7 +39,9 @@ superjson.registerCustom<Uint8Array, number>(
     serialize: (bytes) => {
       if (collecting === undefined) throw new TypeError('binary values are encoded by encodeValue only')
       if (collecting.length >= MAX_ATTACHMENTS) throw new TypeError(`a value holds more than ${MAX_ATTACHMENTS} byte arrays`)
-      collecting.push(new Uint8Array(bytes)) // a copy, and a plain Uint8Array even for a Buffer
+      // A copy (the value is sent later, piece by piece), as a plain Uint8Array even for a
+      // Buffer; slice() of a plain view is a memory copy.
+      collecting.push(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength).slice())
       return collecting.length - 1
     },
     deserialize: (index) => {

@@ -68,7 +68,8 @@ const encoder = new TextEncoder()
  * `maxMessageBytes` arrive whole, in order and with their type (string or bytes).
  *
  * `send` throws `DistributedError('too_large')` for a frame above `maxMessageBytes` and
- * sends nothing; a frame sent after close is dropped. `close()` destroys the peer and
+ * sends nothing; a frame sent after close is dropped. A byte frame is handed over (not
+ * copied): do not change it after `send`. `close()` destroys the peer and
  * discards frames still queued. `onClose` fires once, with the peer's error if any.
  *
  * @example
@@ -202,7 +203,7 @@ class PeerChannel implements Channel {
       message.set(frame, 1)
       return this.enqueue(message)
     }
-    this.enqueueStream(OutgoingStream.ofBytes(frame.slice()))
+    this.enqueueStream(OutgoingStream.ofBytes(frame)) // handed over: see Channel.send
   }
 
   onMessage(handler: (frame: Frame) => void): void {
