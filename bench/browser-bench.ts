@@ -31,7 +31,7 @@ import playwrightConfig from '../playwright.config.js'
 import { createHub, type Hub } from '../src/server/index.js'
 import type {} from './browser/page.js'
 import { type Child, startChild } from './children.js'
-import { type Figure, percentile } from './stats.js'
+import { type Figure, percentile, Rounds } from './stats.js'
 
 export interface BrowserBenchOptions {
   readonly rounds: number
@@ -150,8 +150,8 @@ async function pageErrors(tabs: readonly Tab[]): Promise<string> {
 
 export async function runBrowserBench(options: BrowserBenchOptions, log: (line: string) => void): Promise<Figure[]> {
   const { rounds, rttSamples, warmUp } = options
-  const acc: Record<string, number[]> = {}
-  const push = (key: string, value: number): void => void (acc[key] ??= []).push(value)
+  const acc = new Rounds()
+  const push = (key: string, value: number): void => acc.push(key, value)
   const { executablePath, args } = launchOptions()
 
   log('building the browser bench page with Vite')
@@ -242,7 +242,7 @@ export async function runBrowserBench(options: BrowserBenchOptions, log: (line: 
     await hub?.close()
   }
 
-  const f = (name: string, unit: string, key: string, extra: Partial<Figure> = {}): Figure => ({ name, unit, rounds: acc[key] ?? [], ...extra })
+  const f = (name: string, unit: string, key: string, extra: Partial<Figure> = {}): Figure => acc.figure(name, unit, key, extra)
   return [
     f('7. tab ↔ tab call RTT p50, raw simple-peer echo', 'ms', 'tab.raw.p50'),
     f('7. tab ↔ tab call RTT p50, distribunator call', 'ms', 'tab.ours.p50'),

@@ -20,7 +20,7 @@ import { readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { createHub } from '../src/server/hub.js'
-import type { Figure } from './stats.js'
+import { type Figure, Rounds } from './stats.js'
 
 const childScript = fileURLToPath(new URL('./mesh-child.ts', import.meta.url))
 
@@ -255,8 +255,9 @@ export interface MeshBenchOptions {
  */
 export async function runMeshBench(options: MeshBenchOptions, log: (line: string) => void): Promise<Figure[]> {
   const { rounds, sizes } = options
-  const acc: Record<string, number[]> = {}
-  const push = (key: string, value: number): void => void (acc[key] ??= []).push(value)
+  const acc = new Rounds()
+  let slopes = 0
+  const push = (key: string, value: number): void => acc.push(key, value)
   for (let round = 1; round <= rounds; round++) {
     const growth = new Map<number, number>()
     for (const n of sizes) {
@@ -272,20 +273,21 @@ export async function runMeshBench(options: MeshBenchOptions, log: (line: string
     const last = sizes[sizes.length - 1]
     if (first !== undefined && last !== undefined && last > first) {
       push('slope', ((growth.get(last) ?? 0) - (growth.get(first) ?? 0)) / (last - first) / MiB)
+      slopes++
     }
   }
   const figures: Figure[] = []
   for (const n of sizes) {
     figures.push(
-      { name: `6. mesh of ${n} nodes: all linked after joining`, unit: 'ms', rounds: acc[`form.${n}`] ?? [] },
-      { name: `6. mesh of ${n} nodes: RSS per node`, unit: 'MiB', rounds: acc[`rss.${n}`] ?? [] },
-      { name: `6. mesh of ${n} nodes: memory per link`, unit: 'MiB', rounds: acc[`link.${n}`] ?? [], note: 'RSS growth / (N − 1)' },
+      acc.figure(`6. mesh of ${n} nodes: all linked after joining`, 'ms', `form.${n}`),
+      acc.figure(`6. mesh of ${n} nodes: RSS per node`, 'MiB', `rss.${n}`),
+      acc.figure(`6. mesh of ${n} nodes: memory per link`, 'MiB', `link.${n}`, { note: 'RSS growth / (N − 1)' }),
     )
   }
   const first = sizes[0]
   const last = sizes[sizes.length - 1]
-  if (acc.slope !== undefined && first !== undefined && last !== undefined) {
-    figures.push({ name: '6. memory per added link', unit: 'MiB', rounds: acc.slope, note: `RSS growth slope, ${first} → ${last} nodes` })
+  if (slopes > 0 && first !== undefined && last !== undefined) {
+    figures.push(acc.figure('6. memory per added link', 'MiB', 'slope', { note: `RSS growth slope, ${first} → ${last} nodes` }))
   }
   return figures
 }

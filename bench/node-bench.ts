@@ -19,7 +19,7 @@ import { io as ioClient } from 'socket.io-client'
 import { channelFromPeer } from '../src/core/peer-channel.js'
 import { connect, createHub, createNode, type DistNode } from '../src/server/index.js'
 import { type Child, peerWithChild, startChild } from './children.js'
-import { type Figure, median, percentile } from './stats.js'
+import { type Figure, median, percentile, Rounds } from './stats.js'
 
 export interface NodeBenchOptions {
   readonly rounds: number
@@ -171,8 +171,8 @@ function lookupRates(): { allPidsOf: number; pidOf: number } {
 
 export async function runNodeBench(options: NodeBenchOptions, log: (line: string) => void): Promise<Figure[]> {
   const { rounds, rttSamples, warmUp, casts, bulkBytes } = options
-  const acc: Record<string, number[]> = {}
-  const push = (key: string, value: number): void => void (acc[key] ??= []).push(value)
+  const acc = new Rounds()
+  const push = (key: string, value: number): void => acc.push(key, value)
 
   log('linking raw and distribunator peers to child processes')
   const raw = await peerWithChild('raw')
@@ -223,7 +223,7 @@ export async function runNodeBench(options: NodeBenchOptions, log: (line: string
   log('8-node mesh through a hub: registry visibility and hub load')
   const mesh = await meshFigures(rounds, log)
 
-  const f = (name: string, unit: string, key: string, extra: Partial<Figure> = {}): Figure => ({ name, unit, rounds: acc[key] ?? [], ...extra })
+  const f = (name: string, unit: string, key: string, extra: Partial<Figure> = {}): Figure => acc.figure(name, unit, key, extra)
   return [
     f('1. call RTT p50, raw simple-peer echo', 'ms', 'rtt.raw.p50'),
     f('1. call RTT p50, distribunator call', 'ms', 'rtt.ours.p50'),

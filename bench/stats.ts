@@ -12,6 +12,19 @@ export interface Figure {
   readonly target?: string
 }
 
+/** Values collected round by round under keys, then named as figures. */
+export class Rounds {
+  private readonly values: Record<string, number[]> = {}
+
+  push(key: string, value: number): void {
+    ;(this.values[key] ??= []).push(value)
+  }
+
+  figure(name: string, unit: string, key: string, extra: Partial<Figure> = {}): Figure {
+    return { name, unit, rounds: this.values[key] ?? [], ...extra }
+  }
+}
+
 export interface Summary {
   readonly name: string
   readonly unit: string

@@ -219,6 +219,42 @@ describe('links', () => {
     expect(a.nodes()).toEqual([b.id])
   })
 
+  it('a node whose own event loop was blocked past the timeout does not declare its live peers down', async () => {
+    const options = { heartbeatIntervalMs: 30, heartbeatTimeoutMs: 120 }
+    const a = node({ id: 'a', ...options })
+    const b = node({ id: 'b', ...options })
+    await pair(a, b)
+    const downs: string[] = []
+    a.on('nodedown', (n, reason) => downs.push(`${n}:${reason}`))
+    b.on('nodedown', (n, reason) => downs.push(`${n}:${reason}`))
+    const until = Date.now() + 500 // a long synchronous job: no timer, no message meanwhile
+    while (Date.now() < until) {
+      // busy
+    }
+    await new Promise((r) => setTimeout(r, 300))
+    expect(downs).toEqual([])
+    expect(a.nodes()).toEqual(['b'])
+  })
+
+  it('a long synchronous burst leaves in full batches as it goes, not all at the end of the tick', async () => {
+    const a = node({ id: 'a' })
+    const b = node({ id: 'b' })
+    const [x, y] = createMemoryChannelPair()
+    let sent = 0
+    const counted: Channel = { send: (f) => void (sent++, x.send(f)), onMessage: (h) => x.onMessage(h), onClose: (h) => x.onClose(h), close: () => x.close() }
+    await Promise.all([a.link(counted), b.link(y)])
+    let got = 0
+    const sink = b.spawn({ handleCast: () => void got++ })
+    await new Promise((r) => setTimeout(r, 20))
+    const before = sent
+    const text = 'x'.repeat(100)
+    for (let i = 0; i < 2000; i++) a.cast(sink, text)
+    const duringLoop = sent - before
+    expect(duringLoop).toBeGreaterThanOrEqual(10) // about 230 kB in batches of 16 KiB
+    expect(duringLoop).toBeLessThan(20)
+    await eventually(() => got === 2000)
+  })
+
   it('close() stops local processes, rejects pending calls and ends links', async () => {
     const a = node({ id: 'a' })
     const b = node({ id: 'b' })

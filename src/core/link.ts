@@ -37,6 +37,7 @@ export class Link {
   lastSent = now()
 
   private queue: string[] = []
+  private queuedChars = 0
   /** Attachments of queued frames, by queue index. */
   private queuedAttachments: Map<number, Uint8Array[]> | undefined
   private flushScheduled = false
@@ -55,10 +56,17 @@ export class Link {
     channel.onClose((error) => this.shutdown(error ? `channel error: ${error.message}` : 'channel closed'))
   }
 
-  /** Queues a frame; frames queued in one tick leave together, in order. */
+  /**
+   * Queues a frame; frames queued in one tick leave together, in order. A full batch
+   * leaves at once, so a long synchronous burst streams out (and counts as a sign of life
+   * on the other side) instead of waiting for the end of the tick.
+   */
   send(frame: Frame): void {
     if (this.closed) return
-    this.queue.push(JSON.stringify(frame))
+    const text = JSON.stringify(frame)
+    if (this.queuedChars + text.length > this.options.maxBatchBytes && this.queue.length > 0) this.flush()
+    this.queue.push(text)
+    this.queuedChars += text.length + 1
     const attachments = payloadOf(frame)?.[ATTACHMENTS]
     if (attachments !== undefined) (this.queuedAttachments ??= new Map()).set(this.queue.length - 1, attachments)
     if (!this.flushScheduled) {
@@ -73,6 +81,7 @@ export class Link {
     const queue = this.queue
     if (queue.length === 0 || this.closed) return
     this.queue = []
+    this.queuedChars = 0
     const attached = this.queuedAttachments
     this.queuedAttachments = undefined
     this.lastSent = now()
@@ -204,6 +213,7 @@ export class Link {
     this.closed = true
     this.up = false
     this.queue = []
+    this.queuedChars = 0
     this.queuedAttachments = undefined
     this.waiting = undefined
     this.handlers.closed(this, reason)

@@ -194,11 +194,16 @@ export class NodeRuntime implements DistNode {
   private startHeartbeat(): void {
     if (this.heartbeat !== undefined) return
     const { heartbeatIntervalMs, heartbeatTimeoutMs } = this.options
+    let lastTick = now()
     this.heartbeat = startInterval(() => {
       const t = now()
+      // This node's own event loop was blocked (a long synchronous job): what its peers
+      // sent meanwhile is still unread, so silence proves nothing this time round.
+      const stalled = t - lastTick > heartbeatIntervalMs * 2
+      lastTick = t
       for (const peer of [...this.peers.values(), ...this.handshaking]) {
         const link = peer.link
-        if (t - link.lastReceived > heartbeatTimeoutMs && link.up) link.close('heartbeat timeout')
+        if (!stalled && t - link.lastReceived > heartbeatTimeoutMs && link.up) link.close('heartbeat timeout')
         else if (t - link.lastSent >= heartbeatIntervalMs * 0.8) link.send({ v: PROTOCOL_VERSION, t: 'ping' })
       }
     }, heartbeatIntervalMs)
