@@ -28,6 +28,7 @@ export type HostRequest =
   | { op: 'ctx'; opId: number; self: Pid; method: 'call'; args: unknown[] }
   | { op: 'peer'; opId: number; node: string; link: number; initiator: boolean }
   | { op: 'signal'; link: number; data: unknown }
+  | { op: 'drop'; link: number }
   | { op: 'resolve'; inv: number; ok: boolean; value?: unknown; error?: WireFailure }
   | { op: 'drain' }
 

@@ -8,18 +8,30 @@ function connected(peer: PeerLike): Promise<void> {
   return new Promise((resolve, reject) => {
     peer.on('connect', resolve)
     peer.on('error', reject)
+    peer.on('close', () => reject(new Error('peer closed before it connected')))
   })
 }
 
 clusterSuite(
   'WebRTC data channels',
   async (a, b) => {
-    const offerer = createNodePeer({ initiator: true })
-    const answerer = createNodePeer({ initiator: false })
-    offerer.on('signal', (data) => answerer.signal(data))
-    answerer.on('signal', (data) => offerer.signal(data))
-    await Promise.all([connected(offerer), connected(answerer)])
-    await Promise.all([a.link(channelFromPeer(offerer)), b.link(channelFromPeer(answerer))])
+    // A failed connect is tried again with fresh peers, as the mesh does (docs/node-webrtc.md).
+    for (let attempt = 1; ; attempt++) {
+      const offerer = createNodePeer({ initiator: true })
+      const answerer = createNodePeer({ initiator: false })
+      offerer.on('signal', (data) => answerer.signal(data))
+      answerer.on('signal', (data) => offerer.signal(data))
+      try {
+        await Promise.all([connected(offerer), connected(answerer)])
+      } catch (error) {
+        offerer.destroy()
+        answerer.destroy()
+        if (attempt === 3) throw error
+        continue
+      }
+      await Promise.all([a.link(channelFromPeer(offerer)), b.link(channelFromPeer(answerer))])
+      return
+    }
   },
   { timeoutMs: 30_000 },
 )

@@ -11,29 +11,17 @@ import { handleFrame } from './dispatch.js'
 import { Link } from './link.js'
 import { createModuleHandle } from './module-handle.js'
 import { PeerState } from './peer.js'
+import { startHeartbeat } from './heartbeat.js'
 import { Pid } from './pid.js'
 import { type Behaviour, LocalProcess, type ProcessContext } from './process.js'
 import { type Frame, PROTOCOL_VERSION, type WirePid } from './protocol.js'
 import { Registry } from './registry.js'
 import { RpcService } from './rpc.js'
-import { now, startInterval, startTimer, type TimerHandle } from './timers.js'
-import type { DistNode, ModuleHandle, NodeEvents, RpcCallback, RpcFunction, RpcOptions } from './types.js'
-import { assertFunction, assertName, assertPid, assertTimeout, describe } from './validate.js'
+import { startTimer, type TimerHandle } from './timers.js'
+import type { DistNode, ModuleHandle, NodeEvents, NodeOptions, RpcCallback, RpcFunction, RpcOptions } from './types.js'
 
-export interface NodeOptions {
-  /** The node id, unique in its cluster. Default: a random UUID. */
-  readonly id?: string
-  /** How often a quiet link sends a ping. Default 500 ms. */
-  readonly heartbeatIntervalMs?: number
-  /** A link with no frame received for this long is declared down. Default 2500 ms. */
-  readonly heartbeatTimeoutMs?: number
-  /** How long `link()` waits for the peer's hello. Default 10 s. */
-  readonly handshakeTimeoutMs?: number
-  /** Largest channel message accepted from a peer. Default 64 MiB. */
-  readonly maxFrameBytes?: number
-  /** Frames of one tick are coalesced into channel messages up to this size. Default 16 KiB. */
-  readonly maxBatchBytes?: number
-}
+export type { NodeOptions } from './types.js'
+import { assertFunction, assertName, assertPid, assertTimeout, describe } from './validate.js'
 
 const EVENTS = new Set<keyof NodeEvents>(['nodeup', 'nodedown', 'join', 'leave', 'error'])
 
@@ -192,21 +180,8 @@ export class NodeRuntime implements DistNode {
   }
 
   private startHeartbeat(): void {
-    if (this.heartbeat !== undefined) return
     const { heartbeatIntervalMs, heartbeatTimeoutMs } = this.options
-    let lastTick = now()
-    this.heartbeat = startInterval(() => {
-      const t = now()
-      // This node's own event loop was blocked (a long synchronous job): what its peers
-      // sent meanwhile is still unread, so silence proves nothing this time round.
-      const stalled = t - lastTick > heartbeatIntervalMs * 2
-      lastTick = t
-      for (const peer of [...this.peers.values(), ...this.handshaking]) {
-        const link = peer.link
-        if (!stalled && t - link.lastReceived > heartbeatTimeoutMs && link.up) link.close('heartbeat timeout')
-        else if (t - link.lastSent >= heartbeatIntervalMs * 0.8) link.send({ v: PROTOCOL_VERSION, t: 'ping' })
-      }
-    }, heartbeatIntervalMs)
+    this.heartbeat ??= startHeartbeat(() => [...this.peers.values(), ...this.handshaking].map((peer) => peer.link), heartbeatIntervalMs, heartbeatTimeoutMs)
   }
 
   nodes(): string[] {

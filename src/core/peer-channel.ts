@@ -2,66 +2,30 @@
  * `channelFromPeer`: a connected simple-peer instance (or anything `PeerLike`) as a core
  * `Channel`, with chunking of large frames and backpressure.
  *
- * Framing (one RTCDataChannel, ordered and reliable; each item below is one data-channel
- * message; full text in PROTOCOL.md, section 2):
+ * Framing (PROTOCOL.md, section 2; the chunk streams are in chunk-stream.ts): a string
+ * frame that fits goes as one text message, as is; a byte frame that fits as `0xFF` +
+ * its bytes; a larger frame as a START message and CONT messages of at most `chunkSize`
+ * bytes, back to back. Text that arrives as bytes (simple-peer's 'data' event) is read as
+ * UTF-8; valid UTF-8 never starts with the tags `0xFD`–`0xFF`.
  *
- * - Text message: a whole string frame, as is. No prefix, no copy.
- * - Binary message, read by its first byte (the tag):
- *   - `0xFF` + payload: a whole binary frame (the payload, possibly empty).
- *   - `0xFE` kind:u8 total:u32be + data: START of a chunked frame. `kind` 0 = string
- *     (the bytes are its UTF-8 encoding), 1 = binary; `total` = byte length of the
- *     whole frame; `data` = its first bytes.
- *   - `0xFD` + data: the next bytes of the chunked frame in progress. The frame is
- *     complete when `total` bytes have arrived.
- *   - any other first byte: the whole message is the UTF-8 encoding of a string frame.
- *     simple-peer's 'data' event hands text messages over as bytes, so this is how text
- *     arrives when the data channel cannot be read directly; valid UTF-8 never starts
- *     with 0xFD–0xFF, so the two cannot be confused.
- *   - an empty binary message: the empty string frame (not sent by this version).
- * - A frame whose message (tag included) fits in `chunkSize` bytes goes as one message:
- *   a string as a text message, a binary frame as `0xFF` + payload. The empty string goes
- *   as START with `total` 0 (some stacks drop empty messages). Larger frames go as START
- *   + CONT… messages of at most `chunkSize` bytes each, back to back (nothing is
- *   interleaved with them).
- *
- * Every incoming message is untrusted. A malformed header, a CONT without a START, a
+ * Every incoming message is untrusted: a malformed header, a CONT without a START, a
  * stream that overflows its `total` or is cut by another message, a `total` above
- * `maxMessageBytes`, invalid UTF-8: the message (and the rest of that chunk stream) is
- * dropped, the error goes to `onError`, and the channel keeps working.
+ * `maxMessageBytes`, invalid UTF-8 drop the message (and the rest of that chunk stream),
+ * the error goes to `onError`, and the channel keeps working.
  */
 import type { Channel } from './channel.js'
 import type { DataChannelLike, PeerLike } from './signaling.js'
 import { BadArgError, DistributedError } from './errors.js'
+import { checkSize, defaultChunkSize, DEFAULT_HIGH_WATER_MARK, DEFAULT_MAX_MESSAGE_BYTES, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, type PeerChannelOptions } from './peer-channel-options.js'
 import { EMPTY_STRING_MESSAGE, type Frame, OutgoingStream, Reassembler, TAG_BINARY, utf8Length } from './chunk-stream.js'
 
-/** Options of {@link channelFromPeer}. */
-export interface PeerChannelOptions {
-  /**
-   * Largest data-channel message sent, in bytes. Default: 64 KiB when the remote's SCTP
-   * transport accepts it (`maxMessageSize`; Chromium and node-datachannel do), else
-   * 16 KiB, the size every browser takes. Larger messages move several times faster
-   * through Chromium's data channels than 16 KiB ones.
-   */
-  readonly chunkSize?: number
-  /** Largest frame accepted either way, in bytes (default 64 MiB, at most 2^32 − 1). */
-  readonly maxMessageBytes?: number
-  /** Bytes the data channel may hold before frames wait in an internal queue (default 1 MiB). */
-  readonly highWaterMark?: number
-  /** Receives every dropped incoming message's error, and errors thrown by the frame handler. */
-  readonly onError?: (error: Error) => void
-}
-
-export const DEFAULT_CHUNK_SIZE = 16 * 1024
-export const PREFERRED_CHUNK_SIZE = 64 * 1024
-export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
-export const DEFAULT_HIGH_WATER_MARK = 1024 * 1024
-
-const MIN_CHUNK_SIZE = 16
-const MAX_CHUNK_SIZE = 256 * 1024
 const DRAIN_POLL_MS = 5
 const SAFETY_POLL_MS = 50
 
 const encoder = new TextEncoder()
+
+export type { PeerChannelOptions } from './peer-channel-options.js'
+export { DEFAULT_CHUNK_SIZE, DEFAULT_HIGH_WATER_MARK, DEFAULT_MAX_MESSAGE_BYTES, PREFERRED_CHUNK_SIZE } from './peer-channel-options.js'
 
 /**
  * Wraps an already connected peer into a `Channel`: frames of any size up to
@@ -84,25 +48,6 @@ export function channelFromPeer(peer: PeerLike, options: PeerChannelOptions = {}
 }
 
 type Outgoing = string | Uint8Array | OutgoingStream
-
-/** The chunk size to use with `peer` when none is given; see `PeerChannelOptions.chunkSize`. */
-function defaultChunkSize(peer: PeerLike): number {
-  let max: unknown
-  try {
-    max = peer._pc?.sctp?.maxMessageSize
-  } catch {
-    max = undefined
-  }
-  return typeof max === 'number' && max >= PREFERRED_CHUNK_SIZE ? PREFERRED_CHUNK_SIZE : DEFAULT_CHUNK_SIZE
-}
-
-function checkSize(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new BadArgError(`${name} must be an integer from ${min} to ${max}, got ${String(value)}`)
-  }
-  return value
-}
 
 class PeerChannel implements Channel {
   private readonly chunkSize: number

@@ -42,8 +42,6 @@ export interface DataChannelLike {
   bufferedAmountLowThreshold: number
   addEventListener?(type: 'bufferedamountlow', listener: () => void): void
   removeEventListener?(type: 'bufferedamountlow', listener: () => void): void
-  /** simple-peer's handler, replaced by the transport to read messages without a stream copy. */
-  onmessage?: ((event: { readonly data: unknown }) => void) | null
 }
 
 /** The part of a simple-peer instance the core uses (simple-peer 9.x). */

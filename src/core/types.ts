@@ -4,6 +4,22 @@ import type { DistributedError } from './errors.js'
 import type { Pid } from './pid.js'
 import type { Behaviour } from './process.js'
 
+/** Options of `createNode`. */
+export interface NodeOptions {
+  /** The node id, unique in its cluster. Default: a random UUID. */
+  readonly id?: string
+  /** How often a quiet link sends a ping. Default 500 ms. */
+  readonly heartbeatIntervalMs?: number
+  /** A link with no frame received for this long is declared down. Default 2500 ms. */
+  readonly heartbeatTimeoutMs?: number
+  /** How long `link()` waits for the peer's hello and registry. Default 10 s. */
+  readonly handshakeTimeoutMs?: number
+  /** Largest channel message accepted from a peer. Default 64 MiB. */
+  readonly maxFrameBytes?: number
+  /** Frames of one tick are coalesced into channel messages up to this size. Default 16 KiB. */
+  readonly maxBatchBytes?: number
+}
+
 /** What an exposed rpc function sees as `this`. */
 export interface RpcContext {
   /** The short-lived rpc process standing for the caller; `undefined` for a local rpc. */

@@ -1,0 +1,30 @@
+/**
+ * Liveness of links (PROTOCOL.md, section 1, Liveness): every interval, a link that has
+ * been quiet for most of an interval gets a `ping`, and a link with nothing received for
+ * the timeout is closed. A tick that comes more than two intervals late means this node's
+ * own event loop was blocked: what its peers sent meanwhile is still unread, so that tick
+ * closes nothing.
+ */
+import type { Link } from './link.js'
+import { PROTOCOL_VERSION } from './protocol.js'
+import { now, startInterval, type TimerHandle } from './timers.js'
+
+/**
+ * Starts the heartbeat over the links `links()` returns at each tick; stop it with
+ * `clearInterval`.
+ *
+ * @example
+ * const timer = startHeartbeat(() => [...peers.values()].map((p) => p.link), 500, 2500)
+ */
+export function startHeartbeat(links: () => Iterable<Link>, intervalMs: number, timeoutMs: number): TimerHandle {
+  let lastTick = now()
+  return startInterval(() => {
+    const t = now()
+    const stalled = t - lastTick > intervalMs * 2
+    lastTick = t
+    for (const link of links()) {
+      if (!stalled && t - link.lastReceived > timeoutMs && link.up) link.close('heartbeat timeout')
+      else if (t - link.lastSent >= intervalMs * 0.8) link.send({ v: PROTOCOL_VERSION, t: 'ping' })
+    }
+  }, intervalMs)
+}
