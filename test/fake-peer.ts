@@ -10,10 +10,13 @@ import type { DataChannelLike, PeerLike } from '../src/core/signaling.js'
 export const utf8 = new TextEncoder()
 
 /**
- * How the fake delivers messages through the peer's 'data' event: text as bytes
- * (simple-peer in Node and in its browser bundle) or as strings.
+ * How the fake delivers messages: through the peer's 'data' event, text as bytes
+ * (simple-peer in Node and in its browser bundle) or as strings; or `stream` like
+ * simple-peer itself: on the data channel's `onmessage` (text as a string, binary as an
+ * ArrayBuffer), whose default handler pushes into a readable stream that holds messages
+ * (as bytes) until a 'data' listener comes, then hands them over one by one.
  */
-export type TextDelivery = 'bytes' | 'string'
+export type TextDelivery = 'bytes' | 'string' | 'stream'
 
 /** A Uint8Array subclass, as Node's Buffer is. */
 class BufferLike extends Uint8Array {}
@@ -23,6 +26,7 @@ export class FakeDataChannel implements DataChannelLike {
   bufferedAmountLowThreshold = 0
   maxBuffered = 0
   readyState = 'open'
+  onmessage: ((event: { readonly data: unknown }) => void) | null = null
   private readonly lowListeners = new Set<() => void>()
 
   addEventListener(_type: 'bufferedamountlow', listener: () => void): void {
@@ -66,18 +70,44 @@ export class FakePeer implements PeerLike {
   private readonly inFlight: Array<{ data: string | Uint8Array; size: number }> = []
   private readonly listeners = new Map<string, Listener[]>()
   private pumping = false
+  /** `stream` delivery: the readable stream's state and the messages it holds. */
+  readonly _readableState: { length: number } | null = null
+  private readonly held: Uint8Array[] = []
 
   constructor(
     readonly _channel: FakeDataChannel | PollOnlyDataChannel,
     private readonly delivery: TextDelivery,
     private readonly manual: boolean,
-  ) {}
+  ) {
+    if (delivery === 'stream' && _channel instanceof FakeDataChannel) {
+      this._readableState = { length: 0 }
+      _channel.onmessage = (event) => this.push(event.data) // simple-peer's own handler
+    }
+  }
 
   on(event: string, listener: Listener): this {
     const list = this.listeners.get(event) ?? []
     list.push(listener)
     this.listeners.set(event, list)
+    if (event === 'data' && this.held.length > 0) queueMicrotask(() => this.flow())
     return this
+  }
+
+  /** simple-peer's `_onChannelMessage`: into the stream, text turned into bytes. */
+  private push(data: unknown): void {
+    const bytes = typeof data === 'string' ? new BufferLike(utf8.encode(data)) : new BufferLike(data as ArrayBuffer)
+    const state = this._readableState as { length: number }
+    if (this.held.length === 0 && (this.listeners.get('data')?.length ?? 0) > 0) return this.emit('data', bytes)
+    this.held.push(bytes)
+    state.length += bytes.byteLength
+  }
+
+  private flow(): void {
+    const state = this._readableState as { length: number }
+    for (let next = this.held.shift(); next !== undefined; next = this.held.shift()) {
+      state.length -= next.byteLength
+      this.emit('data', next)
+    }
   }
 
   emit(event: string, ...args: unknown[]): void {
@@ -112,6 +142,11 @@ export class FakePeer implements PeerLike {
       const { data } = next
       const remote = this.remote
       if (remote === undefined || remote.destroyed) continue
+      if (this.delivery === 'stream') {
+        const dc = remote._channel
+        if (dc instanceof FakeDataChannel) dc.onmessage?.({ data: typeof data === 'string' ? data : data.slice().buffer })
+        continue
+      }
       remote.emit('data', typeof data === 'string' && this.delivery === 'bytes' ? new BufferLike(utf8.encode(data)) : data)
     }
   }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { DistributedError } from './errors.js'
 import { channelFromPeer } from './peer-channel.js'
-import { FakeDataChannel, fakePair, messageBytes, randomBytes, receive, type TextDelivery, utf8 } from '../../test/fake-peer.js'
+import { FakeDataChannel, FakePeer, fakePair, messageBytes, randomBytes, receive, type TextDelivery, utf8 } from '../../test/fake-peer.js'
 
 describe('channelFromPeer: framing', () => {
   it('sends a small string frame as the very same text message, with no prefix', async () => {
@@ -13,7 +13,7 @@ describe('channelFromPeer: framing', () => {
     expect(await got).toEqual(['{"v":1,"type":"cast"}'])
   })
 
-  for (const delivery of ['bytes', 'string'] as const) {
+  for (const delivery of ['bytes', 'string', 'stream'] as const) {
     it(`round-trips strings and binaries of every size class (text delivered as ${delivery})`, async () => {
       const { a, ca, cb } = fakePair({ delivery, left: { chunkSize: 64 }, right: { chunkSize: 64 } })
       const frames: Array<string | Uint8Array> = [
@@ -44,6 +44,34 @@ describe('channelFromPeer: framing', () => {
       for (const message of a.wire) expect(messageBytes(message)).toBeLessThanOrEqual(64)
     })
   }
+
+  it('reads the data channel directly, after the messages simple-peer held before the channel was made', async () => {
+    const a = new FakePeer(new FakeDataChannel(), 'stream', true)
+    const b = new FakePeer(new FakeDataChannel(), 'stream', true)
+    a.remote = b
+    b.remote = a
+    const ca = channelFromPeer(a)
+    const big = randomBytes(40_000, 3)
+    ca.send('early 1')
+    ca.send(big)
+    ca.send('early 2')
+    a.pump() // held in b's stream: nothing reads it yet
+    expect(b._readableState?.length).toBeGreaterThan(0)
+    const cb = channelFromPeer(b)
+    const got = receive(cb, 5)
+    ca.send('direct 1') // arrives on the data channel while the held ones are still in the stream
+    a.pump()
+    ca.send(new Uint8Array([1, 2]))
+    a.pump()
+    const frames = await got
+    expect(frames.slice(0, 1)).toEqual(['early 1'])
+    expect(Array.from(frames[1] as Uint8Array)).toEqual(Array.from(big))
+    expect(frames.slice(2, 4)).toEqual(['early 2', 'direct 1'])
+    expect(Array.from(frames[4] as Uint8Array)).toEqual([1, 2])
+    expect(b._readableState?.length).toBe(0)
+    // text read directly stays a string all the way
+    expect(typeof frames[3]).toBe('string')
+  })
 
   it('cuts a long string only between characters, each message full but for one character', async () => {
     const chunkSize = 16
@@ -84,7 +112,7 @@ describe('channelFromPeer: framing', () => {
       fc.asyncProperty(
         fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.uint8Array({ maxLength: 700 })),
         fc.integer({ min: 16, max: 200 }),
-        fc.constantFrom<TextDelivery>('bytes', 'string'),
+        fc.constantFrom<TextDelivery>('bytes', 'string', 'stream'),
         async (frame, chunkSize, delivery) => {
           const { a, ca, cb } = fakePair({ delivery, left: { chunkSize }, right: { chunkSize } })
           const got = receive(cb, 1)

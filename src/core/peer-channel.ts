@@ -104,13 +104,40 @@ class PeerChannel implements Channel {
       this.activity?.()
       this.assembler.push(data)
     }
-    // Through simple-peer's stream, not the data channel's own `onmessage`: messages that
-    // arrived before this channel was made wait in that stream, and reading the data
-    // channel directly would lose them (the remote's hello among them).
-    peer.on('data', receive)
+    if (!this.readDirectly(peer, receive)) peer.on('data', receive)
     peer.on('error', (error) => this.handleClose(error))
     peer.on('close', () => this.handleClose(undefined))
     if (peer.destroyed === true) this.handleClose(undefined)
+  }
+
+  /**
+   * Takes over the data channel's `message` events from simple-peer when it can: text then
+   * stays text, with no string → Buffer → string round trip and no stream machinery per
+   * message. Messages that arrived before this channel was made wait in simple-peer's
+   * stream; they are read from it first, in order, and direct messages that come
+   * meanwhile wait behind them. Without a data channel or that stream (another
+   * `PeerLike`), messages come through the peer's 'data' event.
+   */
+  private readDirectly(peer: PeerLike, receive: (data: unknown) => void): boolean {
+    const dc = this.dc
+    const stream = peer._readableState
+    if (dc === undefined || typeof dc.onmessage !== 'function' || typeof stream?.length !== 'number') return false
+    let waiting: unknown[] | undefined
+    if (stream.length > 0) {
+      waiting = []
+      peer.on('data', (data) => {
+        receive(data)
+        if (stream.length !== 0 || waiting === undefined) return
+        const behind = waiting
+        waiting = undefined
+        for (const message of behind) receive(message)
+      })
+    }
+    dc.onmessage = (event) => {
+      if (waiting !== undefined) waiting.push(event.data)
+      else receive(event.data)
+    }
+    return true
   }
 
   /**

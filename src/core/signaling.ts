@@ -42,6 +42,8 @@ export interface DataChannelLike {
   bufferedAmountLowThreshold: number
   addEventListener?(type: 'bufferedamountlow', listener: () => void): void
   removeEventListener?(type: 'bufferedamountlow', listener: () => void): void
+  /** simple-peer's message handler; the transport takes it over to read messages directly. */
+  onmessage?: ((event: { readonly data: unknown }) => void) | null
 }
 
 /** The part of a simple-peer instance the core uses (simple-peer 9.x). */
@@ -57,6 +59,8 @@ export interface PeerLike {
   readonly destroyed?: boolean
   /** simple-peer keeps its RTCDataChannel here once created. */
   readonly _channel?: DataChannelLike | null
+  /** simple-peer's readable-stream state: `length` counts messages it holds unread. */
+  readonly _readableState?: { readonly length?: number } | null
   /** simple-peer's RTCPeerConnection; its SCTP transport tells the largest message the remote takes. */
   readonly _pc?: { readonly sctp?: { readonly maxMessageSize?: number } | null } | null
 }
