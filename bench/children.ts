@@ -22,7 +22,7 @@ export function killBenchChildren(): void {
 
 export function startChild(...args: string[]): Child {
   // BENCH_CPU_PROF=1: each far end writes a V8 CPU profile (--cpu-prof) into the working directory.
-  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof'] : []
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-interval', '100'] : []
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] })
   running.add(child)
   const exited = new Promise<void>((resolve) =>

@@ -152,8 +152,10 @@ export function parseFrame(x: unknown): ParseResult {
         if (parsed === null) return fail(`${t}: bad from`)
         from = parsed
       }
-      const base = { v, to: x.to, msg: x.msg, ...(from ? { from } : {}) }
-      return t === 'call' ? ok({ ...base, t, ref: x.ref as number }) : ok({ ...base, t })
+      // Plain literals, no spreads: this is the hot path of every call and cast.
+      const frame: CallFrame | CastFrame = t === 'call' ? { v, t, ref: x.ref as number, to: x.to, msg: x.msg } : { v, t, to: x.to, msg: x.msg }
+      if (from !== undefined) frame.from = from
+      return ok(frame)
     }
     case 'reply': {
       if (!isRef(x.ref)) return fail('reply: bad ref')
