@@ -255,6 +255,25 @@ describe('links', () => {
     await eventually(() => got === 2000)
   })
 
+  it('a value too large for the other side fails with too_large where it is sent, and the link stays up', async () => {
+    const options = { maxFrameBytes: 2000 }
+    const a = node({ id: 'a', ...options })
+    const b = node({ id: 'b', ...options })
+    await pair(a, b)
+    const echo = b.spawn({ handleCall: (msg) => (msg === 'big reply' ? 'y'.repeat(3000) : msg) })
+    b.expose('Big', { result: () => new Uint8Array(3000) })
+    const tooLarge = { code: 'too_large' }
+    await expect(a.call(echo, 'x'.repeat(3000))).rejects.toMatchObject(tooLarge)
+    await expect(a.call(echo, { parts: [new Uint8Array(1500), new Uint8Array(1500)] })).rejects.toMatchObject(tooLarge)
+    expect(() => a.cast(echo, 'x'.repeat(3000))).toThrow(DistributedError)
+    await expect(a.doNodeRpc('b', 'Big', 'result', [new Uint8Array(3000)])).rejects.toMatchObject(tooLarge)
+    // too large on the way back: the caller gets the error instead of waiting
+    await expect(a.call(echo, 'big reply')).rejects.toMatchObject(tooLarge)
+    await expect(a.doNodeRpc('b', 'Big', 'result', [])).rejects.toMatchObject({ code: 'badrpc', message: expect.stringMatching(/exceed maxFrameBytes/) })
+    expect(a.nodes()).toEqual(['b'])
+    expect(await a.call(echo, 'still linked')).toBe('still linked')
+  })
+
   it('close() stops local processes, rejects pending calls and ends links', async () => {
     const a = node({ id: 'a' })
     const b = node({ id: 'b' })

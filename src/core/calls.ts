@@ -55,10 +55,15 @@ export function callFrom<R>(node: NodeRuntime, from: Pid | undefined, to: Pid | 
             reject(new TimeoutError(`call to ${target.toString()} timed out after ${timeoutMs} ms`))
           }, timeoutMs)
     if (peer !== undefined && payload !== undefined) {
-      peer.calls.set(ref, { resolve: resolve as (v: unknown) => void, reject, timer })
       const frame: Frame = { v: PROTOCOL_VERSION, t: 'call', ref, to: target.id, msg: payload }
       if (from !== undefined) frame.from = [from.node, from.id]
-      peer.link.send(frame)
+      try {
+        peer.link.send(frame) // throws too_large for a value the other side would refuse
+      } catch (error) {
+        if (timer !== undefined) clearTimeout(timer)
+        return reject(error)
+      }
+      peer.calls.set(ref, { resolve: resolve as (v: unknown) => void, reject, timer })
       return
     }
     const process = node.processes.get(target.id)

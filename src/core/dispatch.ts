@@ -5,7 +5,7 @@
  */
 import { decodeValue, encodeValue, type Payload } from './codec.js'
 import { callErrorFromWire, distributedToWire, thrownToWire } from './error-wire.js'
-import { BadArgError, NoProcError } from './errors.js'
+import { BadArgError, DistributedError, NoProcError } from './errors.js'
 import type { NodeRuntime } from './node.js'
 import type { PeerState } from './peer.js'
 import { Pid } from './pid.js'
@@ -126,7 +126,11 @@ function reply(peer: PeerState, ref: number, outcome: Outcome): void {
   } catch (error) {
     return replyError(peer, ref, { code: 'remote', name: 'EncodeError', message: `the reply could not be encoded: ${String(error)}` })
   }
-  peer.link.send({ v, t: 'reply', ref, ok: true, value })
+  try {
+    peer.link.send({ v, t: 'reply', ref, ok: true, value })
+  } catch (error) {
+    replyError(peer, ref, error instanceof DistributedError ? distributedToWire(error) : thrownToWire(error))
+  }
 }
 
 function replyError(peer: PeerState, ref: number, error: ReturnType<typeof thrownToWire>): void {

@@ -32,6 +32,8 @@ export function callErrorFromWire(wire: WireError): DistributedError {
       return new BadArgError(wire.message)
     case 'timeout':
       return new TimeoutError(wire.message)
+    case 'too_large':
+      return new DistributedError('too_large', wire.message)
     default:
       return new RemoteError(wire.name, wire.message)
   }

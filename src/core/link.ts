@@ -9,6 +9,7 @@
  */
 import type { Channel } from './channel.js'
 import { ATTACHMENTS, parseUntrustedJson } from './codec.js'
+import { DistributedError } from './errors.js'
 import { type Frame, parseFrame, payloadOf } from './protocol.js'
 import { now } from './timers.js'
 
@@ -42,7 +43,7 @@ export class Link {
   private queuedAttachments: Map<number, Uint8Array[]> | undefined
   private flushScheduled = false
   /** A received frame waiting for its attachments, and the frames received after it. */
-  private waiting: { frame: Frame; need: number; got: Uint8Array[]; later: unknown[] } | undefined
+  private waiting: { frame: Frame; need: number; got: Uint8Array[]; bytes: number; later: unknown[] } | undefined
 
   constructor(
     readonly channel: Channel,
@@ -57,17 +58,26 @@ export class Link {
   }
 
   /**
-   * Queues a frame; frames queued in one tick leave together, in order. A full batch
+   * Queues a frame; frames queued in one tick leave together, in order. Throws
+   * `DistributedError('too_large')`, queuing nothing, for a frame (or its byte arrays)
+   * above `maxFrameBytes`, the most the other side accepts by default. A full batch
    * leaves at once, so a long synchronous burst streams out (and counts as a sign of life
    * on the other side) instead of waiting for the end of the tick.
    */
   send(frame: Frame): void {
     if (this.closed) return
     const text = JSON.stringify(frame)
+    const limit = this.options.maxFrameBytes
+    if (text.length > limit) throw new DistributedError('too_large', `a ${frame.t} frame of ${text.length} characters exceeds maxFrameBytes ${limit}`)
+    const attachments = payloadOf(frame)?.[ATTACHMENTS]
+    if (attachments !== undefined) {
+      let bytes = 0
+      for (const item of attachments) bytes += item.byteLength
+      if (bytes > limit) throw new DistributedError('too_large', `byte arrays of ${bytes} bytes in one ${frame.t} frame exceed maxFrameBytes ${limit}`)
+    }
     if (this.queuedChars + text.length > this.options.maxBatchBytes && this.queue.length > 0) this.flush()
     this.queue.push(text)
     this.queuedChars += text.length + 1
-    const attachments = payloadOf(frame)?.[ATTACHMENTS]
     if (attachments !== undefined) (this.queuedAttachments ??= new Map()).set(this.queue.length - 1, attachments)
     if (!this.flushScheduled) {
       this.flushScheduled = true
@@ -117,6 +127,9 @@ export class Link {
     try {
       this.channel.send(message)
     } catch (error) {
+      // A message the channel refuses for its size is dropped (send() checks sizes first,
+      // so only text whose UTF-8 outgrows the limit gets here); anything else breaks the link.
+      if (error instanceof DistributedError && error.code === 'too_large') return this.handlers.invalid(this, `dropped an outgoing message: ${error.message}`)
       this.shutdown(`send failed: ${error instanceof Error ? error.message : String(error)}`)
     }
   }
@@ -127,9 +140,11 @@ export class Link {
     const waiting = this.waiting
     if (waiting !== undefined) {
       if (raw instanceof Uint8Array) {
-        if (raw.byteLength > this.options.maxFrameBytes) {
+        waiting.bytes += raw.byteLength
+        if (waiting.bytes > this.options.maxFrameBytes) {
+          // the attachments of one frame together stay under the limit of one message
           this.waiting = undefined
-          return this.handlers.invalid(this, `attachment of ${raw.byteLength} bytes exceeds the limit of ${this.options.maxFrameBytes}`)
+          return this.handlers.invalid(this, `attachments of over ${this.options.maxFrameBytes} bytes in all; the frame and ${waiting.later.length} after it dropped`)
         }
         waiting.got.push(raw)
         if (waiting.got.length < waiting.need) return
@@ -182,7 +197,7 @@ export class Link {
     if (!parsed.ok) return this.handlers.invalid(this, parsed.error)
     const need = payloadOf(parsed.frame)?.b
     if (need !== undefined) {
-      this.waiting = { frame: parsed.frame, need, got: [], later: [] }
+      this.waiting = { frame: parsed.frame, need, got: [], bytes: 0, later: [] }
       return
     }
     this.deliver(parsed.frame)

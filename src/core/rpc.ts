@@ -74,8 +74,13 @@ export class RpcService {
               peer.link.send({ v, t: 'rpc-done', ref })
               reject(new BadRpcError('timeout', `badrpc: ${mod}.${fn} on ${target} gave no result within ${timeoutMs} ms`))
             }, timeoutMs)
+      try {
+        peer.link.send({ v, t: 'rpc', ref, mod, fn, args: payload }) // throws too_large for oversized args
+      } catch (error) {
+        if (timer !== undefined) clearTimeout(timer)
+        return reject(error)
+      }
       peer.rpcsOut.set(ref, { resolve, reject, callback: callback as RpcCallback<unknown>, timer })
-      peer.link.send({ v, t: 'rpc', ref, mod, fn, args: payload })
     })
     return result as R
   }
@@ -178,8 +183,13 @@ export class RpcService {
           value = new RemoteError('EncodeError', `the result could not be encoded: ${String(error)}`)
         }
         if (payload !== undefined) {
-          entry.answered = true
-          return peer.link.send({ v, t: 'rpc-ok', ref, pid: pid.id, value: payload })
+          try {
+            peer.link.send({ v, t: 'rpc-ok', ref, pid: pid.id, value: payload })
+            entry.answered = true
+            return
+          } catch (error) {
+            value = error // too large to send: the caller gets that error instead
+          }
         }
       }
       peer.rpcsIn.delete(ref)
