@@ -19,6 +19,7 @@ import { io as ioClient } from 'socket.io-client'
 import { channelFromPeer } from '../src/core/peer-channel.js'
 import { connect, createHub, createNode, type DistNode } from '../src/server/index.js'
 import { type Child, peerWithChild, startChild } from './children.js'
+import { pairedRtt, SMALL, SMALL_TEXT } from './paired-rtt.js'
 import { type Figure, median, percentile, Rounds } from './stats.js'
 
 export interface NodeBenchOptions {
@@ -30,8 +31,6 @@ export interface NodeBenchOptions {
   readonly bulkBytes: number
 }
 
-const SMALL = { op: 'get', key: 'doc-42', n: 0 }
-const SMALL_TEXT = JSON.stringify(SMALL)
 
 function sorted(values: number[]): number[] {
   return values.sort((a, b) => a - b)
@@ -46,30 +45,6 @@ async function sendPaced(peer: Peer.Instance, data: string | Uint8Array): Promis
   const channel = (peer as unknown as { _channel: { bufferedAmount: number } })._channel
   while (channel.bufferedAmount > 1024 * 1024) await new Promise((r) => setTimeout(r, 1))
   peer.send(data)
-}
-
-/**
- * Sequential round trips, raw and ours alternating sample by sample, so both see the same
- * moments of a noisy machine. After `warmUp` unrecorded pairs.
- */
-async function pairedRtt(peer: Peer.Instance, node: DistNode, samples: number, warmUp: number): Promise<{ raw: number[]; ours: number[] }> {
-  const raw: number[] = []
-  const ours: number[] = []
-  for (let i = -warmUp; i < samples; i++) {
-    let t = performance.now()
-    const reply = nextData(peer)
-    peer.send(SMALL_TEXT)
-    await reply
-    const r = performance.now() - t
-    t = performance.now()
-    await node.call('echo', { ...SMALL, n: i })
-    const o = performance.now() - t
-    if (i >= 0) {
-      raw.push(r)
-      ours.push(o)
-    }
-  }
-  return { raw: sorted(raw), ours: sorted(ours) }
 }
 
 async function rawBurst(peer: Peer.Instance, count: number): Promise<number> {
@@ -181,13 +156,19 @@ export async function runNodeBench(options: NodeBenchOptions, log: (line: string
   await node.link(channelFromPeer(ours.peer))
   while (node.allPidsOf('echo').length === 0) await new Promise((r) => setTimeout(r, 5))
   await node.call('echo', 'warm-up')
-  await pairedRtt(raw.peer, node, 0, warmUp)
+  const rawEcho = (): Promise<Uint8Array> => {
+    const reply = nextData(raw.peer)
+    raw.peer.send(SMALL_TEXT)
+    return reply
+  }
+  const call = (i: number): Promise<unknown> => node.call('echo', { ...SMALL, n: i })
+  await pairedRtt(rawEcho, call, 0, warmUp)
   const relay = await relayRtt(200)
   await relay.stop()
 
   for (let round = 1; round <= rounds; round++) {
     log(`round ${round}/${rounds}: call round trip`)
-    const { raw: r, ours: o } = await pairedRtt(raw.peer, node, rttSamples, 0)
+    const { raw: r, ours: o } = await pairedRtt(rawEcho, call, rttSamples, 0)
     push('rtt.raw.p50', percentile(r, 50))
     push('rtt.ours.p50', percentile(o, 50))
     push('rtt.ratio.p50', percentile(o, 50) / percentile(r, 50))

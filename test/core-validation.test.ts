@@ -79,6 +79,10 @@ describe('argument validation', () => {
     Object.defineProperty(unencodable, 'self', { get: () => { throw new Error('getter') }, enumerable: true })
     await expect(n.call(remote, unencodable)).rejects.toBeInstanceOf(BadArgError)
     expect(() => n.cast(remote, unencodable)).toThrow(BadArgError)
+    // more byte arrays in one value than a frame may carry as attachments
+    const tooMany = Array.from({ length: 4097 }, () => new Uint8Array(1))
+    await expect(n.call(remote, tooMany)).rejects.toThrow(/more than 4096 byte arrays/)
+    expect(() => n.cast(remote, tooMany)).toThrow(BadArgError)
   })
 
   it('expose, doNodeRpc, nodeRpc', async () => {

@@ -6,6 +6,7 @@
  */
 import { connect, type DistNode } from 'distribunator/browser'
 import Peer from 'simple-peer/simplepeer.min.js'
+import { pairedRtt, SMALL, SMALL_TEXT } from '../paired-rtt.js'
 
 export interface BenchPage {
   /** Joins `cluster` as `id` and registers `echo:<id>`, which answers every call with the message. */
@@ -37,8 +38,6 @@ declare global {
   }
 }
 
-const SMALL = { op: 'get', key: 'doc-42', n: 0 }
-const SMALL_TEXT = JSON.stringify(SMALL)
 
 let node: DistNode | undefined
 const raws = new Map<string, Peer.Instance>()
@@ -85,26 +84,15 @@ const bench: BenchPage = {
     raw(label).signal(data as Peer.SignalData)
   },
 
-  async pairedRtt(label, name, samples, warmUp) {
+  pairedRtt(label, name, samples, warmUp) {
     const n = joined()
     const peer = raw(label)
-    const rawTimes: number[] = []
-    const ours: number[] = []
-    for (let i = -warmUp; i < samples; i++) {
-      let t = performance.now()
-      const reply = new Promise<void>((resolve) => peer.once('data', () => resolve()))
-      peer.send(SMALL_TEXT)
-      await reply
-      const r = performance.now() - t
-      t = performance.now()
-      await n.call(name, { ...SMALL, n: i })
-      const o = performance.now() - t
-      if (i >= 0) {
-        rawTimes.push(r)
-        ours.push(o)
-      }
-    }
-    return { raw: rawTimes.sort((a, b) => a - b), ours: ours.sort((a, b) => a - b) }
+    const rawEcho = (): Promise<void> =>
+      new Promise<void>((resolve) => {
+        peer.once('data', () => resolve())
+        peer.send(SMALL_TEXT)
+      })
+    return pairedRtt(rawEcho, (i) => n.call(name, { ...SMALL, n: i }), samples, warmUp)
   },
 
   errors() {

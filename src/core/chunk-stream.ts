@@ -9,12 +9,12 @@
  */
 import { DistributedError } from './errors.js'
 
-export const TAG_CONT = 0xfd
-export const TAG_START = 0xfe
+const TAG_CONT = 0xfd
+const TAG_START = 0xfe
 export const TAG_BINARY = 0xff
-export const KIND_STRING = 0
-export const KIND_BINARY = 1
-export const START_HEADER_BYTES = 6
+const KIND_STRING = 0
+const KIND_BINARY = 1
+const START_HEADER_BYTES = 6
 
 export type Frame = string | Uint8Array
 
@@ -42,7 +42,7 @@ export function utf8Length(text: string): number {
   return bytes
 }
 
-export function protocolError(message: string): DistributedError {
+function protocolError(message: string): DistributedError {
   return new DistributedError('protocol', `transport framing: ${message}`)
 }
 

@@ -152,15 +152,7 @@ export class Link {
         const payload = payloadOf(waiting.frame)
         if (payload !== undefined) payload[ATTACHMENTS] = waiting.got
         this.deliver(waiting.frame)
-        for (let i = 0; i < waiting.later.length; i++) {
-          if (this.closed) return
-          this.dispatch(waiting.later[i])
-          if (this.waiting !== undefined) {
-            ;(this.waiting as { later: unknown[] }).later.push(...waiting.later.slice(i + 1))
-            return
-          }
-        }
-        return
+        return this.dispatchAll(waiting.later)
       }
       this.waiting = undefined
       this.handlers.invalid(this, `a ${waiting.frame.t} frame lost its attachments (${waiting.got.length} of ${waiting.need} came); ${waiting.later.length} frames after it dropped`)
@@ -178,17 +170,21 @@ export class Link {
     } catch {
       return this.handlers.invalid(this, 'message is not valid JSON')
     }
-    if (Array.isArray(decoded)) {
-      const items = decoded as unknown[]
-      for (let i = 0; i < items.length; i++) {
-        if (this.closed) return
-        this.dispatch(items[i])
-        if (this.waiting !== undefined) {
-          this.waiting.later.push(...items.slice(i + 1))
-          return
-        }
+    if (Array.isArray(decoded)) this.dispatchAll(decoded as unknown[])
+    else this.dispatch(decoded)
+  }
+
+  /** Dispatches `items` in order; once one waits for attachments, the rest wait behind it. */
+  private dispatchAll(items: readonly unknown[]): void {
+    for (let i = 0; i < items.length; i++) {
+      if (this.closed) return
+      this.dispatch(items[i])
+      const waiting = this.waiting as Link['waiting']
+      if (waiting !== undefined) {
+        waiting.later.push(...items.slice(i + 1))
+        return
       }
-    } else this.dispatch(decoded)
+    }
   }
 
   /** Hands one decoded item on, or holds it (see `waiting`) until its attachments are in. */
