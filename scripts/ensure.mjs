@@ -24,6 +24,19 @@ export function ensureDependencies() {
   }
 }
 
+/** Installs Debian packages with apt-get when running as root on Linux; returns whether it ran. */
+function aptInstall(packages) {
+  if (process.platform !== 'linux' || process.getuid?.() !== 0 || !existsSync('/usr/bin/apt-get')) return false
+  console.log(`installing Debian ${packages.join(', ')} with apt-get`)
+  try {
+    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' })
+    execFileSync('apt-get', ['install', '-y', '-qq', ...packages], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })
+  } catch {
+    // reported by the caller, which checks for the binary
+  }
+  return true
+}
+
 /**
  * Finds a Chromium for the end-to-end tests: $CHROMIUM_PATH, else /usr/bin/chromium,
  * else Playwright's own download if one is installed, else Debian's `chromium` through
@@ -45,16 +58,22 @@ export function ensureChromium() {
   } catch {
     // no Playwright browser downloaded
   }
-  if (process.platform === 'linux' && process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
-    console.log('no Chromium found: installing Debian chromium with apt-get')
-    try {
-      execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' })
-      execFileSync('apt-get', ['install', '-y', '-qq', 'chromium'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })
-    } catch {
-      // reported below
-    }
-    if (existsSync('/usr/bin/chromium')) return '/usr/bin/chromium'
-  }
+  if (aptInstall(['chromium']) && existsSync('/usr/bin/chromium')) return '/usr/bin/chromium'
   console.error('No Chromium found. Set CHROMIUM_PATH, install Debian/Ubuntu `chromium`, or run `npx playwright install chromium`.')
+  process.exit(1)
+}
+
+/** Where the tests look for redis-server (test/redis-server.ts reads REDIS_SERVER too). */
+export const REDIS_SERVER = process.env.REDIS_SERVER || '/usr/bin/redis-server'
+
+/**
+ * Makes sure a real redis-server exists for the multi-hub tests: $REDIS_SERVER, else
+ * /usr/bin/redis-server, else Debian's `redis-server` through apt-get when running as
+ * root. Returns its path, or exits with a clear message.
+ */
+export function ensureRedis() {
+  if (existsSync(REDIS_SERVER)) return REDIS_SERVER
+  if (!process.env.REDIS_SERVER && aptInstall(['redis-server']) && existsSync(REDIS_SERVER)) return REDIS_SERVER
+  console.error(`No redis-server at ${REDIS_SERVER}. Install Debian/Ubuntu \`redis-server\` (apt-get install redis-server) or set REDIS_SERVER to its path.`)
   process.exit(1)
 }

@@ -3,11 +3,13 @@
 // suites (vitest) and the end-to-end suite (Playwright, Chromium). Flags:
 //   --unit-only   skip the end-to-end suite
 //   --e2e-only    run only the end-to-end suite
-// Prints one closing line: "tests: N passed, N failed".
+// Prints one closing line: "tests: N passed, N failed" plus the test files or suites that
+// failed outside any test (a failing setup skips its tests), so a red run never reads
+// "0 failed".
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { ensureChromium, ensureDependencies, root } from './ensure.mjs'
+import { ensureChromium, ensureDependencies, ensureRedis, root } from './ensure.mjs'
 
 const args = new Set(process.argv.slice(2))
 const runUnit = !args.has('--e2e-only')
@@ -19,6 +21,8 @@ const results = join(root, 'test-results')
 mkdirSync(results, { recursive: true })
 let passed = 0
 let failed = 0
+/** Test files (vitest) and suites (Playwright) that failed outside any single test. */
+let brokenFiles = 0
 let ok = true
 
 function run(command, commandArgs, env = {}) {
@@ -35,14 +39,20 @@ function readJson(file) {
 }
 
 if (runUnit) {
+  const redis = ensureRedis()
   const report = join(results, 'vitest.json')
   rmSync(report, { force: true })
-  const success = run(process.execPath, [join(root, 'node_modules/vitest/vitest.mjs'), 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`])
+  const success = run(process.execPath, [join(root, 'node_modules/vitest/vitest.mjs'), 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`], { REDIS_SERVER: redis })
   const json = readJson(report)
   if (json) {
     passed += json.numPassedTests ?? 0
     failed += json.numFailedTests ?? 0
-  } else if (!success) failed += 1
+    // A file whose setup or collection failed has status "failed" but may count no failed test.
+    for (const file of json.testResults ?? []) {
+      const failedTests = (file.assertionResults ?? []).filter((t) => t.status === 'failed').length
+      if (file.status === 'failed' && failedTests === 0) brokenFiles++
+    }
+  } else if (!success) brokenFiles++
   ok &&= success
 }
 
@@ -61,10 +71,15 @@ if (runE2e) {
     if (stats) {
       passed += (stats.expected ?? 0) + (stats.flaky ?? 0)
       failed += stats.unexpected ?? 0
-    } else if (!success) failed += 1
+      // Errors outside a test (a failing global setup, a spec that does not load).
+      brokenFiles += readJson(report)?.errors?.length ?? 0
+    } else if (!success) brokenFiles++
     ok &&= success
-  } else failed += 1
+  } else brokenFiles++
 }
 
-console.log(`\ntests: ${passed} passed, ${failed} failed`)
-process.exit(ok && failed === 0 ? 0 : 1)
+// Whatever the reports say, a non-zero exit of a runner is a failure that must show.
+if (!ok && failed === 0 && brokenFiles === 0) brokenFiles = 1
+const broken = brokenFiles > 0 ? `, ${brokenFiles} test file${brokenFiles === 1 ? '' : 's'} or suite${brokenFiles === 1 ? '' : 's'} failed outside any test` : ''
+console.log(`\ntests: ${passed} passed, ${failed} failed${broken}`)
+process.exit(ok && failed === 0 && brokenFiles === 0 ? 0 : 1)

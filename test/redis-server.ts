@@ -9,7 +9,8 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-export const REDIS_SERVER = '/usr/bin/redis-server'
+/** `$REDIS_SERVER`, else Debian's path; `npm test` installs it there when it is missing. */
+export const REDIS_SERVER = process.env.REDIS_SERVER || '/usr/bin/redis-server'
 
 export interface RedisServer {
   readonly port: number
@@ -47,7 +48,7 @@ export function freePort(): Promise<number> {
  */
 export async function startRedisServer(): Promise<RedisServer> {
   if (!existsSync(REDIS_SERVER)) {
-    throw new Error(`${REDIS_SERVER} is missing: install the Debian package redis-server (apt-get install redis-server) to run the multi-hub tests`)
+    throw new Error(`${REDIS_SERVER} is missing: run `npm test` as root (it installs Debian's redis-server), install it yourself, or set REDIS_SERVER`)
   }
   const port = await freePort()
   const dir = mkdtempSync(join(tmpdir(), 'distribunator-redis-'))
