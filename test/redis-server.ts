@@ -48,7 +48,7 @@ export function freePort(): Promise<number> {
  */
 export async function startRedisServer(): Promise<RedisServer> {
   if (!existsSync(REDIS_SERVER)) {
-    throw new Error(`${REDIS_SERVER} is missing: run `npm test` as root (it installs Debian's redis-server), install it yourself, or set REDIS_SERVER`)
+    throw new Error(`${REDIS_SERVER} is missing: run npm test as root (it installs Debian's redis-server), install it yourself, or set REDIS_SERVER`)
   }
   const port = await freePort()
   const dir = mkdtempSync(join(tmpdir(), 'distribunator-redis-'))

@@ -3,7 +3,7 @@
  * message to a local process's mailbox or send it over the target node's link.
  */
 import { encodeValue, type Payload } from './codec.js'
-import { BadArgError, NodeDownError, NoPidError, NoProcError, TimeoutError } from './errors.js'
+import { BadArgError, NodeDownError, NoPidError, NoProcError, OverloadedError, TimeoutError } from './errors.js'
 import { thrownToCallError } from './error-wire.js'
 import type { NodeRuntime } from './node.js'
 import type { PeerState } from './peer.js'
@@ -35,8 +35,9 @@ export function callFrom<R>(node: NodeRuntime, from: Pid | undefined, to: Pid | 
     assertTimeout(timeoutMs)
     pid = resolveTarget(node, to)
     if (pid.node !== node.id) {
-      peer = node.peers.get(pid.node)
+      peer = node.linked(pid.node)
       if (peer === undefined) throw new NodeDownError(pid.node, `cannot call ${pid.toString()}: node ${pid.node} is not linked`)
+      if (!peer.link.hasRoom()) throw new OverloadedError(pid.node)
       payload = encodeOrThrow(msg)
     } else if (!node.processes.has(pid.id)) throw new NoProcError(`${pid.toString()} is not alive`)
   } catch (error) {
@@ -92,8 +93,9 @@ export function castFrom(node: NodeRuntime, from: Pid | undefined, to: Pid | str
     return
   }
   const payload = encodeOrThrow(msg)
-  const peer = node.peers.get(pid.node)
+  const peer = node.linked(pid.node)
   if (peer === undefined) return
+  if (!peer.link.hasRoom()) throw new OverloadedError(pid.node)
   const frame: Frame = { v: PROTOCOL_VERSION, t: 'cast', to: pid.id, msg: payload }
   if (from !== undefined) frame.from = [from.node, from.id]
   peer.link.send(frame)

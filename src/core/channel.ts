@@ -1,3 +1,5 @@
+import { reportListenerError } from './emitter.js'
+
 /**
  * The one transport interface of the core. Everything above it (handshake, registry
  * sync, call/cast, rpc, heartbeats) is the same code whatever carries the frames: an
@@ -95,7 +97,11 @@ class MemoryEnd implements Channel {
       this.inbox = []
       for (const frame of frames) {
         if (this.closed) return
-        this.messageHandler?.(frame)
+        try {
+          this.messageHandler?.(frame)
+        } catch (error) {
+          reportListenerError(error)
+        }
       }
     }, 0)
   }

@@ -18,10 +18,11 @@ export function handleFrame(node: NodeRuntime, peer: PeerState, frame: Frame): v
   if (frame.t === 'ping') return
   if (frame.t === 'bye') return peer.link.close(`peer said bye: ${frame.reason}`)
   if (frame.t === 'hello') return node.helloReceived(peer, frame.node)
-  if (!peer.link.up) return node.report(peer, `${frame.t} frame before the handshake`)
+  if (frame.t === 'sync') return peer.link.up ? node.syncReceived(peer, frame.names) : node.report(peer, 'sync frame before the handshake')
+  // Nothing but the handshake is acted on until it is complete: a peer is known by the id
+  // of its hello only once its registry is in.
+  if (!peer.synced) return node.report(peer, `${frame.t} frame before the handshake`)
   switch (frame.t) {
-    case 'sync':
-      return node.syncReceived(peer, frame.names)
     case 'join':
     case 'leave': {
       const pid = node.ownPid(peer, frame.pid)
@@ -51,12 +52,16 @@ export function handleFrame(node: NodeRuntime, peer: PeerState, frame: Frame): v
     case 'mon': {
       if (peer.monitorsIn.has(frame.ref)) return node.report(peer, `duplicate monitor ref ${frame.ref}`)
       const process = node.processes.get(frame.pid)
-      if (process === undefined) return peer.link.send({ v, t: 'down', ref: frame.ref, reason: 'noproc' })
+      if (process === undefined) return void peer.link.answer({ v, t: 'down', ref: frame.ref, reason: 'noproc' })
+      if (peer.monitorsIn.size >= node.options.maxMonitorsPerLink) {
+        node.report(peer, `holds ${peer.monitorsIn.size} monitors already (maxMonitorsPerLink); monitor ${frame.ref} refused`)
+        return void peer.link.answer({ v, t: 'down', ref: frame.ref, reason: 'system_limit' })
+      }
       const watcherRef = node.nextRef()
       const ref = frame.ref
       process.watchers.set(watcherRef, (reason) => {
         peer.monitorsIn.delete(ref)
-        peer.link.send({ v, t: 'down', ref, reason })
+        peer.link.answer({ v, t: 'down', ref, reason })
       })
       peer.monitorsIn.set(ref, { process, watcherRef })
       return
@@ -94,6 +99,12 @@ function deliver(node: NodeRuntime, peer: PeerState, frame: CallFrame | CastFram
       return
     }
   }
+  // The target first: a message for a process that is not alive is never decoded.
+  const process = node.processes.get(frame.to)
+  if (process === undefined) {
+    if (frame.t === 'call') replyError(peer, frame.ref, distributedToWire(new NoProcError(`<${node.id}.${frame.to}> is not alive`)))
+    return
+  }
   let msg: unknown
   try {
     msg = decodeValue(frame.msg)
@@ -102,15 +113,8 @@ function deliver(node: NodeRuntime, peer: PeerState, frame: CallFrame | CastFram
     if (frame.t === 'call') replyError(peer, frame.ref, distributedToWire(new BadArgError('the message could not be decoded')))
     return
   }
-  const process = node.processes.get(frame.to)
-  if (frame.t === 'cast') {
-    process?.post({ kind: 'cast', msg, from })
-    return
-  }
+  if (frame.t === 'cast') return process.post({ kind: 'cast', msg, from })
   const ref = frame.ref
-  if (process === undefined) {
-    return replyError(peer, ref, distributedToWire(new NoProcError(`<${node.id}.${frame.to}> is not alive`)))
-  }
   process.post({ kind: 'call', msg, from, reply: (outcome) => reply(peer, ref, outcome) })
 }
 
@@ -127,12 +131,12 @@ function reply(peer: PeerState, ref: number, outcome: Outcome): void {
     return replyError(peer, ref, { code: 'remote', name: 'EncodeError', message: `the reply could not be encoded: ${String(error)}` })
   }
   try {
-    peer.link.send({ v, t: 'reply', ref, ok: true, value })
+    peer.link.answer({ v, t: 'reply', ref, ok: true, value })
   } catch (error) {
     replyError(peer, ref, error instanceof DistributedError ? distributedToWire(error) : thrownToWire(error))
   }
 }
 
 function replyError(peer: PeerState, ref: number, error: ReturnType<typeof thrownToWire>): void {
-  peer.link.send({ v, t: 'reply', ref, ok: false, error })
+  peer.link.answer({ v, t: 'reply', ref, ok: false, error })
 }

@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'closed'
   | 'already_linked'
   | 'too_large'
+  | 'overloaded'
   | 'duplicate_id'
   | 'unauthorized'
   | 'hub_unreachable'
@@ -99,5 +100,19 @@ export class BadArgError extends DistributedError {
   constructor(message: string) {
     super('badarg', message)
     this.name = 'BadArgError'
+  }
+}
+
+/**
+ * The link to the target's node holds more unsent data than `maxSendBufferBytes` (the
+ * other side is not reading, or not fast enough): nothing was sent. Try again once it
+ * drains, or treat the node as slow.
+ */
+export class OverloadedError extends DistributedError {
+  readonly node: string
+  constructor(node: string, message = `the link to node ${node} is overloaded`) {
+    super('overloaded', message)
+    this.node = node
+    this.name = 'OverloadedError'
   }
 }

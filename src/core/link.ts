@@ -18,6 +18,8 @@ export interface LinkOptions {
   readonly maxFrameBytes: number
   /** Frames are coalesced into messages up to about this size. */
   readonly maxBatchBytes: number
+  /** Unsent bytes (here and in the channel) past which `hasRoom()` says no. */
+  readonly maxSendBufferBytes: number
 }
 
 export interface LinkHandlers {
@@ -42,8 +44,15 @@ export class Link {
   /** Attachments of queued frames, by queue index. */
   private queuedAttachments: Map<number, Uint8Array[]> | undefined
   private flushScheduled = false
-  /** A received frame waiting for its attachments, and the frames received after it. */
-  private waiting: { frame: Frame; need: number; got: Uint8Array[]; bytes: number; later: unknown[] } | undefined
+  /** The backlog was over `maxSendBufferBytes` when last read. */
+  private overloaded = false
+  /** Bytes written to the channel since the backlog was last read. */
+  private writtenSinceCheck = 0
+  /**
+   * A received frame waiting for its attachments, and the items of its batch after it
+   * (`rest` from index `next`), held without copying.
+   */
+  private waiting: { frame: Frame; need: number; got: Uint8Array[]; bytes: number; rest: readonly unknown[]; next: number } | undefined
 
   constructor(
     readonly channel: Channel,
@@ -83,6 +92,38 @@ export class Link {
       this.flushScheduled = true
       queueMicrotask(() => this.flush())
     }
+  }
+
+  /**
+   * Whether the backlog (frames queued here plus what the channel has not sent yet) is
+   * within `maxSendBufferBytes`. The channel's `bufferedAmount` is read every quarter of
+   * that limit written, and again while over it, so the backlog stays within the limit
+   * plus a quarter plus one frame, at no cost per frame.
+   */
+  hasRoom(): boolean {
+    if (!this.overloaded) return true
+    this.overloaded = this.backlog() > this.options.maxSendBufferBytes
+    return !this.overloaded
+  }
+
+  /**
+   * Sends a frame that answers the peer (a reply, a `down`, an rpc result) if the backlog
+   * has room; otherwise drops it with an `invalid` report and returns false. What the
+   * peer asks for while it does not read cannot grow this node's memory.
+   */
+  answer(frame: Frame): boolean {
+    if (this.closed) return false
+    if (!this.hasRoom()) {
+      this.handlers.invalid(this, `dropped a ${frame.t} frame: the link holds over ${this.options.maxSendBufferBytes} unsent bytes (maxSendBufferBytes)`)
+      return false
+    }
+    this.send(frame)
+    return true
+  }
+
+  private backlog(): number {
+    const buffered = this.channel.bufferedAmount
+    return this.queuedChars + (typeof buffered === 'number' && buffered > 0 ? buffered : 0)
   }
 
   /** Sends everything queued now. */
@@ -126,6 +167,11 @@ export class Link {
     if (this.closed) return
     try {
       this.channel.send(message)
+      this.writtenSinceCheck += typeof message === 'string' ? message.length : message.byteLength
+      if (this.writtenSinceCheck * 4 >= this.options.maxSendBufferBytes) {
+        this.writtenSinceCheck = 0
+        this.overloaded = this.backlog() > this.options.maxSendBufferBytes
+      }
     } catch (error) {
       // A message the channel refuses for its size is dropped (send() checks sizes first,
       // so only text whose UTF-8 outgrows the limit gets here); anything else breaks the link.
@@ -134,7 +180,16 @@ export class Link {
     }
   }
 
+  /** Never throws: a channel calls this from its own event handlers. */
   private receive(raw: string | Uint8Array): void {
+    try {
+      this.receiveMessage(raw)
+    } catch (error) {
+      this.handlers.invalid(this, `a message could not be handled: ${error instanceof Error ? error.message : String(error)}`)
+    }
+  }
+
+  private receiveMessage(raw: string | Uint8Array): void {
     if (this.closed) return
     this.lastReceived = now()
     const waiting = this.waiting
@@ -144,7 +199,7 @@ export class Link {
         if (waiting.bytes > this.options.maxFrameBytes) {
           // the attachments of one frame together stay under the limit of one message
           this.waiting = undefined
-          return this.handlers.invalid(this, `attachments of over ${this.options.maxFrameBytes} bytes in all; the frame and ${waiting.later.length} after it dropped`)
+          return this.handlers.invalid(this, `attachments of over ${this.options.maxFrameBytes} bytes in all; the frame and ${waiting.rest.length - waiting.next} after it dropped`)
         }
         waiting.got.push(raw)
         if (waiting.got.length < waiting.need) return
@@ -152,10 +207,10 @@ export class Link {
         const payload = payloadOf(waiting.frame)
         if (payload !== undefined) payload[ATTACHMENTS] = waiting.got
         this.deliver(waiting.frame)
-        return this.dispatchAll(waiting.later)
+        return this.dispatchAll(waiting.rest, waiting.next)
       }
       this.waiting = undefined
-      this.handlers.invalid(this, `a ${waiting.frame.t} frame lost its attachments (${waiting.got.length} of ${waiting.need} came); ${waiting.later.length} frames after it dropped`)
+      this.handlers.invalid(this, `a ${waiting.frame.t} frame lost its attachments (${waiting.got.length} of ${waiting.need} came); ${waiting.rest.length - waiting.next} frames after it dropped`)
     }
     let text: string
     if (typeof raw === 'string') text = raw
@@ -170,30 +225,29 @@ export class Link {
     } catch {
       return this.handlers.invalid(this, 'message is not valid JSON')
     }
-    if (Array.isArray(decoded)) this.dispatchAll(decoded as unknown[])
-    else this.dispatch(decoded)
+    if (Array.isArray(decoded)) this.dispatchAll(decoded as unknown[], 0)
+    else this.dispatch(decoded, [], 0)
   }
 
-  /** Dispatches `items` in order; once one waits for attachments, the rest wait behind it. */
-  private dispatchAll(items: readonly unknown[]): void {
-    for (let i = 0; i < items.length; i++) {
+  /**
+   * Dispatches `items` from index `from` in order; once one waits for attachments, the
+   * rest wait behind it (no copy: the work stays linear however the items are split).
+   */
+  private dispatchAll(items: readonly unknown[], from: number): void {
+    for (let i = from; i < items.length; i++) {
       if (this.closed) return
-      this.dispatch(items[i])
-      const waiting = this.waiting as Link['waiting']
-      if (waiting !== undefined) {
-        waiting.later.push(...items.slice(i + 1))
-        return
-      }
+      this.dispatch(items[i], items, i + 1)
+      if (this.waiting !== undefined) return
     }
   }
 
-  /** Hands one decoded item on, or holds it (see `waiting`) until its attachments are in. */
-  private dispatch(item: unknown): void {
+  /** Hands one decoded item on, or holds it (see `waiting`) with the items after it until its attachments are in. */
+  private dispatch(item: unknown, rest: readonly unknown[], next: number): void {
     const parsed = parseFrame(item)
     if (!parsed.ok) return this.handlers.invalid(this, parsed.error)
     const need = payloadOf(parsed.frame)?.b
     if (need !== undefined) {
-      this.waiting = { frame: parsed.frame, need, got: [], bytes: 0, later: [] }
+      this.waiting = { frame: parsed.frame, need, got: [], bytes: 0, rest, next }
       return
     }
     this.deliver(parsed.frame)

@@ -172,12 +172,8 @@ class Mesh {
     })
     this.channels.set(id, channel)
     try {
-      const remote = await this.node.link(channel)
-      if (remote !== id) {
-        channel.close()
-        this.node.report(undefined, `peer signalled as ${id} but introduced itself as ${remote}`)
-        return
-      }
+      // The hub vouches for the id that signalled this peer: a hello with another id closes it.
+      await this.node.link(channel, { expect: id })
       attempt.linked = true
       clearTimeout(attempt.timer)
       this.backoff.delete(id)

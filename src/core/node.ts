@@ -9,6 +9,7 @@ import { Emitter } from './emitter.js'
 import { BadArgError, DistributedError, NodeDownError, NoNodeError, NoProcError, TimeoutError } from './errors.js'
 import { handleFrame } from './dispatch.js'
 import { Link } from './link.js'
+import { resolveNodeOptions, type ResolvedNodeOptions } from './node-options.js'
 import { createModuleHandle } from './module-handle.js'
 import { PeerState } from './peer.js'
 import { startHeartbeat } from './heartbeat.js'
@@ -18,10 +19,10 @@ import { type Frame, PROTOCOL_VERSION, type WirePid } from './protocol.js'
 import { Registry } from './registry.js'
 import { RpcService } from './rpc.js'
 import { startTimer, type TimerHandle } from './timers.js'
-import type { DistNode, ModuleHandle, NodeEvents, NodeOptions, RpcCallback, RpcFunction, RpcOptions } from './types.js'
+import type { DistNode, LinkOpenOptions, ModuleHandle, NodeEvents, NodeOptions, RpcCallback, RpcFunction, RpcOptions } from './types.js'
 
 export type { NodeOptions } from './types.js'
-import { assertFunction, assertName, assertPid, assertTimeout, describe } from './validate.js'
+import { assertFunction, assertName, assertPid, describe } from './validate.js'
 
 const EVENTS = new Set<keyof NodeEvents>(['nodeup', 'nodedown', 'join', 'leave', 'error'])
 
@@ -46,7 +47,7 @@ export class NodeRuntime implements DistNode {
   readonly registryReplica: Registry
   readonly events = new Emitter<NodeEvents>()
   readonly rpc: RpcService
-  readonly options: Required<Omit<NodeOptions, 'id'>>
+  readonly options: ResolvedNodeOptions
   closed = false
   private readonly handshaking = new Set<PeerState>()
   private nextPidId = 1
@@ -57,17 +58,7 @@ export class NodeRuntime implements DistNode {
   constructor(options: NodeOptions) {
     if (options.id !== undefined) assertName(options.id, 'node id')
     this.id = options.id ?? globalThis.crypto.randomUUID()
-    this.options = {
-      heartbeatIntervalMs: options.heartbeatIntervalMs ?? 500,
-      heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 2500,
-      handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
-      maxFrameBytes: options.maxFrameBytes ?? 64 * 1024 * 1024,
-      maxBatchBytes: options.maxBatchBytes ?? 16 * 1024,
-    }
-    for (const [key, value] of Object.entries(this.options)) assertTimeout(value, key)
-    if (this.options.heartbeatTimeoutMs <= this.options.heartbeatIntervalMs) {
-      throw new BadArgError('heartbeatTimeoutMs must be larger than heartbeatIntervalMs')
-    }
+    this.options = resolveNodeOptions(options)
     this.registryReplica = new Registry({
       join: (name, pid) => {
         if (pid.node === this.id) this.broadcast({ v: PROTOCOL_VERSION, t: 'join', name, pid: [pid.node, pid.id] })
@@ -92,11 +83,18 @@ export class NodeRuntime implements DistNode {
 
   // ---- links ---------------------------------------------------------------------------
 
-  link(channel: Channel): Promise<string> {
+  link(channel: Channel, options: LinkOpenOptions = {}): Promise<string> {
     if (this.closed) return Promise.reject(new DistributedError('closed', 'node is closed'))
     const shape = channel as Partial<Record<keyof Channel, unknown>> | null
     if (typeof shape !== 'object' || shape === null || !['send', 'onMessage', 'onClose', 'close'].every((k) => typeof shape[k as keyof Channel] === 'function')) {
       return Promise.reject(new BadArgError(`channel must implement send, onMessage, onClose and close, got ${describe(channel)}`))
+    }
+    if (typeof options !== 'object' || options === null) return Promise.reject(new BadArgError(`options must be an object, got ${describe(options)}`))
+    const expect = options.expect
+    try {
+      if (expect !== undefined) assertName(expect, 'expect')
+    } catch (error) {
+      return Promise.reject(error)
     }
     return new Promise<string>((resolve, reject) => {
       const link = new Link(channel, this.options, {
@@ -104,7 +102,7 @@ export class NodeRuntime implements DistNode {
         invalid: (_, reason) => this.report(peer, reason),
         closed: (_, reason) => this.linkClosed(peer, reason),
       })
-      const peer = new PeerState(link)
+      const peer = new PeerState(link, expect)
       const timer = startTimer(() => peer.link.close('handshake timeout'), this.options.handshakeTimeoutMs)
       peer.handshake = { resolve, reject, timer }
       this.handshaking.add(peer)
@@ -113,27 +111,34 @@ export class NodeRuntime implements DistNode {
     })
   }
 
+  /** Ends a handshake with a refusal: the peer is told why, `link()` rejects, the channel closes. */
+  private refuseLink(peer: PeerState, reason: string, error: DistributedError): void {
+    const handshake = peer.handshake
+    peer.handshake = undefined
+    if (handshake !== undefined) {
+      clearTimeout(handshake.timer)
+      handshake.reject(error)
+    }
+    peer.link.send({ v: PROTOCOL_VERSION, t: 'bye', reason })
+    peer.link.close(reason)
+  }
+
   /** The peer's hello arrived: accept the link or refuse it. */
   helloReceived(peer: PeerState, node: string): void {
-    const handshake = peer.handshake
-    if (handshake === undefined || peer.link.up) return this.report(peer, 'hello on a link that is already up')
-    if (node === this.id || this.peers.has(node)) {
-      const self = node === this.id
-      peer.link.send({ v: PROTOCOL_VERSION, t: 'bye', reason: self ? 'same node id' : 'already linked' })
-      handshake.reject(
-        self ? new BadArgError(`cannot link node ${node} to itself`) : new DistributedError('already_linked', `already linked to node ${node}`),
-      )
-      peer.handshake = undefined
-      clearTimeout(handshake.timer)
-      peer.link.close(self ? 'same node id' : 'already linked')
-      return
+    if (peer.handshake === undefined || peer.link.up) return this.report(peer, 'hello on a link that is already up')
+    if (peer.expect !== undefined && node !== peer.expect) {
+      this.report(peer, `introduced itself as ${node} on a link to ${peer.expect}; link closed`)
+      return this.refuseLink(peer, 'unexpected node id', new DistributedError('protocol', `expected node ${peer.expect}, the peer said it is ${node}`))
     }
+    if (node === this.id) return this.refuseLink(peer, 'same node id', new BadArgError(`cannot link node ${node} to itself`))
+    if (this.peers.has(node)) return this.refuseLink(peer, 'already linked', new DistributedError('already_linked', `already linked to node ${node}`))
     this.handshaking.delete(peer)
     peer.link.remote = node
     peer.link.up = true
     this.peers.set(node, peer)
     peer.link.send({ v: PROTOCOL_VERSION, t: 'sync', names: this.registryReplica.snapshotOf(this.id) })
     // The handshake ends with the peer's sync, which follows its hello: see syncReceived.
+    // Until then the peer is not in nodes() and none of its other frames is acted on.
   }
 
   /**
@@ -150,6 +155,12 @@ export class NodeRuntime implements DistNode {
     if (handshake !== undefined) clearTimeout(handshake.timer)
     this.events.emit('nodeup', remote)
     handshake?.resolve(remote)
+  }
+
+  /** The peer state of a linked node whose handshake is complete. */
+  linked(node: string): PeerState | undefined {
+    const peer = this.peers.get(node)
+    return peer?.synced === true ? peer : undefined
   }
 
   private linkClosed(peer: PeerState, reason: string): void {
@@ -185,7 +196,9 @@ export class NodeRuntime implements DistNode {
   }
 
   nodes(): string[] {
-    return [...this.peers.keys()]
+    const ids: string[] = []
+    for (const [id, peer] of this.peers) if (peer.synced) ids.push(id)
+    return ids
   }
 
   broadcast(frame: Frame): void {
@@ -267,7 +280,7 @@ export class NodeRuntime implements DistNode {
       process.watchers.set(ref, once)
       return () => void process.watchers.delete(ref)
     }
-    const peer = this.peers.get(pid.node)
+    const peer = this.linked(pid.node)
     if (peer === undefined) {
       queueMicrotask(() => this.safely(() => once('noconnection')))
       return () => {}

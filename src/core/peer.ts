@@ -28,6 +28,8 @@ export interface RpcProcess {
   answered: boolean
   /** The caller gave up (timeout) before the function returned. */
   abandoned: boolean
+  /** Ends the process if the caller's `rpc-done` does not come (see `rpcDoneTimeoutMs`). */
+  timer: TimerHandle | undefined
 }
 
 export class PeerState {
@@ -47,5 +49,12 @@ export class PeerState {
     | { resolve(node: string): void; reject(error: Error): void; timer: TimerHandle }
     | undefined
 
-  constructor(readonly link: Link) {}
+  /**
+   * @param expect the node id the peer must introduce itself as (the id the signaling
+   *   vouched for), or undefined to accept any
+   */
+  constructor(
+    readonly link: Link,
+    readonly expect?: string,
+  ) {}
 }

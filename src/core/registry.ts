@@ -4,17 +4,126 @@
  * Joining twice lists a pid twice; a leave removes one membership (the newest); a name
  * with no member is gone. The replica holds every node's memberships; which node may
  * change which entries is enforced by the caller (only the owning node's frames).
+ *
+ * Every operation costs time in proportion to its own effect, never to the size of a
+ * name: a peer may send any mix of joins and leaves (a leave of a pid that never joined
+ * included) and the total work stays linear in what it sent.
  */
-import { Pid } from './pid.js'
+import type { Pid } from './pid.js'
 
 export interface RegistryEvents {
   join: (name: string, pid: Pid) => void
   leave: (name: string, pid: Pid) => void
 }
 
+/**
+ * The members of one name. `slots` holds memberships in join order with holes where one
+ * left; `positions` maps a pid to the slots it holds, oldest first, so a leave finds the
+ * newest membership of its pid at once. Holes are compacted away once they outnumber
+ * the members, which keeps every operation amortised constant (or linear in its output).
+ */
+class Group {
+  slots: Array<Pid | undefined> = []
+  readonly positions = new Map<string, number[]>()
+  /** node → its memberships here. */
+  readonly perNode = new Map<string, number>()
+  size = 0
+  /** Index of the first slot that may hold a member. */
+  private head = 0
+
+  add(pid: Pid): void {
+    const key = pid.key
+    let at = this.positions.get(key)
+    if (at === undefined) {
+      at = []
+      this.positions.set(key, at)
+    }
+    at.push(this.slots.length)
+    this.slots.push(pid)
+    this.size++
+    this.perNode.set(pid.node, (this.perNode.get(pid.node) ?? 0) + 1)
+  }
+
+  private dropFromNode(pid: Pid): void {
+    const n = (this.perNode.get(pid.node) ?? 1) - 1
+    if (n === 0) this.perNode.delete(pid.node)
+    else this.perNode.set(pid.node, n)
+  }
+
+  /** Removes the newest membership of `key`; returns its pid, or undefined when it has none. */
+  removeNewest(key: string): Pid | undefined {
+    const at = this.positions.get(key)
+    if (at === undefined) return undefined
+    const slot = at.pop() as number
+    if (at.length === 0) this.positions.delete(key)
+    const pid = this.slots[slot]
+    this.slots[slot] = undefined
+    this.size--
+    if (pid !== undefined) this.dropFromNode(pid)
+    this.compactIfSparse()
+    return pid
+  }
+
+  /** Removes every membership whose pid matches; returns them in join order. */
+  removeAll(match: (pid: Pid) => boolean): Pid[] {
+    const gone: Pid[] = []
+    for (let i = this.head; i < this.slots.length; i++) {
+      const pid = this.slots[i]
+      if (pid === undefined || !match(pid)) continue
+      this.slots[i] = undefined
+      gone.push(pid)
+      this.positions.delete(pid.key)
+      this.dropFromNode(pid)
+    }
+    this.size -= gone.length
+    this.compactIfSparse()
+    return gone
+  }
+
+  first(): Pid | undefined {
+    while (this.head < this.slots.length && this.slots[this.head] === undefined) this.head++
+    return this.slots[this.head]
+  }
+
+  /** Members in join order (a fresh array). */
+  list(): Pid[] {
+    this.compact()
+    return this.slots.slice() as Pid[] // no holes after compact()
+  }
+
+  at(index: number): Pid | undefined {
+    this.compact()
+    return this.slots[index]
+  }
+
+  count(key: string): number {
+    return this.positions.get(key)?.length ?? 0
+  }
+
+  private compactIfSparse(): void {
+    if (this.slots.length > 32 && this.slots.length > this.size * 2) this.compact()
+  }
+
+  /** Drops the holes and renumbers the positions: linear in the slots, amortised by the holes. */
+  private compact(): void {
+    if (this.slots.length === this.size) return
+    const slots: Pid[] = []
+    for (const pid of this.slots) if (pid !== undefined) slots.push(pid)
+    this.slots = slots
+    this.head = 0
+    const seen = new Map<string, number>()
+    for (let i = 0; i < slots.length; i++) {
+      const key = (slots[i] as Pid).key
+      const n = seen.get(key) ?? 0
+      seen.set(key, n + 1)
+      ;(this.positions.get(key) as number[])[n] = i
+    }
+  }
+}
+
 export class Registry {
   /** name → members, oldest first. */
-  private readonly groups = new Map<string, Pid[]>()
+  private readonly groups = new Map<string, Group>()
   /** node → names where that node has at least one member (may be over-approximate). */
   private readonly namesByNode = new Map<string, Set<string>>()
 
@@ -22,12 +131,12 @@ export class Registry {
 
   /** Adds one membership. */
   join(name: string, pid: Pid): void {
-    let members = this.groups.get(name)
-    if (members === undefined) {
-      members = []
-      this.groups.set(name, members)
+    let group = this.groups.get(name)
+    if (group === undefined) {
+      group = new Group()
+      this.groups.set(name, group)
     }
-    members.push(pid)
+    group.add(pid)
     let names = this.namesByNode.get(pid.node)
     if (names === undefined) {
       names = new Set()
@@ -39,28 +148,23 @@ export class Registry {
 
   /** Removes one membership of `pid` in `name` (the newest). Returns false when there was none. */
   leave(name: string, pid: Pid): boolean {
-    const members = this.groups.get(name)
-    if (members === undefined) return false
-    for (let i = members.length - 1; i >= 0; i--) {
-      const member = members[i]
-      if (member !== undefined && member.node === pid.node && member.id === pid.id) {
-        members.splice(i, 1)
-        if (members.length === 0) this.groups.delete(name)
-        this.events.leave(name, member)
-        return true
-      }
-    }
-    return false
+    const group = this.groups.get(name)
+    const member = group?.removeNewest(pid.key)
+    if (group === undefined || member === undefined) return false
+    if (group.size === 0) this.groups.delete(name)
+    this.events.leave(name, member)
+    return true
   }
 
   /** Removes every membership of one pid; returns the names it left (with repeats). */
   removePid(pid: Pid): string[] {
-    return this.removeWhere(pid.node, (member) => member.id === pid.id)
+    const key = pid.key
+    return this.removeWhere(pid.node, (member) => member.key === key)
   }
 
   /** Removes every membership of every pid of `node`. */
   removeNode(node: string): string[] {
-    const left = this.removeWhere(node, () => true)
+    const left = this.removeWhere(node, (member) => member.node === node)
     this.namesByNode.delete(node)
     return left
   }
@@ -70,25 +174,14 @@ export class Registry {
     if (names === undefined) return []
     const left: string[] = []
     for (const name of [...names]) {
-      const members = this.groups.get(name)
-      if (members === undefined) {
+      const group = this.groups.get(name)
+      if (group === undefined) {
         names.delete(name)
         continue
       }
-      const kept: Pid[] = []
-      const gone: Pid[] = []
-      let nodeStillHere = false
-      for (const member of members) {
-        if (member.node === node && match(member)) gone.push(member)
-        else {
-          kept.push(member)
-          if (member.node === node) nodeStillHere = true
-        }
-      }
-      if (!nodeStillHere) names.delete(name)
-      if (gone.length === 0) continue
-      if (kept.length === 0) this.groups.delete(name)
-      else this.groups.set(name, kept)
+      const gone = group.removeAll(match)
+      if (group.size === 0) this.groups.delete(name)
+      if (!group.perNode.has(node)) names.delete(name)
       for (const member of gone) {
         left.push(name)
         this.events.leave(name, member)
@@ -99,34 +192,33 @@ export class Registry {
 
   /** Members of `name`, oldest first (a copy). */
   pids(name: string): Pid[] {
-    const members = this.groups.get(name)
-    return members === undefined ? [] : members.slice()
+    return this.groups.get(name)?.list() ?? []
   }
 
   /** The oldest member of `name`. */
   first(name: string): Pid | undefined {
-    return this.groups.get(name)?.[0]
+    return this.groups.get(name)?.first()
   }
 
   /** A random member of `name`. */
   random(name: string): Pid | undefined {
-    const members = this.groups.get(name)
-    if (members === undefined) return undefined
-    return members[Math.floor(Math.random() * members.length)]
+    const group = this.groups.get(name)
+    if (group === undefined) return undefined
+    return group.at(Math.floor(Math.random() * group.size))
   }
 
   /** Distinct nodes of the members of `name`, in order of their first membership. */
   nodes(name: string): string[] {
-    const members = this.groups.get(name)
-    if (members === undefined) return []
-    const seen: string[] = []
-    for (const member of members) if (!seen.includes(member.node)) seen.push(member.node)
-    return seen
+    const group = this.groups.get(name)
+    if (group === undefined) return []
+    const seen = new Set<string>()
+    for (const member of group.list()) seen.add(member.node)
+    return [...seen]
   }
 
   /** Every name with its members (copies), names in first-join order. */
   entries(): Array<[string, Pid[]]> {
-    return [...this.groups].map(([name, members]) => [name, members.slice()])
+    return [...this.groups].map(([name, group]) => [name, group.list()])
   }
 
   /** The memberships of `node`'s pids as `[name, ids]`, for the full-state exchange on link. */
@@ -135,7 +227,8 @@ export class Registry {
     if (names === undefined) return []
     const out: Array<[string, number[]]> = []
     for (const name of names) {
-      const ids = (this.groups.get(name) ?? []).filter((member) => member.node === node).map((member) => member.id)
+      const ids: number[] = []
+      for (const member of this.groups.get(name)?.list() ?? []) if (member.node === node) ids.push(member.id)
       if (ids.length > 0) out.push([name, ids])
     }
     return out
@@ -143,8 +236,6 @@ export class Registry {
 
   /** Number of memberships `pid` has in `name`. */
   count(name: string, pid: Pid): number {
-    let n = 0
-    for (const member of this.groups.get(name) ?? []) if (member.node === pid.node && member.id === pid.id) n++
-    return n
+    return this.groups.get(name)?.count(pid.key) ?? 0
   }
 }

@@ -8,9 +8,9 @@
  */
 import { decodeValue, encodeValue, type Payload } from './codec.js'
 import { describeThrown, rpcErrorFromWire } from './error-wire.js'
-import { BadArgError, BadRpcError, DistributedError, RemoteError } from './errors.js'
+import { BadArgError, BadRpcError, DistributedError, OverloadedError, RemoteError } from './errors.js'
 import type { NodeRuntime } from './node.js'
-import type { PeerState } from './peer.js'
+import type { PeerState, RpcProcess } from './peer.js'
 import { Pid } from './pid.js'
 import { PROTOCOL_VERSION, type RpcErrorFrame, type RpcFrame, type RpcResultFrame } from './protocol.js'
 import { startTimer } from './timers.js'
@@ -56,8 +56,9 @@ export class RpcService {
     assertTimeout(timeoutMs)
     if (this.node.closed) throw new DistributedError('closed', `node ${this.node.id} is closed`)
     if (target === this.node.id) return this.callLocal<R>(mod, fn, args, callback)
-    const peer = this.node.peers.get(target)
+    const peer = this.node.linked(target)
     if (peer === undefined) throw new BadRpcError('nodedown', `badrpc: node ${target} is not linked`)
+    if (!peer.link.hasRoom()) throw new OverloadedError(target)
     let payload: Payload
     try {
       payload = encodeValue(args)
@@ -153,8 +154,12 @@ export class RpcService {
   incoming(peer: PeerState, frame: RpcFrame): void {
     const ref = frame.ref
     const fail = (reason: string, name: string, message: string): void =>
-      peer.link.send({ v, t: 'rpc-err', ref, error: { code: 'badrpc', name, message, reason } })
+      void peer.link.answer({ v, t: 'rpc-err', ref, error: { code: 'badrpc', name, message, reason } })
     if (peer.rpcsIn.has(ref)) return this.node.report(peer, `duplicate rpc ref ${ref}`)
+    if (peer.rpcsIn.size >= this.node.options.maxRpcsPerLink) {
+      this.node.report(peer, `has ${peer.rpcsIn.size} rpc processes running already (maxRpcsPerLink); rpc ${ref} refused`)
+      return fail('system_limit', 'BadRpcError', `too many rpcs in flight from node ${String(peer.link.remote)}`)
+    }
     const f = this.lookup(frame.mod, frame.fn)
     if (f === undefined) return fail('undef', 'BadRpcError', `undef ${frame.mod}.${frame.fn}`)
     let args: unknown
@@ -165,7 +170,7 @@ export class RpcService {
     }
     if (!Array.isArray(args)) return fail('badarg', 'BadArgError', 'args is not an array')
     const pid = this.node.spawn({})
-    const entry = { pid, answered: false, abandoned: false }
+    const entry: RpcProcess = { pid, answered: false, abandoned: false, timer: undefined }
     peer.rpcsIn.set(ref, entry)
     const callerNode = peer.link.remote as string
     const context: RpcContext = { caller: pid, callerNode, node: this.node }
@@ -184,8 +189,17 @@ export class RpcService {
         }
         if (payload !== undefined) {
           try {
-            peer.link.send({ v, t: 'rpc-ok', ref, pid: pid.id, value: payload })
+            if (!peer.link.answer({ v, t: 'rpc-ok', ref, pid: pid.id, value: payload })) {
+              peer.rpcsIn.delete(ref)
+              return this.stopQuietly(pid, 'normal')
+            }
             entry.answered = true
+            // The caller's rpc-done ends the process; a caller that never sends it cannot keep it.
+            entry.timer = startTimer(() => {
+              if (peer.rpcsIn.get(ref) !== entry) return
+              peer.rpcsIn.delete(ref)
+              this.stopQuietly(pid, 'timeout')
+            }, this.node.options.rpcDoneTimeoutMs)
             return
           } catch (error) {
             value = error // too large to send: the caller gets that error instead
@@ -195,7 +209,7 @@ export class RpcService {
       peer.rpcsIn.delete(ref)
       this.stopQuietly(pid, 'error')
       const { name, message } = describeThrown(value)
-      peer.link.send({ v, t: 'rpc-err', ref, error: { code: 'remote', name, message } })
+      peer.link.answer({ v, t: 'rpc-err', ref, error: { code: 'remote', name, message } })
     }
     let result: unknown
     try {
@@ -216,6 +230,7 @@ export class RpcService {
       return
     }
     peer.rpcsIn.delete(ref)
+    if (entry.timer !== undefined) clearTimeout(entry.timer)
     this.stopQuietly(entry.pid, 'normal')
   }
 
@@ -226,7 +241,10 @@ export class RpcService {
       pending.reject(new BadRpcError('nodedown', `badrpc: node ${node} went down`))
     }
     peer.rpcsOut.clear()
-    for (const entry of peer.rpcsIn.values()) this.stopQuietly(entry.pid, 'noconnection')
+    for (const entry of peer.rpcsIn.values()) {
+      if (entry.timer !== undefined) clearTimeout(entry.timer)
+      this.stopQuietly(entry.pid, 'noconnection')
+    }
     peer.rpcsIn.clear()
   }
 

@@ -18,6 +18,32 @@ export interface NodeOptions {
   readonly maxFrameBytes?: number
   /** Frames of one tick are coalesced into channel messages up to this size. Default 16 KiB. */
   readonly maxBatchBytes?: number
+  /**
+   * Bytes waiting to go out on one link (queued here and in the channel's own buffer) past
+   * which `call`, `cast` and `doNodeRpc` to that node fail with `OverloadedError` at once,
+   * and replies and rpc results to it are dropped with an `error` event, until it drains.
+   * Bounds the memory a peer that never reads can make this node hold. Default 64 MiB.
+   */
+  readonly maxSendBufferBytes?: number
+  /** Monitors one peer may hold on this node's processes; more are answered `down` with reason `system_limit`. Default 10,000. */
+  readonly maxMonitorsPerLink?: number
+  /** rpc processes one peer may have running here at once; more are refused (`badrpc`, reason `system_limit`). Default 10,000. */
+  readonly maxRpcsPerLink?: number
+  /**
+   * How long an rpc process waits, once its result is sent, for the caller's `rpc-done`
+   * (sent when the caller's callback returns); then it stops with reason `timeout`. Default 30 s.
+   */
+  readonly rpcDoneTimeoutMs?: number
+}
+
+/** Options of `node.link(channel, options)`. */
+export interface LinkOpenOptions {
+  /**
+   * The node id the other end must introduce itself as, when something it trusts (the
+   * hub, which binds ids to connections) vouched for it. A hello with another id closes
+   * the channel and rejects `link()` with a `protocol` error. Default: any id.
+   */
+  readonly expect?: string
 }
 
 /** What an exposed rpc function sees as `this`. */
@@ -59,7 +85,7 @@ export interface DistNode {
    * Links this node to the node at the other end of `channel`; resolves with its id once
    * the handshake is done and its registry has arrived (its names resolve at once).
    */
-  link(channel: Channel): Promise<string>
+  link(channel: Channel, options?: LinkOpenOptions): Promise<string>
   nodes(): string[]
   spawn(behaviour: Behaviour): Pid
   stop(pid: Pid, reason?: string): void
