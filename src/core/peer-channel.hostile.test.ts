@@ -89,4 +89,15 @@ describe('channelFromPeer: hostile input', () => {
     expect(frames).toEqual(['boom', 'after'])
     expect(errors.map((error) => error.message)).toEqual(['handler failed'])
   })
+
+  it('takes memory as chunk data arrives, not as a header announces it', () => {
+    const { b, cb, errors } = fakePair()
+    cb.onMessage(() => {})
+    const before = process.memoryUsage().arrayBuffers
+    // 2,000 headers announcing 64 MiB each (the default limit), each cut off by the next
+    for (let i = 0; i < 2000; i++) b.emit('data', start(1, 64 * 1024 * 1024 - 1, 1))
+    const grown = process.memoryUsage().arrayBuffers - before
+    expect(errors).toHaveLength(1999) // each stream cut off by the next START
+    expect(grown).toBeLessThan(16 * 1024 * 1024)
+  })
 })
