@@ -22,6 +22,12 @@ export interface MeshOptions extends NodeOptions {
   readonly linkTimeoutMs?: number
   /** Data-channel framing options (chunk size, largest value, buffering). */
   readonly transport?: PeerChannelOptions
+  /**
+   * Link attempts this node has in progress at once, each way: offers it sent and offers
+   * it answered that have not opened yet. Members beyond it wait their turn; an offer
+   * beyond it is answered "busy" and its sender tries again later. Default 16.
+   */
+  readonly maxPendingLinks?: number
 }
 
 interface Attempt {
@@ -29,10 +35,14 @@ interface Attempt {
   readonly initiator: boolean
   readonly timer: TimerHandle
   linked: boolean
+  /** Still counted against `maxPendingLinks`. */
+  pending: boolean
 }
 
-const isOffer = (data: unknown): boolean =>
-  typeof data === 'object' && data !== null && (data as { type?: unknown }).type === 'offer'
+const signalType = (data: unknown): unknown => (typeof data === 'object' && data !== null ? (data as { type?: unknown }).type : undefined)
+/** The mesh's own signal: "I cannot take your offer now; try again later". */
+const BUSY = { type: 'busy' } as const
+const DEFAULT_MAX_PENDING_LINKS = 16
 
 /**
  * Joins a cluster and keeps this node linked to every member. Resolves with the node.
@@ -59,6 +69,12 @@ class Mesh {
   private readonly retries = new Map<string, TimerHandle>()
   private readonly backoff = new Map<string, number>()
   private members = new Set<string>()
+  /** Members to offer to once an outgoing slot frees, in the order they came. */
+  private readonly offerQueue = new Set<string>()
+  /** Attempts not yet linked that this side offered, and that it answered. */
+  private offering = 0
+  private answering = 0
+  private readonly maxPending: number
   /**
    * Member events handled before `join()` resolved. They are newer than the join's member
    * list (the signaling reports them after its join reply, possibly in the same read from
@@ -72,7 +88,11 @@ class Mesh {
     private readonly signaling: Signaling,
     private readonly createPeer: PeerFactory,
     private readonly options: MeshOptions,
-  ) {}
+  ) {
+    const max = options.maxPendingLinks ?? DEFAULT_MAX_PENDING_LINKS
+    if (!Number.isInteger(max) || max < 1) throw new DistributedError('badarg', `maxPendingLinks must be a positive integer, got ${String(max)}`)
+    this.maxPending = max
+  }
 
   async start(): Promise<void> {
     this.signaling.onMemberJoin((id) => {
@@ -83,6 +103,7 @@ class Mesh {
     this.signaling.onMemberLeave((id) => {
       this.early?.push(['leave', id])
       this.members.delete(id)
+      this.offerQueue.delete(id)
       this.cancelRetry(id)
       const attempt = this.attempts.get(id)
       if (attempt !== undefined && !attempt.linked) this.drop(id, attempt)
@@ -130,14 +151,35 @@ class Mesh {
     })
   }
 
-  /** Starts a link to `id` when this side is the one that offers. */
+  /** Starts a link to `id` when this side is the one that offers, or queues it while the offers in progress are at the limit. */
   private consider(id: string): void {
     if (this.stopped || id === this.node.id || this.node.peers.has(id) || this.attempts.has(id)) return
-    if (this.node.id < id) this.open(id, true)
+    if (this.node.id > id) return
+    if (this.offering >= this.maxPending) {
+      this.offerQueue.add(id)
+      return
+    }
+    this.open(id, true)
+  }
+
+  /** An attempt opened or ended: its slot goes to the next member waiting for one. */
+  private release(attempt: Attempt): void {
+    if (!attempt.pending) return
+    attempt.pending = false
+    if (attempt.initiator) this.offering--
+    else this.answering--
+    while (this.offering < this.maxPending && this.offerQueue.size > 0 && !this.stopped) {
+      const [next] = this.offerQueue as Iterable<string>
+      this.offerQueue.delete(next as string)
+      if (this.members.has(next as string)) this.consider(next as string)
+    }
   }
 
   private open(id: string, initiator: boolean): Attempt {
     this.cancelRetry(id)
+    this.offerQueue.delete(id)
+    if (initiator) this.offering++
+    else this.answering++
     const peer = this.createPeer({ initiator, ...(this.options.iceServers ? { iceServers: this.options.iceServers } : {}) })
     const timer = startTimer(() => {
       const current = this.attempts.get(id)
@@ -146,7 +188,7 @@ class Mesh {
         this.scheduleRetry(id)
       }
     }, this.options.linkTimeoutMs ?? 15_000)
-    const attempt: Attempt = { peer, initiator, timer, linked: false }
+    const attempt: Attempt = { peer, initiator, timer, linked: false, pending: true }
     this.attempts.set(id, attempt)
     peer.on('signal', (data) => this.signaling.sendSignal(id, data))
     peer.on('error', () => {
@@ -156,6 +198,7 @@ class Mesh {
       if (this.attempts.get(id) !== attempt) return
       this.attempts.delete(id)
       clearTimeout(attempt.timer)
+      this.release(attempt)
       if (!attempt.linked && this.members.has(id)) this.scheduleRetry(id)
     })
     peer.on('connect', () => void this.linkPeer(id, attempt))
@@ -176,6 +219,7 @@ class Mesh {
       await this.node.link(channel, { expect: id })
       attempt.linked = true
       clearTimeout(attempt.timer)
+      this.release(attempt)
       this.backoff.delete(id)
     } catch {
       if (this.channels.get(id) === channel) this.channels.delete(id)
@@ -186,12 +230,25 @@ class Mesh {
   private signal(from: string, data: unknown): void {
     if (this.stopped) return
     let attempt = this.attempts.get(from)
-    if (isOffer(data)) {
+    const type = signalType(data)
+    if (type === BUSY.type) {
+      // The other side could not take this side's offer now: try again later.
+      if (attempt !== undefined && attempt.initiator && !attempt.linked) {
+        this.drop(from, attempt)
+        if (this.members.has(from)) this.scheduleRetry(from)
+      }
+      return
+    }
+    if (type === 'offer') {
       // The smaller id offers; when both sides offered at once (glare), the smaller id
       // keeps its own attempt and ignores the other offer. Any other offer replaces
       // what this side had with that node (the other side started over).
       if (this.node.id < from && attempt !== undefined && !attempt.linked) return
       if (attempt !== undefined) this.drop(from, attempt)
+      if (this.answering >= this.maxPending) {
+        this.signaling.sendSignal(from, BUSY)
+        return
+      }
       attempt = this.open(from, false)
     }
     if (attempt === undefined) return
@@ -205,6 +262,7 @@ class Mesh {
   private drop(id: string, attempt: Attempt): void {
     if (this.attempts.get(id) === attempt) this.attempts.delete(id)
     clearTimeout(attempt.timer)
+    this.release(attempt)
     if (!attempt.peer.destroyed) attempt.peer.destroy()
   }
 
@@ -232,6 +290,7 @@ class Mesh {
     this.stopped = true
     for (const timer of this.retries.values()) clearTimeout(timer)
     this.retries.clear()
+    this.offerQueue.clear()
     // Linked peers are closed by the node itself, through their channels, after its bye.
     for (const [id, attempt] of [...this.attempts]) if (!attempt.linked) this.drop(id, attempt)
     this.signaling.close()
