@@ -61,18 +61,44 @@ export function startChild(...args: string[]): Child {
   }
 }
 
-/** A simple-peer here connected to a `raw` or `ours` child; signals go over IPC. */
-export async function peerWithChild(mode: 'raw' | 'ours'): Promise<{ peer: Peer.Instance; child: Child }> {
-  const peer = createNodePeer({ initiator: true }) as unknown as Peer.Instance
-  const child = startChild(mode)
-  peer.on('signal', (data) => child.process.send({ type: 'signal', data }))
-  child.process.on('message', (m: { type?: string; data?: unknown }) => {
-    if (m.type === 'signal') peer.signal(m.data as Peer.SignalData)
-  })
-  await new Promise<void>((resolve, reject) => {
-    peer.once('connect', () => resolve())
-    peer.once('error', reject)
-  })
-  await child.ready
-  return { peer, child }
+/**
+ * A simple-peer here connected to a `raw` or `ours` child; signals go over IPC. A connect
+ * that fails (libdatachannel now and then fails a DTLS handshake under load: "Got a
+ * remote candidate without ICE transport", docs/node-webrtc.md) is tried again with a
+ * fresh peer and a fresh child, as the mesh does; `retries` counts those for the report.
+ */
+export async function peerWithChild(mode: 'raw' | 'ours', attempts = 3): Promise<{ peer: Peer.Instance; child: Child; retries: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const peer = createNodePeer({ initiator: true }) as unknown as Peer.Instance
+    const child = startChild(mode)
+    peer.on('signal', (data) => child.process.connected && child.process.send({ type: 'signal', data }))
+    child.process.on('message', (m: { type?: string; data?: unknown }) => {
+      if (m.type === 'signal') peer.signal(m.data as Peer.SignalData)
+    })
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no connection within 15 s')), 15_000)
+        peer.once('connect', () => {
+          clearTimeout(timer)
+          resolve()
+        })
+        peer.once('error', (error) => {
+          clearTimeout(timer)
+          reject(error)
+        })
+        peer.once('close', () => {
+          clearTimeout(timer)
+          reject(new Error('closed before it connected'))
+        })
+        child.ready.catch(reject)
+      })
+      await child.ready
+      return { peer, child, retries: attempt - 1 }
+    } catch (error) {
+      peer.destroy()
+      await child.stop()
+      if (attempt >= attempts) throw error
+      console.warn(`bench: a ${mode} connect failed (${error instanceof Error ? error.message : String(error)}); trying again with fresh peers`)
+    }
+  }
 }

@@ -152,6 +152,7 @@ export async function runNodeBench(options: NodeBenchOptions, log: (line: string
   log('linking raw and distribunator peers to child processes')
   const raw = await peerWithChild('raw')
   const ours = await peerWithChild('ours')
+  if (raw.retries + ours.retries > 0) log(`connect retries: raw ${raw.retries}, ours ${ours.retries}`)
   const node = createNode({ id: 'near' })
   await node.link(channelFromPeer(ours.peer))
   while (node.allPidsOf('echo').length === 0) await new Promise((r) => setTimeout(r, 5))
