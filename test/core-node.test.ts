@@ -187,7 +187,7 @@ describe('links', () => {
     const took = Date.now() - started
     expect(took).toBeGreaterThanOrEqual(150)
     expect(took).toBeLessThan(1500)
-    expect(downs).toEqual(['b:heartbeat timeout'])
+    expect(downs).toEqual(['b:heartbeat_timeout'])
     expect(a.allPidsOf('svc')).toEqual([])
     expect(reasons).toEqual(['noconnection'])
   })
@@ -272,6 +272,32 @@ describe('links', () => {
     await expect(a.doNodeRpc('b', 'Big', 'result', [])).rejects.toMatchObject({ code: 'badrpc', message: expect.stringMatching(/exceed maxFrameBytes/) })
     expect(a.nodes()).toEqual(['b'])
     expect(await a.call(echo, 'still linked')).toBe('still linked')
+  })
+
+  it('nodedown reasons are stable codes, with the transport\'s words as detail', async () => {
+    const downs: string[] = []
+    const watch = (n: DistNode): void => void n.on('nodedown', (id, reason, detail) => downs.push(`${n.id} lost ${id}: ${reason} (${detail})`))
+    // a clean close: the closing node sees shutdown, the other closed
+    const a = node({ id: 'a' })
+    const b = node({ id: 'b' })
+    watch(a)
+    watch(b)
+    await pair(a, b)
+    await b.close()
+    await eventually(() => downs.length === 2)
+    expect(downs.sort()).toEqual(['a lost b: closed (the peer said bye: node closed)', 'b lost a: shutdown (this node closed)'])
+    // a channel that fails: transport_error
+    downs.length = 0
+    const c = node({ id: 'c' })
+    watch(c)
+    const [x, y] = createMemoryChannelPair()
+    let fail: ((error?: Error) => void) | undefined
+    const failing: Channel = { send: (f) => x.send(f), onMessage: (h) => x.onMessage(h), onClose: (h) => void (fail = h), close: () => x.close() }
+    const d = node({ id: 'd' })
+    await Promise.all([c.link(failing), d.link(y)])
+    fail?.(new Error('ECONNRESET'))
+    await eventually(() => downs.length === 1)
+    expect(downs).toEqual(['c lost d: transport_error (channel error: ECONNRESET)'])
   })
 
   it('close() stops local processes, rejects pending calls and ends links', async () => {

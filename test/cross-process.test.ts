@@ -98,6 +98,8 @@ describe('Node peers in separate processes over WebRTC', { timeout: 60_000 }, ()
     await child(h.url, cluster, 'witness')
     const me = await peer(h.url, cluster, 'main')
     await eventually(() => me.allPidsOf('echo').length === 2, 10_000)
+    const downs: Array<[string, string, string]> = []
+    me.on('nodedown', (id, reason, detail) => downs.push([id, reason, detail]))
     const pending = me.call('echo:victim', 'hang', 60_000)
     await new Promise((r) => setTimeout(r, 100))
     const killedAt = Date.now()
@@ -106,6 +108,10 @@ describe('Node peers in separate processes over WebRTC', { timeout: 60_000 }, ()
     const noticedAfter = Date.now() - killedAt
     expect(error).toBeInstanceOf(NodeDownError)
     expect(noticedAfter).toBeLessThan(3500)
+    // a killed process closes no link cleanly: its data channel errors, or falls silent
+    expect(downs.map(([id]) => id)).toEqual(['victim'])
+    expect(['transport_error', 'heartbeat_timeout', 'closed']).toContain(downs[0]?.[1])
+    expect(downs[0]?.[2]).not.toBe('')
     await eventually(() => me.allNodesOf('echo').join() === 'witness', 1000, 'names of the killed node gone')
     expect(me.nodes()).toEqual(['witness'])
     // the surviving child is unaffected
@@ -138,10 +144,28 @@ describe('Node peers in separate processes over WebRTC', { timeout: 60_000 }, ()
     const c = await child(h.url, cluster, 'quitter')
     const me = await peer(h.url, cluster, 'main')
     await eventually(() => me.nodes().length === 1, 10_000)
+    const downs: Array<[string, string]> = []
+    me.on('nodedown', (_, reason, detail) => downs.push([reason, detail]))
     const started = Date.now()
     c.process.stdin?.end()
     expect(await c.exited).toBe(0)
     expect(Date.now() - started).toBeLessThan(2000)
     await eventually(() => me.nodes().length === 0, 3000)
+    expect(downs).toEqual([['closed', 'the peer said bye: node closed']])
+  })
+
+  it('a frozen peer goes down with reason heartbeat_timeout', async () => {
+    const h = await hub()
+    const cluster = `xp${++clusterCount}`
+    const c = await child(h.url, cluster, 'frozen')
+    const me = await peer(h.url, cluster, 'main')
+    await eventually(() => me.nodes().length === 1, 10_000)
+    const down = new Promise<string>((resolve) => me.on('nodedown', (_, reason) => resolve(reason)))
+    c.process.kill('SIGSTOP')
+    try {
+      expect(await down).toBe('heartbeat_timeout')
+    } finally {
+      c.process.kill('SIGCONT')
+    }
   })
 })

@@ -16,7 +16,7 @@ const v = PROTOCOL_VERSION
 
 export function handleFrame(node: NodeRuntime, peer: PeerState, frame: Frame): void {
   if (frame.t === 'ping') return
-  if (frame.t === 'bye') return peer.link.close(`peer said bye: ${frame.reason}`)
+  if (frame.t === 'bye') return peer.link.close('closed', `the peer said bye: ${frame.reason}`)
   if (frame.t === 'hello') return node.helloReceived(peer, frame.node)
   if (frame.t === 'sync') return peer.link.up ? node.syncReceived(peer, frame.names) : node.report(peer, 'sync frame before the handshake')
   // Nothing but the handshake is acted on until it is complete: a peer is known by the id

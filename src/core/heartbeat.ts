@@ -23,7 +23,7 @@ export function startHeartbeat(links: () => Iterable<Link>, intervalMs: number, 
     const stalled = t - lastTick > intervalMs * 2
     lastTick = t
     for (const link of links()) {
-      if (!stalled && t - link.lastReceived > timeoutMs && link.up) link.close('heartbeat timeout')
+      if (!stalled && t - link.lastReceived > timeoutMs && link.up) link.close('heartbeat_timeout', `nothing received for ${Math.round(t - link.lastReceived)} ms`)
       else if (t - link.lastSent >= intervalMs * 0.8) link.send({ v: PROTOCOL_VERSION, t: 'ping' })
     }
   }, intervalMs)

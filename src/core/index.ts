@@ -9,7 +9,7 @@ export { createMemoryChannelPair } from './channel.js'
 export { createNode, type NodeOptions } from './node.js'
 export { DEFAULT_CALL_TIMEOUT_MS } from './calls.js'
 export type { Behaviour, ProcessContext } from './process.js'
-export type { DistNode, LinkOpenOptions, ModuleHandle, NodeEvents, RpcCallback, RpcContext, RpcFunction, RpcOptions } from './types.js'
+export type { DistNode, LinkOpenOptions, ModuleHandle, NodeDownReason, NodeEvents, RpcCallback, RpcContext, RpcFunction, RpcOptions } from './types.js'
 export {
   BadArgError,
   BadRpcError,

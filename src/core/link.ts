@@ -12,6 +12,7 @@ import { ATTACHMENTS, parseUntrustedJson } from './codec.js'
 import { DistributedError } from './errors.js'
 import { type Frame, parseFrame, payloadOf } from './protocol.js'
 import { now } from './timers.js'
+import type { LinkCloseReason } from './types.js'
 
 export interface LinkOptions {
   /** Largest channel message accepted, in characters/bytes. */
@@ -25,7 +26,7 @@ export interface LinkOptions {
 export interface LinkHandlers {
   frame(link: Link, frame: Frame): void
   invalid(link: Link, reason: string): void
-  closed(link: Link, reason: string): void
+  closed(link: Link, reason: LinkCloseReason, detail: string): void
 }
 
 const decoder = new TextDecoder()
@@ -63,7 +64,7 @@ export class Link {
     channel.onActivity?.(() => {
       this.lastReceived = now()
     })
-    channel.onClose((error) => this.shutdown(error ? `channel error: ${error.message}` : 'channel closed'))
+    channel.onClose((error) => (error ? this.shutdown('transport_error', `channel error: ${error.message}`) : this.shutdown('closed', 'the channel closed')))
   }
 
   /**
@@ -176,7 +177,7 @@ export class Link {
       // A message the channel refuses for its size is dropped (send() checks sizes first,
       // so only text whose UTF-8 outgrows the limit gets here); anything else breaks the link.
       if (error instanceof DistributedError && error.code === 'too_large') return this.handlers.invalid(this, `dropped an outgoing message: ${error.message}`)
-      this.shutdown(`send failed: ${error instanceof Error ? error.message : String(error)}`)
+      this.shutdown('transport_error', `send failed: ${error instanceof Error ? error.message : String(error)}`)
     }
   }
 
@@ -262,10 +263,10 @@ export class Link {
   }
 
   /** Flushes what is queued and closes the channel. */
-  close(reason: string): void {
+  close(reason: LinkCloseReason, detail: string = reason): void {
     if (this.closed) return
     this.flush()
-    this.shutdown(reason)
+    this.shutdown(reason, detail)
     try {
       this.channel.close()
     } catch {
@@ -273,7 +274,7 @@ export class Link {
     }
   }
 
-  private shutdown(reason: string): void {
+  private shutdown(reason: LinkCloseReason, detail: string): void {
     if (this.closed) return
     this.closed = true
     this.up = false
@@ -281,6 +282,6 @@ export class Link {
     this.queuedChars = 0
     this.queuedAttachments = undefined
     this.waiting = undefined
-    this.handlers.closed(this, reason)
+    this.handlers.closed(this, reason, detail)
   }
 }

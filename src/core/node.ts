@@ -19,7 +19,7 @@ import { type Frame, PROTOCOL_VERSION, type WirePid } from './protocol.js'
 import { Registry } from './registry.js'
 import { RpcService } from './rpc.js'
 import { startTimer, type TimerHandle } from './timers.js'
-import type { DistNode, LinkOpenOptions, ModuleHandle, NodeEvents, NodeOptions, RpcCallback, RpcFunction, RpcOptions } from './types.js'
+import type { DistNode, LinkCloseReason, LinkOpenOptions, ModuleHandle, NodeEvents, NodeOptions, RpcCallback, RpcFunction, RpcOptions } from './types.js'
 
 export type { NodeOptions } from './types.js'
 import { assertFunction, assertName, assertPid, describe } from './validate.js'
@@ -100,10 +100,10 @@ export class NodeRuntime implements DistNode {
       const link = new Link(channel, this.options, {
         frame: (_, frame) => handleFrame(this, peer, frame),
         invalid: (_, reason) => this.report(peer, reason),
-        closed: (_, reason) => this.linkClosed(peer, reason),
+        closed: (_, reason, detail) => this.linkClosed(peer, reason, detail),
       })
       const peer = new PeerState(link, expect)
-      const timer = startTimer(() => peer.link.close('handshake timeout'), this.options.handshakeTimeoutMs)
+      const timer = startTimer(() => peer.link.close('handshake_timeout', 'no hello and registry in time'), this.options.handshakeTimeoutMs)
       peer.handshake = { resolve, reject, timer }
       this.handshaking.add(peer)
       this.startHeartbeat()
@@ -120,7 +120,7 @@ export class NodeRuntime implements DistNode {
       handshake.reject(error)
     }
     peer.link.send({ v: PROTOCOL_VERSION, t: 'bye', reason })
-    peer.link.close(reason)
+    peer.link.close('refused', reason)
   }
 
   /** The peer's hello arrived: accept the link or refuse it. */
@@ -163,11 +163,11 @@ export class NodeRuntime implements DistNode {
     return peer?.synced === true ? peer : undefined
   }
 
-  private linkClosed(peer: PeerState, reason: string): void {
+  private linkClosed(peer: PeerState, reason: LinkCloseReason, detail: string): void {
     this.handshaking.delete(peer)
     if (peer.handshake !== undefined) {
       clearTimeout(peer.handshake.timer)
-      const error = reason === 'handshake timeout' ? new TimeoutError('link handshake timed out') : new DistributedError('closed', `link closed during handshake: ${reason}`)
+      const error = reason === 'handshake_timeout' ? new TimeoutError('link handshake timed out') : new DistributedError('closed', `link closed during handshake: ${detail}`)
       peer.handshake.reject(error)
       peer.handshake = undefined
     }
@@ -187,7 +187,7 @@ export class NodeRuntime implements DistNode {
     this.rpc.linkLost(peer, node)
     this.registryReplica.removeNode(node)
     for (const onDown of downs) this.safely(() => onDown('noconnection'))
-    if (peer.synced) this.events.emit('nodedown', node, reason)
+    if (peer.synced) this.events.emit('nodedown', node, reason === 'handshake_timeout' || reason === 'refused' ? 'closed' : reason, detail)
   }
 
   private startHeartbeat(): void {
@@ -400,7 +400,7 @@ export class NodeRuntime implements DistNode {
     // it crashes; then the local processes stop with reason `shutdown`.
     for (const peer of [...this.peers.values(), ...this.handshaking]) {
       peer.link.send({ v: PROTOCOL_VERSION, t: 'bye', reason: 'node closed' })
-      peer.link.close('node closed')
+      peer.link.close('shutdown', 'this node closed')
     }
     for (const process of [...this.processes.values()]) this.stop(process.pid, 'shutdown')
   }

@@ -65,12 +65,25 @@ export interface RpcOptions {
   readonly timeoutMs?: number
 }
 
+/**
+ * Why a link to a node went down, as a stable code (the transport's own words come as
+ * `detail`):
+ * - `closed`: the other node closed the link (it said bye, or its channel closed cleanly);
+ * - `heartbeat_timeout`: nothing came from it for `heartbeatTimeoutMs`;
+ * - `transport_error`: the channel failed (a send failed, the data channel errored);
+ * - `shutdown`: this node is closing.
+ */
+export type NodeDownReason = 'closed' | 'heartbeat_timeout' | 'transport_error' | 'shutdown'
+
+/** Why a link closed: a `NodeDownReason`, or one of the ways a handshake ends. */
+export type LinkCloseReason = NodeDownReason | 'handshake_timeout' | 'refused'
+
 /** Node events and their listener arguments. */
 export interface NodeEvents {
   /** A link completed its handshake: hellos exchanged and the peer's registry arrived. */
   nodeup: [node: string]
-  /** A link is gone; `reason` says why (`channel closed`, `heartbeat timeout`, ...). */
-  nodedown: [node: string, reason: string]
+  /** A link is gone; `reason` says why as a stable code, `detail` in the transport's words. */
+  nodedown: [node: string, reason: NodeDownReason, detail: string]
   /** A pid joined a name (local or remote). */
   join: [name: string, pid: Pid]
   /** A pid left a name (unregister, process exit or node loss). */
