@@ -4,6 +4,8 @@
  * to the frame, and a hardened JSON parser for text that came over a wire.
  */
 import { SuperJSON } from 'superjson'
+import { buildValue } from './payload-build.js'
+import { type JsonKind, planMeta } from './payload-meta.js'
 import { Pid } from './pid.js'
 
 /**
@@ -27,9 +29,8 @@ export const MAX_ATTACHMENTS = 4096
 
 const superjson = new SuperJSON()
 
-/** The attachments being collected by `encodeValue`, or handed to `decodeValue`. */
+/** The attachments being collected by `encodeValue`. */
 let collecting: Uint8Array[] | undefined
-let reading: readonly Uint8Array[] | undefined
 
 // A Uint8Array (a Node Buffer too) becomes the index of an attachment: its bytes go as
 // they are, with no JSON and no copy into text. It arrives as a Uint8Array.
@@ -44,10 +45,8 @@ superjson.registerCustom<Uint8Array, number>(
       collecting.push(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength).slice())
       return collecting.length - 1
     },
-    deserialize: (index) => {
-      const bytes = Number.isInteger(index) ? reading?.[index] : undefined
-      if (bytes === undefined) throw new TypeError(`no binary attachment ${String(index)}`)
-      return bytes
+    deserialize: () => {
+      throw new TypeError('binary values are decoded by decodeValue only')
     },
   },
   'bin',
@@ -56,15 +55,23 @@ superjson.registerCustom<Pid, [string, number]>(
   {
     isApplicable: (value): value is Pid => value instanceof Pid,
     serialize: (pid) => [pid.node, pid.id],
-    deserialize: (raw) => {
-      if (!Array.isArray(raw) || raw.length !== 2) throw new TypeError('malformed Pid')
-      const [node, id] = raw as unknown[]
-      if (typeof node !== 'string' || typeof id !== 'number') throw new TypeError('malformed Pid')
-      return new Pid(node, id)
-    },
+    deserialize: decodePid,
   },
   'Pid',
 )
+
+function decodePid(raw: unknown): Pid {
+  if (!Array.isArray(raw) || raw.length !== 2) throw new TypeError('malformed Pid')
+  const [node, id]: unknown[] = raw
+  if (typeof node !== 'string' || typeof id !== 'number') throw new TypeError('malformed Pid')
+  return new Pid(node, id)
+}
+
+/** The custom types above, with the JSON type of their values on the wire. */
+const CUSTOM_TYPES: ReadonlyMap<string, JsonKind> = new Map([
+  ['bin', 'number'],
+  ['Pid', 'array'],
+])
 
 const MAX_PLAIN_DEPTH = 64
 
@@ -117,20 +124,47 @@ export function encodeValue(value: unknown): Payload {
   return payload
 }
 
+/** Bounds on what `decodeValue` accepts; each one left out takes its default. */
+export interface DecodeLimits {
+  /** Most digits of a BigInt (sign not counted); default `DEFAULT_MAX_BIGINT_DIGITS`. */
+  maxBigIntDigits?: number
+}
+
 /**
- * Decodes a payload received from a peer, with its attachments. Throws on malformed input
- * (callers drop the frame).
+ * Default `maxBigIntDigits`. Turning decimal text into a BigInt costs more per digit the
+ * longer it is (in V8, about 3.5 ns per digit at 1,000 digits, 21 at 10,000, 130 at
+ * 1,000,000); at 4,096 digits (13,600 bits, room for an 8,192-bit key) it is about
+ * 10 ns per digit, near what a Date costs per character.
  */
-export function decodeValue(payload: Payload): unknown {
+export const DEFAULT_MAX_BIGINT_DIGITS = 4096
+
+/**
+ * Decodes a payload received from a peer, with its attachments. A payload without `meta`
+ * is its `json`, as it is. Otherwise `meta` is checked against `json` first, in time linear
+ * in their size (see PROTOCOL.md, "Values"), and anything superjson's serializer would not
+ * have written throws a TypeError, as does a byte-array index out of range or used twice,
+ * or a BigInt longer than `limits.maxBigIntDigits`. Callers drop the frame. The payload is
+ * not changed; parts of `json` without annotations inside may be shared with the result.
+ *
+ * @example
+ * decodeValue(JSON.parse(text), { maxBigIntDigits: 100 })
+ */
+export function decodeValue(payload: Payload, limits?: DecodeLimits): unknown {
   if (payload.meta === undefined) return payload.json
   const attachments = payload[ATTACHMENTS] ?? []
   if (attachments.length !== (payload.b ?? 0)) throw new TypeError(`payload announces ${payload.b ?? 0} attachments, has ${attachments.length}`)
-  reading = attachments
-  try {
-    return superjson.deserialize(payload as Parameters<typeof superjson.deserialize>[0])
-  } finally {
-    reading = undefined
-  }
+  const maxBigIntDigits = limits?.maxBigIntDigits ?? DEFAULT_MAX_BIGINT_DIGITS
+  if (!(maxBigIntDigits >= 0)) throw new RangeError(`maxBigIntDigits must be a number from 0 up, not ${String(maxBigIntDigits)}`)
+  const plan = planMeta(payload.json, payload.meta, { customs: CUSTOM_TYPES, maxBigIntDigits })
+  let taken: Set<Uint8Array> | undefined
+  return buildValue(plan, (name, json) => {
+    if (name === 'Pid') return decodePid(json)
+    const bytes = typeof json === 'number' && Number.isInteger(json) ? attachments[json] : undefined
+    if (bytes === undefined) throw new TypeError(`no binary attachment ${String(json)}`)
+    if ((taken ??= new Set()).has(bytes)) throw new TypeError(`binary attachment ${String(json)} used twice`)
+    taken.add(bytes)
+    return bytes
+  })
 }
 
 /** True when `value` has the shape of a payload (`{json, meta?, b?}`). */
@@ -151,9 +185,13 @@ function dropForbidden(this: unknown, key: string, value: unknown): unknown {
 
 /**
  * `JSON.parse` for untrusted text: keys `__proto__`, `constructor` and `prototype` are
- * removed at every depth (only text that mentions one pays for the reviver). Throws a
- * SyntaxError on malformed JSON.
+ * removed at every depth, however they are written. The parsed keys are checked (a reviver),
+ * and only text that names one of them outright or holds a `\u` escape, which could spell
+ * one, pays for that; the rest is plain `JSON.parse`. Throws a SyntaxError on malformed JSON.
+ *
+ * @example
+ * parseUntrustedJson('{"\\u005f_proto__":1,"a":2}') // { a: 2 }
  */
 export function parseUntrustedJson(text: string): unknown {
-  return FORBIDDEN_PATTERN.test(text) ? JSON.parse(text, dropForbidden) : JSON.parse(text)
+  return text.includes('\\u') || FORBIDDEN_PATTERN.test(text) ? JSON.parse(text, dropForbidden) : JSON.parse(text)
 }
