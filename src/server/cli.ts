@@ -3,24 +3,42 @@
  * `distribunator-hub`: runs a signaling hub.
  *
  *   distribunator-hub [--port 8080] [--host 127.0.0.1] [--redis redis://127.0.0.1:6379]
+ *                     [--allowed-origin https://app.example.com]... [--max-connections 10000]
+ *                     [--ping-interval 2000] [--ping-timeout 3000]
  *
  * Prints `distribunator hub listening on <url>` once ready; stops cleanly on SIGINT and
  * SIGTERM. A busy port or an unreachable Redis is reported in one line, exit code 1.
  */
 import { createHub, type HubLogger, type HubOptions } from './hub.js'
+import { HUB_DEFAULTS } from './hub-options.js'
 
-const USAGE = `usage: distribunator-hub [--port N] [--host HOST] [--redis URL]
-  --port N      TCP port (default 8080; 0 picks a free one)
-  --host HOST   interface to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
-  --redis URL   share one cluster view with other hubs through this Redis server`
+const USAGE = `usage: distribunator-hub [--port N] [--host HOST] [--redis URL] [--allowed-origin ORIGIN]...
+                         [--max-connections N] [--ping-interval MS] [--ping-timeout MS]
+  --port N                TCP port (default ${HUB_DEFAULTS.port}; 0 picks a free one)
+  --host HOST             interface to listen on (default ${HUB_DEFAULTS.host}; 0.0.0.0 for every interface)
+  --redis URL             share one cluster view with other hubs through this Redis server
+  --allowed-origin ORIGIN a web page origin that may connect, e.g. https://app.example.com;
+                          repeat for several; '*' for any (default: pages on loopback hosts
+                          and on HOST; clients without an Origin header are always allowed)
+  --max-connections N     connections held at once; more are refused (default ${HUB_DEFAULTS.maxConnections})
+  --ping-interval MS      how often each connection is pinged (default ${HUB_DEFAULTS.pingIntervalMs})
+  --ping-timeout MS       how long a ping may go unanswered before the connection is dropped
+                          (default ${HUB_DEFAULTS.pingTimeoutMs})`
 
 function fail(message: string): never {
   process.stderr.write(`distribunator-hub: ${message}\n`)
   process.exit(1)
 }
 
+function positiveInteger(flag: string, text: string): number {
+  const value = Number(text)
+  if (!/^\d+$/.test(text) || value < 1 || !Number.isSafeInteger(value)) fail(`${flag} needs a positive whole number, got ${JSON.stringify(text)}`)
+  return value
+}
+
 function parseArgs(argv: readonly string[]): HubOptions {
-  const options: HubOptions = { port: 8080, host: '127.0.0.1' }
+  const options: HubOptions = { port: HUB_DEFAULTS.port, host: HUB_DEFAULTS.host }
+  const origins: string[] = []
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? ''
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined]
@@ -42,6 +60,22 @@ function parseArgs(argv: readonly string[]): HubOptions {
         break
       case '--redis':
         options.redisUrl = value()
+        break
+      case '--allowed-origin': {
+        const origin = value()
+        if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) fail(`invalid origin ${JSON.stringify(origin)}: expected scheme://host[:port] or '*'`)
+        origins.push(origin)
+        options.allowedOrigins = origins
+        break
+      }
+      case '--max-connections':
+        options.maxConnections = positiveInteger(flag, value())
+        break
+      case '--ping-interval':
+        options.pingIntervalMs = positiveInteger(flag, value())
+        break
+      case '--ping-timeout':
+        options.pingTimeoutMs = positiveInteger(flag, value())
         break
       case '--help':
       case '-h':

@@ -17,15 +17,22 @@
  * connection and is disconnected. Claims are ordered by a hub timestamp and then by
  * socket id, so two racing claimants agree on the winner (across hubs, as far as their
  * clocks agree). The claims and the Redis link live in `./hub-redis.ts`.
+ *
+ * Every client is untrusted. Each bound on what one may cost the hub (connections, rate,
+ * strikes, queues both ways, the join deadline, pings) is an option in `./hub-options.ts`;
+ * the checks on connections and rates live in `./hub-guards.ts`, the reading of
+ * engine.io's outgoing queue in `./engine-socket.ts`.
  */
 import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket as NodeSocket } from 'node:net'
 import { Server, type Socket } from 'socket.io'
 import {
   HUB_PROTOCOL_VERSION,
   HubEvents,
+  HubLimits,
   hubError,
   joinVersion,
+  jsonSize,
   parseJoinRequest,
   parseSignalRequest,
   type HubErrorReply,
@@ -33,33 +40,11 @@ import {
   type JoinRequest,
   type SignalRequest,
 } from '../core/hub-protocol.js'
+import { admission, authorizer, guardConnection, originPolicy, throttledWarn, TokenBucket } from './hub-guards.js'
+import { resolveHubOptions, type HubOptions } from './hub-options.js'
 import { claimReader, connectRedis, describeError as describe, isOlder, nextStamp, type Claim, type ClaimHandle, type RedisLink } from './hub-redis.js'
 
-/** Where the hub reports what it refuses and what goes wrong. */
-export interface HubLogger {
-  debug?(message: string): void
-  info(message: string): void
-  warn(message: string): void
-  error(message: string): void
-}
-
-/** Options of {@link createHub}. */
-export interface HubOptions {
-  /** TCP port; `0` picks a free one. Default 8080. */
-  port?: number
-  /** Interface to listen on. Default `127.0.0.1`. */
-  host?: string
-  /** A Redis server shared by several hub instances (e.g. `redis://127.0.0.1:6379`). */
-  redisUrl?: string
-  /** Decides whether `id` may join `cluster`. A throwing, rejecting or slow hook refuses. */
-  authorize?: (auth: unknown, cluster: string, id: string) => boolean | Promise<boolean>
-  /** Longest wait for `authorize`, in ms. Default 5000. */
-  authorizeTimeoutMs?: number
-  /** A connection that has not joined within this time (ms) is closed. Default 30000. */
-  joinDeadlineMs?: number
-  /** Default: warnings and errors to the console, nothing else. */
-  logger?: HubLogger
-}
+export type { AllowedOrigins, HubLogger, HubOptions } from './hub-options.js'
 
 /** A running hub. */
 export interface Hub {
@@ -80,20 +65,19 @@ interface Connection {
   /** This connection won the id: it announces the leave when it goes. */
   owner: boolean
   signals: Promise<void>
-  pendingSignals: number
-  /** Malformed or out-of-order messages so far; at MAX_STRIKES the connection is closed. */
+  /** Bytes of signal data waiting in `signals`, bounded by `maxPendingSignalBytes`. */
+  pendingBytes: number
+  /** Malformed, refused, out-of-order or over-rate messages so far; at `maxStrikes` the connection is closed. */
   strikes: number
+  readonly bucket: TokenBucket
 }
 
 type Ack = (reply: unknown) => void
 
-const MAX_PENDING_SIGNALS = 256
-const MAX_STRIKES = 100
-const consoleLogger: HubLogger = {
-  info: () => {},
-  warn: (m) => console.warn(`[distribunator hub] ${m}`),
-  error: (m) => console.error(`[distribunator hub] ${m}`),
-}
+/** Bytes of signal data that cost one more message of the rate limit. */
+const SIGNAL_BYTES_PER_MESSAGE = 4096
+/** How long `close()` lets connections finish their close handshake before dropping them. */
+const CLOSE_GRACE_MS = 1000
 
 const clusterRoom = (cluster: string): string => `c/${cluster}`
 const idRoom = (cluster: string, id: string): string => `n/${cluster}/${id}`
@@ -119,11 +103,11 @@ function splitAck(args: unknown[]): { payload: unknown; ack: Ack | undefined } {
  * await hub.close()
  */
 export async function createHub(options: HubOptions = {}): Promise<Hub> {
-  const host = options.host ?? '127.0.0.1'
-  const log = options.logger ?? consoleLogger
-  const authorizeTimeoutMs = options.authorizeTimeoutMs ?? 5000
-  const joinDeadlineMs = options.joinDeadlineMs ?? 30_000
+  const settings = resolveHubOptions(options)
+  const { host, log, authorizeTimeoutMs, joinDeadlineMs, maxStrikes } = settings
   const connections = new Set<Connection>()
+  const warnOnce = throttledWarn(log)
+  const origins = originPolicy(settings.allowedOrigins, host)
   let closing = false
 
   const redis: RedisLink | undefined =
@@ -131,12 +115,26 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
           resync().catch((error: unknown) => log.error(`resync after the Redis outage failed: ${describe(error)}`))
         })
   const httpServer = createServer()
-  const io = new Server(httpServer, {
+  const sockets = new Set<NodeSocket>()
+  httpServer.on('connection', (socket: NodeSocket) => {
+    sockets.add(socket)
+    socket.once('close', () => sockets.delete(socket))
+  })
+  // WebSocket only, as the clients connect: no long-polling sessions to hold, and so no
+  // CORS either (a WebSocket upgrade is checked by `allowRequest`, not by CORS headers).
+  const io: Server = new Server(httpServer, {
+    transports: ['websocket'],
     maxHttpBufferSize: 128 * 1024,
     serveClient: false,
-    cors: { origin: true },
+    pingInterval: settings.pingIntervalMs,
+    pingTimeout: settings.pingTimeoutMs,
+    connectTimeout: joinDeadlineMs,
+    allowRequest: admission(settings, origins, (): number => io.engine.clientsCount, warnOnce),
     ...(redis === undefined ? {} : { adapter: redis.adapter }),
   })
+  if (origins.open && options.authorize === undefined) {
+    log.warn("any web page can join any cluster on this hub: allowedOrigins is '*' and there is no authorize hook")
+  }
 
   /** Reads the claims in a room, through the adapter; only local ones while Redis is away. */
   const claimsIn = claimReader(io, redis, log)
@@ -149,36 +147,21 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     return [...ids]
   }
 
-  async function authorize(request: JoinRequest): Promise<boolean> {
-    const hook = options.authorize
-    if (hook === undefined) return true
-    let timer: ReturnType<typeof setTimeout> | undefined
-    try {
-      const timeout = new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), authorizeTimeoutMs)
-      })
-      const verdict = await Promise.race([Promise.resolve().then(() => hook(request.auth, request.cluster, request.id)), timeout])
-      return verdict === true
-    } catch (error) {
-      log.warn(`authorize hook threw for ${request.cluster}/${request.id}: ${describe(error)}`)
-      return false
-    } finally {
-      clearTimeout(timer)
-    }
-  }
+  const authorize = authorizer(options.authorize, authorizeTimeoutMs, log)
 
   function refuse(conn: Connection, ack: Ack | undefined, reply: HubErrorReply, what: string): void {
     log.debug?.(`refused ${what} from ${conn.socket.id}: ${reply.code}: ${reply.message}`)
     if (ack !== undefined) ack(reply)
-    else log.warn(`dropped ${what} from ${conn.socket.id}: ${reply.message}`)
-    if (reply.code === 'badarg' || reply.code === 'protocol') {
-      conn.strikes++
-      if (conn.strikes === MAX_STRIKES) {
-        log.warn(`closing ${conn.socket.id}: ${MAX_STRIKES} malformed or out-of-order messages`)
-        conn.socket.disconnect(true)
-      }
+    else warnOnce(`dropped ${what}`, `dropped ${what} from ${conn.socket.id}: ${reply.message}`)
+    if (reply.code === 'no_node') return
+    conn.strikes++
+    if (conn.strikes === maxStrikes) {
+      warnOnce('strikes', `closing ${conn.socket.id}${nameOf(conn)}: ${maxStrikes} malformed, refused or over-rate messages (maxStrikes)`)
+      conn.socket.disconnect(true)
     }
   }
+
+  const nameOf = (conn: Connection): string => (conn.join === undefined ? '' : ` (${conn.join.cluster}/${conn.join.id})`)
 
   async function handleJoin(conn: Connection, payload: unknown, ack: Ack | undefined): Promise<void> {
     const { socket } = conn
@@ -191,11 +174,8 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
       return refuse(conn, ack, hubError('badarg', 'malformed join: expected {v, cluster, id, key, auth?} within the limits'), 'join')
     }
     if (conn.state === 'member' && conn.join !== undefined) {
-      const same = conn.join.cluster === request.cluster && conn.join.id === request.id && conn.join.key === request.key
-      if (!same) return refuse(conn, ack, hubError('badarg', `this connection already joined ${conn.join.cluster} as ${conn.join.id}`), 'join')
-      const members = await membersOf(request.cluster, request.id)
-      ack?.({ ok: true, id: request.id, members } satisfies JoinReply)
-      return
+      // Answered without reading the cluster: a repeated join costs a strike, not a scan.
+      return refuse(conn, ack, hubError('badarg', `this connection already joined ${conn.join.cluster} as ${conn.join.id}`), 'join')
     }
     if (conn.state !== 'idle') return refuse(conn, ack, hubError('badarg', 'a join is already in progress'), 'join')
     conn.state = 'joining'
@@ -261,16 +241,19 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     if (request === null) {
       return refuse(conn, ack, hubError('badarg', 'malformed signal: expected {to, data} with data ≤ 64 KiB of plain JSON'), 'signal')
     }
-    if (conn.pendingSignals >= MAX_PENDING_SIGNALS) {
+    const size = Math.max(0, jsonSize(request.data, HubLimits.signalMaxBytes))
+    conn.bucket.charge(Math.floor(size / SIGNAL_BYTES_PER_MESSAGE))
+    if (conn.pendingBytes + size > settings.maxPendingSignalBytes) {
+      warnOnce('pending', `${conn.socket.id}${nameOf(conn)} has more than ${settings.maxPendingSignalBytes} bytes of signals waiting (maxPendingSignalBytes); refusing more`)
       return refuse(conn, ack, hubError('badarg', 'too many signals in flight'), 'signal')
     }
     // One queue per connection keeps a sender's signals in order (offer before candidates).
-    conn.pendingSignals++
+    conn.pendingBytes += size
     conn.signals = conn.signals
       .then(() => handleSignal(conn, request, ack))
       .catch((error: unknown) => log.error(`signal relay failed: ${describe(error)}`))
       .finally(() => {
-        conn.pendingSignals--
+        conn.pendingBytes -= size
       })
   }
 
@@ -316,15 +299,26 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
   }
 
   io.on('connection', (socket) => {
-    const conn: Connection = { socket, state: 'idle', join: undefined, owner: false, signals: Promise.resolve(), pendingSignals: 0, strikes: 0 }
+    const conn: Connection = {
+      socket,
+      state: 'idle',
+      join: undefined,
+      owner: false,
+      signals: Promise.resolve(),
+      pendingBytes: 0,
+      strikes: 0,
+      bucket: new TokenBucket(settings.maxMessageBurst, settings.maxMessagesPerSecond),
+    }
     connections.add(conn)
-    const deadline = setTimeout(() => {
-      if (conn.state === 'idle') socket.disconnect(true)
-    }, joinDeadlineMs)
-    deadline.unref()
+    const guard = guardConnection(socket, settings, warnOnce, () => `${socket.id}${nameOf(conn)}`, () => conn.state === 'member')
     socket.onAny((event: unknown, ...args: unknown[]) => {
       try {
         const { payload, ack } = splitAck(args)
+        if (!conn.bucket.take()) {
+          const limits = `${settings.maxMessageBurst} at once, ${settings.maxMessagesPerSecond} per second`
+          warnOnce('rate', `${socket.id}${nameOf(conn)} is over the rate limit (${limits}: maxMessageBurst, maxMessagesPerSecond); refusing its messages`)
+          return refuse(conn, ack, hubError('protocol', `rate limit: at most ${limits}`), 'message')
+        }
         if (event === HubEvents.join) {
           handleJoin(conn, payload, ack).catch((error: unknown) => {
             log.error(`join failed: ${describe(error)}`)
@@ -339,7 +333,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
       }
     })
     socket.on('disconnect', () => {
-      clearTimeout(deadline)
+      guard.stop()
       connections.delete(conn)
       conn.state = 'gone'
       if (!conn.owner || conn.join === undefined || closing) return
@@ -350,13 +344,13 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
   const port = await new Promise<number>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {
       const reason = error.code === 'EADDRINUSE' ? 'address already in use' : describe(error)
-      reject(Object.assign(new Error(`cannot listen on ${host}:${options.port ?? 8080}: ${reason}`, { cause: error }), { code: error.code }))
+      reject(Object.assign(new Error(`cannot listen on ${host}:${settings.port}: ${reason}`, { cause: error }), { code: error.code }))
     }
     httpServer.once('error', onError)
-    httpServer.listen(options.port ?? 8080, host, () => {
+    httpServer.listen(settings.port, host, () => {
       httpServer.off('error', onError)
       const address: AddressInfo | string | null = httpServer.address()
-      resolve(typeof address === 'object' && address !== null ? address.port : (options.port ?? 8080))
+      resolve(typeof address === 'object' && address !== null ? address.port : settings.port)
     })
   }).catch(async (error: unknown) => {
     await io.close().catch(() => {})
@@ -383,7 +377,12 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
         }
         const stopping = io.close()
         httpServer.closeAllConnections()
+        // A peer that never answers the WebSocket close handshake would hold this for 30 s.
+        const force = setTimeout(() => {
+          for (const socket of sockets) socket.destroy()
+        }, CLOSE_GRACE_MS)
         await stopping
+        clearTimeout(force)
         await redis?.close()
       })()
       return closed

@@ -1,0 +1,172 @@
+/**
+ * The options of {@link createHub}, their defaults and their checks. Every bound the hub
+ * keeps against what clients send is one of these: a name, a default, and a log line
+ * when it acts (see `./hub-guards.ts`).
+ */
+import { BadArgError } from '../core/errors.js'
+
+/** Where the hub reports what it refuses and what goes wrong. */
+export interface HubLogger {
+  debug?(message: string): void
+  info(message: string): void
+  warn(message: string): void
+  error(message: string): void
+}
+
+/**
+ * Which web pages may connect, by the `Origin` header of the WebSocket upgrade: `'*'` for
+ * any, a list of exact origins (`'https://app.example.com'`; a `'*'` entry allows any), or
+ * a function that returns whether an origin may connect.
+ */
+export type AllowedOrigins = '*' | readonly string[] | ((origin: string) => boolean)
+
+/** Options of {@link createHub}. */
+export interface HubOptions {
+  /** TCP port; `0` picks a free one. Default 8080. */
+  port?: number
+  /** Interface to listen on. Default `127.0.0.1`. */
+  host?: string
+  /** A Redis server shared by several hub instances (e.g. `redis://127.0.0.1:6379`). */
+  redisUrl?: string
+  /** Decides whether `id` may join `cluster`. A throwing, rejecting or slow hook refuses. */
+  authorize?: (auth: unknown, cluster: string, id: string) => boolean | Promise<boolean>
+  /** Longest wait for `authorize`, in ms. Default 5000. */
+  authorizeTimeoutMs?: number
+  /**
+   * A connection that is not a member of a cluster this long (ms) after it opened is
+   * closed, whatever it sent meanwhile (refused or pending joins included). Default 30000.
+   */
+  joinDeadlineMs?: number
+  /**
+   * Web pages allowed to connect, checked on the WebSocket upgrade. Requests without an
+   * `Origin` header (Node.js clients, other programs) are always allowed: this guards
+   * against pages in a visitor's browser, not against other programs (use `authorize`).
+   * Default: pages served from a loopback host (`localhost`, `*.localhost`, `127.x.x.x`,
+   * `[::1]`, any port) or from the hub's own `host` when that is a specific address.
+   * With `'*'` and no `authorize`, the hub warns at start that any web page can join.
+   * A refused upgrade is answered HTTP 400 with the reason, and logged.
+   */
+  allowedOrigins?: AllowedOrigins
+  /**
+   * Most connections this hub instance holds at once (each hub of a Redis-linked group
+   * counts its own). Past it, new connections are refused (HTTP 400 with the reason) and
+   * logged. Default 10000.
+   */
+  maxConnections?: number
+  /** How often the hub pings each connection, in ms. Default 2000. */
+  pingIntervalMs?: number
+  /**
+   * How long the hub waits for the answer to a ping (ms) before it drops the connection;
+   * a member whose host vanished without closing TCP leaves within
+   * `pingIntervalMs + pingTimeoutMs`. Default 3000.
+   */
+  pingTimeoutMs?: number
+  /**
+   * Messages (of any event) one connection may send at once, above its sustained rate: a
+   * token bucket of this size, refilled at `maxMessagesPerSecond`. Each 4 KiB of signal
+   * data counts as one more message. A message past the bucket is refused (ack
+   * `protocol`, "rate limit") and counts as a strike. The default, 10000, lets a node
+   * joining a cluster of a few hundred members send an offer and dozens of ICE candidates
+   * to each at once.
+   */
+  maxMessageBurst?: number
+  /** Sustained rate of the same bucket, in messages per second. Default 1000. */
+  maxMessagesPerSecond?: number
+  /**
+   * Malformed, refused, out-of-order or over-rate messages a connection may send; at this
+   * count it is closed and logged. Repeating a join on a joined connection counts, and so
+   * does every refused join (`unauthorized`, `duplicate_id`). Default 100.
+   */
+  maxStrikes?: number
+  /**
+   * Most bytes of signal data from one connection waiting to be relayed (the relay keeps
+   * one sender's signals in order). A signal past it is refused and counts as a strike.
+   * Default 4 MiB.
+   */
+  maxPendingSignalBytes?: number
+  /**
+   * Most bytes the hub holds for sending to one connection (engine.io's queue plus the
+   * WebSocket's buffer, beyond what the kernel took). A connection past it does not read
+   * what it is sent (a slow consumer): it is closed at once and logged, and its cluster
+   * is told it left. Default 4 MiB.
+   */
+  maxBufferedBytes?: number
+  /** Default: warnings and errors to the console, nothing else. */
+  logger?: HubLogger
+}
+
+/** The options with every default filled in. */
+export interface HubSettings {
+  readonly port: number
+  readonly host: string
+  readonly authorizeTimeoutMs: number
+  readonly joinDeadlineMs: number
+  readonly allowedOrigins: AllowedOrigins | undefined
+  readonly maxConnections: number
+  readonly pingIntervalMs: number
+  readonly pingTimeoutMs: number
+  readonly maxMessageBurst: number
+  readonly maxMessagesPerSecond: number
+  readonly maxStrikes: number
+  readonly maxPendingSignalBytes: number
+  readonly maxBufferedBytes: number
+  readonly log: HubLogger
+}
+
+/** The defaults, as documented on {@link HubOptions}. */
+export const HUB_DEFAULTS = {
+  port: 8080,
+  host: '127.0.0.1',
+  authorizeTimeoutMs: 5000,
+  joinDeadlineMs: 30_000,
+  maxConnections: 10_000,
+  pingIntervalMs: 2000,
+  pingTimeoutMs: 3000,
+  maxMessageBurst: 10_000,
+  maxMessagesPerSecond: 1000,
+  maxStrikes: 100,
+  maxPendingSignalBytes: 4 * 1024 * 1024,
+  maxBufferedBytes: 4 * 1024 * 1024,
+} as const
+
+const consoleLogger: HubLogger = {
+  info: () => {},
+  warn: (m) => console.warn(`[distribunator hub] ${m}`),
+  error: (m) => console.error(`[distribunator hub] ${m}`),
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new BadArgError(`hub option ${name} must be a positive number, got ${String(value)}`)
+  }
+  return value
+}
+
+/** Fills in the defaults and checks every number; throws `BadArgError` for a bad value. */
+export function resolveHubOptions(options: HubOptions): HubSettings {
+  const origins = options.allowedOrigins
+  if (origins !== undefined && origins !== '*' && typeof origins !== 'function') {
+    if (!Array.isArray(origins) || !origins.every((o) => typeof o === 'string')) {
+      throw new BadArgError("hub option allowedOrigins must be '*', a list of origins or a function")
+    }
+  }
+  const port = options.port ?? HUB_DEFAULTS.port
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new BadArgError(`hub option port must be 0..65535, got ${String(port)}`)
+  return {
+    port,
+    host: options.host ?? HUB_DEFAULTS.host,
+    authorizeTimeoutMs: positive('authorizeTimeoutMs', options.authorizeTimeoutMs, HUB_DEFAULTS.authorizeTimeoutMs),
+    joinDeadlineMs: positive('joinDeadlineMs', options.joinDeadlineMs, HUB_DEFAULTS.joinDeadlineMs),
+    allowedOrigins: origins,
+    maxConnections: positive('maxConnections', options.maxConnections, HUB_DEFAULTS.maxConnections),
+    pingIntervalMs: positive('pingIntervalMs', options.pingIntervalMs, HUB_DEFAULTS.pingIntervalMs),
+    pingTimeoutMs: positive('pingTimeoutMs', options.pingTimeoutMs, HUB_DEFAULTS.pingTimeoutMs),
+    maxMessageBurst: positive('maxMessageBurst', options.maxMessageBurst, HUB_DEFAULTS.maxMessageBurst),
+    maxMessagesPerSecond: positive('maxMessagesPerSecond', options.maxMessagesPerSecond, HUB_DEFAULTS.maxMessagesPerSecond),
+    maxStrikes: positive('maxStrikes', options.maxStrikes, HUB_DEFAULTS.maxStrikes),
+    maxPendingSignalBytes: positive('maxPendingSignalBytes', options.maxPendingSignalBytes, HUB_DEFAULTS.maxPendingSignalBytes),
+    maxBufferedBytes: positive('maxBufferedBytes', options.maxBufferedBytes, HUB_DEFAULTS.maxBufferedBytes),
+    log: options.logger ?? consoleLogger,
+  }
+}

@@ -1,0 +1,560 @@
+// The hub against hostile clients, over real sockets: floods of joins and signals, a
+// member that stops reading, refused joins repeated forever, long-polling sessions,
+// connection floods, a member that vanishes without closing TCP, and foreign origins.
+// Raw socket.io-client connections, plus a hand-made WebSocket client (below) where a
+// test must control reading and pings byte by byte.
+import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { connect as tcpConnect, type Socket as TcpSocket } from 'node:net'
+import { performance } from 'node:perf_hooks'
+import { afterEach, describe, expect, it } from 'vitest'
+import { io as connectRaw, type Socket as RawSocket } from 'socket.io-client'
+import { createHub, type Hub, type HubLogger, type HubOptions } from '../src/server/hub.js'
+
+const cleanups: Array<() => unknown> = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+type TestHub = Hub & { lines: string[] }
+
+async function startHub(options: HubOptions = {}): Promise<TestHub> {
+  const lines: string[] = []
+  const logger: HubLogger = {
+    debug: (m) => lines.push(`debug ${m}`),
+    info: (m) => lines.push(`info ${m}`),
+    warn: (m) => lines.push(`warn ${m}`),
+    error: (m) => lines.push(`error ${m}`),
+  }
+  const hub = await createHub({ port: 0, logger, ...options })
+  cleanups.push(() => hub.close())
+  return Object.assign(hub, { lines })
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+async function waitFor(condition: () => boolean, what: string, ms = 5000): Promise<void> {
+  const until = Date.now() + ms
+  while (!condition()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
+    await sleep(10)
+  }
+}
+
+function rawSocket(hub: Hub): Promise<RawSocket> {
+  const socket = connectRaw(hub.url, { transports: ['websocket'], forceNew: true, reconnection: false })
+  cleanups.push(() => socket.disconnect())
+  return new Promise<RawSocket>((resolve, reject) => {
+    socket.once('connect', () => resolve(socket))
+    socket.once('connect_error', reject)
+  })
+}
+
+const KEY = 'k'.repeat(16)
+const ask = (socket: RawSocket, event: string, ...args: unknown[]): Promise<unknown> => socket.timeout(5000).emitWithAck(event, ...args)
+const joinRequest = (cluster: string, id: string, key = KEY) => ({ v: 1, cluster, id, key })
+const rawJoin = (socket: RawSocket, cluster: string, id: string, key = KEY): Promise<unknown> => ask(socket, 'join', joinRequest(cluster, id, key))
+const field = (value: unknown, name: string): unknown => (typeof value === 'object' && value !== null ? Reflect.get(value, name) : undefined)
+const disconnected = (socket: RawSocket): Promise<void> =>
+  new Promise((resolve) => (socket.connected ? socket.once('disconnect', () => resolve()) : resolve()))
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN
+}
+
+/** What the hub holds for one member's connection right now: engine.io's queue plus the WebSocket's. */
+function queuedBytes(hub: Hub, id: string): number | undefined {
+  for (const socket of hub.io.of('/').sockets.values()) {
+    if (field(socket.data, 'id') !== id) continue
+    let bytes = 0
+    const queue = field(socket.conn, 'writeBuffer')
+    if (Array.isArray(queue)) {
+      for (const packet of queue) {
+        const data = field(packet, 'data')
+        bytes += typeof data === 'string' ? data.length : data instanceof Uint8Array ? data.byteLength : 0
+      }
+    }
+    const amount = field(field(socket.conn.transport, 'socket'), 'bufferedAmount')
+    return bytes + (typeof amount === 'number' ? amount : 0)
+  }
+  return undefined
+}
+
+/**
+ * Two members of another cluster in a child process, with an event loop of their own as
+ * any other client of the hub has: on request, `a` signals `b` every 20 ms for `ms` and
+ * reports each round trip to the hub's ack, and how many signals reached `b`.
+ */
+const PROBE = `
+const { io } = require('socket.io-client')
+const connect = () => new Promise((resolve, reject) => {
+  const s = io(process.argv[1], { transports: ['websocket'], forceNew: true, reconnection: false })
+  s.once('connect', () => resolve(s))
+  s.once('connect_error', reject)
+})
+;(async () => {
+  const a = await connect()
+  const b = await connect()
+  await a.timeout(10000).emitWithAck('join', { v: 1, cluster: 'probe', id: 'a', key: 'p'.repeat(16) })
+  await b.timeout(10000).emitWithAck('join', { v: 1, cluster: 'probe', id: 'b', key: 'p'.repeat(16) })
+  let delivered = 0
+  b.on('signal', () => delivered++)
+  process.on('message', async (ms) => {
+    const rtts = []
+    const pending = []
+    const end = Date.now() + ms
+    while (Date.now() < end) {
+      const started = performance.now()
+      pending.push(a.timeout(30000).emitWithAck('signal', { to: 'b', data: { n: pending.length } }).then(() => rtts.push(performance.now() - started)))
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    await Promise.allSettled(pending)
+    await new Promise((r) => setTimeout(r, 200))
+    process.send({ rtts, delivered })
+  })
+  process.send('ready')
+})()
+`
+
+async function startProbe(hub: Hub): Promise<{ probe(ms: number): Promise<{ rtts: number[]; delivered: number }> }> {
+  const child = spawn(process.execPath, ['-e', PROBE, hub.url], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  cleanups.push(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  })
+  const next = (ms: number): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the probe process did not answer')), ms)
+      child.once('message', (message) => {
+        clearTimeout(timer)
+        resolve(message)
+      })
+      child.once('exit', (code) => reject(new Error(`the probe process exited (${code})`)))
+    })
+  expect(await next(20_000)).toBe('ready')
+  return {
+    async probe(ms) {
+      const report = next(ms + 40_000)
+      child.send(ms)
+      const message = await report
+      const rtts = field(message, 'rtts')
+      const delivered = field(message, 'delivered')
+      if (!Array.isArray(rtts) || typeof delivered !== 'number') throw new Error('malformed probe report')
+      return { rtts: rtts.filter((r): r is number => typeof r === 'number'), delivered }
+    },
+  }
+}
+
+/**
+ * A WebSocket client written out by hand over a TCP socket, so a test decides when it
+ * reads (pause `tcp`) and whether it answers the hub's pings.
+ */
+interface WireClient {
+  readonly tcp: TcpSocket
+  readonly received: string[]
+  send(text: string): void
+  next(test: (message: string) => boolean, what: string, ms?: number): Promise<string>
+}
+
+function maskedFrame(text: string): Buffer {
+  const payload = Buffer.from(text)
+  const length = payload.length
+  let header: Buffer
+  if (length < 126) header = Buffer.from([0x81, 0x80 | length])
+  else if (length < 65536) header = Buffer.from([0x81, 0x80 | 126, length >> 8, length & 255])
+  else {
+    header = Buffer.alloc(10)
+    header[0] = 0x81
+    header[1] = 0x80 | 127
+    header.writeBigUInt64BE(BigInt(length), 2)
+  }
+  const mask = randomBytes(4)
+  for (let i = 0; i < length; i++) payload[i] = (payload[i] ?? 0) ^ (mask[i & 3] ?? 0)
+  return Buffer.concat([header, mask, payload])
+}
+
+/** Opens a WebSocket to the hub; resolves the HTTP status of the upgrade and, on 101, the client. */
+function openWire(port: number, headers: Record<string, string> = {}): Promise<{ status: number; client: WireClient | undefined }> {
+  const tcp = tcpConnect(port, '127.0.0.1')
+  cleanups.push(() => tcp.destroy())
+  const received: string[] = []
+  const waiters = new Set<() => void>()
+  let buffer = Buffer.alloc(0)
+  const client: WireClient = {
+    tcp,
+    received,
+    send: (text) => void tcp.write(maskedFrame(text)),
+    async next(test, what, ms = 5000) {
+      const until = Date.now() + ms
+      for (;;) {
+        const found = received.find(test)
+        if (found !== undefined) return found
+        if (Date.now() > until || tcp.destroyed) throw new Error(`no ${what} from the hub`)
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 50)
+          waiters.add(() => {
+            clearTimeout(timer)
+            resolve()
+          })
+        })
+      }
+    },
+  }
+  const readFrames = (): void => {
+    for (;;) {
+      if (buffer.length < 2) return
+      const opcode = (buffer[0] ?? 0) & 0x0f
+      let length = (buffer[1] ?? 0) & 0x7f
+      let offset = 2
+      if (length === 126) {
+        if (buffer.length < 4) return
+        length = buffer.readUInt16BE(2)
+        offset = 4
+      } else if (length === 127) {
+        if (buffer.length < 10) return
+        length = Number(buffer.readBigUInt64BE(2))
+        offset = 10
+      }
+      if (buffer.length < offset + length) return
+      const text = buffer.subarray(offset, offset + length).toString()
+      buffer = buffer.subarray(offset + length)
+      if (opcode !== 1) continue
+      if (text === '2') client.send('3')
+      received.push(text)
+      for (const wake of waiters) wake()
+      waiters.clear()
+    }
+  }
+  return new Promise((resolve, reject) => {
+    let head = ''
+    const onHead = (chunk: Buffer): void => {
+      head += chunk.toString('latin1')
+      const end = head.indexOf('\r\n\r\n')
+      if (end < 0) return
+      tcp.off('data', onHead)
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0)
+      if (status !== 101) {
+        tcp.destroy()
+        return resolve({ status, client: undefined })
+      }
+      buffer = Buffer.from(head.slice(end + 4), 'latin1')
+      tcp.on('data', (data: Buffer) => {
+        buffer = Buffer.concat([buffer, data])
+        readFrames()
+      })
+      readFrames()
+      resolve({ status, client })
+    }
+    tcp.on('data', onHead)
+    tcp.on('error', reject)
+    tcp.once('connect', () => {
+      const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('')
+      tcp.write(
+        `GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\n` +
+          `Connection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`,
+      )
+    })
+  })
+}
+
+/** A hand-made client that completed the socket.io handshake and joined `cluster` as `id`. */
+async function wireMember(hub: Hub, cluster: string, id: string): Promise<WireClient> {
+  const { status, client } = await openWire(hub.port)
+  if (client === undefined) throw new Error(`upgrade refused with HTTP ${status}`)
+  await client.next((m) => m.startsWith('0{'), 'engine.io open packet')
+  client.send('40')
+  await client.next((m) => m.startsWith('40'), 'socket.io connect')
+  client.send(`421${JSON.stringify(['join', joinRequest(cluster, id)])}`)
+  const reply = await client.next((m) => m.startsWith('431'), 'join reply')
+  expect(JSON.parse(reply.slice(3))).toMatchObject([{ ok: true, id }])
+  return client
+}
+
+describe('hub under floods', () => {
+  it('cuts off a member that floods its join in a 300-member cluster; another cluster stays fast', { timeout: 90_000 }, async () => {
+    const hub = await startHub()
+    const members: RawSocket[] = []
+    for (let i = 0; i < 300; i += 25) {
+      const batch = await Promise.all(
+        Array.from({ length: 25 }, async (_, j) => {
+          const socket = await rawSocket(hub)
+          expect(await rawJoin(socket, 'big', `m${i + j}`)).toMatchObject({ ok: true })
+          return socket
+        }),
+      )
+      members.push(...batch)
+    }
+    const other = await startProbe(hub)
+    const flooder = members[0]
+    if (flooder === undefined) throw new Error('no flooder')
+    const cut = disconnected(flooder)
+    let answered = 0
+    const probing = other.probe(3000)
+    for (let i = 0; i < 5000; i++) flooder.emit('join', joinRequest('big', 'm0'), () => answered++)
+    const { rtts, delivered } = await probing
+    await Promise.race([cut, sleep(5000)])
+    const p50 = median(rtts)
+    console.log(
+      `join flood: ${answered} of 5000 joins answered, flooder cut: ${!flooder.connected}; ` +
+        `other cluster p50 ${p50.toFixed(1)} ms, max ${Math.max(...rtts).toFixed(0)} ms over ${rtts.length} round trips`,
+    )
+    expect(flooder.connected).toBe(false)
+    expect(answered).toBeLessThan(500)
+    expect(rtts.length).toBeGreaterThan(20)
+    expect(delivered).toBe(rtts.length)
+    expect(p50).toBeLessThan(200)
+    expect(hub.lines.some((l) => l.startsWith('warn closing') && l.includes('malformed'))).toBe(true)
+    const late = await rawSocket(hub)
+    const reply = await rawJoin(late, 'big', 'late')
+    expect(field(reply, 'ok')).toBe(true)
+    expect(field(reply, 'members')).toHaveLength(299)
+  })
+
+  it('refuses messages past the rate limit, counts them as strikes and cuts the sender off', async () => {
+    const hub = await startHub({ maxMessageBurst: 50, maxMessagesPerSecond: 20 })
+    const mate = await rawSocket(hub)
+    const chatty = await rawSocket(hub)
+    await rawJoin(mate, 'room', 'mate')
+    await rawJoin(chatty, 'room', 'chatty')
+    let delivered = 0
+    mate.on('signal', () => delivered++)
+    const burst = async (count: number): Promise<{ ok: number; limited: number }> => {
+      const replies = await Promise.all(Array.from({ length: count }, (_, i) => ask(chatty, 'signal', { to: 'mate', data: { i } })))
+      return {
+        ok: replies.filter((r) => field(r, 'ok') === true).length,
+        limited: replies.filter((r) => field(r, 'ok') === false && String(field(r, 'message')).includes('rate limit')).length,
+      }
+    }
+    // The bucket holds 50 (the join took one): about 49 pass, the rest are refused.
+    const first = await burst(120)
+    await waitFor(() => delivered === first.ok, 'the admitted signals')
+    // It refills at 20 per second.
+    await sleep(1000)
+    const second = await burst(10)
+    console.log(`rate limit: burst of 120 → ${first.ok} relayed, ${first.limited} refused; 1 s later 10 → ${second.ok} relayed`)
+    expect(first.ok).toBeGreaterThanOrEqual(45)
+    expect(first.ok).toBeLessThan(100)
+    expect(first.limited).toBe(120 - first.ok)
+    expect(second.ok).toBe(10)
+    expect(chatty.connected).toBe(true)
+    expect(hub.lines.some((l) => l.startsWith('warn') && l.includes('rate limit'))).toBe(true)
+    // Refused messages are strikes: a sender that keeps pushing is cut off.
+    const cut = disconnected(chatty)
+    for (let i = 0; i < 400; i++) chatty.emit('signal', { to: 'mate', data: { i } })
+    await Promise.race([cut, sleep(5000)])
+    expect(chatty.connected).toBe(false)
+    expect(hub.lines.some((l) => l.startsWith('warn closing') && l.includes('maxStrikes'))).toBe(true)
+    expect(mate.connected).toBe(true)
+  })
+
+  it('lets a newcomer signal 300 peers at once (an offer and 30 candidates each) at the default limits', { timeout: 60_000 }, async () => {
+    const hub = await startHub()
+    const mate = await rawSocket(hub)
+    const newcomer = await rawSocket(hub)
+    await rawJoin(mate, 'room', 'mate')
+    await rawJoin(newcomer, 'room', 'newcomer')
+    const candidate = { candidate: { candidate: 'candidate:1 1 udp 2122260223 192.168.1.5 54321 typ host generation 0 ufrag abcd', sdpMLineIndex: 0, sdpMid: '0' } }
+    const offer = { type: 'offer', sdp: 'v=0\r\n'.padEnd(3000, 'a') }
+    const replies: unknown[] = []
+    for (let peer = 0; peer < 300; peer++) {
+      newcomer.emit('signal', { to: 'mate', data: offer }, (r: unknown) => replies.push(r))
+      for (let c = 0; c < 30; c++) newcomer.emit('signal', { to: 'mate', data: candidate }, (r: unknown) => replies.push(r))
+    }
+    await waitFor(() => replies.length === 9300 || !newcomer.connected, 'every ack', 40_000)
+    expect(replies.filter((r) => field(r, 'ok') !== true)).toEqual([])
+    expect(newcomer.connected).toBe(true)
+  })
+})
+
+describe('hub against slow and silent members', () => {
+  it('disconnects a member that stops reading before its queue passes the bound', { timeout: 60_000 }, async () => {
+    // Pings far apart, so that only the queue bound can act within this test.
+    const hub = await startHub({ pingIntervalMs: 30_000, pingTimeoutMs: 30_000 })
+    const victim = await wireMember(hub, 'room', 'victim')
+    const flooder = await rawSocket(hub)
+    await rawJoin(flooder, 'room', 'flooder')
+    let victimLeft = false
+    flooder.on('member-leave', (notice: unknown) => {
+      if (field(notice, 'id') === 'victim') victimLeft = true
+    })
+    victim.tcp.pause()
+    const data = { sdp: 'x'.repeat(60 * 1024) }
+    let maxQueued = 0
+    let sent = 0
+    const until = Date.now() + 40_000
+    while (!victimLeft && sent < 4000 && maxQueued < 64 * 1024 * 1024 && Date.now() < until) {
+      await Promise.all(Array.from({ length: 16 }, () => ask(flooder, 'signal', { to: 'victim', data })))
+      sent += 16
+      maxQueued = Math.max(maxQueued, queuedBytes(hub, 'victim') ?? 0)
+    }
+    console.log(`slow consumer: ${sent} signals of 60 KiB sent, hub queue peaked at ${(maxQueued / 2 ** 20).toFixed(1)} MiB, cut: ${victimLeft}`)
+    await waitFor(() => victimLeft, 'the leave of the slow member', 5000)
+    expect(maxQueued).toBeLessThan(8 * 1024 * 1024)
+    expect(queuedBytes(hub, 'victim')).toBeUndefined()
+    expect(hub.lines.some((l) => l.startsWith('warn') && l.includes('slow consumer'))).toBe(true)
+    expect(flooder.connected).toBe(true)
+  })
+
+  it('drops a member that stops answering pings within seconds and tells the others', async () => {
+    const hub = await startHub()
+    const watcher = await rawSocket(hub)
+    await rawJoin(watcher, 'room', 'watcher')
+    const silent = await wireMember(hub, 'room', 'silent')
+    let leftAt = 0
+    watcher.on('member-leave', (notice: unknown) => {
+      if (field(notice, 'id') === 'silent') leftAt = Date.now()
+    })
+    const stalled = Date.now()
+    silent.tcp.pause()
+    await waitFor(() => leftAt > 0, 'the leave of the silent member', 15_000)
+    console.log(`silent member left after ${leftAt - stalled} ms`)
+    expect(leftAt - stalled).toBeLessThan(12_000)
+    const newcomer = await rawSocket(hub)
+    expect(await rawJoin(newcomer, 'room', 'newcomer')).toEqual({ ok: true, id: 'newcomer', members: ['watcher'] })
+  })
+})
+
+describe('hub against refused joins', () => {
+  it('closes a connection whose joins keep being refused at the join deadline', async () => {
+    const hub = await startHub({
+      joinDeadlineMs: 400,
+      authorize: async () => {
+        await sleep(50)
+        return false
+      },
+    })
+    const socket = await rawSocket(hub)
+    const cut = disconnected(socket)
+    const started = Date.now()
+    let refusals = 0
+    while (socket.connected && Date.now() - started < 5000) {
+      const reply = await ask(socket, 'join', joinRequest('room', 'x')).catch(() => undefined)
+      if (field(reply, 'code') === 'unauthorized') refusals++
+    }
+    await Promise.race([cut, sleep(1000)])
+    console.log(`refused joiner: ${refusals} refusals, cut after ${Date.now() - started} ms`)
+    expect(socket.connected).toBe(false)
+    expect(Date.now() - started).toBeLessThan(3000)
+    expect(hub.lines.some((l) => l.startsWith('warn') && l.includes('join deadline'))).toBe(true)
+  })
+
+  it('counts refused joins (unauthorized, duplicate_id) as strikes', async () => {
+    const hub = await startHub({ authorize: (_auth, _cluster, id) => id !== 'denied' })
+    const owner = await rawSocket(hub)
+    await rawJoin(owner, 'room', 'taken', 'owner-key-0123456789')
+    for (const [id, code] of [['denied', 'unauthorized'], ['taken', 'duplicate_id']] as const) {
+      const socket = await rawSocket(hub)
+      let refusals = 0
+      while (socket.connected && refusals < 300) {
+        const reply = await ask(socket, 'join', joinRequest('room', id)).catch(() => undefined)
+        if (field(reply, 'code') !== code) break
+        refusals++
+      }
+      await Promise.race([disconnected(socket), sleep(2000)])
+      console.log(`${code}: ${refusals} refusals before the cut`)
+      expect(socket.connected).toBe(false)
+      expect(refusals).toBeLessThanOrEqual(100)
+    }
+    expect(owner.connected).toBe(true)
+  })
+})
+
+describe('hub connection bounds', () => {
+  it('refuses HTTP long-polling: clients speak WebSocket only', async () => {
+    const hub = await startHub()
+    const statuses = await Promise.all(
+      Array.from({ length: 50 }, async () => {
+        const response = await fetch(`${hub.url}/socket.io/?EIO=4&transport=polling`)
+        await response.arrayBuffer()
+        return response.status
+      }),
+    )
+    console.log(`long-polling: statuses ${[...new Set(statuses)].join(',')}, sessions held ${hub.io.engine.clientsCount}`)
+    expect(statuses.every((s) => s === 400)).toBe(true)
+    expect(hub.io.engine.clientsCount).toBe(0)
+  })
+
+  it('refuses connections past maxConnections with a log line, and admits again once one leaves', async () => {
+    const hub = await startHub({ maxConnections: 3 })
+    const admitted = await Promise.all([rawSocket(hub), rawSocket(hub), rawSocket(hub)])
+    expect(await rawSocket(hub).then(() => 'admitted', () => 'refused')).toBe('refused')
+    expect(hub.io.engine.clientsCount).toBe(3)
+    expect(hub.lines.some((l) => l.startsWith('warn') && l.includes('maxConnections'))).toBe(true)
+    admitted[0]?.disconnect()
+    await waitFor(() => hub.io.engine.clientsCount === 2, 'the hub to see the leave')
+    const again = await rawSocket(hub)
+    expect(await rawJoin(again, 'room', 'again')).toMatchObject({ ok: true })
+  })
+})
+
+describe('hub origins', () => {
+  it('admits only the allowed origins on the WebSocket upgrade; clients without an Origin stay allowed', async () => {
+    const hub = await startHub({ allowedOrigins: ['http://app.example'] })
+    expect((await openWire(hub.port, { Origin: 'http://app.example' })).status).toBe(101)
+    expect((await openWire(hub.port, { Origin: 'http://evil.example' })).status).toBe(400)
+    expect((await openWire(hub.port, { Origin: 'http://app.example.evil.example' })).status).toBe(400)
+    expect((await openWire(hub.port)).status).toBe(101)
+    expect(hub.lines.some((l) => l.startsWith('warn') && l.includes('http://evil.example'))).toBe(true)
+
+    const byFunction = await startHub({ allowedOrigins: (origin) => origin.endsWith('.trusted.example') })
+    expect((await openWire(byFunction.port, { Origin: 'https://a.trusted.example' })).status).toBe(101)
+    expect((await openWire(byFunction.port, { Origin: 'https://trusted.example.com' })).status).toBe(400)
+  })
+
+  it('by default admits pages on loopback hosts only, and warns when any origin may join without authorize', async () => {
+    const hub = await startHub()
+    for (const origin of ['http://localhost:5173', 'http://127.0.0.1:4000', 'http://[::1]:8080']) {
+      expect((await openWire(hub.port, { Origin: origin })).status, origin).toBe(101)
+    }
+    expect((await openWire(hub.port, { Origin: 'https://evil.example' })).status).toBe(400)
+    expect((await openWire(hub.port, { Origin: 'http://localhost.evil.example' })).status).toBe(400)
+    expect(hub.lines.some((l) => l.startsWith('warn') && l.includes('any web page'))).toBe(false)
+
+    const open = await startHub({ allowedOrigins: '*' })
+    expect((await openWire(open.port, { Origin: 'https://evil.example' })).status).toBe(101)
+    expect(open.lines.some((l) => l.startsWith('warn') && l.includes('any web page'))).toBe(true)
+    const guarded = await startHub({ allowedOrigins: '*', authorize: () => true })
+    expect(guarded.lines.some((l) => l.startsWith('warn') && l.includes('any web page'))).toBe(false)
+  })
+})
+
+describe('distribunator-hub CLI bounds', () => {
+  it('takes --allowed-origin (repeatable), --max-connections and the ping settings', async () => {
+    const args = ['--port', '0', '--allowed-origin', 'http://a.example', '--allowed-origin', 'http://b.example']
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/cli.ts', ...args, '--max-connections', '2', '--ping-interval', '500', '--ping-timeout', '700'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()))
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+    cleanups.push(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    })
+    await waitFor(() => /listening on http:\/\/127\.0\.0\.1:\d+/.test(out), 'the listening line', 15_000)
+    const port = Number(/listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out)?.[1])
+    const upgrade = async (origin?: string): Promise<{ status: number; client: WireClient | undefined }> =>
+      openWire(port, origin === undefined ? {} : { Origin: origin })
+    expect((await upgrade('http://b.example')).status).toBe(101)
+    expect((await upgrade('http://c.example')).status).toBe(400)
+    const silent = await upgrade()
+    expect(silent.status).toBe(101)
+    expect((await upgrade('http://a.example')).status).toBe(400)
+    // A client that stops answering is dropped after 500 + 700 ms of pings, which frees a place.
+    silent.client?.tcp.pause()
+    const started = Date.now()
+    let admitted = 0
+    while (admitted !== 101 && Date.now() - started < 10_000) {
+      await sleep(200)
+      admitted = (await upgrade('http://a.example')).status
+    }
+    console.log(`CLI: a place freed ${Date.now() - started} ms after a client went silent`)
+    expect(admitted).toBe(101)
+    expect(Date.now() - started).toBeLessThan(6000)
+    expect(err).toMatch(/warning: refused a connection from origin "http:\/\/c\.example"/)
+    expect(err).toMatch(/warning: refused a connection: maxConnections \(2\) reached/)
+    child.kill('SIGTERM')
+    expect(await exited).toBe(0)
+  })
+})
