@@ -1,17 +1,15 @@
 // The hub against hostile clients, over real sockets: floods of joins and signals, a
 // member that stops reading, refused joins repeated forever, long-polling sessions,
 // connection floods, a member that vanishes without closing TCP, and foreign origins.
-// Raw socket.io-client connections, plus a hand-made WebSocket client (below) where a
-// test must control reading and pings byte by byte.
+// Raw socket.io-client connections, plus the clients in ./hub-hostile-clients.ts where a
+// test must control reading and pings byte by byte or needs an event loop of its own.
 import { spawn } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
-import { connect as tcpConnect, type Socket as TcpSocket } from 'node:net'
-import { performance } from 'node:perf_hooks'
+import { connect as tcpConnect } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { io as connectRaw, type Socket as RawSocket } from 'socket.io-client'
 import { createHub, type Hub, type HubLogger, type HubOptions } from '../src/server/hub.js'
+import { cleanups, field, joinRequest, KEY, openWire, queuedBytes, startProbe, wireMember, type WireClient } from './hub-hostile-clients.js'
 
-const cleanups: Array<() => unknown> = []
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
@@ -50,224 +48,14 @@ function rawSocket(hub: Hub): Promise<RawSocket> {
   })
 }
 
-const KEY = 'k'.repeat(16)
 const ask = (socket: RawSocket, event: string, ...args: unknown[]): Promise<unknown> => socket.timeout(5000).emitWithAck(event, ...args)
-const joinRequest = (cluster: string, id: string, key = KEY) => ({ v: 1, cluster, id, key })
 const rawJoin = (socket: RawSocket, cluster: string, id: string, key = KEY): Promise<unknown> => ask(socket, 'join', joinRequest(cluster, id, key))
-const field = (value: unknown, name: string): unknown => (typeof value === 'object' && value !== null ? Reflect.get(value, name) : undefined)
 const disconnected = (socket: RawSocket): Promise<void> =>
   new Promise((resolve) => (socket.connected ? socket.once('disconnect', () => resolve()) : resolve()))
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN
-}
-
-/** What the hub holds for one member's connection right now: engine.io's queue plus the WebSocket's. */
-function queuedBytes(hub: Hub, id: string): number | undefined {
-  for (const socket of hub.io.of('/').sockets.values()) {
-    if (field(socket.data, 'id') !== id) continue
-    let bytes = 0
-    const queue = field(socket.conn, 'writeBuffer')
-    if (Array.isArray(queue)) {
-      for (const packet of queue) {
-        const data = field(packet, 'data')
-        bytes += typeof data === 'string' ? data.length : data instanceof Uint8Array ? data.byteLength : 0
-      }
-    }
-    const amount = field(field(socket.conn.transport, 'socket'), 'bufferedAmount')
-    return bytes + (typeof amount === 'number' ? amount : 0)
-  }
-  return undefined
-}
-
-/**
- * Two members of another cluster in a child process, with an event loop of their own as
- * any other client of the hub has: on request, `a` signals `b` every 20 ms for `ms` and
- * reports each round trip to the hub's ack, and how many signals reached `b`.
- */
-const PROBE = `
-const { io } = require('socket.io-client')
-const connect = () => new Promise((resolve, reject) => {
-  const s = io(process.argv[1], { transports: ['websocket'], forceNew: true, reconnection: false })
-  s.once('connect', () => resolve(s))
-  s.once('connect_error', reject)
-})
-;(async () => {
-  const a = await connect()
-  const b = await connect()
-  await a.timeout(10000).emitWithAck('join', { v: 1, cluster: 'probe', id: 'a', key: 'p'.repeat(16) })
-  await b.timeout(10000).emitWithAck('join', { v: 1, cluster: 'probe', id: 'b', key: 'p'.repeat(16) })
-  let delivered = 0
-  b.on('signal', () => delivered++)
-  process.on('message', async (ms) => {
-    const rtts = []
-    const pending = []
-    const end = Date.now() + ms
-    while (Date.now() < end) {
-      const started = performance.now()
-      pending.push(a.timeout(30000).emitWithAck('signal', { to: 'b', data: { n: pending.length } }).then(() => rtts.push(performance.now() - started)))
-      await new Promise((r) => setTimeout(r, 20))
-    }
-    await Promise.allSettled(pending)
-    await new Promise((r) => setTimeout(r, 200))
-    process.send({ rtts, delivered })
-  })
-  process.send('ready')
-})()
-`
-
-async function startProbe(hub: Hub): Promise<{ probe(ms: number): Promise<{ rtts: number[]; delivered: number }> }> {
-  const child = spawn(process.execPath, ['-e', PROBE, hub.url], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-  cleanups.push(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-  })
-  const next = (ms: number): Promise<unknown> =>
-    new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('the probe process did not answer')), ms)
-      child.once('message', (message) => {
-        clearTimeout(timer)
-        resolve(message)
-      })
-      child.once('exit', (code) => reject(new Error(`the probe process exited (${code})`)))
-    })
-  expect(await next(20_000)).toBe('ready')
-  return {
-    async probe(ms) {
-      const report = next(ms + 40_000)
-      child.send(ms)
-      const message = await report
-      const rtts = field(message, 'rtts')
-      const delivered = field(message, 'delivered')
-      if (!Array.isArray(rtts) || typeof delivered !== 'number') throw new Error('malformed probe report')
-      return { rtts: rtts.filter((r): r is number => typeof r === 'number'), delivered }
-    },
-  }
-}
-
-/**
- * A WebSocket client written out by hand over a TCP socket, so a test decides when it
- * reads (pause `tcp`) and whether it answers the hub's pings.
- */
-interface WireClient {
-  readonly tcp: TcpSocket
-  readonly received: string[]
-  send(text: string): void
-  next(test: (message: string) => boolean, what: string, ms?: number): Promise<string>
-}
-
-function maskedFrame(text: string): Buffer {
-  const payload = Buffer.from(text)
-  const length = payload.length
-  let header: Buffer
-  if (length < 126) header = Buffer.from([0x81, 0x80 | length])
-  else if (length < 65536) header = Buffer.from([0x81, 0x80 | 126, length >> 8, length & 255])
-  else {
-    header = Buffer.alloc(10)
-    header[0] = 0x81
-    header[1] = 0x80 | 127
-    header.writeBigUInt64BE(BigInt(length), 2)
-  }
-  const mask = randomBytes(4)
-  for (let i = 0; i < length; i++) payload[i] = (payload[i] ?? 0) ^ (mask[i & 3] ?? 0)
-  return Buffer.concat([header, mask, payload])
-}
-
-/** Opens a WebSocket to the hub; resolves the HTTP status of the upgrade and, on 101, the client. */
-function openWire(port: number, headers: Record<string, string> = {}): Promise<{ status: number; client: WireClient | undefined }> {
-  const tcp = tcpConnect(port, '127.0.0.1')
-  cleanups.push(() => tcp.destroy())
-  const received: string[] = []
-  const waiters = new Set<() => void>()
-  let buffer = Buffer.alloc(0)
-  const client: WireClient = {
-    tcp,
-    received,
-    send: (text) => void tcp.write(maskedFrame(text)),
-    async next(test, what, ms = 5000) {
-      const until = Date.now() + ms
-      for (;;) {
-        const found = received.find(test)
-        if (found !== undefined) return found
-        if (Date.now() > until || tcp.destroyed) throw new Error(`no ${what} from the hub`)
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, 50)
-          waiters.add(() => {
-            clearTimeout(timer)
-            resolve()
-          })
-        })
-      }
-    },
-  }
-  const readFrames = (): void => {
-    for (;;) {
-      if (buffer.length < 2) return
-      const opcode = (buffer[0] ?? 0) & 0x0f
-      let length = (buffer[1] ?? 0) & 0x7f
-      let offset = 2
-      if (length === 126) {
-        if (buffer.length < 4) return
-        length = buffer.readUInt16BE(2)
-        offset = 4
-      } else if (length === 127) {
-        if (buffer.length < 10) return
-        length = Number(buffer.readBigUInt64BE(2))
-        offset = 10
-      }
-      if (buffer.length < offset + length) return
-      const text = buffer.subarray(offset, offset + length).toString()
-      buffer = buffer.subarray(offset + length)
-      if (opcode !== 1) continue
-      if (text === '2') client.send('3')
-      received.push(text)
-      for (const wake of waiters) wake()
-      waiters.clear()
-    }
-  }
-  return new Promise((resolve, reject) => {
-    let head = ''
-    const onHead = (chunk: Buffer): void => {
-      head += chunk.toString('latin1')
-      const end = head.indexOf('\r\n\r\n')
-      if (end < 0) return
-      tcp.off('data', onHead)
-      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0)
-      if (status !== 101) {
-        tcp.destroy()
-        return resolve({ status, client: undefined })
-      }
-      buffer = Buffer.from(head.slice(end + 4), 'latin1')
-      tcp.on('data', (data: Buffer) => {
-        buffer = Buffer.concat([buffer, data])
-        readFrames()
-      })
-      readFrames()
-      resolve({ status, client })
-    }
-    tcp.on('data', onHead)
-    tcp.on('error', reject)
-    tcp.once('connect', () => {
-      const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('')
-      tcp.write(
-        `GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\n` +
-          `Connection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`,
-      )
-    })
-  })
-}
-
-/** A hand-made client that completed the socket.io handshake and joined `cluster` as `id`. */
-async function wireMember(hub: Hub, cluster: string, id: string): Promise<WireClient> {
-  const { status, client } = await openWire(hub.port)
-  if (client === undefined) throw new Error(`upgrade refused with HTTP ${status}`)
-  await client.next((m) => m.startsWith('0{'), 'engine.io open packet')
-  client.send('40')
-  await client.next((m) => m.startsWith('40'), 'socket.io connect')
-  client.send(`421${JSON.stringify(['join', joinRequest(cluster, id)])}`)
-  const reply = await client.next((m) => m.startsWith('431'), 'join reply')
-  expect(JSON.parse(reply.slice(3))).toMatchObject([{ ok: true, id }])
-  return client
 }
 
 describe('hub under floods', () => {
@@ -484,6 +272,20 @@ describe('hub connection bounds', () => {
     await waitFor(() => hub.io.engine.clientsCount === 2, 'the hub to see the leave')
     const again = await rawSocket(hub)
     expect(await rawJoin(again, 'room', 'again')).toMatchObject({ ok: true })
+
+    // Bare TCP sockets that never finish a request are capped too: 3 + 16 room in flight.
+    const idle = Array.from({ length: 40 }, () => {
+      const tcp = tcpConnect(hub.port, '127.0.0.1')
+      tcp.on('error', () => {})
+      cleanups.push(() => tcp.destroy())
+      return tcp
+    })
+    await waitFor(() => idle.filter((t) => t.closed).length >= 40 - 16, 'the hub to close the sockets past its cap')
+    await sleep(200)
+    console.log(`TCP cap: ${idle.filter((t) => t.closed).length} of 40 idle sockets closed by the hub`)
+    expect(idle.filter((t) => t.closed).length).toBeLessThanOrEqual(40 - 16 + 3)
+    expect(hub.lines.some((l) => l.startsWith('warn closed a TCP connection at accept'))).toBe(true)
+    expect(again.connected).toBe(true)
   })
 })
 

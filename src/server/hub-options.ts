@@ -42,7 +42,8 @@ export interface HubOptions {
    * `Origin` header (Node.js clients, other programs) are always allowed: this guards
    * against pages in a visitor's browser, not against other programs (use `authorize`).
    * Default: pages served from a loopback host (`localhost`, `*.localhost`, `127.x.x.x`,
-   * `[::1]`, any port) or from the hub's own `host` when that is a specific address.
+   * `[::1]`, any port) or from the hub's own `host` when that is a specific address; the
+   * `null` origin (local files, sandboxed frames) only when listed.
    * With `'*'` and no `authorize`, the hub warns at start that any web page can join.
    * A refused upgrade is answered HTTP 400 with the reason, and logged.
    */
@@ -50,7 +51,8 @@ export interface HubOptions {
   /**
    * Most connections this hub instance holds at once (each hub of a Redis-linked group
    * counts its own). Past it, new connections are refused (HTTP 400 with the reason) and
-   * logged. Default 10000.
+   * logged. TCP sockets are capped too, at this plus a tenth (at least 16) for requests in
+   * flight: a socket past that is closed as it is accepted, and logged. Default 10000.
    */
   maxConnections?: number
   /** How often the hub pings each connection, in ms. Default 2000. */

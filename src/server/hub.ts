@@ -115,6 +115,10 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
           resync().catch((error: unknown) => log.error(`resync after the Redis outage failed: ${describe(error)}`))
         })
   const httpServer = createServer()
+  // engine.io counts connections for maxConnections; this caps TCP sockets too (ones still
+  // in their HTTP request or being refused), with a tenth more room, at least 16.
+  httpServer.maxConnections = settings.maxConnections + Math.max(16, Math.ceil(settings.maxConnections / 10))
+  httpServer.on('drop', () => warnOnce('tcp', `closed a TCP connection at accept: ${httpServer.maxConnections} sockets open (maxConnections)`))
   const sockets = new Set<NodeSocket>()
   httpServer.on('connection', (socket: NodeSocket) => {
     sockets.add(socket)
