@@ -150,7 +150,11 @@ export const DEFAULT_MAX_BIGINT_DIGITS = 4096
  * decodeValue(JSON.parse(text), { maxBigIntDigits: 100 })
  */
 export function decodeValue(payload: Payload, limits?: DecodeLimits): unknown {
-  if (payload.meta === undefined) return payload.json
+  // the hot path: plain JSON, no meta; the rest lives apart so this stays small
+  return payload.meta === undefined ? payload.json : decodeWithMeta(payload, limits)
+}
+
+function decodeWithMeta(payload: Payload, limits: DecodeLimits | undefined): unknown {
   const attachments = payload[ATTACHMENTS] ?? []
   if (attachments.length !== (payload.b ?? 0)) throw new TypeError(`payload announces ${payload.b ?? 0} attachments, has ${attachments.length}`)
   const maxBigIntDigits = limits?.maxBigIntDigits ?? DEFAULT_MAX_BIGINT_DIGITS

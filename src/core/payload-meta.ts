@@ -124,7 +124,6 @@ function fits(annotation: Annotation, value: unknown, customs: ReadonlyMap<strin
 
 /** A path's segments; `legacy` (meta without `v`) reads backslashes as superjson's first format did. */
 function segmentsOf(path: string, legacy: boolean): string[] {
-  if (!path.includes('\\')) return path.split('.')
   const segments: string[] = []
   let segment = ''
   for (let i = 0; i < path.length; i++) {
@@ -205,10 +204,21 @@ class Planner implements MetaPlan {
   /** The place `path` names, starting from the value in `base`. */
   resolve(base: Slot, path: unknown): Slot {
     if (typeof path !== 'string') throw bad('a path is not a string')
+    // most paths have no escapes: their segments are read in place, with no array
+    const segments = path.includes('\\') ? segmentsOf(path, this.legacy) : undefined
     let container = base.container
     let key = base.key
     let value = base.value
-    for (const segment of segmentsOf(path, this.legacy)) {
+    for (let n = 0, from = 0; segments === undefined ? from <= path.length : n < segments.length; n++) {
+      let segment: string
+      if (segments === undefined) {
+        const dot = path.indexOf('.', from)
+        const end = dot === -1 ? path.length : dot
+        segment = path.slice(from, end)
+        from = end + 1
+      } else {
+        segment = segments[n] as string
+      }
       if (Array.isArray(value)) {
         if (!INDEX.test(segment) || Number(segment) >= value.length) throw bad('a path names an index the array does not have')
         container = value
@@ -230,9 +240,9 @@ class Planner implements MetaPlan {
   /** A node of the `values` tree: `[type]` or `[type, children]`, for the value in `slot`. */
   annotate(node: unknown, slot: Slot, depth: number): void {
     if (!Array.isArray(node) || (node.length !== 1 && node.length !== 2)) throw bad('an annotation is not [type] or [type, children]')
+    if (slot.annotation !== undefined) throw bad('a value has two annotations')
     const annotation = this.annotation(node[0])
     this.check(annotation, slot.value)
-    if (slot.annotation !== undefined) throw bad('a value has two annotations')
     slot.annotation = annotation
     if (node.length === 2) this.children(node[1], slot, depth + 1)
   }
