@@ -124,6 +124,21 @@ describe('meta is checked before anything is decoded', () => {
     expect(ms).toBeLessThan(500)
   })
 
+  it('annotations under a long path cost linear time (superjson walked the path again for each)', async () => {
+    const depth = 5000
+    const dates = Array.from({ length: depth }, () => '"1970-01-01T00:00:00.000Z"').join(',')
+    const children = Array.from({ length: depth }, (_, i) => `"${i}":["Date"]`).join(',')
+    const path = Array.from({ length: depth }, () => 'a').join('.')
+    const text = `{"json":${'{"a":'.repeat(depth)}[${dates}]${'}'.repeat(depth)},"meta":{"values":{"${path}":["set",{${children}}]},"v":1}}`
+    let value: unknown
+    const ms = await cost(() => (value = decodeValue(JSON.parse(text) as Payload)))
+    let inner = value as { a: unknown }
+    for (let i = 0; i < depth; i++) inner = inner.a as { a: unknown }
+    expect(inner).toBeInstanceOf(Set)
+    expect([...(inner as unknown as Set<Date>)].every((d) => d instanceof Date && d.getTime() === 0)).toBe(true)
+    expect(ms).toBeLessThan(500) // 250 KB: superjson took about 2 s
+  })
+
   it('annotations resolve to values, never to what superjson would walk on its own', () => {
     // a flattened path through a Set and two bin annotations on one attachment
     expect(() => decodeValue(wire({ json: { s: [1, 2] }, meta: { values: { s: ['set'], 's.5': ['Date'] } } }))).toThrow(TypeError)

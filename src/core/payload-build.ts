@@ -118,8 +118,14 @@ class Builder {
       case 'map': {
         const entries = list(json)
         const into = new Map<unknown, unknown>()
-        if (this.touched.has(entries)) this.work.push({ kind: 'map', json: entries, into })
-        else for (const entry of entries) into.set(list(entry)[0], list(entry)[1])
+        if (this.touched.has(entries)) {
+          this.work.push({ kind: 'map', json: entries, into })
+          return into
+        }
+        for (const entry of entries) {
+          const row = list(entry)
+          into.set(row[0], row[1])
+        }
         return into
       }
       case 'Error': {
@@ -187,10 +193,10 @@ function setErrorFields(error: Error, cause: unknown, stack: unknown): void {
 }
 
 /** `/body/flags`, as superjson writes a RegExp. */
-function regexp(text: string): RegExp {
-  const slash = text.lastIndexOf('/')
+function regexp(source: string): RegExp {
+  const slash = source.lastIndexOf('/')
   try {
-    return new RegExp(text.slice(1, slash), text.slice(slash + 1))
+    return new RegExp(source.slice(1, slash), source.slice(slash + 1))
   } catch (error) {
     throw new TypeError(`malformed payload: ${error instanceof Error ? error.message : 'invalid regular expression'}`)
   }

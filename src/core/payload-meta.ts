@@ -65,10 +65,8 @@ export interface MetaPlan {
  */
 export const MAX_META_DEPTH = 1000
 
-export const TYPED_ARRAY_NAMES = [
-  ...['Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array'],
-  ...['Int32Array', 'Uint32Array', 'Float32Array', 'Float64Array'],
-] as const
+/** The typed arrays superjson carries (a Uint8Array travels as `bin` instead). */
+export const TYPED_ARRAY_NAMES = ['Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array', 'Float32Array', 'Float64Array'] as const
 
 const SIMPLE = new Map<unknown, Annotation>(
   (['undefined', 'bigint', 'Date', 'Error', 'regexp', 'set', 'map', 'number', 'URL'] as const).map((type) => [type, { type }]),
