@@ -94,7 +94,7 @@ test('call and cast from tab to tab, tab to Node and Node to tab', async ({ tabs
     ),
   )
   expect(missing).toBe('no_pid')
-  expect(echoB).toMatch(/^<tab-b\.\d+>$/)
+  expect(echoB).toMatch(/^<tab-b\.\d+\.[0-9a-z]+>$/)
 })
 
 test('nodeRpc from a tab to the worker: the callback runs, and only then does the worker see the rpc process end', async ({ tabs, services }) => {
@@ -124,7 +124,7 @@ test('nodeRpc from a tab to the worker: the callback runs, and only then does th
     const report = await Promise.race([exit, new Promise((resolve) => setTimeout(() => resolve('no report within 5 s'), 5000))])
     return { order, rpcPid, report }
   })
-  expect(run.rpcPid).toMatch(/^<worker\.\d+>$/)
+  expect(run.rpcPid).toMatch(/^<worker\.\d+\.[0-9a-z]+>$/)
   expect(run.order).toEqual(['callback got 49', 'callback returned', 'resolved 49', 'exit seen: normal'])
   expect(run.report).toEqual({ type: 'rpc-exit', tag: 'e2e', rpcPid: run.rpcPid, reason: 'normal' })
 

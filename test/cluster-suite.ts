@@ -184,7 +184,7 @@ export function clusterSuite(label: string, driverOrLinker: ClusterDriver | Link
       expect(thrown).toBeInstanceOf(RemoteError)
       expect(thrown).toMatchObject({ code: 'remote', remoteName: 'RangeError', message: 'out of range' })
       await expect(a!.call(p, 'hang', 50)).rejects.toBeInstanceOf(TimeoutError)
-      await expect(a!.call(new Pid(b!.id, 9999), 'x')).rejects.toBeInstanceOf(NoProcError)
+      await expect(a!.call(new Pid(b!.id, 9999, b!.incarnation), 'x')).rejects.toBeInstanceOf(NoProcError)
       b!.stop(p)
       await expect(a!.call(p, 'x')).rejects.toMatchObject({ code: 'noproc' })
       await expect(a!.call('nobody', 'x')).rejects.toBeInstanceOf(NoPidError)

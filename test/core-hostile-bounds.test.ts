@@ -24,9 +24,9 @@ describe('impersonation', () => {
     let closed = false
     h.raw.onClose(() => (closed = true))
     const target = h.node.spawn({ handleCast: () => void h.errors.push('cast delivered') })
-    h.send({ v: 1, t: 'hello', node: 'bank' })
-    h.send({ v: 1, t: 'sync', names: [['bank-service', [1]]] })
-    h.send({ v: 1, t: 'cast', to: target.id, from: ['bank', 7], msg: { json: 'pay' } })
+    h.send({ v: 2, t: 'hello', node: 'bank', inc: 1 })
+    h.send({ v: 2, t: 'sync', names: [['bank-service', [1]]] })
+    h.send({ v: 2, t: 'cast', to: target.id, from: ['bank', 7], msg: { json: 'pay' } })
     await expect(h.linked).rejects.toMatchObject({ code: 'protocol' })
     await eventually(() => closed, 2000, 'the channel closed')
     expect(h.node.nodes()).toEqual([])
@@ -40,12 +40,12 @@ describe('impersonation', () => {
     const h = await victim()
     const casts: unknown[] = []
     const target = h.node.spawn({ handleCall: (m) => m, handleCast: (m) => void casts.push(m) })
-    h.send({ v: 1, t: 'hello', node: 'bank' })
-    h.send({ v: 1, t: 'join', name: 'bank-service', pid: ['bank', 1] })
-    h.send({ v: 1, t: 'cast', to: target.id, from: ['bank', 7], msg: { json: 'pay' } })
-    h.send({ v: 1, t: 'call', ref: 1, to: target.id, msg: { json: 'q' } })
-    h.send({ v: 1, t: 'mon', ref: 2, pid: target.id })
-    h.send({ v: 1, t: 'rpc', ref: 3, mod: 'M', fn: 'f', args: { json: [] } })
+    h.send({ v: 2, t: 'hello', node: 'bank', inc: 1 })
+    h.send({ v: 2, t: 'join', name: 'bank-service', pid: ['bank', 1] })
+    h.send({ v: 2, t: 'cast', to: target.id, from: ['bank', 7], msg: { json: 'pay' } })
+    h.send({ v: 2, t: 'call', ref: 1, to: target.id, msg: { json: 'q' } })
+    h.send({ v: 2, t: 'mon', ref: 2, pid: target.id })
+    h.send({ v: 2, t: 'rpc', ref: 3, mod: 'M', fn: 'f', args: { json: [] } })
     await eventually(() => h.errors.length === 5, 2000, 'five refused frames')
     expect(h.node.nodes()).toEqual([])
     expect(h.node.allPidsOf('bank-service')).toEqual([])
@@ -53,9 +53,9 @@ describe('impersonation', () => {
     expect(h.received.filter((f) => f.t !== 'hello' && f.t !== 'sync' && f.t !== 'ping')).toEqual([])
     expect(h.errors.every((e) => /frame before the handshake/.test(e))).toBe(true)
     // the handshake completes: from now on the same frames count
-    h.send({ v: 1, t: 'sync', names: [] })
+    h.send({ v: 2, t: 'sync', names: [] })
     await h.linked
-    h.send({ v: 1, t: 'cast', to: target.id, from: ['bank', 7], msg: { json: 'pay' } })
+    h.send({ v: 2, t: 'cast', to: target.id, from: ['bank', 7], msg: { json: 'pay' } })
     await eventually(() => casts.length === 1)
     expect(h.node.nodes()).toEqual(['bank'])
   })
@@ -65,8 +65,8 @@ describe('bounded work and memory', () => {
   it('joins and leaves cost linear time, a leave of a pid that never joined included', async () => {
     const run = async (n: number): Promise<number> => {
       const h = await victim({ as: 'evil' })
-      const joins = Array.from({ length: n }, () => ({ v: 1, t: 'join', name: 'crowd', pid: ['evil', 1] }))
-      const leaves = Array.from({ length: n }, () => ({ v: 1, t: 'leave', name: 'crowd', pid: ['evil', 2] }))
+      const joins = Array.from({ length: n }, () => ({ v: 2, t: 'join', name: 'crowd', pid: ['evil', 1] }))
+      const leaves = Array.from({ length: n }, () => ({ v: 2, t: 'leave', name: 'crowd', pid: ['evil', 2] }))
       const ms = await timed(async () => {
         h.send(joins)
         h.send(leaves)
@@ -87,9 +87,9 @@ describe('bounded work and memory', () => {
     const h = await victim({ as: 'evil' })
     const casts: unknown[] = []
     const target = h.node.spawn({ handleCast: (m) => void casts.push(m) })
-    const batch: unknown[] = [{ v: 1, t: 'cast', to: target.id, msg: { json: 0, meta: { values: [['custom', 'bin']] }, b: 1 } }]
-    for (let i = 0; i < 150_000; i++) batch.push({ v: 1, t: 'ping' })
-    batch.push({ v: 1, t: 'cast', to: target.id, msg: { json: 'after' } })
+    const batch: unknown[] = [{ v: 2, t: 'cast', to: target.id, msg: { json: 0, meta: { values: [['custom', 'bin']] }, b: 1 } }]
+    for (let i = 0; i < 150_000; i++) batch.push({ v: 2, t: 'ping' })
+    batch.push({ v: 2, t: 'cast', to: target.id, msg: { json: 'after' } })
     h.send(batch)
     h.raw.send(new Uint8Array([1, 2, 3]))
     await eventually(() => casts.length === 2, 10_000, 'both casts')
@@ -101,7 +101,7 @@ describe('bounded work and memory', () => {
   it('monitors one peer holds are capped; the rest are answered down with system_limit', async () => {
     const h = await victim({ as: 'evil', maxMonitorsPerLink: 1000 })
     const target = h.node.spawn({})
-    h.send(Array.from({ length: 20_000 }, (_, i) => ({ v: 1, t: 'mon', ref: i, pid: target.id })))
+    h.send(Array.from({ length: 20_000 }, (_, i) => ({ v: 2, t: 'mon', ref: i, pid: target.id })))
     await eventually(() => h.received.filter((f) => f.t === 'down').length === 19_000, 10_000, 'refused monitors')
     expect(h.received.filter((f) => f.t === 'down').every((f) => f.reason === 'system_limit')).toBe(true)
     expect(h.errors.some((e) => /maxMonitorsPerLink/.test(e))).toBe(true)
@@ -112,25 +112,25 @@ describe('bounded work and memory', () => {
   it('rpc processes whose rpc-done never comes time out, and one peer may run only so many at once', async () => {
     const h = await victim({ as: 'evil', maxRpcsPerLink: 100, rpcDoneTimeoutMs: 300 })
     h.node.expose('M', { f: () => 'ok' })
-    h.send(Array.from({ length: 150 }, (_, i) => ({ v: 1, t: 'rpc', ref: i, mod: 'M', fn: 'f', args: { json: [] } })))
+    h.send(Array.from({ length: 150 }, (_, i) => ({ v: 2, t: 'rpc', ref: i, mod: 'M', fn: 'f', args: { json: [] } })))
     await eventually(() => h.received.filter((f) => f.t === 'rpc-ok' || f.t === 'rpc-err').length === 150, 5000, 'every rpc answered')
     const oks = h.received.filter((f) => f.t === 'rpc-ok')
     const refused = h.received.filter((f) => f.t === 'rpc-err')
     expect(oks).toHaveLength(100)
     expect(refused.every((f) => (f.error as { reason?: string }).reason === 'system_limit')).toBe(true)
-    const pids = oks.map((f) => new Pid('victim', f.pid as number))
+    const pids = oks.map((f) => new Pid('victim', f.pid as number, h.node.incarnation))
     expect(pids.every((pid) => h.node.isAlive(pid))).toBe(true)
     await eventually(() => pids.every((pid) => !h.node.isAlive(pid)), 5000, 'the rpc processes end')
     // room again for new rpcs
-    h.send({ v: 1, t: 'rpc', ref: 1000, mod: 'M', fn: 'f', args: { json: [] } })
+    h.send({ v: 2, t: 'rpc', ref: 1000, mod: 'M', fn: 'f', args: { json: [] } })
     await eventually(() => h.received.some((f) => f.t === 'rpc-ok' && f.ref === 1000))
   })
 
   it('a message for a process that is not alive is dropped (or answered noproc) without being decoded', async () => {
     const h = await victim({ as: 'evil' })
     const undecodable = { json: 5, meta: { values: [['custom', 'Pid']] } }
-    h.send({ v: 1, t: 'cast', to: 999, msg: undecodable })
-    h.send({ v: 1, t: 'call', ref: 1, to: 999, msg: undecodable })
+    h.send({ v: 2, t: 'cast', to: 999, msg: undecodable })
+    h.send({ v: 2, t: 'call', ref: 1, to: 999, msg: undecodable })
     await eventually(() => h.received.some((f) => f.t === 'reply'))
     expect(h.received.find((f) => f.t === 'reply')).toMatchObject({ ok: false, error: { code: 'noproc' } })
     expect(h.errors).toEqual([])
@@ -175,10 +175,10 @@ describe('a peer that never reads', () => {
     node.on('error', (e) => errors.push(e.message))
     const stalled = stalledChannel()
     const linked = node.link(stalled.channel)
-    stalled.deliver(JSON.stringify({ v: 1, t: 'hello', node: 'sink' }))
-    stalled.deliver(JSON.stringify({ v: 1, t: 'sync', names: [] }))
+    stalled.deliver(JSON.stringify({ v: 2, t: 'hello', node: 'sink', inc: 1 }))
+    stalled.deliver(JSON.stringify({ v: 2, t: 'sync', names: [] }))
     await linked
-    const far = new Pid('sink', 1)
+    const far = new Pid('sink', 1, 1)
     let refused: unknown
     let sent = 0
     for (; sent < 500_000; sent++) {
@@ -196,7 +196,7 @@ describe('a peer that never reads', () => {
     await expect(node.call(far, 'q')).rejects.toBeInstanceOf(OverloadedError)
     // what the peer asks for while it does not read is not answered either
     const echo = node.spawn({ handleCall: (m) => m })
-    stalled.deliver(JSON.stringify({ v: 1, t: 'call', ref: 1, to: echo.id, msg: { json: 'q' } }))
+    stalled.deliver(JSON.stringify({ v: 2, t: 'call', ref: 1, to: echo.id, msg: { json: 'q' } }))
     await eventually(() => errors.some((e) => /dropped a reply frame/.test(e)))
     stalled.drain()
     node.cast(far, 'again') // room again

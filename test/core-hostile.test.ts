@@ -34,8 +34,8 @@ async function harness(): Promise<Harness> {
   })
   const linked = node.link(x)
   const send = (frame: unknown): void => raw.send(typeof frame === 'string' ? frame : JSON.stringify(frame))
-  send({ v: 1, t: 'hello', node: 'evil' })
-  send({ v: 1, t: 'sync', names: [['evil-name', [1]]] })
+  send({ v: 2, t: 'hello', node: 'evil', inc: 1 })
+  send({ v: 2, t: 'sync', names: [['evil-name', [1]]] })
   await linked // resolves with the sync: the names are in
   expect(node.allPidsOf('evil-name')).toHaveLength(1)
   return { node, raw, received, errors, send }
@@ -53,30 +53,30 @@ describe('hostile frames', () => {
     const before = snapshot(h.node)
     const bad: unknown[] = [
       'not json',
-      '{"v":1,"t":"join"',
+      '{"v":2,"t":"join"',
       '42',
       'null',
       '[[1,2]]',
-      { v: 2, t: 'ping' },
+      { v: 1, t: 'ping' }, // version 1: no incarnations, no longer spoken
       { t: 'ping' },
-      { v: 1, t: 'explode' },
-      { v: 1, t: 'join', name: 'mine', pid: ['victim', mine.id] },
-      { v: 1, t: 'leave', name: 'mine', pid: ['victim', mine.id] },
-      { v: 1, t: 'join', name: '', pid: ['evil', 1] },
-      { v: 1, t: 'join', name: 'x', pid: ['evil', -1] },
-      { v: 1, t: 'join', name: 'x', pid: 'evil' },
-      { v: 1, t: 'sync', names: [['mine', [mine.id]]] },
-      { v: 1, t: 'hello', node: 'evil2' },
-      { v: 1, t: 'call', ref: 'a', to: mine.id, msg: { json: 1 } },
-      { v: 1, t: 'call', ref: 1, to: mine.id },
-      { v: 1, t: 'cast', to: mine.id, msg: { json: 1 }, from: ['victim', mine.id] },
-      { v: 1, t: 'reply', ref: 12345, ok: true, value: { json: 1 } },
-      { v: 1, t: 'reply', ref: 1, ok: 'maybe' },
-      { v: 1, t: 'mon', ref: 1.5, pid: 1 },
-      { v: 1, t: 'rpc', ref: 1, mod: 'M', fn: 'f', args: 'nope' },
-      { v: 1, t: 'leave', name: 'never-joined', pid: ['evil', 1] },
-      `{"v":1,"t":"ping","pad":"${'x'.repeat(5000)}"}`,
-      '{"__proto__":{"polluted":true},"v":1,"t":"ping"}',
+      { v: 2, t: 'explode' },
+      { v: 2, t: 'join', name: 'mine', pid: ['victim', mine.id] },
+      { v: 2, t: 'leave', name: 'mine', pid: ['victim', mine.id] },
+      { v: 2, t: 'join', name: '', pid: ['evil', 1] },
+      { v: 2, t: 'join', name: 'x', pid: ['evil', -1] },
+      { v: 2, t: 'join', name: 'x', pid: 'evil' },
+      { v: 2, t: 'sync', names: [['mine', [mine.id]]] },
+      { v: 2, t: 'hello', node: 'evil2', inc: 1 },
+      { v: 2, t: 'call', ref: 'a', to: mine.id, msg: { json: 1 } },
+      { v: 2, t: 'call', ref: 1, to: mine.id },
+      { v: 2, t: 'cast', to: mine.id, msg: { json: 1 }, from: ['victim', mine.id] },
+      { v: 2, t: 'reply', ref: 12345, ok: true, value: { json: 1 } },
+      { v: 2, t: 'reply', ref: 1, ok: 'maybe' },
+      { v: 2, t: 'mon', ref: 1.5, pid: 1 },
+      { v: 2, t: 'rpc', ref: 1, mod: 'M', fn: 'f', args: 'nope' },
+      { v: 2, t: 'leave', name: 'never-joined', pid: ['evil', 1] },
+      `{"v":2,"t":"ping","pad":"${'x'.repeat(5000)}"}`,
+      '{"__proto__":{"polluted":true},"v":2,"t":"ping"}',
     ]
     for (const frame of bad) h.send(frame)
     // every frame but the late reply (legitimate) and the ping stripped of its __proto__ key
@@ -88,11 +88,11 @@ describe('hostile frames', () => {
     expect(h.errors.some((e) => /exceeds the limit/.test(e))).toBe(true)
     expect(h.errors.some((e) => /unsupported protocol version/.test(e))).toBe(true)
     // "__proto__" is an ordinary name (the registry uses Maps); a "constructor" key is stripped
-    h.send('{"v":1,"t":"join","name":"__proto__","pid":["evil",1],"constructor":{"prototype":{"polluted":true}}}')
+    h.send('{"v":2,"t":"join","name":"__proto__","pid":["evil",1],"constructor":{"prototype":{"polluted":true}}}')
     await eventually(() => h.node.allPidsOf('__proto__').length === 1)
     expect(({} as Record<string, unknown>).polluted).toBeUndefined()
     // still fully working afterwards
-    h.send({ v: 1, t: 'call', ref: 7, to: mine.id, msg: encodeValue({ still: 'alive' }) })
+    h.send({ v: 2, t: 'call', ref: 7, to: mine.id, msg: encodeValue({ still: 'alive' }) })
     await eventually(() => h.received.some((f) => (f as { t?: string; ref?: number }).t === 'reply' && (f as { ref: number }).ref === 7))
     const reply = h.received.find((f) => (f as { ref?: number }).ref === 7) as { ok: boolean }
     expect(reply.ok).toBe(true)
@@ -101,9 +101,9 @@ describe('hostile frames', () => {
   it('answers a call with a forged caller or an undecodable message with an error, not silence', async () => {
     const h = await harness()
     const p = h.node.spawn({ handleCall: (m) => m })
-    h.send({ v: 1, t: 'call', ref: 1, to: p.id, from: ['victim', p.id], msg: { json: 1 } })
-    h.send({ v: 1, t: 'call', ref: 2, to: p.id, msg: { json: 5, meta: { values: [['custom', 'Pid']] } } })
-    h.send({ v: 1, t: 'call', ref: 3, to: 999, msg: { json: 1 } })
+    h.send({ v: 2, t: 'call', ref: 1, to: p.id, from: ['victim', p.id], msg: { json: 1 } })
+    h.send({ v: 2, t: 'call', ref: 2, to: p.id, msg: { json: 5, meta: { values: [['custom', 'Pid']] } } })
+    h.send({ v: 2, t: 'call', ref: 3, to: 999, msg: { json: 1 } })
     await eventually(() => h.received.filter((f) => (f as { t: string }).t === 'reply').length === 3)
     const replies = h.received.filter((f) => (f as { t: string }).t === 'reply') as Array<{ ref: number; ok: boolean; error: { code: string } }>
     expect(replies.map((r) => [r.ref, r.ok, r.error.code])).toEqual([
@@ -123,8 +123,8 @@ describe('hostile frames', () => {
     const meta = { values: { file: [['custom', 'bin']] } }
     // a well-formed call with one attachment, and a cast queued behind it in the same message
     h.raw.send(JSON.stringify([
-      { v: 1, t: 'call', ref: 1, to: p.id, msg: { json: { file: 0 }, meta, b: 1 } },
-      { v: 1, t: 'cast', to: p.id, msg: { json: 'behind' } },
+      { v: 2, t: 'call', ref: 1, to: p.id, msg: { json: { file: 0 }, meta, b: 1 } },
+      { v: 2, t: 'cast', to: p.id, msg: { json: 'behind' } },
     ]))
     await new Promise((r) => setTimeout(r, 20))
     expect(sizes).toEqual([]) // the cast waits behind the call's attachment
@@ -136,18 +136,18 @@ describe('hostile frames', () => {
     const errorsBefore = h.errors.length
     // announced two, one came, then text: the frame and the frames after it are dropped
     h.raw.send(JSON.stringify([
-      { v: 1, t: 'cast', to: p.id, msg: { json: 0, meta: { values: [['custom', 'bin']] }, b: 2 } },
-      { v: 1, t: 'cast', to: p.id, msg: { json: 'lost' } },
+      { v: 2, t: 'cast', to: p.id, msg: { json: 0, meta: { values: [['custom', 'bin']] }, b: 2 } },
+      { v: 2, t: 'cast', to: p.id, msg: { json: 'lost' } },
     ]))
     h.raw.send(new Uint8Array(3))
-    h.send({ v: 1, t: 'cast', to: p.id, msg: { json: 'after' } })
+    h.send({ v: 2, t: 'cast', to: p.id, msg: { json: 'after' } })
     // a stray binary message with nothing waiting: read as text, which is not JSON
     h.raw.send(new Uint8Array([0x80, 0x81]))
     // bad counts: zero, too many, not an integer, without meta
-    for (const b of [0, 5000, 1.5]) h.send({ v: 1, t: 'cast', to: p.id, msg: { json: 0, meta: {}, b } })
-    h.send({ v: 1, t: 'cast', to: p.id, msg: { json: 0, b: 1 } })
+    for (const b of [0, 5000, 1.5]) h.send({ v: 2, t: 'cast', to: p.id, msg: { json: 0, meta: {}, b } })
+    h.send({ v: 2, t: 'cast', to: p.id, msg: { json: 0, b: 1 } })
     // an index that points past the attachments
-    h.send({ v: 1, t: 'call', ref: 2, to: p.id, msg: { json: { file: 3 }, meta, b: 1 } })
+    h.send({ v: 2, t: 'call', ref: 2, to: p.id, msg: { json: { file: 3 }, meta, b: 1 } })
     h.raw.send(new Uint8Array(1))
     await eventually(() => h.received.some((f) => (f as { ref?: number }).ref === 2))
     expect(h.received.find((f) => (f as { ref?: number }).ref === 2)).toMatchObject({ ok: false, error: { code: 'badarg' } })
@@ -163,11 +163,11 @@ describe('hostile frames', () => {
 
   it('rejects a duplicate sync and a second hello without touching the registry', async () => {
     const h = await harness()
-    h.send({ v: 1, t: 'sync', names: [['other', [2]]] })
-    h.send({ v: 1, t: 'hello', node: 'evil' })
+    h.send({ v: 2, t: 'sync', names: [['other', [2]]] })
+    h.send({ v: 2, t: 'hello', node: 'evil', inc: 1 })
     await eventually(() => h.errors.length === 2)
     expect(h.node.allPidsOf('other')).toEqual([])
-    expect(h.node.allPidsOf('evil-name')).toEqual([new Pid('evil', 1)])
+    expect(h.node.allPidsOf('evil-name')).toEqual([new Pid('evil', 1, 1)])
   })
 
   it('a frame before the handshake is dropped', async () => {
@@ -177,9 +177,9 @@ describe('hostile frames', () => {
     node.on('error', (e) => errors.push(e.message))
     const [x, raw] = createMemoryChannelPair()
     const linked = node.link(x)
-    raw.send(JSON.stringify({ v: 1, t: 'join', name: 'n', pid: ['evil', 1] }))
-    raw.send(JSON.stringify({ v: 1, t: 'hello', node: 'evil' }))
-    raw.send(JSON.stringify({ v: 1, t: 'sync', names: [] }))
+    raw.send(JSON.stringify({ v: 2, t: 'join', name: 'n', pid: ['evil', 1] }))
+    raw.send(JSON.stringify({ v: 2, t: 'hello', node: 'evil', inc: 1 }))
+    raw.send(JSON.stringify({ v: 2, t: 'sync', names: [] }))
     await linked
     expect(errors).toEqual(['join frame before the handshake'])
     expect(node.registry()).toEqual([])
@@ -194,18 +194,18 @@ describe('hostile frames', () => {
     const [x, raw] = createMemoryChannelPair()
     let resolved = false
     const linked = node.link(x).then((id) => ((resolved = true), id))
-    raw.send(JSON.stringify({ v: 1, t: 'hello', node: 'slow' }))
+    raw.send(JSON.stringify({ v: 2, t: 'hello', node: 'slow', inc: 1 }))
     await new Promise((r) => setTimeout(r, 50))
     expect(resolved).toBe(false)
     expect(events).toEqual([])
-    raw.send(JSON.stringify({ v: 1, t: 'sync', names: [['there', [3]]] }))
+    raw.send(JSON.stringify({ v: 2, t: 'sync', names: [['there', [3]]] }))
     expect(await linked).toBe('slow')
-    expect(node.allPidsOf('there').map(String)).toEqual([new Pid('slow', 3).toString()])
+    expect(node.allPidsOf('there').map(String)).toEqual([new Pid('slow', 3, 1).toString()])
     expect(events).toEqual(['up:slow'])
 
     const [y, raw2] = createMemoryChannelPair()
     const cut = node.link(y).catch((e: unknown) => e)
-    raw2.send(JSON.stringify({ v: 1, t: 'hello', node: 'cut' }))
+    raw2.send(JSON.stringify({ v: 2, t: 'hello', node: 'cut', inc: 1 }))
     await new Promise((r) => setTimeout(r, 20))
     raw2.close()
     expect(await cut).toMatchObject({ code: 'closed' })

@@ -117,9 +117,9 @@ describe('local registry', () => {
     n.on('join', (name, pid) => events.push(`+${name}${pid.toString()}`))
     n.on('leave', (name, pid) => events.push(`-${name}${pid.toString()}`))
     const p = n.spawn({})
-    expect(() => n.register('x', new Pid('other', 1))).toThrow(/own node/)
+    expect(() => n.register('x', new Pid('other', 1, 0))).toThrow(/own node/)
     n.stop(n.spawn({}))
-    expect(() => n.register('x', new Pid('me', 2))).toThrow(NoProcError)
+    expect(() => n.register('x', new Pid('me', 2, n.incarnation))).toThrow(NoProcError)
     n.register('x', p)
     n.register('x', p)
     expect(n.allPidsOf('x')).toHaveLength(2)
@@ -129,7 +129,8 @@ describe('local registry', () => {
     n.unregister('x', p)
     expect(n.registry()).toEqual([])
     expect(n.pidOf('x')).toBeUndefined()
-    expect(events).toEqual(['+x<me.1>', '+x<me.1>', '-x<me.1>', '-x<me.1>'])
+    const text = `<me.1.${n.incarnation.toString(36)}>`
+    expect(events).toEqual([`+x${text}`, `+x${text}`, `-x${text}`, `-x${text}`])
   })
 
   it('pidOf returns a random member', () => {

@@ -3,30 +3,36 @@ import { decodeValue, encodeValue, Pid } from '../src/core/index.js'
 import { parseUntrustedJson } from '../src/core/codec.js'
 
 describe('Pid', () => {
-  it('compares by value and prints as <node.id>', () => {
-    const a = new Pid('tab-1', 7)
-    expect(a.equals(new Pid('tab-1', 7))).toBe(true)
-    expect(a.equals(new Pid('tab-1', 8))).toBe(false)
-    expect(a.equals(new Pid('tab-2', 7))).toBe(false)
-    expect(String(a)).toBe('<tab-1.7>')
+  it('compares by value, incarnation included, and prints as <node.id.incarnation>', () => {
+    const a = new Pid('tab-1', 7, 1234567)
+    expect(a.equals(new Pid('tab-1', 7, 1234567))).toBe(true)
+    expect(a.equals(new Pid('tab-1', 8, 1234567))).toBe(false)
+    expect(a.equals(new Pid('tab-2', 7, 1234567))).toBe(false)
+    expect(a.equals(new Pid('tab-1', 7, 1234568))).toBe(false)
+    expect(String(a)).toBe('<tab-1.7.qglj>')
+    expect(String(new Pid('n', 1, 0xffffffff))).toBe('<n.1.1z141z3>')
     expect(Object.isFrozen(a)).toBe(true)
   })
 
   it('refuses malformed parts', () => {
-    expect(() => new Pid('', 1)).toThrow(TypeError)
-    expect(() => new Pid('n', -1)).toThrow(TypeError)
-    expect(() => new Pid('n', 1.5)).toThrow(TypeError)
-    expect(() => new Pid(3 as unknown as string, 1)).toThrow(TypeError)
+    expect(() => new Pid('', 1, 1)).toThrow(TypeError)
+    expect(() => new Pid('n', -1, 1)).toThrow(TypeError)
+    expect(() => new Pid('n', 1.5, 1)).toThrow(TypeError)
+    expect(() => new Pid(3 as unknown as string, 1, 1)).toThrow(TypeError)
+    expect(() => new Pid('n', 1, -1)).toThrow(TypeError)
+    expect(() => new Pid('n', 1, 2 ** 32)).toThrow(TypeError)
+    expect(() => new Pid('n', 1, undefined as unknown as number)).toThrow(TypeError)
   })
 })
 
 describe('codec', () => {
   it('round-trips pids and rich values through JSON text', () => {
-    const value = { pid: new Pid('n', 3), list: [new Pid('m', 1)], at: new Date(5), m: new Map([['k', new Set([1n])]]), u: undefined }
+    const value = { pid: new Pid('n', 3, 99), list: [new Pid('m', 1, 7)], at: new Date(5), m: new Map([['k', new Set([1n])]]), u: undefined }
     const back = decodeValue(JSON.parse(JSON.stringify(encodeValue(value)))) as typeof value
     expect(back.pid).toBeInstanceOf(Pid)
     expect(back.pid.equals(value.pid)).toBe(true)
-    expect(back.list[0]!.equals(new Pid('m', 1))).toBe(true)
+    expect(back.list[0]!.equals(new Pid('m', 1, 7))).toBe(true)
+    expect(back.list[0]!.equals(new Pid('m', 1, 8))).toBe(false)
     expect(back.at).toEqual(new Date(5))
     expect(back.m.get('k')).toEqual(new Set([1n]))
     expect('u' in back).toBe(true)

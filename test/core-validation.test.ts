@@ -50,9 +50,9 @@ describe('argument validation', () => {
     const p = n.spawn({})
     expect(() => n.monitor(p, 'nope' as never)).toThrow(BadArgError)
     expect(() => n.stop(p, 5 as never)).toThrow(BadArgError)
-    expect(() => n.stop(new Pid('elsewhere', 1))).toThrow(BadArgError)
-    expect(() => n.isAlive(new Pid('elsewhere', 1))).toThrow(BadArgError)
-    expect(() => n.unregister('x', new Pid('elsewhere', 1))).toThrow(BadArgError)
+    expect(() => n.stop(new Pid('elsewhere', 1, 0))).toThrow(BadArgError)
+    expect(() => n.isAlive(new Pid('elsewhere', 1, 0))).toThrow(BadArgError)
+    expect(() => n.unregister('x', new Pid('elsewhere', 1, 0))).toThrow(BadArgError)
   })
 
   it('spawn', () => {

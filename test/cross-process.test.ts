@@ -3,7 +3,7 @@
  * this process as one more peer, all linked by WebRTC data channels (node-datachannel).
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { connect, createHub, type DistNode, type Hub, NodeDownError, type Pid } from '../src/server/index.js'
+import { connect, createHub, type DistNode, type Hub, NodeDownError, NoProcError, type Pid } from '../src/server/index.js'
 import { type ChildPeer, startChildPeer, stopChildPeer } from './child-peers.js'
 import { eventually } from './cluster-suite.js'
 
@@ -65,7 +65,7 @@ describe('Node peers in separate processes over WebRTC', { timeout: 60_000 }, ()
       expect(events).toEqual([])
       order.push('callback done')
     })
-    expect(result).toMatch(/^watching <c1\.\d+>$/)
+    expect(result).toMatch(/^watching <c1\.\d+\.[0-9a-z]+>$/)
     await eventually(() => events.length === 1, 5000, 'the target reporting the rpc process exit')
     expect(order).toEqual(['callback saw result from c1', 'callback done'])
     expect(events).toEqual([{ tag: 'rpc-1', event: 'rpc process exited', reason: 'normal' }])
@@ -116,6 +116,26 @@ describe('Node peers in separate processes over WebRTC', { timeout: 60_000 }, ()
     expect(me.nodes()).toEqual(['witness'])
     // the surviving child is unaffected
     expect(await me.call('echo:witness', 'still here')).toBe('still here')
+  })
+
+  it('a process killed and restarted under the same id never answers for its earlier pids', async () => {
+    const h = await hub()
+    const cluster = `xp${++clusterCount}`
+    const first = await child(h.url, cluster, 'x')
+    const me = await peer(h.url, cluster, 'main')
+    await eventually(() => me.allPidsOf('sink:x').length === 1, 10_000)
+    const old = me.allPidsOf('sink:x')[0] as Pid
+    first.process.kill('SIGKILL')
+    await eventually(() => me.nodes().length === 0, 5000, 'the killed process down')
+    await child(h.url, cluster, 'x')
+    await eventually(() => me.allPidsOf('sink:x').length === 1, 10_000, 'the new incarnation linked')
+    const now = me.allPidsOf('sink:x')[0] as Pid
+    expect([now.node, now.id]).toEqual([old.node, old.id])
+    expect(now.equals(old)).toBe(false)
+    await expect(me.call(old, 'state')).rejects.toBeInstanceOf(NoProcError)
+    me.cast(old, 0) // dropped: it would count as the new sink's first cast
+    me.cast(now, 0)
+    expect(await me.call(now, 'state')).toEqual({ count: 1, inOrder: true })
   })
 
   it('links survive a hub restart; nodes rejoin by themselves and a newcomer meshes with them', async () => {

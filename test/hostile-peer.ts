@@ -34,12 +34,15 @@ export async function hostilePeer(options: NodeOptions & { as?: string; expect?:
   linked.catch(() => {})
   const send = (frame: unknown): void => raw.send(typeof frame === 'string' ? frame : JSON.stringify(frame))
   if (as !== undefined) {
-    send({ v: 1, t: 'hello', node: as })
-    send({ v: 1, t: 'sync', names: [] })
+    send({ v: 2, t: 'hello', node: as, inc: HOSTILE_INCARNATION })
+    send({ v: 2, t: 'sync', names: [] })
     await linked
   }
   return { node, raw, received, errors, send, linked }
 }
+
+/** The incarnation the hostile end announces in its hello. */
+export const HOSTILE_INCARNATION = 1
 
 /** Milliseconds `fn` takes. */
 export async function timed(fn: () => unknown): Promise<number> {

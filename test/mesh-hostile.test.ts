@@ -52,11 +52,11 @@ describe('a member that lies about who it is', { timeout: 60_000 }, () => {
     channel.onClose(() => (closed = true))
     channel.onMessage(() => {})
     const teller = victim.allPidsOf('teller')[0]
-    channel.send(JSON.stringify({ v: 1, t: 'hello', node: 'bank' }))
+    channel.send(JSON.stringify({ v: 2, t: 'hello', node: 'bank', inc: 1 }))
     channel.send(JSON.stringify([
-      { v: 1, t: 'join', name: 'bank-service', pid: ['bank', 1] },
-      { v: 1, t: 'cast', to: teller?.id, from: ['bank', 7], msg: { json: 'pay mallory' } },
-      { v: 1, t: 'sync', names: [['bank-service', [1]]] },
+      { v: 2, t: 'join', name: 'bank-service', pid: ['bank', 1] },
+      { v: 2, t: 'cast', to: teller?.id, from: ['bank', 7], msg: { json: 'pay mallory' } },
+      { v: 2, t: 'sync', names: [['bank-service', [1]]] },
     ]))
     await eventually(() => closed, 10_000, 'the victim closes the link')
     expect(victim.errors.some((e) => /introduced itself as bank on a link to mallory/.test(e))).toBe(true)

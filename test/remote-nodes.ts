@@ -39,6 +39,7 @@ import type { SyncMethod } from './suite-host-wire.js'
 export class RemoteNode implements DistNode {
   constructor(
     readonly id: string,
+    readonly incarnation: number,
     readonly host: Host,
   ) {}
 
@@ -204,7 +205,8 @@ export class RemoteCluster implements ClusterDriver {
   createNode(id: string): RemoteNode {
     const host = this.hosts[this.placed++ % this.hosts.length]
     if (!host) throw new Error('RemoteCluster.setup() has not run')
-    return new RemoteNode(host.request({ op: 'create', id }) as string, host)
+    const created = host.request({ op: 'create', id }) as { id: string; incarnation: number }
+    return new RemoteNode(created.id, created.incarnation, host)
   }
 
   async link(a: DistNode, b: DistNode): Promise<void> {

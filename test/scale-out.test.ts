@@ -186,7 +186,7 @@ describe('several hubs sharing one Redis act as one', { timeout: 60_000 }, () =>
     const events: unknown[] = []
     p1.register('observer', p1.spawn({ handleCast: (m) => void events.push(m) }))
     await eventuallyAsync(async () => (await p1.doNodeRpc<Array<[string, Pid[]]>>('k1', 'Fixture', 'registry', [])).some(([n]) => n === 'observer'), 5000, 'k1 sees the observer')
-    expect(await p1.doNodeRpc<string>('k1', 'Fixture', 'watch', ['cross-hub'])).toMatch(/^watching <k1\.\d+>$/)
+    expect(await p1.doNodeRpc<string>('k1', 'Fixture', 'watch', ['cross-hub'])).toMatch(/^watching <k1\.\d+\.[0-9a-z]+>$/)
     await eventually(() => events.length === 1, 5000, 'the report from k1')
     expect(events).toEqual([{ tag: 'cross-hub', event: 'rpc process exited', reason: 'normal' }])
   })

@@ -37,9 +37,10 @@ export function callFrom<R>(node: NodeRuntime, from: Pid | undefined, to: Pid | 
     if (pid.node !== node.id) {
       peer = node.linked(pid.node)
       if (peer === undefined) throw new NodeDownError(pid.node, `cannot call ${pid.toString()}: node ${pid.node} is not linked`)
+      if (pid.incarnation !== peer.incarnation) throw new NoProcError(`${pid.toString()} is not alive: node ${pid.node} is another incarnation now`)
       if (!peer.link.hasRoom()) throw new OverloadedError(pid.node)
       payload = encodeOrThrow(msg)
-    } else if (!node.processes.has(pid.id)) throw new NoProcError(`${pid.toString()} is not alive`)
+    } else if (node.localProcess(pid) === undefined) throw new NoProcError(`${pid.toString()} is not alive`)
   } catch (error) {
     return Promise.reject(error)
   }
@@ -67,7 +68,7 @@ export function callFrom<R>(node: NodeRuntime, from: Pid | undefined, to: Pid | 
       peer.calls.set(ref, { resolve: resolve as (v: unknown) => void, reject, timer })
       return
     }
-    const process = node.processes.get(target.id)
+    const process = node.localProcess(target)
     if (process === undefined) return reject(new NoProcError(`${target.toString()} is not alive`))
     process.post({
       kind: 'call',
@@ -89,12 +90,12 @@ export function castFrom(node: NodeRuntime, from: Pid | undefined, to: Pid | str
   node.assertOpen()
   const pid = resolveTarget(node, to)
   if (pid.node === node.id) {
-    node.processes.get(pid.id)?.post({ kind: 'cast', msg, from })
+    node.localProcess(pid)?.post({ kind: 'cast', msg, from })
     return
   }
   const payload = encodeOrThrow(msg)
   const peer = node.linked(pid.node)
-  if (peer === undefined) return
+  if (peer === undefined || peer.incarnation !== pid.incarnation) return // dropped, as for a dead process
   if (!peer.link.hasRoom()) throw new OverloadedError(pid.node)
   const frame: Frame = { v: PROTOCOL_VERSION, t: 'cast', to: pid.id, msg: payload }
   if (from !== undefined) frame.from = [from.node, from.id]

@@ -51,20 +51,20 @@ superjson.registerCustom<Uint8Array, number>(
   },
   'bin',
 )
-superjson.registerCustom<Pid, [string, number]>(
+superjson.registerCustom<Pid, [string, number, number]>(
   {
     isApplicable: (value): value is Pid => value instanceof Pid,
-    serialize: (pid) => [pid.node, pid.id],
+    serialize: (pid) => [pid.node, pid.id, pid.incarnation],
     deserialize: decodePid,
   },
   'Pid',
 )
 
 function decodePid(raw: unknown): Pid {
-  if (!Array.isArray(raw) || raw.length !== 2) throw new TypeError('malformed Pid')
-  const [node, id]: unknown[] = raw
-  if (typeof node !== 'string' || typeof id !== 'number') throw new TypeError('malformed Pid')
-  return new Pid(node, id)
+  if (!Array.isArray(raw) || raw.length !== 3) throw new TypeError('malformed Pid')
+  const [node, id, incarnation]: unknown[] = raw
+  if (typeof node !== 'string' || typeof id !== 'number' || typeof incarnation !== 'number') throw new TypeError('malformed Pid')
+  return new Pid(node, id, incarnation) // throws a TypeError for values out of range
 }
 
 /** The custom types above, with the JSON type of their values on the wire. */

@@ -17,7 +17,7 @@ const v = PROTOCOL_VERSION
 export function handleFrame(node: NodeRuntime, peer: PeerState, frame: Frame): void {
   if (frame.t === 'ping') return
   if (frame.t === 'bye') return peer.link.close('closed', `the peer said bye: ${frame.reason}`)
-  if (frame.t === 'hello') return node.helloReceived(peer, frame.node)
+  if (frame.t === 'hello') return node.helloReceived(peer, frame.node, frame.inc)
   if (frame.t === 'sync') return peer.link.up ? node.syncReceived(peer, frame.names) : node.report(peer, 'sync frame before the handshake')
   // Nothing but the handshake is acted on until it is complete: a peer is known by the id
   // of its hello only once its registry is in.
@@ -42,7 +42,7 @@ export function handleFrame(node: NodeRuntime, peer: PeerState, frame: Frame): v
       if (!frame.ok) return call.reject(callErrorFromWire(frame.error))
       let value: unknown
       try {
-        value = decodeValue(frame.value)
+        value = decodeValue(frame.value, node.options)
       } catch (error) {
         node.report(peer, `undecodable reply: ${String(error)}`)
         return call.reject(new BadArgError('the reply could not be decoded'))
@@ -107,7 +107,7 @@ function deliver(node: NodeRuntime, peer: PeerState, frame: CallFrame | CastFram
   }
   let msg: unknown
   try {
-    msg = decodeValue(frame.msg)
+    msg = decodeValue(frame.msg, node.options)
   } catch (error) {
     node.report(peer, `undecodable ${frame.t} message: ${String(error)}`)
     if (frame.t === 'call') replyError(peer, frame.ref, distributedToWire(new BadArgError('the message could not be decoded')))

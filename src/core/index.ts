@@ -25,5 +25,5 @@ export {
 } from './errors.js'
 export { PROTOCOL_VERSION } from './protocol.js'
 export type { Frame } from './protocol.js'
-export { encodeValue, decodeValue, type Payload } from './codec.js'
+export { encodeValue, decodeValue, DEFAULT_MAX_BIGINT_DIGITS, type DecodeLimits, type Payload } from './codec.js'
 export type { Signaling, JoinResult, PeerLike, PeerFactory, DataChannelLike } from './signaling.js'

@@ -2,6 +2,7 @@
  * The options of a node, their defaults and their checks. Every bound on what a peer
  * can make this node hold is here, with its default (SECURITY.md lists them all).
  */
+import { DEFAULT_MAX_BIGINT_DIGITS } from './codec.js'
 import { BadArgError } from './errors.js'
 import type { NodeOptions } from './types.js'
 import { assertTimeout } from './validate.js'
@@ -19,6 +20,7 @@ export const NODE_DEFAULTS: ResolvedNodeOptions = {
   maxMonitorsPerLink: 10_000,
   maxRpcsPerLink: 10_000,
   rpcDoneTimeoutMs: 30_000,
+  maxBigIntDigits: DEFAULT_MAX_BIGINT_DIGITS,
 }
 
 /** Applies the defaults to `options` and checks every value; throws `BadArgError`. */

@@ -13,7 +13,7 @@ import { resolveNodeOptions, type ResolvedNodeOptions } from './node-options.js'
 import { createModuleHandle } from './module-handle.js'
 import { PeerState } from './peer.js'
 import { startHeartbeat } from './heartbeat.js'
-import { Pid } from './pid.js'
+import { newIncarnation, Pid } from './pid.js'
 import { type Behaviour, LocalProcess, type ProcessContext } from './process.js'
 import { type Frame, PROTOCOL_VERSION, type WirePid } from './protocol.js'
 import { Registry } from './registry.js'
@@ -42,6 +42,8 @@ export function createNode(options: NodeOptions = {}): DistNode {
 /** @internal The node implementation; `dispatch.ts` and `rpc.ts` use its internals. */
 export class NodeRuntime implements DistNode {
   readonly id: string
+  /** This node's incarnation: part of every pid it hands out (see `Pid`). */
+  readonly incarnation = newIncarnation()
   readonly peers = new Map<string, PeerState>()
   readonly processes = new Map<number, LocalProcess>()
   readonly registryReplica: Registry
@@ -107,7 +109,7 @@ export class NodeRuntime implements DistNode {
       peer.handshake = { resolve, reject, timer }
       this.handshaking.add(peer)
       this.startHeartbeat()
-      link.send({ v: PROTOCOL_VERSION, t: 'hello', node: this.id })
+      link.send({ v: PROTOCOL_VERSION, t: 'hello', node: this.id, inc: this.incarnation })
     })
   }
 
@@ -124,7 +126,7 @@ export class NodeRuntime implements DistNode {
   }
 
   /** The peer's hello arrived: accept the link or refuse it. */
-  helloReceived(peer: PeerState, node: string): void {
+  helloReceived(peer: PeerState, node: string, incarnation: number): void {
     if (peer.handshake === undefined || peer.link.up) return this.report(peer, 'hello on a link that is already up')
     if (peer.expect !== undefined && node !== peer.expect) {
       this.report(peer, `introduced itself as ${node} on a link to ${peer.expect}; link closed`)
@@ -134,6 +136,7 @@ export class NodeRuntime implements DistNode {
     if (this.peers.has(node)) return this.refuseLink(peer, 'already linked', new DistributedError('already_linked', `already linked to node ${node}`))
     this.handshaking.delete(peer)
     peer.link.remote = node
+    peer.incarnation = incarnation
     peer.link.up = true
     this.peers.set(node, peer)
     peer.link.send({ v: PROTOCOL_VERSION, t: 'sync', names: this.registryReplica.snapshotOf(this.id) })
@@ -149,7 +152,7 @@ export class NodeRuntime implements DistNode {
     if (peer.synced) return this.report(peer, 'second sync frame')
     peer.synced = true
     const remote = peer.link.remote as string
-    for (const [name, ids] of names) for (const id of ids) this.registryReplica.join(name, new Pid(remote, id))
+    for (const [name, ids] of names) for (const id of ids) this.registryReplica.join(name, new Pid(remote, id, peer.incarnation))
     const handshake = peer.handshake
     peer.handshake = undefined
     if (handshake !== undefined) clearTimeout(handshake.timer)
@@ -229,12 +232,17 @@ export class NodeRuntime implements DistNode {
     for (const key of ['handleCall', 'handleCast', 'terminate'] as const) {
       if (behaviour[key] !== undefined) assertFunction(behaviour[key], `behaviour.${key}`)
     }
-    const pid = new Pid(this.id, this.nextPidId++)
+    const pid = new Pid(this.id, this.nextPidId++, this.incarnation)
     const process = new LocalProcess(pid, behaviour, (from) => this.contextFor(pid, from), (envelope) =>
       envelope.reply({ ok: false, error: new NoProcError(`${pid.toString()} is not alive`) }),
     )
     this.processes.set(pid.id, process)
     return pid
+  }
+
+  /** The live local process `pid` names (this node's id and incarnation), if any. */
+  localProcess(pid: Pid): LocalProcess | undefined {
+    return pid.node === this.id && pid.incarnation === this.incarnation ? this.processes.get(pid.id) : undefined
   }
 
   private contextFor(self: Pid, from: Pid | undefined): ProcessContext {
@@ -245,7 +253,7 @@ export class NodeRuntime implements DistNode {
     assertPid(pid)
     if (typeof reason !== 'string') throw new BadArgError(`reason must be a string, got ${describe(reason)}`)
     if (pid.node !== this.id) throw new BadArgError(`cannot stop ${pid.toString()}: it runs on node ${pid.node}, not here`)
-    const process = this.processes.get(pid.id)
+    const process = this.localProcess(pid)
     if (process === undefined) return
     this.processes.delete(pid.id)
     for (const call of process.exit(reason)) call.reply({ ok: false, error: new NoProcError(`${pid.toString()} stopped`) })
@@ -258,7 +266,7 @@ export class NodeRuntime implements DistNode {
   isAlive(pid: Pid): boolean {
     assertPid(pid)
     if (pid.node !== this.id) throw new BadArgError(`isAlive answers for local pids only; ${pid.toString()} runs on node ${pid.node}`)
-    return this.processes.has(pid.id)
+    return this.localProcess(pid) !== undefined
   }
 
   monitor(pid: Pid, onDown: (reason: string) => void): () => void {
@@ -271,7 +279,7 @@ export class NodeRuntime implements DistNode {
       onDown(reason)
     }
     if (pid.node === this.id) {
-      const process = this.processes.get(pid.id)
+      const process = this.localProcess(pid)
       if (process === undefined) {
         queueMicrotask(() => this.safely(() => once('noproc')))
         return () => {}
@@ -283,6 +291,10 @@ export class NodeRuntime implements DistNode {
     const peer = this.linked(pid.node)
     if (peer === undefined) {
       queueMicrotask(() => this.safely(() => once('noconnection')))
+      return () => {}
+    }
+    if (peer.incarnation !== pid.incarnation) {
+      queueMicrotask(() => this.safely(() => once('noproc'))) // a pid of an earlier (or later) incarnation
       return () => {}
     }
     const ref = this.nextRef()
@@ -299,7 +311,7 @@ export class NodeRuntime implements DistNode {
     assertName(name)
     assertPid(pid)
     if (pid.node !== this.id) throw new BadArgError(`cannot register ${pid.toString()}: a pid joins a name only from its own node (${pid.node})`)
-    if (!this.processes.has(pid.id)) throw new NoProcError(`cannot register ${pid.toString()}: it is not alive`)
+    if (this.localProcess(pid) === undefined) throw new NoProcError(`cannot register ${pid.toString()}: it is not alive`)
     this.registryReplica.join(name, pid)
   }
 
@@ -353,7 +365,7 @@ export class NodeRuntime implements DistNode {
       this.report(peer, `claims pid <${wire[0]}.${wire[1]}> of another node`)
       return undefined
     }
-    return new Pid(wire[0], wire[1])
+    return new Pid(wire[0], wire[1], peer.incarnation)
   }
 
   // ---- rpc -----------------------------------------------------------------------------

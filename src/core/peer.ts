@@ -45,6 +45,8 @@ export class PeerState {
   readonly rpcsIn = new Map<number, RpcProcess>()
   /** The peer's full state arrived. */
   synced = false
+  /** The peer's incarnation, from its hello: every pid of the peer named on this link has it. */
+  incarnation = 0
   handshake:
     | { resolve(node: string): void; reject(error: Error): void; timer: TimerHandle }
     | undefined

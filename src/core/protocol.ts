@@ -6,10 +6,11 @@
  * PROTOCOL.md describes the same format in prose.
  */
 import { isPayload, type Payload } from './codec.js'
+import { isIncarnation } from './pid.js'
 
-export const PROTOCOL_VERSION = 1 as const
+export const PROTOCOL_VERSION = 2 as const
 
-/** A pid on the wire: `[node, id]`. */
+/** A pid of the sender on the wire: `[node, id]`; its incarnation is the sender's, from its hello. */
 export type WirePid = [node: string, id: number]
 
 /** An error on the wire. `reason` is set for `badrpc`. */
@@ -22,7 +23,8 @@ export interface WireError {
 
 type V = { v: typeof PROTOCOL_VERSION }
 
-export type HelloFrame = V & { t: 'hello'; node: string }
+/** `inc`: the sender's incarnation; every pid of the sender named on this link belongs to it. */
+export type HelloFrame = V & { t: 'hello'; node: string; inc: number }
 export type ByeFrame = V & { t: 'bye'; reason: string }
 /** The sender's own memberships: `[name, [pidId, ...]]`, pids in the sender's join order. */
 export type SyncFrame = V & { t: 'sync'; names: Array<[string, number[]]> }
@@ -128,7 +130,7 @@ export function parseFrame(x: unknown): ParseResult {
   const t = x.t
   switch (t) {
     case 'hello':
-      return isName(x.node) ? ok({ v, t, node: x.node }) : fail('hello: bad node id')
+      return isName(x.node) && isIncarnation(x.inc) ? ok({ v, t, node: x.node, inc: x.inc }) : fail('hello: bad node id or incarnation')
     case 'bye':
       return isText(x.reason) ? ok({ v, t, reason: x.reason }) : fail('bye: bad reason')
     case 'ping':

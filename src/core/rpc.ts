@@ -115,7 +115,7 @@ export class RpcService {
     if (frame.t === 'rpc-err') return pending.reject(rpcErrorFromWire(frame.error))
     let value: unknown
     try {
-      value = decodeValue(frame.value)
+      value = decodeValue(frame.value, this.node.options)
     } catch (error) {
       done()
       this.node.report(peer, `undecodable rpc result: ${String(error)}`)
@@ -126,7 +126,7 @@ export class RpcService {
       done()
       return pending.resolve(value)
     }
-    const rpcPid = new Pid(peer.link.remote as string, frame.pid)
+    const rpcPid = new Pid(peer.link.remote as string, frame.pid, peer.incarnation)
     let back: unknown
     try {
       back = callback(value, rpcPid)
@@ -164,7 +164,7 @@ export class RpcService {
     if (f === undefined) return fail('undef', 'BadRpcError', `undef ${frame.mod}.${frame.fn}`)
     let args: unknown
     try {
-      args = decodeValue(frame.args)
+      args = decodeValue(frame.args, this.node.options)
     } catch {
       return fail('badarg', 'BadArgError', 'the args could not be decoded')
     }

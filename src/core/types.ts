@@ -34,6 +34,11 @@ export interface NodeOptions {
    * (sent when the caller's callback returns); then it stops with reason `timeout`. Default 30 s.
    */
   readonly rpcDoneTimeoutMs?: number
+  /**
+   * Longest BigInt (in digits) accepted in a value from a peer; a longer one drops the
+   * message (turning text into a BigInt costs more per digit the longer it is). Default 4096.
+   */
+  readonly maxBigIntDigits?: number
 }
 
 /** Options of `node.link(channel, options)`. */
@@ -94,6 +99,11 @@ export interface NodeEvents {
 
 export interface DistNode {
   readonly id: string
+  /**
+   * This node's incarnation, chosen when it was created: part of every pid it hands out,
+   * so a node restarted under the same id never answers for the pids of its earlier life.
+   */
+  readonly incarnation: number
   /**
    * Links this node to the node at the other end of `channel`; resolves with its id once
    * the handshake is done and its registry has arrived (its names resolve at once).

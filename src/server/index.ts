@@ -15,7 +15,7 @@ import { createNodePeer } from './node-peer.js'
 export * from '../core/index.js'
 export type { ConnectOptions } from '../browser/connect-with.js'
 export { createSocketIoSignaling, type SocketIoSignalingOptions } from '../browser/socketio-signaling.js'
-export { createHub, type Hub, type HubOptions, type HubLogger } from './hub.js'
+export { createHub, type AllowedOrigins, type Hub, type HubOptions, type HubLogger } from './hub.js'
 export { createNodePeer, cleanupNodeWebRtc } from './node-peer.js'
 export { nodeWrtc } from './wrtc.js'
 
