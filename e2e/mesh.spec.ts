@@ -26,7 +26,7 @@ test('three tabs and the Node worker form a full mesh, and every registry conver
       return views.every((view) => JSON.stringify(view) === JSON.stringify(views[0]))
     }, { message: 'registries converge' })
     .toBe(true)
-  const nodesByName = Object.fromEntries((views[0] ?? []).map(([name, pids]) => [name, pids.map((pid) => pid.slice(1, pid.lastIndexOf('.'))).sort()]))
+  const nodesByName = Object.fromEntries((views[0] ?? []).map(([name, pids]) => [name, pids.map((pid) => /^<(.+)\.\d+\.[0-9a-z]+>$/.exec(pid)?.[1] ?? pid).sort()]))
   expect(nodesByName).toEqual({
     chat: TABS,
     counter: ['worker'],
