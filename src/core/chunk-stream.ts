@@ -7,7 +7,7 @@
  * second copy of the whole frame, and the encoding overlaps the transfer); the receiver
  * gathers the bytes and decodes them once.
  */
-import { DistributedError } from './errors.js'
+import { ProtocolError, TooLargeError } from './errors.js'
 
 const TAG_CONT = 0xfd
 const TAG_START = 0xfe
@@ -42,8 +42,8 @@ export function utf8Length(text: string): number {
   return bytes
 }
 
-function protocolError(message: string): DistributedError {
-  return new DistributedError('protocol', `transport framing: ${message}`)
+function protocolError(message: string): ProtocolError {
+  return new ProtocolError(`transport framing: ${message}`)
 }
 
 /** A chunked frame being sent: makes its START and CONT messages one at a time. */
@@ -201,7 +201,7 @@ export class Reassembler {
     }
     const total = new DataView(bytes.buffer, bytes.byteOffset, START_HEADER_BYTES).getUint32(2)
     if (total > this.maxBytes) {
-      return this.fail(new DistributedError('too_large', `incoming frame of ${total} bytes exceeds maxMessageBytes ${this.maxBytes}`))
+      return this.fail(new TooLargeError(`incoming frame of ${total} bytes exceeds maxMessageBytes ${this.maxBytes}`))
     }
     this.kind = kind
     this.total = total

@@ -1,5 +1,5 @@
 /** Errors crossing the wire: what a node sends for a failure, and what the caller rebuilds. */
-import { BadArgError, BadRpcError, DistributedError, NoProcError, RemoteError, TimeoutError } from './errors.js'
+import { BadArgError, BadRpcError, type DistributedError, NoProcError, RemoteError, TimeoutError, TooLargeError } from './errors.js'
 import type { WireError } from './protocol.js'
 import { MAX_TEXT_LENGTH } from './protocol.js'
 
@@ -33,7 +33,7 @@ export function callErrorFromWire(wire: WireError): DistributedError {
     case 'timeout':
       return new TimeoutError(wire.message)
     case 'too_large':
-      return new DistributedError('too_large', wire.message)
+      return new TooLargeError(wire.message)
     default:
       return new RemoteError(wire.name, wire.message)
   }

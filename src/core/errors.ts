@@ -1,7 +1,9 @@
 /**
- * Every failure the library reports is a `DistributedError` with a stable `code`.
- * `name` is set explicitly so that `instanceof`-free checks (`err.name === 'NoProcError'`)
- * work across bundle copies, and so that a remote error can be rebuilt from `{name, message}`.
+ * Every failure the library reports is a `DistributedError` with a stable `code`, one
+ * class per failure, and `code` narrows with the class (`error.code` of a `NoProcError`
+ * is the literal `'noproc'`). `name` is set explicitly so that `instanceof`-free checks
+ * (`err.name === 'NoProcError'`) work across bundle copies, and so that a remote error can
+ * be rebuilt from `{name, message}`.
  */
 
 /** Stable error codes. */
@@ -24,25 +26,25 @@ export type ErrorCode =
   | 'protocol'
 
 /** Base class of every error this library throws or rejects with. */
-export class DistributedError extends Error {
-  readonly code: ErrorCode
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+export class DistributedError<C extends ErrorCode = ErrorCode> extends Error {
+  readonly code: C
+  constructor(code: C, message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.code = code
     this.name = 'DistributedError'
   }
 }
 
-/** A `call` got no reply within its timeout. */
-export class TimeoutError extends DistributedError {
+/** A `call` got no reply within its timeout (or a link handshake did not finish in time). */
+export class TimeoutError extends DistributedError<'timeout'> {
   constructor(message = 'call timed out') {
     super('timeout', message)
     this.name = 'TimeoutError'
   }
 }
 
-/** The target process is not alive (or never existed). */
-export class NoProcError extends DistributedError {
+/** The target process is not alive (or never existed, or belongs to another incarnation of its node). */
+export class NoProcError extends DistributedError<'noproc'> {
   constructor(message = 'no such process') {
     super('noproc', message)
     this.name = 'NoProcError'
@@ -50,7 +52,7 @@ export class NoProcError extends DistributedError {
 }
 
 /** The target's node is not linked, or its link dropped while waiting. */
-export class NodeDownError extends DistributedError {
+export class NodeDownError extends DistributedError<'nodedown'> {
   readonly node: string
   constructor(node: string, message = `node ${node} is down`) {
     super('nodedown', message)
@@ -60,7 +62,7 @@ export class NodeDownError extends DistributedError {
 }
 
 /** No node has the name registered (the seed's `{:error, "no node"}`). */
-export class NoNodeError extends DistributedError {
+export class NoNodeError extends DistributedError<'no_node'> {
   constructor(message = 'no node') {
     super('no_node', message)
     this.name = 'NoNodeError'
@@ -68,15 +70,15 @@ export class NoNodeError extends DistributedError {
 }
 
 /** No pid is registered under the name. */
-export class NoPidError extends DistributedError {
+export class NoPidError extends DistributedError<'no_pid'> {
   constructor(message = 'no pid') {
     super('no_pid', message)
     this.name = 'NoPidError'
   }
 }
 
-/** The seed's `{:badrpc, reason}`: `nodedown`, `undef`, `timeout` or the thrown error's message. */
-export class BadRpcError extends DistributedError {
+/** The seed's `{:badrpc, reason}`: `nodedown`, `undef`, `timeout`, `system_limit` or the thrown error's message. */
+export class BadRpcError extends DistributedError<'badrpc'> {
   readonly reason: string
   constructor(reason: string, message = `badrpc: ${reason}`, options?: { cause?: unknown }) {
     super('badrpc', message, options)
@@ -86,7 +88,7 @@ export class BadRpcError extends DistributedError {
 }
 
 /** A handler on another node threw; `remoteName` and `message` are the thrown error's. */
-export class RemoteError extends DistributedError {
+export class RemoteError extends DistributedError<'remote'> {
   readonly remoteName: string
   constructor(remoteName: string, message: string) {
     super('remote', message)
@@ -96,10 +98,53 @@ export class RemoteError extends DistributedError {
 }
 
 /** A public function was called with an invalid argument. */
-export class BadArgError extends DistributedError {
+export class BadArgError extends DistributedError<'badarg'> {
   constructor(message: string) {
     super('badarg', message)
     this.name = 'BadArgError'
+  }
+}
+
+/**
+ * A value, message or frame is larger than the limit of the side that would receive it
+ * (`maxFrameBytes`, a channel's `maxMessageBytes`): nothing was sent.
+ */
+export class TooLargeError extends DistributedError<'too_large'> {
+  constructor(message: string) {
+    super('too_large', message)
+    this.name = 'TooLargeError'
+  }
+}
+
+/** The node, link or signaling connection was closed before the operation could finish. */
+export class ClosedError extends DistributedError<'closed'> {
+  constructor(message = 'closed') {
+    super('closed', message)
+    this.name = 'ClosedError'
+  }
+}
+
+/**
+ * A peer or a hub broke the protocol (a malformed or misplaced frame, a node introducing
+ * itself by an id it was not expected to have); `node` is the peer's id when known. The
+ * node drops what broke it and keeps running; these come through the `error` event.
+ */
+export class ProtocolError extends DistributedError<'protocol'> {
+  readonly node: string | undefined
+  constructor(message: string, node?: string, options?: { cause?: unknown }) {
+    super('protocol', message, options)
+    this.node = node
+    this.name = 'ProtocolError'
+  }
+}
+
+/** `link()` to a node this node is linked to already. */
+export class AlreadyLinkedError extends DistributedError<'already_linked'> {
+  readonly node: string
+  constructor(node: string, message = `already linked to node ${node}`) {
+    super('already_linked', message)
+    this.node = node
+    this.name = 'AlreadyLinkedError'
   }
 }
 
@@ -108,11 +153,16 @@ export class BadArgError extends DistributedError {
  * other side is not reading, or not fast enough): nothing was sent. Try again once it
  * drains, or treat the node as slow.
  */
-export class OverloadedError extends DistributedError {
+export class OverloadedError extends DistributedError<'overloaded'> {
   readonly node: string
   constructor(node: string, message = `the link to node ${node} is overloaded`) {
     super('overloaded', message)
     this.node = node
     this.name = 'OverloadedError'
   }
+}
+
+/** The message of anything thrown, for error texts and logs. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
 }

@@ -11,16 +11,20 @@ export { DEFAULT_CALL_TIMEOUT_MS } from './calls.js'
 export type { Behaviour, ProcessContext } from './process.js'
 export type { DistNode, LinkOpenOptions, ModuleHandle, NodeDownReason, NodeEvents, RpcCallback, RpcContext, RpcFunction, RpcOptions } from './types.js'
 export {
+  AlreadyLinkedError,
   BadArgError,
   BadRpcError,
+  ClosedError,
   DistributedError,
   NoNodeError,
   NoPidError,
   NoProcError,
   NodeDownError,
   OverloadedError,
+  ProtocolError,
   RemoteError,
   TimeoutError,
+  TooLargeError,
   type ErrorCode,
 } from './errors.js'
 export { PROTOCOL_VERSION } from './protocol.js'

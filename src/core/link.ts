@@ -9,7 +9,7 @@
  */
 import type { Channel } from './channel.js'
 import { ATTACHMENTS, parseUntrustedJson } from './codec.js'
-import { DistributedError } from './errors.js'
+import { TooLargeError } from './errors.js'
 import { type Frame, parseFrame, payloadOf } from './protocol.js'
 import { now } from './timers.js'
 import type { LinkCloseReason } from './types.js'
@@ -69,7 +69,7 @@ export class Link {
 
   /**
    * Queues a frame; frames queued in one tick leave together, in order. Throws
-   * `DistributedError('too_large')`, queuing nothing, for a frame (or its byte arrays)
+   * `TooLargeError`, queuing nothing, for a frame (or its byte arrays)
    * above `maxFrameBytes`, the most the other side accepts by default. A full batch
    * leaves at once, so a long synchronous burst streams out (and counts as a sign of life
    * on the other side) instead of waiting for the end of the tick.
@@ -78,12 +78,12 @@ export class Link {
     if (this.closed) return
     const text = JSON.stringify(frame)
     const limit = this.options.maxFrameBytes
-    if (text.length > limit) throw new DistributedError('too_large', `a ${frame.t} frame of ${text.length} characters exceeds maxFrameBytes ${limit}`)
+    if (text.length > limit) throw new TooLargeError(`a ${frame.t} frame of ${text.length} characters exceeds maxFrameBytes ${limit}`)
     const attachments = payloadOf(frame)?.[ATTACHMENTS]
     if (attachments !== undefined) {
       let bytes = 0
       for (const item of attachments) bytes += item.byteLength
-      if (bytes > limit) throw new DistributedError('too_large', `byte arrays of ${bytes} bytes in one ${frame.t} frame exceed maxFrameBytes ${limit}`)
+      if (bytes > limit) throw new TooLargeError(`byte arrays of ${bytes} bytes in one ${frame.t} frame exceed maxFrameBytes ${limit}`)
     }
     if (this.queuedChars + text.length > this.options.maxBatchBytes && this.queue.length > 0) this.flush()
     this.queue.push(text)
@@ -176,7 +176,7 @@ export class Link {
     } catch (error) {
       // A message the channel refuses for its size is dropped (send() checks sizes first,
       // so only text whose UTF-8 outgrows the limit gets here); anything else breaks the link.
-      if (error instanceof DistributedError && error.code === 'too_large') return this.handlers.invalid(this, `dropped an outgoing message: ${error.message}`)
+      if (error instanceof TooLargeError) return this.handlers.invalid(this, `dropped an outgoing message: ${error.message}`)
       this.shutdown('transport_error', `send failed: ${error instanceof Error ? error.message : String(error)}`)
     }
   }

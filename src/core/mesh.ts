@@ -7,7 +7,7 @@
  * dropped link to a member the hub still lists is tried again with backoff.
  */
 import { channelFromPeer, type PeerChannelOptions } from './peer-channel.js'
-import { DistributedError } from './errors.js'
+import { BadArgError, ProtocolError } from './errors.js'
 import { NodeRuntime, type NodeOptions } from './node.js'
 import type { PeerFactory, PeerLike, Signaling } from './signaling.js'
 import { startTimer, type TimerHandle } from './timers.js'
@@ -90,7 +90,7 @@ class Mesh {
     private readonly options: MeshOptions,
   ) {
     const max = options.maxPendingLinks ?? DEFAULT_MAX_PENDING_LINKS
-    if (!Number.isInteger(max) || max < 1) throw new DistributedError('badarg', `maxPendingLinks must be a positive integer, got ${String(max)}`)
+    if (!Number.isInteger(max) || max < 1) throw new BadArgError(`maxPendingLinks must be a positive integer, got ${String(max)}`)
     this.maxPending = max
   }
 
@@ -120,7 +120,7 @@ class Mesh {
       if (this.members.has(id)) this.scheduleRetry(id)
     })
     const { id, members } = await this.signaling.join()
-    if (id !== this.node.id) throw new DistributedError('protocol', `the hub bound id ${id}, expected ${this.node.id}`)
+    if (id !== this.node.id) throw new ProtocolError(`the hub bound id ${id}, expected ${this.node.id}`)
     this.members = new Set(members)
     for (const [kind, member] of this.early ?? []) {
       if (kind === 'join') this.members.add(member)

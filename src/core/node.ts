@@ -6,7 +6,7 @@
 import type { Channel } from './channel.js'
 import { callFrom, castFrom, Context } from './calls.js'
 import { Emitter } from './emitter.js'
-import { BadArgError, DistributedError, NodeDownError, NoNodeError, NoProcError, TimeoutError } from './errors.js'
+import { AlreadyLinkedError, BadArgError, ClosedError, type DistributedError, errorMessage, NodeDownError, NoNodeError, NoProcError, ProtocolError, TimeoutError } from './errors.js'
 import { handleFrame } from './dispatch.js'
 import { Link } from './link.js'
 import { resolveNodeOptions, type ResolvedNodeOptions } from './node-options.js'
@@ -86,7 +86,7 @@ export class NodeRuntime implements DistNode {
   // ---- links ---------------------------------------------------------------------------
 
   link(channel: Channel, options: LinkOpenOptions = {}): Promise<string> {
-    if (this.closed) return Promise.reject(new DistributedError('closed', 'node is closed'))
+    if (this.closed) return Promise.reject(new ClosedError(`node ${this.id} is closed`))
     const shape = channel as Partial<Record<keyof Channel, unknown>> | null
     if (typeof shape !== 'object' || shape === null || !['send', 'onMessage', 'onClose', 'close'].every((k) => typeof shape[k as keyof Channel] === 'function')) {
       return Promise.reject(new BadArgError(`channel must implement send, onMessage, onClose and close, got ${describe(channel)}`))
@@ -130,10 +130,10 @@ export class NodeRuntime implements DistNode {
     if (peer.handshake === undefined || peer.link.up) return this.report(peer, 'hello on a link that is already up')
     if (peer.expect !== undefined && node !== peer.expect) {
       this.report(peer, `introduced itself as ${node} on a link to ${peer.expect}; link closed`)
-      return this.refuseLink(peer, 'unexpected node id', new DistributedError('protocol', `expected node ${peer.expect}, the peer said it is ${node}`))
+      return this.refuseLink(peer, 'unexpected node id', new ProtocolError(`expected node ${peer.expect}, the peer said it is ${node}`, node))
     }
     if (node === this.id) return this.refuseLink(peer, 'same node id', new BadArgError(`cannot link node ${node} to itself`))
-    if (this.peers.has(node)) return this.refuseLink(peer, 'already linked', new DistributedError('already_linked', `already linked to node ${node}`))
+    if (this.peers.has(node)) return this.refuseLink(peer, 'already linked', new AlreadyLinkedError(node))
     this.handshaking.delete(peer)
     peer.link.remote = node
     peer.incarnation = incarnation
@@ -170,14 +170,14 @@ export class NodeRuntime implements DistNode {
     this.handshaking.delete(peer)
     if (peer.handshake !== undefined) {
       clearTimeout(peer.handshake.timer)
-      const error = reason === 'handshake_timeout' ? new TimeoutError('link handshake timed out') : new DistributedError('closed', `link closed during handshake: ${detail}`)
+      const error = reason === 'handshake_timeout' ? new TimeoutError('link handshake timed out') : new ClosedError(`link closed during handshake: ${detail}`)
       peer.handshake.reject(error)
       peer.handshake = undefined
     }
     const node = peer.link.remote
     if (node === undefined || this.peers.get(node) !== peer) return
     this.peers.delete(node)
-    const callError = (): Error => (this.closed ? new DistributedError('closed', 'node closed') : new NodeDownError(node))
+    const callError = (): Error => (this.closed ? new ClosedError(`node ${this.id} closed`) : new NodeDownError(node))
     for (const call of peer.calls.values()) {
       if (call.timer !== undefined) clearTimeout(call.timer)
       call.reject(callError())
@@ -211,7 +211,7 @@ export class NodeRuntime implements DistNode {
   /** Reports a misbehaving peer or a dropped frame through the `error` event. */
   report(peer: PeerState | undefined, message: string): void {
     const node = peer?.link.remote
-    const error = Object.assign(new DistributedError('protocol', node ? `from node ${node}: ${message}` : message), node ? { node } : {})
+    const error = new ProtocolError(node ? `from node ${node}: ${message}` : message, node)
     if (this.events.count('error') > 0) this.events.emit('error', error)
     else console.warn(`distribunator: ${error.message}`)
   }
@@ -220,7 +220,7 @@ export class NodeRuntime implements DistNode {
     try {
       fn()
     } catch (error) {
-      queueMicrotask(() => this.events.emit('error', Object.assign(new DistributedError('protocol', 'a callback threw'), { cause: error })))
+      queueMicrotask(() => this.events.emit('error', new ProtocolError(`a callback threw: ${errorMessage(error)}`, undefined, { cause: error })))
     }
   }
 
@@ -418,6 +418,6 @@ export class NodeRuntime implements DistNode {
   }
 
   assertOpen(): void {
-    if (this.closed) throw new DistributedError('closed', `node ${this.id} is closed`)
+    if (this.closed) throw new ClosedError(`node ${this.id} is closed`)
   }
 }

@@ -15,7 +15,7 @@
  */
 import type { Channel } from './channel.js'
 import type { DataChannelLike, PeerLike } from './signaling.js'
-import { BadArgError, DistributedError } from './errors.js'
+import { BadArgError, TooLargeError } from './errors.js'
 import { checkSize, defaultChunkSize, DEFAULT_HIGH_WATER_MARK, DEFAULT_MAX_MESSAGE_BYTES, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, type PeerChannelOptions } from './peer-channel-options.js'
 import { EMPTY_STRING_MESSAGE, type Frame, OutgoingStream, Reassembler, TAG_BINARY, utf8Length } from './chunk-stream.js'
 
@@ -197,8 +197,8 @@ class PeerChannel implements Channel {
 
   // ---- sending ----
 
-  private tooLarge(bytes: number): DistributedError {
-    return new DistributedError('too_large', `frame of ${bytes} bytes exceeds maxMessageBytes ${this.maxBytes}`)
+  private tooLarge(bytes: number): TooLargeError {
+    return new TooLargeError(`frame of ${bytes} bytes exceeds maxMessageBytes ${this.maxBytes}`)
   }
 
   /**

@@ -8,7 +8,7 @@
  */
 import { decodeValue, encodeValue, type Payload } from './codec.js'
 import { describeThrown, rpcErrorFromWire } from './error-wire.js'
-import { BadArgError, BadRpcError, DistributedError, OverloadedError, RemoteError } from './errors.js'
+import { BadArgError, BadRpcError, ClosedError, OverloadedError, RemoteError } from './errors.js'
 import type { NodeRuntime } from './node.js'
 import type { PeerState, RpcProcess } from './peer.js'
 import { Pid } from './pid.js'
@@ -54,7 +54,7 @@ export class RpcService {
     if (typeof options !== 'object' || options === null) throw new BadArgError(`options must be an object, got ${describe(options)}`)
     const timeoutMs = options.timeoutMs ?? DEFAULT_RPC_TIMEOUT_MS
     assertTimeout(timeoutMs)
-    if (this.node.closed) throw new DistributedError('closed', `node ${this.node.id} is closed`)
+    if (this.node.closed) throw new ClosedError(`node ${this.node.id} is closed`)
     if (target === this.node.id) return this.callLocal<R>(mod, fn, args, callback)
     const peer = this.node.linked(target)
     if (peer === undefined) throw new BadRpcError('nodedown', `badrpc: node ${target} is not linked`)

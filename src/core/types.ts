@@ -1,6 +1,6 @@
 /** The public shape of a node and of a module handle. */
 import type { Channel } from './channel.js'
-import type { DistributedError } from './errors.js'
+import type { ProtocolError } from './errors.js'
 import type { Pid } from './pid.js'
 import type { Behaviour } from './process.js'
 
@@ -94,7 +94,7 @@ export interface NodeEvents {
   /** A pid left a name (unregister, process exit or node loss). */
   leave: [name: string, pid: Pid]
   /** A frame was dropped or a link misbehaved; the node keeps running. */
-  error: [error: DistributedError & { node?: string }]
+  error: [error: ProtocolError]
 }
 
 export interface DistNode {
