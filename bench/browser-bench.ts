@@ -40,7 +40,7 @@ export interface BrowserBenchOptions {
   readonly warmUp: number
 }
 
-const pageDir = fileURLToPath(new URL('./browser/', import.meta.url))
+const pageDir = fileURLToPath(new URL('./browser', import.meta.url))
 const outDir = fileURLToPath(new URL('../node_modules/.cache/distribunator-bench/browser', import.meta.url))
 const browserEntry = fileURLToPath(new URL('../src/browser/index.ts', import.meta.url))
 

@@ -16,7 +16,7 @@
  */
 import type Peer from 'simple-peer'
 import { io as ioClient } from 'socket.io-client'
-import { channelFromPeer } from '../src/core/peer-channel.js'
+import { channelFromPeer } from '../src/core/webrtc/data-channel.js'
 import { connect, createHub, createNode, type DistNode } from '../src/server/index.js'
 import { type Child, peerWithChild, startChild } from './children.js'
 import { pairedRtt, SMALL, SMALL_TEXT } from './paired-rtt.js'

@@ -24,7 +24,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Server, type Socket } from 'socket.io'
 import { io } from 'socket.io-client'
-import { channelFromPeer } from '../src/core/peer-channel.js'
+import { channelFromPeer } from '../src/core/webrtc/data-channel.js'
 import { connect, createNode, createNodePeer, type DistNode } from '../src/server/index.js'
 
 const [mode, ...rest] = process.argv.slice(2)

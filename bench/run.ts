@@ -95,7 +95,7 @@ if (only === undefined) {
     ...(skipped.length > 0 ? { skipped } : {}),
     ...(failures.length > 0 ? { failures } : {}),
   }
-  const dir = fileURLToPath(new URL('./results/', import.meta.url))
+  const dir = fileURLToPath(new URL('./results', import.meta.url))
   mkdirSync(dir, { recursive: true })
   writeFileSync(`${dir}latest.json`, `${JSON.stringify(results, null, 2)}\n`)
   log(`wrote bench/results/latest.json; ${((Date.now() - started) / 1000).toFixed(0)} s in all`)

@@ -12,8 +12,8 @@
  * Run: npx tsx bench/wrtc-compare.ts            (or --quick for a smoke run)
  */
 import Peer from 'simple-peer'
-import { channelFromPeer } from '../src/core/peer-channel.js'
-import type { Channel } from '../src/core/channel.js'
+import { channelFromPeer } from '../src/core/webrtc/data-channel.js'
+import type { Channel } from '../src/core/api/channel.js'
 import { nodeWrtc } from '../src/server/wrtc.js'
 
 const quick = process.argv.includes('--quick')

@@ -6,9 +6,9 @@
  */
 import { SuperJSON } from 'superjson'
 import { afterEach, describe, expect, it } from 'vitest'
-import { ATTACHMENTS, DEFAULT_MAX_BIGINT_DIGITS, decodeValue, encodeValue, parseUntrustedJson, type Payload } from '../src/core/codec.js'
+import { ATTACHMENTS, DEFAULT_MAX_BIGINT_DIGITS, decodeValue, encodeValue, parseUntrustedJson, type Payload } from '../src/core/wire/codec.js'
 import type { DistNode } from '../src/core/index.js'
-import { PROTOCOL_VERSION as v } from '../src/core/protocol.js'
+import { PROTOCOL_VERSION as v } from '../src/core/wire/protocol.js'
 import { eventually } from './cluster-suite.js'
 import { hostilePeer, timed } from './hostile-peer.js'
 

@@ -3,9 +3,9 @@
  * (src/core/peer-channel*.test.ts): messages "in flight" count in the data channel's
  * bufferedAmount until delivered, in order.
  */
-import { channelFromPeer, type PeerChannelOptions } from '../src/core/peer-channel.js'
-import type { Channel } from '../src/core/channel.js'
-import type { DataChannelLike, PeerLike } from '../src/core/signaling.js'
+import { channelFromPeer, type PeerChannelOptions } from '../src/core/webrtc/data-channel.js'
+import type { Channel } from '../src/core/api/channel.js'
+import type { DataChannelLike, PeerLike } from '../src/core/signaling/signaling.js'
 
 export const utf8 = new TextEncoder()
 

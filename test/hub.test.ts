@@ -5,8 +5,8 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { afterEach, describe, expect, it } from 'vitest'
 import { io as connectRaw, type Socket as RawSocket } from 'socket.io-client'
 import { createSocketIoSignaling, type SocketIoSignalingOptions } from '../src/browser/socketio-signaling.js'
-import { DistributedError } from '../src/core/errors.js'
-import type { JoinResult } from '../src/core/signaling.js'
+import { DistributedError } from '../src/core/api/errors.js'
+import type { JoinResult } from '../src/core/signaling/signaling.js'
 import { createHub, type Hub, type HubLogger, type HubOptions } from '../src/server/hub.js'
 
 const cleanups: Array<() => unknown> = []

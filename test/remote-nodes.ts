@@ -30,7 +30,7 @@ import {
   type RpcFunction,
   type RpcOptions,
 } from '../src/core/index.js'
-import { createModuleHandle } from '../src/core/module-handle.js'
+import { createModuleHandle } from '../src/core/node/module-handle.js'
 import type { ClusterDriver } from './cluster-suite.js'
 import { Host } from './remote-host.js'
 import type { SyncMethod } from './suite-host-wire.js'

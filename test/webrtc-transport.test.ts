@@ -5,9 +5,9 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Channel } from '../src/core/channel.js'
-import { channelFromPeer } from '../src/core/peer-channel.js'
-import type { PeerLike } from '../src/core/signaling.js'
+import type { Channel } from '../src/core/api/channel.js'
+import { channelFromPeer } from '../src/core/webrtc/data-channel.js'
+import type { PeerLike } from '../src/core/signaling/signaling.js'
 import { createNodePeer } from '../src/server/node-peer.js'
 
 interface Link {

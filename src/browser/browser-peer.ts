@@ -3,7 +3,7 @@
  * RTCPeerConnection, with trickle ICE.
  */
 import Peer from 'simple-peer/simplepeer.min.js'
-import type { PeerFactory, PeerLike } from '../core/signaling.js'
+import type { PeerFactory, PeerLike } from '../core/signaling/signaling.js'
 
 interface SimplePeerInternals {
   _iceCompleteTimer?: ReturnType<typeof setTimeout> | null

@@ -3,11 +3,11 @@
  * (socket.io-client works in browsers and in Node) plus the core's mesh. The browser and
  * the Node entry points differ only in the peer factory they hand in.
  */
-import { BadArgError } from '../core/errors.js'
-import { joinMesh, type MeshOptions } from '../core/mesh.js'
-import type { PeerFactory } from '../core/signaling.js'
-import type { DistNode } from '../core/types.js'
-import { describe } from '../core/validate.js'
+import { BadArgError } from '../core/api/errors.js'
+import { joinMesh, type MeshOptions } from '../core/mesh/mesh.js'
+import type { PeerFactory } from '../core/signaling/signaling.js'
+import type { DistNode } from '../core/api/types.js'
+import { describe } from '../core/node/validate.js'
 import { createSocketIoSignaling, type SocketIoSignalingOptions } from './socketio-signaling.js'
 
 /** Options of `connect()`. */

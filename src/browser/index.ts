@@ -6,7 +6,7 @@
  * import { connect } from 'distribunator/browser'
  * const node = await connect({ hub: 'http://localhost:8080', cluster: 'demo' })
  */
-import type { DistNode } from '../core/types.js'
+import type { DistNode } from '../core/api/types.js'
 import { createBrowserPeer } from './browser-peer.js'
 import { type ConnectOptions, connectWith } from './connect-with.js'
 

@@ -9,7 +9,7 @@
  * replace this client's stale connection instead of refusing the id as a duplicate.
  */
 import { io as defaultIo, type Socket } from 'socket.io-client'
-import { BadArgError, DistributedError } from '../core/errors.js'
+import { BadArgError, DistributedError } from '../core/api/errors.js'
 import {
   HUB_PROTOCOL_VERSION,
   HubEvents,
@@ -20,8 +20,8 @@ import {
   parseMemberNotice,
   parseSignalNotice,
   type JoinRequest,
-} from '../core/hub-protocol.js'
-import type { JoinResult, Signaling } from '../core/signaling.js'
+} from '../core/signaling/hub-protocol.js'
+import type { JoinResult, Signaling } from '../core/signaling/signaling.js'
 
 /** Options of {@link createSocketIoSignaling}. */
 export interface SocketIoSignalingOptions {

@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'socket.io'
-import type { JoinRequest } from '../core/hub-protocol.js'
+import type { JoinRequest } from '../core/signaling/hub-protocol.js'
 import { terminate, watchOutgoing } from './engine-socket.js'
 import type { AllowedOrigins, HubLogger, HubOptions, HubSettings } from './hub-options.js'
 

@@ -5,7 +5,7 @@
  * adapter; `redis` and `@socket.io/redis-adapter` are loaded only when a URL is given.
  */
 import type { Server, ServerOptions } from 'socket.io'
-import { isHubName, isJoinKey } from '../core/hub-protocol.js'
+import { isHubName, isJoinKey } from '../core/signaling/hub-protocol.js'
 import type { HubLogger } from './hub.js'
 
 /** What a connection publishes in `socket.data`; other hubs read it through the adapter. */

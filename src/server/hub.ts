@@ -39,7 +39,7 @@ import {
   type JoinReply,
   type JoinRequest,
   type SignalRequest,
-} from '../core/hub-protocol.js'
+} from '../core/signaling/hub-protocol.js'
 import { admission, authorizer, guardConnection, originPolicy, throttledWarn, TokenBucket } from './hub-guards.js'
 import { resolveHubOptions, type HubOptions } from './hub-options.js'
 import { claimReader, connectRedis, describeError as describe, isOlder, nextStamp, type Claim, type ClaimHandle, type RedisLink } from './hub-redis.js'

@@ -9,7 +9,7 @@
  */
 import type { ConnectOptions } from '../browser/connect-with.js'
 import { connectWith } from '../browser/connect-with.js'
-import type { DistNode } from '../core/types.js'
+import type { DistNode } from '../core/api/types.js'
 import { createNodePeer } from './node-peer.js'
 
 export * from '../core/index.js'

@@ -12,8 +12,8 @@
  */
 import Peer from 'simple-peer'
 import { cleanup } from 'node-datachannel'
-import { BadArgError } from '../core/errors.js'
-import type { PeerFactory, PeerLike } from '../core/signaling.js'
+import { BadArgError } from '../core/api/errors.js'
+import type { PeerFactory, PeerLike } from '../core/signaling/signaling.js'
 import { nodeWrtc } from './wrtc.js'
 
 /** The simple-peer internals this file touches (simple-peer 9.11.1). */

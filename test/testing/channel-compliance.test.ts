@@ -5,8 +5,8 @@
  */
 import { describe, it } from 'vitest'
 import { createMemoryChannelPair } from '../../src/core/index.js'
-import { channelFromPeer } from '../../src/core/peer-channel.js'
-import type { PeerLike } from '../../src/core/signaling.js'
+import { channelFromPeer } from '../../src/core/webrtc/data-channel.js'
+import type { PeerLike } from '../../src/core/signaling/signaling.js'
 import { createNodePeer } from '../../src/server/node-peer.js'
 import { channelCompliance, type ChannelPair } from '../../src/testing/index.js'
 

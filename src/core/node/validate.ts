@@ -1,7 +1,7 @@
 /** Argument checks for the public API: each throws `BadArgError` with a clear message. */
-import { BadArgError } from './errors.js'
-import { Pid } from './pid.js'
-import { MAX_NAME_LENGTH } from './protocol.js'
+import { BadArgError } from '../api/errors.js'
+import { Pid } from '../api/pid.js'
+import { MAX_NAME_LENGTH } from '../wire/protocol.js'
 
 export function assertName(value: unknown, what = 'name'): asserts value is string {
   if (typeof value !== 'string') throw new BadArgError(`${what} must be a string, got ${describe(value)}`)

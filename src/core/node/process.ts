@@ -4,8 +4,8 @@
  * A handler that throws fails that one call (the caller gets the error) and the process
  * keeps running. Once stopped, a process is dead forever.
  */
-import type { Pid } from './pid.js'
-import { reportListenerError } from './emitter.js'
+import type { Pid } from '../api/pid.js'
+import { reportListenerError } from '../util/emitter.js'
 
 /** What a process does with the messages it receives. */
 export interface Behaviour {
@@ -24,7 +24,7 @@ export interface ProcessContext {
   /** The calling process, when the message was sent through `ctx.call`/`ctx.cast` of another process. */
   readonly from?: Pid
   /** The node this process runs on. */
-  readonly node: import('./types.js').DistNode
+  readonly node: import('../api/types.js').DistNode
   /** Registers this process under `name` (the seed's `register(name)`). */
   register(name: string): void
   /** `node.call` with `from` set to this process. */

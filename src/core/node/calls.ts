@@ -2,15 +2,15 @@
  * `call` and `cast`: resolve the target (a pid, or a name's first pid), then hand the
  * message to a local process's mailbox or send it over the target node's link.
  */
-import { encodeValue, type Payload } from './codec.js'
-import { BadArgError, NodeDownError, NoPidError, NoProcError, OverloadedError, TimeoutError } from './errors.js'
-import { thrownToCallError } from './error-wire.js'
+import { encodeValue, type Payload } from '../wire/codec.js'
+import { BadArgError, NodeDownError, NoPidError, NoProcError, OverloadedError, TimeoutError } from '../api/errors.js'
+import { thrownToCallError } from '../wire/error-wire.js'
 import type { NodeRuntime } from './node.js'
-import type { PeerState } from './peer.js'
-import type { Pid } from './pid.js'
+import type { PeerState } from './linked-node.js'
+import type { Pid } from '../api/pid.js'
 import type { ProcessContext } from './process.js'
-import { type Frame, PROTOCOL_VERSION } from './protocol.js'
-import { startTimer } from './timers.js'
+import { type Frame, PROTOCOL_VERSION } from '../wire/protocol.js'
+import { startTimer } from '../util/async.js'
 import { assertTarget, assertTimeout } from './validate.js'
 
 /** The default `call` timeout, as in GenServer.call. */

@@ -6,12 +6,12 @@
  * hub: a member the hub reports gone keeps its link until the link itself drops; a
  * dropped link to a member the hub still lists is tried again with backoff.
  */
-import { channelFromPeer, type PeerChannelOptions } from './peer-channel.js'
-import { BadArgError, ProtocolError } from './errors.js'
-import { NodeRuntime, type NodeOptions } from './node.js'
-import type { PeerFactory, PeerLike, Signaling } from './signaling.js'
-import { startTimer, type TimerHandle } from './timers.js'
-import type { DistNode } from './types.js'
+import { channelFromPeer, type PeerChannelOptions } from '../webrtc/data-channel.js'
+import { BadArgError, ProtocolError } from '../api/errors.js'
+import { NodeRuntime, type NodeOptions } from '../node/node.js'
+import type { PeerFactory, PeerLike, Signaling } from '../signaling/signaling.js'
+import { startTimer, type TimerHandle } from '../util/async.js'
+import type { DistNode } from '../api/types.js'
 
 export interface MeshOptions extends NodeOptions {
   /** ICE servers handed to every peer (STUN/TURN). Default: none (host candidates). */

@@ -2,7 +2,7 @@
 import type { Channel } from './channel.js'
 import type { ProtocolError } from './errors.js'
 import type { Pid } from './pid.js'
-import type { Behaviour } from './process.js'
+import type { Behaviour } from '../node/process.js'
 
 /** Options of `createNode`. */
 export interface NodeOptions {

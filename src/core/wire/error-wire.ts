@@ -1,5 +1,5 @@
 /** Errors crossing the wire: what a node sends for a failure, and what the caller rebuilds. */
-import { BadArgError, BadRpcError, type DistributedError, NoProcError, RemoteError, TimeoutError, TooLargeError } from './errors.js'
+import { BadArgError, BadRpcError, type DistributedError, NoProcError, RemoteError, TimeoutError, TooLargeError } from '../api/errors.js'
 import type { WireError } from './protocol.js'
 import { MAX_TEXT_LENGTH } from './protocol.js'
 

@@ -6,7 +6,7 @@
  * PROTOCOL.md describes the same format in prose.
  */
 import { isPayload, type Payload } from './codec.js'
-import { isIncarnation } from './pid.js'
+import { isIncarnation } from '../api/pid.js'
 
 export const PROTOCOL_VERSION = 2 as const
 

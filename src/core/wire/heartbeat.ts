@@ -7,7 +7,7 @@
  */
 import type { Link } from './link.js'
 import { PROTOCOL_VERSION } from './protocol.js'
-import { now, startInterval, type TimerHandle } from './timers.js'
+import { now, startInterval, type TimerHandle } from '../util/async.js'
 
 /**
  * Starts the heartbeat over the links `links()` returns at each tick; stop it with

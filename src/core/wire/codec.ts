@@ -6,7 +6,7 @@
 import { SuperJSON } from 'superjson'
 import { buildValue } from './payload-build.js'
 import { type JsonKind, planMeta } from './payload-meta.js'
-import { Pid } from './pid.js'
+import { Pid } from '../api/pid.js'
 
 /**
  * The encoded form of one value, as it sits inside a frame: superjson's `{json, meta}`,

@@ -1,4 +1,4 @@
-import { reportListenerError } from './emitter.js'
+import { reportListenerError } from '../util/emitter.js'
 
 /**
  * The one transport interface of the core. Everything above it (handshake, registry

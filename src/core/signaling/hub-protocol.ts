@@ -22,7 +22,7 @@
  * `__proto__`, `constructor` or `prototype` key, binary attachments, class instances,
  * non-finite numbers and nesting deeper than 32 levels are refused.
  */
-import type { ErrorCode } from './errors.js'
+import type { ErrorCode } from '../api/errors.js'
 
 /** Version of the client ↔ hub protocol, sent in every `join`. */
 export const HUB_PROTOCOL_VERSION = 1

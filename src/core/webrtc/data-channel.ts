@@ -13,10 +13,10 @@
  * `maxMessageBytes`, invalid UTF-8 drop the message (and the rest of that chunk stream),
  * the error goes to `onError`, and the channel keeps working.
  */
-import type { Channel } from './channel.js'
-import type { DataChannelLike, PeerLike } from './signaling.js'
-import { BadArgError, TooLargeError } from './errors.js'
-import { checkSize, defaultChunkSize, DEFAULT_HIGH_WATER_MARK, DEFAULT_MAX_MESSAGE_BYTES, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, type PeerChannelOptions } from './peer-channel-options.js'
+import type { Channel } from '../api/channel.js'
+import type { DataChannelLike, PeerLike } from '../signaling/signaling.js'
+import { BadArgError, TooLargeError } from '../api/errors.js'
+import { checkSize, defaultChunkSize, DEFAULT_HIGH_WATER_MARK, DEFAULT_MAX_MESSAGE_BYTES, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, type PeerChannelOptions } from './data-channel-options.js'
 import { EMPTY_STRING_MESSAGE, type Frame, OutgoingStream, Reassembler, TAG_BINARY, utf8Length } from './chunk-stream.js'
 
 const DRAIN_POLL_MS = 5
@@ -24,8 +24,8 @@ const SAFETY_POLL_MS = 50
 
 const encoder = new TextEncoder()
 
-export type { PeerChannelOptions } from './peer-channel-options.js'
-export { DEFAULT_CHUNK_SIZE, DEFAULT_HIGH_WATER_MARK, DEFAULT_MAX_MESSAGE_BYTES, PREFERRED_CHUNK_SIZE } from './peer-channel-options.js'
+export type { PeerChannelOptions } from './data-channel-options.js'
+export { DEFAULT_CHUNK_SIZE, DEFAULT_HIGH_WATER_MARK, DEFAULT_MAX_MESSAGE_BYTES, PREFERRED_CHUNK_SIZE } from './data-channel-options.js'
 
 /**
  * Wraps an already connected peer into a `Channel`: frames of any size up to

@@ -7,12 +7,12 @@
  * attachments follow it as binary channel messages, in order. On receipt, that frame and
  * the frames after it wait until its attachments are in.
  */
-import type { Channel } from './channel.js'
+import type { Channel } from '../api/channel.js'
 import { ATTACHMENTS, parseUntrustedJson } from './codec.js'
-import { TooLargeError } from './errors.js'
+import { TooLargeError } from '../api/errors.js'
 import { type Frame, parseFrame, payloadOf } from './protocol.js'
-import { now } from './timers.js'
-import type { LinkCloseReason } from './types.js'
+import { now } from '../util/async.js'
+import type { LinkCloseReason } from '../api/types.js'
 
 export interface LinkOptions {
   /** Largest channel message accepted, in characters/bytes. */

@@ -7,9 +7,9 @@
  * Counter.register(node.spawn({ handleCall: () => ++count }))
  * await Counter.call('increment')
  */
-import { NoPidError } from './errors.js'
-import type { Pid } from './pid.js'
-import type { DistNode, ModuleHandle, RpcCallback, RpcOptions } from './types.js'
+import { NoPidError } from '../api/errors.js'
+import type { Pid } from '../api/pid.js'
+import type { DistNode, ModuleHandle, RpcCallback, RpcOptions } from '../api/types.js'
 
 export function createModuleHandle(node: DistNode, name: string): ModuleHandle {
   return Object.freeze({

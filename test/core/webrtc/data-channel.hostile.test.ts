@@ -1,8 +1,8 @@
 /** `channelFromPeer` against hostile input: every bad message is dropped with an error report. */
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { DistributedError } from './errors.js'
-import { fakePair, randomBytes, receive } from '../../test/fake-peer.js'
+import { DistributedError } from '../../../src/core/api/errors.js'
+import { fakePair, randomBytes, receive } from '../../fake-peer.js'
 
 describe('channelFromPeer: hostile input', () => {
   const start = (kind: number, total: number, ...data: number[]): Uint8Array => {

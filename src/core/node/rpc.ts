@@ -6,15 +6,15 @@
  * the process (so the target's monitors fire after the callback). A local rpc runs the
  * function directly, with no intermediate process, as in the seed.
  */
-import { decodeValue, encodeValue, type Payload } from './codec.js'
-import { describeThrown, rpcErrorFromWire } from './error-wire.js'
-import { BadArgError, BadRpcError, ClosedError, OverloadedError, RemoteError } from './errors.js'
+import { decodeValue, encodeValue, type Payload } from '../wire/codec.js'
+import { describeThrown, rpcErrorFromWire } from '../wire/error-wire.js'
+import { BadArgError, BadRpcError, ClosedError, OverloadedError, RemoteError } from '../api/errors.js'
 import type { NodeRuntime } from './node.js'
-import type { PeerState, RpcProcess } from './peer.js'
-import { Pid } from './pid.js'
-import { PROTOCOL_VERSION, type RpcErrorFrame, type RpcFrame, type RpcResultFrame } from './protocol.js'
-import { startTimer } from './timers.js'
-import type { RpcCallback, RpcContext, RpcFunction, RpcOptions } from './types.js'
+import type { PeerState, RpcProcess } from './linked-node.js'
+import { Pid } from '../api/pid.js'
+import { PROTOCOL_VERSION, type RpcErrorFrame, type RpcFrame, type RpcResultFrame } from '../wire/protocol.js'
+import { startTimer } from '../util/async.js'
+import type { RpcCallback, RpcContext, RpcFunction, RpcOptions } from '../api/types.js'
 import { assertArray, assertFunction, assertName, assertOptionalCallback, assertTimeout, describe } from './validate.js'
 
 const v = PROTOCOL_VERSION

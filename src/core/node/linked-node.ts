@@ -3,10 +3,10 @@
  * it (calls, monitors both ways, rpcs both ways), so that a lost link can settle all of
  * them at once: callers get `nodedown`, monitors fire `noconnection`, rpc processes end.
  */
-import type { Link } from './link.js'
+import type { Link } from '../wire/link.js'
 import type { LocalProcess } from './process.js'
-import type { Pid } from './pid.js'
-import type { TimerHandle } from './timers.js'
+import type { Pid } from '../api/pid.js'
+import type { TimerHandle } from '../util/async.js'
 
 export interface PendingCall {
   resolve(value: unknown): void

@@ -3,25 +3,25 @@
  * holds the public API and the link lifecycle; `dispatch.ts` handles incoming frames and
  * `rpc.ts` the rpc-with-callback protocol.
  */
-import type { Channel } from './channel.js'
+import type { Channel } from '../api/channel.js'
 import { callFrom, castFrom, Context } from './calls.js'
-import { Emitter } from './emitter.js'
-import { AlreadyLinkedError, BadArgError, ClosedError, type DistributedError, errorMessage, NodeDownError, NoNodeError, NoProcError, ProtocolError, TimeoutError } from './errors.js'
+import { Emitter } from '../util/emitter.js'
+import { AlreadyLinkedError, BadArgError, ClosedError, type DistributedError, errorMessage, NodeDownError, NoNodeError, NoProcError, ProtocolError, TimeoutError } from '../api/errors.js'
 import { handleFrame } from './dispatch.js'
-import { Link } from './link.js'
+import { Link } from '../wire/link.js'
 import { resolveNodeOptions, type ResolvedNodeOptions } from './node-options.js'
 import { createModuleHandle } from './module-handle.js'
-import { PeerState } from './peer.js'
-import { startHeartbeat } from './heartbeat.js'
-import { newIncarnation, Pid } from './pid.js'
+import { PeerState } from './linked-node.js'
+import { startHeartbeat } from '../wire/heartbeat.js'
+import { newIncarnation, Pid } from '../api/pid.js'
 import { type Behaviour, LocalProcess, type ProcessContext } from './process.js'
-import { type Frame, PROTOCOL_VERSION, type WirePid } from './protocol.js'
+import { type Frame, PROTOCOL_VERSION, type WirePid } from '../wire/protocol.js'
 import { Registry } from './registry.js'
 import { RpcService } from './rpc.js'
-import { startTimer, type TimerHandle } from './timers.js'
-import type { DistNode, LinkCloseReason, LinkOpenOptions, ModuleHandle, NodeEvents, NodeOptions, RpcCallback, RpcFunction, RpcOptions } from './types.js'
+import { startTimer, type TimerHandle } from '../util/async.js'
+import type { DistNode, LinkCloseReason, LinkOpenOptions, ModuleHandle, NodeEvents, NodeOptions, RpcCallback, RpcFunction, RpcOptions } from '../api/types.js'
 
-export type { NodeOptions } from './types.js'
+export type { NodeOptions } from '../api/types.js'
 import { assertFunction, assertName, assertPid, describe } from './validate.js'
 
 const EVENTS = new Set<keyof NodeEvents>(['nodeup', 'nodedown', 'join', 'leave', 'error'])

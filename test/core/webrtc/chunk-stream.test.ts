@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { OutgoingStream, utf8Length } from './chunk-stream.js'
+import { OutgoingStream, utf8Length } from '../../../src/core/webrtc/chunk-stream.js'
 
 const utf8 = new TextEncoder()
 

@@ -2,9 +2,9 @@
  * The options of a node, their defaults and their checks. Every bound on what a peer
  * can make this node hold is here, with its default (SECURITY.md lists them all).
  */
-import { DEFAULT_MAX_BIGINT_DIGITS } from './codec.js'
-import { BadArgError } from './errors.js'
-import type { NodeOptions } from './types.js'
+import { DEFAULT_MAX_BIGINT_DIGITS } from '../wire/codec.js'
+import { BadArgError } from '../api/errors.js'
+import type { NodeOptions } from '../api/types.js'
 import { assertTimeout } from './validate.js'
 
 /** A node's options with every default applied. */

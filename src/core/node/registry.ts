@@ -9,7 +9,7 @@
  * name: a peer may send any mix of joins and leaves (a leave of a pid that never joined
  * included) and the total work stays linear in what it sent.
  */
-import type { Pid } from './pid.js'
+import type { Pid } from '../api/pid.js'
 
 export interface RegistryEvents {
   join: (name: string, pid: Pid) => void

@@ -3,14 +3,14 @@
  * `protocol.ts`); this file checks what parsing cannot: that the link is in the right
  * state, that a peer speaks only for its own pids, and that refs are known.
  */
-import { decodeValue, encodeValue, type Payload } from './codec.js'
-import { callErrorFromWire, distributedToWire, thrownToWire } from './error-wire.js'
-import { BadArgError, DistributedError, NoProcError } from './errors.js'
+import { decodeValue, encodeValue, type Payload } from '../wire/codec.js'
+import { callErrorFromWire, distributedToWire, thrownToWire } from '../wire/error-wire.js'
+import { BadArgError, DistributedError, NoProcError } from '../api/errors.js'
 import type { NodeRuntime } from './node.js'
-import type { PeerState } from './peer.js'
-import { Pid } from './pid.js'
+import type { PeerState } from './linked-node.js'
+import { Pid } from '../api/pid.js'
 import type { Outcome } from './process.js'
-import { type CallFrame, type CastFrame, type Frame, PROTOCOL_VERSION } from './protocol.js'
+import { type CallFrame, type CastFrame, type Frame, PROTOCOL_VERSION } from '../wire/protocol.js'
 
 const v = PROTOCOL_VERSION
 

@@ -7,7 +7,7 @@
  * second copy of the whole frame, and the encoding overlaps the transfer); the receiver
  * gathers the bytes and decodes them once.
  */
-import { ProtocolError, TooLargeError } from './errors.js'
+import { ProtocolError, TooLargeError } from '../api/errors.js'
 
 const TAG_CONT = 0xfd
 const TAG_START = 0xfe

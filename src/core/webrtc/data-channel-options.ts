@@ -1,6 +1,6 @@
 /** Options of `channelFromPeer` (peer-channel.ts), their defaults and their checks. */
-import { BadArgError } from './errors.js'
-import type { PeerLike } from './signaling.js'
+import { BadArgError } from '../api/errors.js'
+import type { PeerLike } from '../signaling/signaling.js'
 
 /** Options of `channelFromPeer`. */
 export interface PeerChannelOptions {
