@@ -2,7 +2,6 @@
 import type { Channel } from './channel.js'
 import type { ProtocolError } from './errors.js'
 import type { Pid } from './pid.js'
-import type { Behaviour } from '../node/process.js'
 
 /** Options of `createNode`. */
 export interface NodeOptions {
@@ -39,6 +38,32 @@ export interface NodeOptions {
    * message (turning text into a BigInt costs more per digit the longer it is). Default 4096.
    */
   readonly maxBigIntDigits?: number
+}
+
+/** What a process does with the messages it receives. */
+export interface Behaviour {
+  /** Answers a `call`; the returned value (or resolved promise) is the reply. */
+  handleCall?(msg: unknown, ctx: ProcessContext): unknown | Promise<unknown>
+  /** Handles a `cast`; nothing is sent back. */
+  handleCast?(msg: unknown, ctx: ProcessContext): void | Promise<void>
+  /** Called once when the process stops, with the reason. */
+  terminate?(reason: string): void
+}
+
+/** What a handler sees besides the message. */
+export interface ProcessContext {
+  /** This process. */
+  readonly self: Pid
+  /** The calling process, when the message was sent through `ctx.call`/`ctx.cast` of another process. */
+  readonly from?: Pid
+  /** The node this process runs on. */
+  readonly node: DistNode
+  /** Registers this process under `name` (the seed's `register(name)`). */
+  register(name: string): void
+  /** `node.call` with `from` set to this process. */
+  call<R = unknown>(to: Pid | string, msg: unknown, timeoutMs?: number): Promise<R>
+  /** `node.cast` with `from` set to this process. */
+  cast(to: Pid | string, msg: unknown): void
 }
 
 /** Options of `node.link(channel, options)`. */

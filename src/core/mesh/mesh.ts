@@ -8,7 +8,8 @@
  */
 import { channelFromPeer, type PeerChannelOptions } from '../webrtc/data-channel.js'
 import { BadArgError, ProtocolError } from '../api/errors.js'
-import { NodeRuntime, type NodeOptions } from '../node/node.js'
+import type { NodeOptions } from '../api/types.js'
+import { NodeRuntime } from '../node/node.js'
 import type { PeerFactory, PeerLike, Signaling } from '../signaling/signaling.js'
 import { startTimer, type TimerHandle } from '../util/async.js'
 import type { DistNode } from '../api/types.js'
@@ -134,7 +135,7 @@ class Mesh {
   /** Waits until `members` are linked (or gone from the hub), at most `ms`. */
   private settle(members: readonly string[], ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const done = (): boolean => members.every((m) => !this.members.has(m) || this.node.peers.get(m)?.synced === true)
+      const done = (): boolean => members.every((m) => !this.members.has(m) || this.node.linked(m) !== undefined)
       if (done()) return resolve()
       const timer = startTimer(finish, ms)
       const offs = [this.node.on('nodeup', check), this.node.on('nodedown', check)]
@@ -153,7 +154,7 @@ class Mesh {
 
   /** Starts a link to `id` when this side is the one that offers, or queues it while the offers in progress are at the limit. */
   private consider(id: string): void {
-    if (this.stopped || id === this.node.id || this.node.peers.has(id) || this.attempts.has(id)) return
+    if (this.stopped || id === this.node.id || this.node.hasLink(id) || this.attempts.has(id)) return
     if (this.node.id > id) return
     if (this.offering >= this.maxPending) {
       this.offerQueue.add(id)

@@ -1,23 +1,28 @@
 /**
- * `call` and `cast`: resolve the target (a pid, or a name's first pid), then hand the
- * message to a local process's mailbox or send it over the target node's link.
+ * `call` and `cast`, the whole life of a pending call in one place: resolve the target
+ * (a pid, or a name's first pid), hand the message to a local process's mailbox or send
+ * it over the target node's link; deliver calls and casts that come over a link and
+ * answer them; settle a pending call on its reply, its timeout, or the loss of its link.
  */
-import { encodeValue, type Payload } from '../wire/codec.js'
-import { BadArgError, NodeDownError, NoPidError, NoProcError, OverloadedError, TimeoutError } from '../api/errors.js'
-import { thrownToCallError } from '../wire/error-wire.js'
-import type { NodeRuntime } from './node.js'
-import type { PeerState } from './linked-node.js'
+import { BadArgError, NodeDownError, NoPidError, NoProcError, OverloadedError, TimeoutError, TooLargeError, errorMessage } from '../api/errors.js'
 import type { Pid } from '../api/pid.js'
-import type { ProcessContext } from './process.js'
-import { type Frame, PROTOCOL_VERSION } from '../wire/protocol.js'
+import type { ProcessContext } from '../api/types.js'
 import { startTimer } from '../util/async.js'
+import { decodeValue, encodeValue, type Payload } from '../wire/codec.js'
+import { callErrorFromWire, distributedToWire, thrownToCallError, thrownToWire } from '../wire/error-wire.js'
+import { type CallFrame, type CastFrame, type Frame, PROTOCOL_VERSION, type ReplyFrame, type WireError } from '../wire/protocol.js'
+import type { LinkedNode } from './linked-node.js'
+import type { NodeCore } from './node-core.js'
+import type { Outcome } from './process.js'
 import { assertTarget, assertTimeout } from './validate.js'
+
+const v = PROTOCOL_VERSION
 
 /** The default `call` timeout, as in GenServer.call. */
 export const DEFAULT_CALL_TIMEOUT_MS = 5000
 
 /** Resolves a call/cast target; a name means its first pid. */
-function resolveTarget(node: NodeRuntime, to: Pid | string): Pid {
+function resolveTarget(node: NodeCore, to: Pid | string): Pid {
   assertTarget(to)
   if (typeof to !== 'string') return to
   const pid = node.registryReplica.first(to)
@@ -25,20 +30,28 @@ function resolveTarget(node: NodeRuntime, to: Pid | string): Pid {
   return pid
 }
 
+function encodeOrThrow(value: unknown): Payload {
+  try {
+    return encodeValue(value)
+  } catch (error) {
+    throw new BadArgError(`message cannot be encoded: ${errorMessage(error)}`)
+  }
+}
+
 /** `call`, with the calling process (if any) as `from`. */
-export function callFrom<R>(node: NodeRuntime, from: Pid | undefined, to: Pid | string, msg: unknown, timeoutMs = DEFAULT_CALL_TIMEOUT_MS): Promise<R> {
+export function callFrom<R>(node: NodeCore, from: Pid | undefined, to: Pid | string, msg: unknown, timeoutMs = DEFAULT_CALL_TIMEOUT_MS): Promise<R> {
   let pid: Pid
   let payload: Payload | undefined
-  let peer: PeerState | undefined
+  let linked: LinkedNode | undefined
   try {
     node.assertOpen()
     assertTimeout(timeoutMs)
     pid = resolveTarget(node, to)
     if (pid.node !== node.id) {
-      peer = node.linked(pid.node)
-      if (peer === undefined) throw new NodeDownError(pid.node, `cannot call ${pid.toString()}: node ${pid.node} is not linked`)
-      if (pid.incarnation !== peer.incarnation) throw new NoProcError(`${pid.toString()} is not alive: node ${pid.node} is another incarnation now`)
-      if (!peer.link.hasRoom()) throw new OverloadedError(pid.node)
+      linked = node.linked(pid.node)
+      if (linked === undefined) throw new NodeDownError(pid.node, `cannot call ${pid.toString()}: node ${pid.node} is not linked`)
+      if (pid.incarnation !== linked.incarnation) throw new NoProcError(`${pid.toString()} is not alive: node ${pid.node} is another incarnation now`)
+      if (!linked.link.hasRoom()) throw new OverloadedError(pid.node)
       payload = encodeOrThrow(msg)
     } else if (node.localProcess(pid) === undefined) throw new NoProcError(`${pid.toString()} is not alive`)
   } catch (error) {
@@ -52,20 +65,20 @@ export function callFrom<R>(node: NodeRuntime, from: Pid | undefined, to: Pid | 
       timeoutMs === Infinity
         ? undefined
         : startTimer(() => {
-            if (peer !== undefined) peer.calls.delete(ref)
+            if (linked !== undefined) linked.calls.delete(ref)
             else settled = true
             reject(new TimeoutError(`call to ${target.toString()} timed out after ${timeoutMs} ms`))
           }, timeoutMs)
-    if (peer !== undefined && payload !== undefined) {
-      const frame: Frame = { v: PROTOCOL_VERSION, t: 'call', ref, to: target.id, msg: payload }
+    if (linked !== undefined && payload !== undefined) {
+      const frame: Frame = { v, t: 'call', ref, to: target.id, msg: payload }
       if (from !== undefined) frame.from = [from.node, from.id]
       try {
-        peer.link.send(frame) // throws too_large for a value the other side would refuse
+        linked.link.send(frame) // throws too_large for a value the other side would refuse
       } catch (error) {
         if (timer !== undefined) clearTimeout(timer)
         return reject(error)
       }
-      peer.calls.set(ref, { resolve: resolve as (v: unknown) => void, reject, timer })
+      linked.calls.set(ref, { resolve: resolve as (value: unknown) => void, reject, timer })
       return
     }
     const process = node.localProcess(target)
@@ -86,7 +99,7 @@ export function callFrom<R>(node: NodeRuntime, from: Pid | undefined, to: Pid | 
 }
 
 /** `cast`, with the calling process (if any) as `from`. */
-export function castFrom(node: NodeRuntime, from: Pid | undefined, to: Pid | string, msg: unknown): void {
+export function castFrom(node: NodeCore, from: Pid | undefined, to: Pid | string, msg: unknown): void {
   node.assertOpen()
   const pid = resolveTarget(node, to)
   if (pid.node === node.id) {
@@ -94,19 +107,98 @@ export function castFrom(node: NodeRuntime, from: Pid | undefined, to: Pid | str
     return
   }
   const payload = encodeOrThrow(msg)
-  const peer = node.linked(pid.node)
-  if (peer === undefined || peer.incarnation !== pid.incarnation) return // dropped, as for a dead process
-  if (!peer.link.hasRoom()) throw new OverloadedError(pid.node)
-  const frame: Frame = { v: PROTOCOL_VERSION, t: 'cast', to: pid.id, msg: payload }
+  const linked = node.linked(pid.node)
+  if (linked === undefined || linked.incarnation !== pid.incarnation) return // dropped, as for a dead process
+  if (!linked.link.hasRoom()) throw new OverloadedError(pid.node)
+  const frame: Frame = { v, t: 'cast', to: pid.id, msg: payload }
   if (from !== undefined) frame.from = [from.node, from.id]
-  peer.link.send(frame)
+  linked.link.send(frame)
+}
+
+/** A call or cast from the linked node, for one of this node's processes. */
+export function callReceived(node: NodeCore, linked: LinkedNode, frame: CallFrame | CastFrame): void {
+  let from: Pid | undefined
+  if (frame.from !== undefined) {
+    from = node.ownPid(linked, frame.from)
+    if (from === undefined) {
+      if (frame.t === 'call') replyError(linked, frame.ref, distributedToWire(new BadArgError('forged caller pid')))
+      return
+    }
+  }
+  // The target first: a message for a process that is not alive is never decoded.
+  const process = node.processById(frame.to)
+  if (process === undefined) {
+    if (frame.t === 'call') replyError(linked, frame.ref, distributedToWire(new NoProcError(`<${node.id}.${frame.to}> is not alive`)))
+    return
+  }
+  let msg: unknown
+  try {
+    msg = decodeValue(frame.msg, node.options)
+  } catch (error) {
+    node.report(linked, `undecodable ${frame.t} message: ${String(error)}`)
+    if (frame.t === 'call') replyError(linked, frame.ref, distributedToWire(new BadArgError('the message could not be decoded')))
+    return
+  }
+  if (frame.t === 'cast') return process.post({ kind: 'cast', msg, from })
+  const ref = frame.ref
+  process.post({ kind: 'call', msg, from, reply: (outcome) => reply(linked, ref, outcome) })
+}
+
+function reply(linked: LinkedNode, ref: number, outcome: Outcome): void {
+  if (!linked.link.up) return
+  if (!outcome.ok) {
+    const error = outcome.error
+    return replyError(linked, ref, error instanceof NoProcError ? distributedToWire(error) : thrownToWire(error))
+  }
+  let value: Payload
+  try {
+    value = encodeValue(outcome.value)
+  } catch (error) {
+    return replyError(linked, ref, { code: 'remote', name: 'EncodeError', message: `the reply could not be encoded: ${String(error)}` })
+  }
+  try {
+    linked.link.answer({ v, t: 'reply', ref, ok: true, value })
+  } catch (error) {
+    // too large for the caller: it gets that error instead
+    replyError(linked, ref, error instanceof TooLargeError ? distributedToWire(error) : thrownToWire(error))
+  }
+}
+
+function replyError(linked: LinkedNode, ref: number, error: WireError): void {
+  linked.link.answer({ v, t: 'reply', ref, ok: false, error })
+}
+
+/** The answer to one of this node's calls arrived. */
+export function replyReceived(node: NodeCore, linked: LinkedNode, frame: ReplyFrame): void {
+  const call = linked.calls.get(frame.ref)
+  if (call === undefined) return // a late reply to a call that timed out
+  linked.calls.delete(frame.ref)
+  if (call.timer !== undefined) clearTimeout(call.timer)
+  if (!frame.ok) return call.reject(callErrorFromWire(frame.error))
+  let value: unknown
+  try {
+    value = decodeValue(frame.value, node.options)
+  } catch (error) {
+    node.report(linked, `undecodable reply: ${String(error)}`)
+    return call.reject(new BadArgError('the reply could not be decoded'))
+  }
+  call.resolve(value)
+}
+
+/** A link dropped: every call waiting on it fails with `error` (nodedown, or closed when this node is closing). */
+export function callsLost(linked: LinkedNode, error: () => Error): void {
+  for (const call of linked.calls.values()) {
+    if (call.timer !== undefined) clearTimeout(call.timer)
+    call.reject(error())
+  }
+  linked.calls.clear()
 }
 
 /** What a handler gets as `ctx`: one small object per message, methods shared. */
 export class Context implements ProcessContext {
   readonly from?: Pid
   constructor(
-    readonly node: NodeRuntime,
+    readonly node: NodeCore,
     readonly self: Pid,
     from: Pid | undefined,
   ) {
@@ -123,13 +215,5 @@ export class Context implements ProcessContext {
 
   cast(to: Pid | string, msg: unknown): void {
     this.node.castFrom(this.self, to, msg)
-  }
-}
-
-function encodeOrThrow(value: unknown): Payload {
-  try {
-    return encodeValue(value)
-  } catch (error) {
-    throw new BadArgError(`message cannot be encoded: ${error instanceof Error ? error.message : String(error)}`)
   }
 }

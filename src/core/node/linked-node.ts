@@ -2,11 +2,16 @@
  * What a node keeps per linked node: the link itself and every exchange in flight over
  * it (calls, monitors both ways, rpcs both ways), so that a lost link can settle all of
  * them at once: callers get `nodedown`, monitors fire `noconnection`, rpc processes end.
+ *
+ * Vocabulary: a *linked node* is another node at the end of a link (this file); a
+ * *peer* is a WebRTC peer connection (webrtc/). A *frame* is one protocol object
+ * (wire/protocol.ts); a *message* is what a channel carries (one frame, a batch of frames,
+ * or a binary attachment); a *chunk* is a piece of a message on a data channel.
  */
-import type { Link } from '../wire/link.js'
-import type { LocalProcess } from './process.js'
 import type { Pid } from '../api/pid.js'
 import type { TimerHandle } from '../util/async.js'
+import type { Link } from '../wire/link.js'
+import type { LocalProcess } from './process.js'
 
 export interface PendingCall {
   resolve(value: unknown): void
@@ -21,7 +26,7 @@ export interface PendingRpc {
   timer: TimerHandle | undefined
 }
 
-/** An rpc process this node runs on behalf of the peer. */
+/** An rpc process this node runs on behalf of the linked node. */
 export interface RpcProcess {
   pid: Pid
   /** The result was sent; the process waits for the caller's `rpc-done`. */
@@ -32,31 +37,34 @@ export interface RpcProcess {
   timer: TimerHandle | undefined
 }
 
-export class PeerState {
-  /** Calls sent to this peer, by ref. */
+export class LinkedNode {
+  /** Calls sent to this node, by ref. */
   readonly calls = new Map<number, PendingCall>()
-  /** Monitors this node holds on the peer's pids: ref → callback. */
+  /** Monitors this side holds on the linked node's pids: ref → callback. */
   readonly monitorsOut = new Map<number, (reason: string) => void>()
-  /** Monitors the peer holds on this node's pids: the peer's ref → the watcher entry. */
+  /** Monitors the linked node holds on this side's pids: its ref → the watcher entry. */
   readonly monitorsIn = new Map<number, { process: LocalProcess; watcherRef: number }>()
-  /** Rpcs sent to this peer, by ref. */
+  /** Rpcs sent to this node, by ref. */
   readonly rpcsOut = new Map<number, PendingRpc>()
-  /** Rpc processes running here for the peer, by the peer's ref. */
+  /** Rpc processes running here for the linked node, by its ref. */
   readonly rpcsIn = new Map<number, RpcProcess>()
-  /** The peer's full state arrived. */
+  /** Its full registry state arrived: the handshake is complete. */
   synced = false
-  /** The peer's incarnation, from its hello: every pid of the peer named on this link has it. */
+  /** Its incarnation, from its hello: every pid of it named on this link has it. */
   incarnation = 0
-  handshake:
-    | { resolve(node: string): void; reject(error: Error): void; timer: TimerHandle }
-    | undefined
+  handshake: { resolve(node: string): void; reject(error: Error): void; timer: TimerHandle } | undefined
 
   /**
-   * @param expect the node id the peer must introduce itself as (the id the signaling
-   *   vouched for), or undefined to accept any
+   * @param expect the node id the other end must introduce itself as (the id the
+   *   signaling vouched for), or undefined to accept any
    */
   constructor(
     readonly link: Link,
     readonly expect?: string,
   ) {}
+
+  /** The linked node's id, once its hello arrived. */
+  get id(): string | undefined {
+    return this.link.remote
+  }
 }

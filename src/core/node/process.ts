@@ -5,33 +5,9 @@
  * keeps running. Once stopped, a process is dead forever.
  */
 import type { Pid } from '../api/pid.js'
+import type { Behaviour, ProcessContext } from '../api/types.js'
+import { isThenable } from '../util/async.js'
 import { reportListenerError } from '../util/emitter.js'
-
-/** What a process does with the messages it receives. */
-export interface Behaviour {
-  /** Answers a `call`; the returned value (or resolved promise) is the reply. */
-  handleCall?(msg: unknown, ctx: ProcessContext): unknown | Promise<unknown>
-  /** Handles a `cast`; nothing is sent back. */
-  handleCast?(msg: unknown, ctx: ProcessContext): void | Promise<void>
-  /** Called once when the process stops, with the reason. */
-  terminate?(reason: string): void
-}
-
-/** What a handler sees besides the message. */
-export interface ProcessContext {
-  /** This process. */
-  readonly self: Pid
-  /** The calling process, when the message was sent through `ctx.call`/`ctx.cast` of another process. */
-  readonly from?: Pid
-  /** The node this process runs on. */
-  readonly node: import('../api/types.js').DistNode
-  /** Registers this process under `name` (the seed's `register(name)`). */
-  register(name: string): void
-  /** `node.call` with `from` set to this process. */
-  call<R = unknown>(to: Pid | string, msg: unknown, timeoutMs?: number): Promise<R>
-  /** `node.cast` with `from` set to this process. */
-  cast(to: Pid | string, msg: unknown): void
-}
 
 /** The outcome of a call, as delivered to whoever waits for the reply. */
 export type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown }
@@ -39,9 +15,6 @@ export type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown
 export type Envelope =
   | { kind: 'call'; msg: unknown; from: Pid | undefined; reply: (outcome: Outcome) => void }
   | { kind: 'cast'; msg: unknown; from: Pid | undefined }
-
-const isThenable = (x: unknown): x is PromiseLike<unknown> =>
-  (typeof x === 'object' || typeof x === 'function') && x !== null && typeof (x as { then?: unknown }).then === 'function'
 
 export class LocalProcess {
   alive = true

@@ -9,24 +9,21 @@
 import { decodeValue, encodeValue, type Payload } from '../wire/codec.js'
 import { describeThrown, rpcErrorFromWire } from '../wire/error-wire.js'
 import { BadArgError, BadRpcError, ClosedError, OverloadedError, RemoteError } from '../api/errors.js'
-import type { NodeRuntime } from './node.js'
-import type { PeerState, RpcProcess } from './linked-node.js'
+import type { NodeCore, RpcHandlers } from './node-core.js'
+import type { LinkedNode, RpcProcess } from './linked-node.js'
 import { Pid } from '../api/pid.js'
 import { PROTOCOL_VERSION, type RpcErrorFrame, type RpcFrame, type RpcResultFrame } from '../wire/protocol.js'
-import { startTimer } from '../util/async.js'
+import { isThenable, startTimer } from '../util/async.js'
 import type { RpcCallback, RpcContext, RpcFunction, RpcOptions } from '../api/types.js'
 import { assertArray, assertFunction, assertName, assertOptionalCallback, assertTimeout, describe } from './validate.js'
 
 const v = PROTOCOL_VERSION
 export const DEFAULT_RPC_TIMEOUT_MS = 5000
 
-const isThenable = (x: unknown): x is PromiseLike<unknown> =>
-  (typeof x === 'object' || typeof x === 'function') && x !== null && typeof (x as { then?: unknown }).then === 'function'
-
-export class RpcService {
+export class RpcService implements RpcHandlers {
   private readonly modules = new Map<string, Map<string, RpcFunction>>()
 
-  constructor(private readonly node: NodeRuntime) {}
+  constructor(private readonly node: NodeCore) {}
 
   expose(mod: string, fns: Record<string, RpcFunction>): void {
     assertName(mod, 'module name')
@@ -56,9 +53,9 @@ export class RpcService {
     assertTimeout(timeoutMs)
     if (this.node.closed) throw new ClosedError(`node ${this.node.id} is closed`)
     if (target === this.node.id) return this.callLocal<R>(mod, fn, args, callback)
-    const peer = this.node.linked(target)
-    if (peer === undefined) throw new BadRpcError('nodedown', `badrpc: node ${target} is not linked`)
-    if (!peer.link.hasRoom()) throw new OverloadedError(target)
+    const linked = this.node.linked(target)
+    if (linked === undefined) throw new BadRpcError('nodedown', `badrpc: node ${target} is not linked`)
+    if (!linked.link.hasRoom()) throw new OverloadedError(target)
     let payload: Payload
     try {
       payload = encodeValue(args)
@@ -71,17 +68,17 @@ export class RpcService {
         timeoutMs === Infinity
           ? undefined
           : startTimer(() => {
-              if (!peer.rpcsOut.delete(ref)) return
-              peer.link.send({ v, t: 'rpc-done', ref })
+              if (!linked.rpcsOut.delete(ref)) return
+              linked.link.send({ v, t: 'rpc-done', ref })
               reject(new BadRpcError('timeout', `badrpc: ${mod}.${fn} on ${target} gave no result within ${timeoutMs} ms`))
             }, timeoutMs)
       try {
-        peer.link.send({ v, t: 'rpc', ref, mod, fn, args: payload }) // throws too_large for oversized args
+        linked.link.send({ v, t: 'rpc', ref, mod, fn, args: payload }) // throws too_large for oversized args
       } catch (error) {
         if (timer !== undefined) clearTimeout(timer)
         return reject(error)
       }
-      peer.rpcsOut.set(ref, { resolve, reject, callback: callback as RpcCallback<unknown>, timer })
+      linked.rpcsOut.set(ref, { resolve, reject, callback: callback as RpcCallback<unknown>, timer })
     })
     return result as R
   }
@@ -106,19 +103,19 @@ export class RpcService {
   }
 
   /** The caller's side: a result or an error came back. */
-  answered(peer: PeerState, frame: RpcResultFrame | RpcErrorFrame): void {
-    const pending = peer.rpcsOut.get(frame.ref)
+  answered(linked: LinkedNode, frame: RpcResultFrame | RpcErrorFrame): void {
+    const pending = linked.rpcsOut.get(frame.ref)
     if (pending === undefined) return // timed out meanwhile; rpc-done was sent then
-    peer.rpcsOut.delete(frame.ref)
+    linked.rpcsOut.delete(frame.ref)
     if (pending.timer !== undefined) clearTimeout(pending.timer)
-    const done = (): void => peer.link.send({ v, t: 'rpc-done', ref: frame.ref })
+    const done = (): void => linked.link.send({ v, t: 'rpc-done', ref: frame.ref })
     if (frame.t === 'rpc-err') return pending.reject(rpcErrorFromWire(frame.error))
     let value: unknown
     try {
       value = decodeValue(frame.value, this.node.options)
     } catch (error) {
       done()
-      this.node.report(peer, `undecodable rpc result: ${String(error)}`)
+      this.node.report(linked, `undecodable rpc result: ${String(error)}`)
       return pending.reject(new BadRpcError('badarg', 'badrpc: the result could not be decoded'))
     }
     const callback = pending.callback
@@ -126,7 +123,7 @@ export class RpcService {
       done()
       return pending.resolve(value)
     }
-    const rpcPid = new Pid(peer.link.remote as string, frame.pid, peer.incarnation)
+    const rpcPid = new Pid(linked.link.remote as string, frame.pid, linked.incarnation)
     let back: unknown
     try {
       back = callback(value, rpcPid)
@@ -151,14 +148,14 @@ export class RpcService {
   }
 
   /** The target's side: run the function in a fresh rpc process. */
-  incoming(peer: PeerState, frame: RpcFrame): void {
+  incoming(linked: LinkedNode, frame: RpcFrame): void {
     const ref = frame.ref
     const fail = (reason: string, name: string, message: string): void =>
-      void peer.link.answer({ v, t: 'rpc-err', ref, error: { code: 'badrpc', name, message, reason } })
-    if (peer.rpcsIn.has(ref)) return this.node.report(peer, `duplicate rpc ref ${ref}`)
-    if (peer.rpcsIn.size >= this.node.options.maxRpcsPerLink) {
-      this.node.report(peer, `has ${peer.rpcsIn.size} rpc processes running already (maxRpcsPerLink); rpc ${ref} refused`)
-      return fail('system_limit', 'BadRpcError', `too many rpcs in flight from node ${String(peer.link.remote)}`)
+      void linked.link.answer({ v, t: 'rpc-err', ref, error: { code: 'badrpc', name, message, reason } })
+    if (linked.rpcsIn.has(ref)) return this.node.report(linked, `duplicate rpc ref ${ref}`)
+    if (linked.rpcsIn.size >= this.node.options.maxRpcsPerLink) {
+      this.node.report(linked, `has ${linked.rpcsIn.size} rpc processes running already (maxRpcsPerLink); rpc ${ref} refused`)
+      return fail('system_limit', 'BadRpcError', `too many rpcs in flight from node ${String(linked.link.remote)}`)
     }
     const f = this.lookup(frame.mod, frame.fn)
     if (f === undefined) return fail('undef', 'BadRpcError', `undef ${frame.mod}.${frame.fn}`)
@@ -171,12 +168,12 @@ export class RpcService {
     if (!Array.isArray(args)) return fail('badarg', 'BadArgError', 'args is not an array')
     const pid = this.node.spawn({})
     const entry: RpcProcess = { pid, answered: false, abandoned: false, timer: undefined }
-    peer.rpcsIn.set(ref, entry)
-    const callerNode = peer.link.remote as string
+    linked.rpcsIn.set(ref, entry)
+    const callerNode = linked.link.remote as string
     const context: RpcContext = { caller: pid, callerNode, node: this.node }
     const finish = (ok: boolean, value: unknown): void => {
-      if (entry.abandoned || !peer.link.up) {
-        peer.rpcsIn.delete(ref)
+      if (entry.abandoned || !linked.link.up) {
+        linked.rpcsIn.delete(ref)
         return this.stopQuietly(pid, ok ? 'normal' : 'error')
       }
       if (ok) {
@@ -189,15 +186,15 @@ export class RpcService {
         }
         if (payload !== undefined) {
           try {
-            if (!peer.link.answer({ v, t: 'rpc-ok', ref, pid: pid.id, value: payload })) {
-              peer.rpcsIn.delete(ref)
+            if (!linked.link.answer({ v, t: 'rpc-ok', ref, pid: pid.id, value: payload })) {
+              linked.rpcsIn.delete(ref)
               return this.stopQuietly(pid, 'normal')
             }
             entry.answered = true
             // The caller's rpc-done ends the process; a caller that never sends it cannot keep it.
             entry.timer = startTimer(() => {
-              if (peer.rpcsIn.get(ref) !== entry) return
-              peer.rpcsIn.delete(ref)
+              if (linked.rpcsIn.get(ref) !== entry) return
+              linked.rpcsIn.delete(ref)
               this.stopQuietly(pid, 'timeout')
             }, this.node.options.rpcDoneTimeoutMs)
             return
@@ -206,10 +203,10 @@ export class RpcService {
           }
         }
       }
-      peer.rpcsIn.delete(ref)
+      linked.rpcsIn.delete(ref)
       this.stopQuietly(pid, 'error')
       const { name, message } = describeThrown(value)
-      peer.link.answer({ v, t: 'rpc-err', ref, error: { code: 'remote', name, message } })
+      linked.link.answer({ v, t: 'rpc-err', ref, error: { code: 'remote', name, message } })
     }
     let result: unknown
     try {
@@ -222,33 +219,33 @@ export class RpcService {
   }
 
   /** The target's side: the caller's callback has returned; end the rpc process. */
-  done(peer: PeerState, ref: number): void {
-    const entry = peer.rpcsIn.get(ref)
+  done(linked: LinkedNode, ref: number): void {
+    const entry = linked.rpcsIn.get(ref)
     if (entry === undefined) return
     if (!entry.answered) {
       entry.abandoned = true
       return
     }
-    peer.rpcsIn.delete(ref)
+    linked.rpcsIn.delete(ref)
     if (entry.timer !== undefined) clearTimeout(entry.timer)
     this.stopQuietly(entry.pid, 'normal')
   }
 
   /** A link dropped: fail this node's rpcs to it and end the rpc processes run for it. */
-  linkLost(peer: PeerState, node: string): void {
-    for (const pending of peer.rpcsOut.values()) {
+  linkLost(linked: LinkedNode, node: string): void {
+    for (const pending of linked.rpcsOut.values()) {
       if (pending.timer !== undefined) clearTimeout(pending.timer)
       pending.reject(new BadRpcError('nodedown', `badrpc: node ${node} went down`))
     }
-    peer.rpcsOut.clear()
-    for (const entry of peer.rpcsIn.values()) {
+    linked.rpcsOut.clear()
+    for (const entry of linked.rpcsIn.values()) {
       if (entry.timer !== undefined) clearTimeout(entry.timer)
       this.stopQuietly(entry.pid, 'noconnection')
     }
-    peer.rpcsIn.clear()
+    linked.rpcsIn.clear()
   }
 
   private stopQuietly(pid: Pid, reason: string): void {
-    if (this.node.processes.has(pid.id)) this.node.stop(pid, reason)
+    if (this.node.localProcess(pid) !== undefined) this.node.stop(pid, reason)
   }
 }

@@ -1,0 +1,98 @@
+/**
+ * Monitors, as Erlang's: `monitor(pid, onDown)` tells the watcher once when that process
+ * stops (its reason), was not alive (`noproc`), or its node is lost (`noconnection`).
+ * A monitor on a local process is a watcher on it; on a remote one, a `mon` frame
+ * answered by one `down`. This file holds both sides and what happens to them when a
+ * process stops or a link drops.
+ */
+import type { Pid } from '../api/pid.js'
+import { type DownFrame, type MonitorFrame, PROTOCOL_VERSION } from '../wire/protocol.js'
+import type { LinkedNode } from './linked-node.js'
+import type { NodeCore } from './node-core.js'
+import type { LocalProcess } from './process.js'
+
+const v = PROTOCOL_VERSION
+
+/** `node.monitor(pid, onDown)`; returns the function that cancels it. */
+export function monitor(node: NodeCore, pid: Pid, onDown: (reason: string) => void): () => void {
+  let fired = false
+  const once = (reason: string): void => {
+    if (fired) return
+    fired = true
+    onDown(reason)
+  }
+  const later = (reason: string): (() => void) => {
+    queueMicrotask(() => node.safely(() => once(reason)))
+    return () => {}
+  }
+  if (pid.node === node.id) {
+    const process = node.localProcess(pid)
+    if (process === undefined) return later('noproc')
+    const ref = node.nextRef()
+    process.watchers.set(ref, once)
+    return () => void process.watchers.delete(ref)
+  }
+  const linked = node.linked(pid.node)
+  if (linked === undefined) return later('noconnection')
+  if (linked.incarnation !== pid.incarnation) return later('noproc') // a pid of another life of that node
+  const ref = node.nextRef()
+  linked.monitorsOut.set(ref, once)
+  linked.link.send({ v, t: 'mon', ref, pid: pid.id })
+  return () => {
+    if (linked.monitorsOut.delete(ref)) linked.link.send({ v, t: 'demon', ref })
+  }
+}
+
+/** The linked node asks to watch one of this node's processes (`mon`). */
+export function monitorRequested(node: NodeCore, linked: LinkedNode, frame: MonitorFrame): void {
+  const ref = frame.ref
+  if (linked.monitorsIn.has(ref)) return node.report(linked, `duplicate monitor ref ${ref}`)
+  const process = node.processById(frame.pid)
+  if (process === undefined) return void linked.link.answer({ v, t: 'down', ref, reason: 'noproc' })
+  if (linked.monitorsIn.size >= node.options.maxMonitorsPerLink) {
+    node.report(linked, `holds ${linked.monitorsIn.size} monitors already (maxMonitorsPerLink); monitor ${ref} refused`)
+    return void linked.link.answer({ v, t: 'down', ref, reason: 'system_limit' })
+  }
+  const watcherRef = node.nextRef()
+  process.watchers.set(watcherRef, (reason) => {
+    linked.monitorsIn.delete(ref)
+    linked.link.answer({ v, t: 'down', ref, reason })
+  })
+  linked.monitorsIn.set(ref, { process, watcherRef })
+}
+
+/** The linked node stops watching (`demon`). */
+export function demonitorRequested(linked: LinkedNode, ref: number): void {
+  const entry = linked.monitorsIn.get(ref)
+  if (entry === undefined) return
+  linked.monitorsIn.delete(ref)
+  entry.process.watchers.delete(entry.watcherRef)
+}
+
+/** A process this node watches on the linked node stopped (`down`). */
+export function downReceived(node: NodeCore, linked: LinkedNode, frame: DownFrame): void {
+  const onDown = linked.monitorsOut.get(frame.ref)
+  if (onDown === undefined) return // demonitored meanwhile
+  linked.monitorsOut.delete(frame.ref)
+  node.safely(() => onDown(frame.reason))
+}
+
+/** A local process stopped: every watcher learns why, once. */
+export function processStopped(node: NodeCore, process: LocalProcess, reason: string): void {
+  const watchers = [...process.watchers.values()]
+  process.watchers.clear()
+  for (const onDown of watchers) node.safely(() => onDown(reason))
+}
+
+/** A link dropped: the linked node's watchers on this node's processes are gone. */
+export function watchersLost(linked: LinkedNode): void {
+  for (const { process, watcherRef } of linked.monitorsIn.values()) process.watchers.delete(watcherRef)
+  linked.monitorsIn.clear()
+}
+
+/** A link dropped: this node's monitors on the linked node's processes fire `noconnection`. */
+export function monitorsLost(node: NodeCore, linked: LinkedNode): void {
+  const downs = [...linked.monitorsOut.values()]
+  linked.monitorsOut.clear()
+  for (const onDown of downs) node.safely(() => onDown('noconnection'))
+}
