@@ -6,7 +6,8 @@
  */
 import { SuperJSON } from 'superjson'
 import { afterEach, describe, expect, it } from 'vitest'
-import { ATTACHMENTS, DEFAULT_MAX_BIGINT_DIGITS, decodeValue, encodeValue, parseUntrustedJson, type Payload } from '../src/core/wire/codec.js'
+import { ATTACHMENTS, DEFAULT_MAX_BIGINT_DIGITS, decodeValue, encodeValue, type Payload } from '../src/core/wire/codec.js'
+import { parseUntrustedJson } from '../src/core/util/untrusted-json.js'
 import type { DistNode } from '../src/core/index.js'
 import { PROTOCOL_VERSION as v } from '../src/core/wire/protocol.js'
 import { eventually } from './cluster-suite.js'

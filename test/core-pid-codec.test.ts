@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { decodeValue, encodeValue, Pid } from '../src/core/index.js'
-import { parseUntrustedJson } from '../src/core/wire/codec.js'
+import { parseUntrustedJson } from '../src/core/util/untrusted-json.js'
 
 describe('Pid', () => {
   it('compares by value, incarnation included, and prints as <node.id.incarnation>', () => {

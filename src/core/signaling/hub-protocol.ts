@@ -23,6 +23,8 @@
  * non-finite numbers and nesting deeper than 32 levels are refused.
  */
 import type { ErrorCode } from '../api/errors.js'
+import { FORBIDDEN_KEYS } from '../util/untrusted-json.js'
+import { utf8Length } from '../util/utf8.js'
 
 /** Version of the client ↔ hub protocol, sent in every `join`. */
 export const HUB_PROTOCOL_VERSION = 1
@@ -98,7 +100,6 @@ export interface SignalNotice {
 }
 
 const NAME_PATTERN = /^[A-Za-z0-9_.:@-]+$/
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
 
 /** A node id or cluster name: 1..128 characters from `A-Z a-z 0-9 _ - . : @`. */
 export function isHubName(value: unknown): value is string {
@@ -122,20 +123,6 @@ function isPlainRecord(value: unknown): value is Record<string, unknown> {
   if (proto !== Object.prototype && proto !== null) return false
   for (const key of Object.keys(value)) if (FORBIDDEN_KEYS.has(key)) return false
   return true
-}
-
-function utf8Length(text: string): number {
-  let bytes = 0
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (c < 0x80) bytes += 1
-    else if (c < 0x800) bytes += 2
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      bytes += 4
-      i++
-    } else bytes += 3
-  }
-  return bytes
 }
 
 /** Bytes of a string once JSON-quoted (an upper bound: escapes are counted as 6 bytes). */

@@ -17,7 +17,8 @@ import type { Channel } from '../api/channel.js'
 import type { DataChannelLike, PeerLike } from '../signaling/signaling.js'
 import { BadArgError, TooLargeError } from '../api/errors.js'
 import { checkSize, defaultChunkSize, DEFAULT_HIGH_WATER_MARK, DEFAULT_MAX_MESSAGE_BYTES, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, type PeerChannelOptions } from './data-channel-options.js'
-import { EMPTY_STRING_MESSAGE, type Frame, OutgoingStream, Reassembler, TAG_BINARY, utf8Length } from './chunk-stream.js'
+import { utf8Length } from '../util/utf8.js'
+import { EMPTY_STRING_MESSAGE, type Frame, OutgoingStream, Reassembler, TAG_BINARY } from './chunk-stream.js'
 
 const DRAIN_POLL_MS = 5
 const SAFETY_POLL_MS = 50

@@ -8,7 +8,8 @@
  * the frames after it wait until its attachments are in.
  */
 import type { Channel } from '../api/channel.js'
-import { ATTACHMENTS, parseUntrustedJson } from './codec.js'
+import { parseUntrustedJson } from '../util/untrusted-json.js'
+import { ATTACHMENTS } from './codec.js'
 import { TooLargeError } from '../api/errors.js'
 import { type Frame, parseFrame, payloadOf } from './protocol.js'
 import { now } from '../util/async.js'

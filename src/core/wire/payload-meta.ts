@@ -11,6 +11,7 @@
  * the result is a `MetaPlan` that `payload-build.ts` turns into the value in linear time.
  * Anything superjson's serializer does not write is refused with a TypeError.
  */
+import { FORBIDDEN_KEYS } from '../util/untrusted-json.js'
 
 /** A place in `json`: `container[key]`, and the JSON value found there. */
 export interface Slot {
@@ -73,7 +74,6 @@ const SIMPLE = new Map<unknown, Annotation>(
 )
 const TYPED = new Map<unknown, Annotation>(TYPED_ARRAY_NAMES.map((name) => [name, { type: 'typed-array', name }]))
 const SPECIAL_NUMBERS = new Set<unknown>(['NaN', 'Infinity', '-Infinity', '-0'])
-const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype'])
 const INDEX = /^(?:0|[1-9][0-9]{0,14})$/
 const DECIMAL = /^-?[0-9]+$/
 
@@ -223,7 +223,7 @@ class Planner implements MetaPlan {
         key = Number(segment)
         value = value[key]
       } else if (isPlainObject(value)) {
-        if (FORBIDDEN.has(segment) || !Object.hasOwn(value, segment)) throw bad('a path names a key the object does not have')
+        if (FORBIDDEN_KEYS.has(segment) || !Object.hasOwn(value, segment)) throw bad('a path names a key the object does not have')
         container = value
         key = segment
         value = value[segment]
