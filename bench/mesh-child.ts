@@ -15,7 +15,8 @@
  */
 import { readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
-import { connectWith } from '../src/browser/connect-with.js'
+import { io } from 'socket.io-client'
+import { connectWith } from '../src/core/mesh/connect.js'
 import { createNodePeer } from '../src/server/node-peer.js'
 
 interface Counters {
@@ -64,7 +65,7 @@ function run(hub: string, cluster: string, id: string, peers: number): void {
     void (async () => {
       if (line === 'go') {
         const started = performance.now()
-        node = await connectWith({ hub, cluster, id, meshTimeoutMs: 60_000, joinTimeoutMs: 60_000 }, countingPeer)
+        node = await connectWith({ hub, cluster, id, meshTimeoutMs: 60_000, joinTimeoutMs: 60_000 }, { createPeer: countingPeer, io })
         const current = node
         while (current.nodes().length < peers) await new Promise((r) => setTimeout(r, 5))
         say({ t: 'meshed', ms: performance.now() - started })

@@ -3,7 +3,7 @@
 // A missing redis-server fails this suite: it is a required part of the test machine.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { io as connectRaw, type Socket as RawSocket } from 'socket.io-client'
-import { createSocketIoSignaling, type SocketIoSignalingOptions } from '../src/browser/socketio-signaling.js'
+import { createSocketIoSignaling, type SocketIoSignalingOptions } from '../src/server/index.js'
 import type { JoinResult } from '../src/core/signaling/signaling.js'
 import { createHub, type Hub, type HubLogger } from '../src/server/hub.js'
 import { startRedisServer, type RedisServer } from './redis-server.js'
@@ -63,7 +63,8 @@ function makeNode(hub: string | string[], cluster: string, id: string, extra: Pa
   signaling.onMemberJoin((m) => node.joins.push(m))
   signaling.onMemberLeave((m) => node.leaves.push(m))
   signaling.onSignal((from, data) => node.signals.push({ from, data }))
-  signaling.onRejoin((r) => node.rejoins.push(r))
+  let first = true
+  signaling.onJoined((r) => (first ? (first = false) : node.rejoins.push(r)))
   cleanups.push(() => signaling.close())
   return node
 }

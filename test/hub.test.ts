@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { afterEach, describe, expect, it } from 'vitest'
 import { io as connectRaw, type Socket as RawSocket } from 'socket.io-client'
-import { createSocketIoSignaling, type SocketIoSignalingOptions } from '../src/browser/socketio-signaling.js'
+import { createSocketIoSignaling, type SocketIoSignalingOptions } from '../src/server/index.js'
 import { DistributedError } from '../src/core/api/errors.js'
 import type { JoinResult } from '../src/core/signaling/signaling.js'
 import { createHub, type Hub, type HubLogger, type HubOptions } from '../src/server/hub.js'
@@ -47,7 +47,8 @@ function makeNode(hub: string | string[], cluster: string, id?: string, extra: P
   signaling.onMemberJoin((m) => node.joins.push(m))
   signaling.onMemberLeave((m) => node.leaves.push(m))
   signaling.onSignal((from, data) => node.signals.push({ from, data }))
-  signaling.onRejoin((r) => node.rejoins.push(r))
+  let first = true
+  signaling.onJoined((r) => (first ? (first = false) : node.rejoins.push(r)))
   signaling.onStatus?.((s) => node.statuses.push(s))
   cleanups.push(() => signaling.close())
   return node

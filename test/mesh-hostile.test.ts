@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { io as connectRaw, type Socket } from 'socket.io-client'
-import { createSocketIoSignaling } from '../src/browser/socketio-signaling.js'
+import { createSocketIoSignaling } from '../src/server/index.js'
 import { channelFromPeer } from '../src/core/webrtc/data-channel.js'
 import { connect, createHub, createNodePeer, type DistNode, type Hub, OverloadedError } from '../src/server/index.js'
 import { type ChildPeer, startChildPeer, stopChildPeer } from './child-peers.js'

@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createSocketIoSignaling } from '../src/browser/socketio-signaling.js'
+import { createSocketIoSignaling } from '../src/server/index.js'
 import { joinMesh } from '../src/core/mesh/mesh.js'
 import type { JoinResult, PeerFactory, PeerLike, Signaling } from '../src/core/signaling/signaling.js'
 import { connect, createHub, type DistNode, type Hub, type HubLogger, type Pid } from '../src/server/index.js'
@@ -282,14 +282,17 @@ describe('several hubs sharing one Redis act as one', { timeout: 60_000 }, () =>
 describe('member events racing the join reply', () => {
   // With several hubs, members join all the time; a member-join can come in the same read
   // from the socket as this node's join reply, so the signaling reports it before the
-  // mesh has resumed from `await join()`. The mesh must keep that member, or a failed
-  // first link attempt to it is never retried.
+  // mesh has resumed from `await join()`. The signaling reports the member list first
+  // (onJoined), then the change; the mesh must keep that member, or a failed first link
+  // attempt to it is never retried.
   it('keeps a member announced before join() resumed, and retries a failed link to it', async () => {
     let onJoin: (id: string) => void = () => {}
+    let onJoined: (result: JoinResult) => void = () => {}
     const signaling: Signaling = {
       join: () =>
         new Promise<JoinResult>((resolve) => {
           setTimeout(() => {
+            onJoined({ id: 'a', members: [] })
             resolve({ id: 'a', members: [] })
             onJoin('b') // same task as the reply: before the mesh resumes
           }, 0)
@@ -297,7 +300,7 @@ describe('member events racing the join reply', () => {
       onMemberJoin: (handler) => void (onJoin = handler),
       onMemberLeave: () => {},
       onSignal: () => {},
-      onRejoin: () => {},
+      onJoined: (handler) => void (onJoined = handler),
       sendSignal: () => {},
       close: () => {},
     }

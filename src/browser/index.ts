@@ -6,13 +6,16 @@
  * import { connect } from 'distribunator/browser'
  * const node = await connect({ hub: 'http://localhost:8080', cluster: 'demo' })
  */
+import { io } from 'socket.io-client'
 import type { DistNode } from '../core/api/types.js'
+import { type ConnectOptions, connectWith } from '../core/mesh/connect.js'
+import { createHubSignaling, type SocketIoSignalingOptions } from '../core/signaling/hub-signaling.js'
+import type { Signaling } from '../core/signaling/signaling.js'
 import { createBrowserPeer } from './browser-peer.js'
-import { type ConnectOptions, connectWith } from './connect-with.js'
 
 export * from '../core/index.js'
-export type { ConnectOptions } from './connect-with.js'
-export { createSocketIoSignaling, type SocketIoSignalingOptions } from './socketio-signaling.js'
+export type { ConnectOptions } from '../core/mesh/connect.js'
+export type { HubConnector, HubSocket, SocketIoSignalingOptions } from '../core/signaling/hub-signaling.js'
 export { createBrowserPeer }
 
 /**
@@ -26,5 +29,17 @@ export { createBrowserPeer }
  * node.register('presence', node.spawn({}))
  */
 export function connect(options: ConnectOptions): Promise<DistNode> {
-  return connectWith(options, createBrowserPeer)
+  return connectWith(options, { createPeer: createBrowserPeer, io })
+}
+
+/**
+ * A `Signaling` backend that joins `cluster` on a Socket.IO hub (what `connect` uses).
+ *
+ * @example
+ * const signaling = createSocketIoSignaling({ hub: 'http://localhost:8080', cluster: 'demo' })
+ * signaling.onJoined(({ members }) => console.log('present', members))
+ * await signaling.join()
+ */
+export function createSocketIoSignaling(options: SocketIoSignalingOptions): Signaling & { readonly id: string } {
+  return createHubSignaling(options, io)
 }

@@ -7,14 +7,16 @@
  * const hub = await createHub({ port: 8080 })
  * const worker = await connect({ hub: hub.url, cluster: 'demo', id: 'worker' })
  */
-import type { ConnectOptions } from '../browser/connect-with.js'
-import { connectWith } from '../browser/connect-with.js'
+import { io } from 'socket.io-client'
 import type { DistNode } from '../core/api/types.js'
+import { type ConnectOptions, connectWith } from '../core/mesh/connect.js'
+import { createHubSignaling, type SocketIoSignalingOptions } from '../core/signaling/hub-signaling.js'
+import type { Signaling } from '../core/signaling/signaling.js'
 import { createNodePeer } from './node-peer.js'
 
 export * from '../core/index.js'
-export type { ConnectOptions } from '../browser/connect-with.js'
-export { createSocketIoSignaling, type SocketIoSignalingOptions } from '../browser/socketio-signaling.js'
+export type { ConnectOptions } from '../core/mesh/connect.js'
+export type { HubConnector, HubSocket, SocketIoSignalingOptions } from '../core/signaling/hub-signaling.js'
 export { createHub, type AllowedOrigins, type Hub, type HubOptions, type HubLogger } from './hub.js'
 export { createNodePeer, cleanupNodeWebRtc } from './node-peer.js'
 export { nodeWrtc } from './wrtc.js'
@@ -28,5 +30,17 @@ export { nodeWrtc } from './wrtc.js'
  * node.expose('Worker', { ping: () => 'pong' })
  */
 export function connect(options: ConnectOptions): Promise<DistNode> {
-  return connectWith(options, createNodePeer)
+  return connectWith(options, { createPeer: createNodePeer, io })
+}
+
+/**
+ * A `Signaling` backend that joins `cluster` on a Socket.IO hub (what `connect` uses).
+ *
+ * @example
+ * const signaling = createSocketIoSignaling({ hub: 'http://127.0.0.1:8080', cluster: 'demo' })
+ * signaling.onJoined(({ members }) => console.log('present', members))
+ * await signaling.join()
+ */
+export function createSocketIoSignaling(options: SocketIoSignalingOptions): Signaling & { readonly id: string } {
+  return createHubSignaling(options, io)
 }

@@ -76,12 +76,6 @@ class Mesh {
   private offering = 0
   private answering = 0
   private readonly maxPending: number
-  /**
-   * Member events handled before `join()` resolved. They are newer than the join's member
-   * list (the signaling reports them after its join reply, possibly in the same read from
-   * the socket), so they are applied on top of that list, not overwritten by it.
-   */
-  private early: Array<[kind: 'join' | 'leave', id: string]> | undefined = []
   private stopped = false
 
   constructor(
@@ -97,21 +91,21 @@ class Mesh {
 
   async start(): Promise<void> {
     this.signaling.onMemberJoin((id) => {
-      this.early?.push(['join', id])
       this.members.add(id)
       this.consider(id)
     })
     this.signaling.onMemberLeave((id) => {
-      this.early?.push(['leave', id])
       this.members.delete(id)
       this.offerQueue.delete(id)
       this.cancelRetry(id)
       const attempt = this.attempts.get(id)
       if (attempt !== undefined && !attempt.linked) this.drop(id, attempt)
     })
-    this.signaling.onRejoin(({ members }) => {
+    // The member list at every (re)join, then each change to it, in order (see Signaling).
+    this.signaling.onJoined(({ id, members }) => {
+      if (id !== this.node.id) return
       this.members = new Set(members)
-      for (const id of members) this.consider(id)
+      for (const member of members) this.consider(member)
     })
     this.signaling.onSignal((from, data) => this.signal(from, data))
     this.node.on('nodedown', (id) => {
@@ -122,13 +116,6 @@ class Mesh {
     })
     const { id, members } = await this.signaling.join()
     if (id !== this.node.id) throw new ProtocolError(`the hub bound id ${id}, expected ${this.node.id}`)
-    this.members = new Set(members)
-    for (const [kind, member] of this.early ?? []) {
-      if (kind === 'join') this.members.add(member)
-      else this.members.delete(member)
-    }
-    this.early = undefined
-    for (const member of this.members) this.consider(member)
     await this.settle(members, this.options.meshTimeoutMs ?? 10_000)
   }
 

@@ -13,7 +13,7 @@ export interface JoinResult {
   readonly members: readonly string[]
 }
 
-/** A signaling backend: one per node. Implemented over Socket.IO in `src/browser/socketio-signaling.ts`. */
+/** A signaling backend: one per node. Implemented over Socket.IO in `./hub-signaling.ts`. */
 export interface Signaling {
   /**
    * Joins the cluster. Rejects with a `DistributedError` when the hub refuses
@@ -26,8 +26,13 @@ export interface Signaling {
   onMemberLeave(handler: (id: string) => void): void
   /** A WebRTC signal from `from` (the sender id is set by the hub, never by a client). */
   onSignal(handler: (from: string, data: unknown) => void): void
-  /** After a lost hub connection came back: the node is joined again with the same id. */
-  onRejoin(handler: (result: JoinResult) => void): void
+  /**
+   * The node joined (first) or joined again after a lost hub connection came back, with
+   * the same id: `result.members` are the other members present. Called before any
+   * member event that comes after it, and, the first time, before `join()` resolves: a
+   * handler sees the member list and then every change to it, in order.
+   */
+  onJoined(handler: (result: JoinResult) => void): void
   /** Hub connection state changes, for display and logs. */
   onStatus?(handler: (status: 'connected' | 'disconnected') => void): void
   /** Relays a signal to one member of the same cluster. Dropped while disconnected. */

@@ -1,14 +1,22 @@
 /**
- * `connect()` for any platform, given the WebRTC peer factory: Socket.IO signaling
- * (socket.io-client works in browsers and in Node) plus the core's mesh. The browser and
- * the Node entry points differ only in the peer factory they hand in.
+ * `connect()` for any platform: Socket.IO signaling plus the mesh. The browser and the
+ * Node entry points differ only in what they hand in (`Platform`): their WebRTC peer
+ * factory and their copy of socket.io-client's `io`.
  */
-import { BadArgError } from '../core/api/errors.js'
-import { joinMesh, type MeshOptions } from '../core/mesh/mesh.js'
-import type { PeerFactory } from '../core/signaling/signaling.js'
-import type { DistNode } from '../core/api/types.js'
-import { describe } from '../core/node/validate.js'
-import { createSocketIoSignaling, type SocketIoSignalingOptions } from './socketio-signaling.js'
+import { BadArgError } from '../api/errors.js'
+import type { DistNode } from '../api/types.js'
+import { describe } from '../node/validate.js'
+import { createHubSignaling, type HubConnector, hubUrls } from '../signaling/hub-signaling.js'
+import type { PeerFactory } from '../signaling/signaling.js'
+import { joinMesh, type MeshOptions } from './mesh.js'
+
+/** What a platform entry hands to `connectWith`. */
+export interface Platform {
+  /** Makes a WebRTC peer (simple-peer) for this platform. */
+  readonly createPeer: PeerFactory
+  /** socket.io-client's `io`. */
+  readonly io: HubConnector
+}
 
 /** Options of `connect()`. */
 export interface ConnectOptions extends Omit<MeshOptions, 'id' | 'iceServers'> {
@@ -25,26 +33,28 @@ export interface ConnectOptions extends Omit<MeshOptions, 'id' | 'iceServers'> {
   /** How long the first join may take before it rejects `hub_unreachable`. Default 10 s. */
   readonly joinTimeoutMs?: number
   /** socket.io-client's `io`, to use another copy or a wrapper. */
-  readonly io?: SocketIoSignalingOptions['io']
+  readonly io?: HubConnector
 }
 
-export async function connectWith(options: ConnectOptions, createPeer: PeerFactory): Promise<DistNode> {
+/**
+ * Joins `options.cluster` through the hub and keeps this node linked to every member.
+ *
+ * @example
+ * const node = await connectWith({ hub: 'http://127.0.0.1:8080', cluster: 'demo' }, { createPeer, io })
+ */
+export async function connectWith(options: ConnectOptions, platform: Platform): Promise<DistNode> {
   if (typeof options !== 'object' || options === null) throw new BadArgError(`options must be an object, got ${describe(options)}`)
-  const hubs = typeof options.hub === 'string' ? [options.hub] : options.hub
-  if (!Array.isArray(hubs) || hubs.length === 0 || !hubs.every((h) => typeof h === 'string' && /^(https?|wss?):\/\//.test(h))) {
-    throw new BadArgError(`hub must be an http(s):// or ws(s):// URL or a non-empty list of them, got ${describe(options.hub)}`)
-  }
+  const hubs = hubUrls(options.hub)
   if (options.iceServers !== undefined && !Array.isArray(options.iceServers)) {
     throw new BadArgError(`iceServers must be an array, got ${describe(options.iceServers)}`)
   }
   const { hub, cluster, id, auth, iceServers, joinTimeoutMs, io, ...meshOptions } = options
-  const signaling = createSocketIoSignaling({
+  const signaling = createHubSignaling({
     hub: hubs,
     cluster,
     ...(id !== undefined ? { id } : {}),
     ...(auth !== undefined ? { auth } : {}),
     ...(joinTimeoutMs !== undefined ? { joinTimeoutMs } : {}),
-    ...(io !== undefined ? { io } : {}),
-  })
-  return joinMesh({ ...meshOptions, id: signaling.id, ...(iceServers ? { iceServers } : {}) }, signaling, createPeer)
+  }, io ?? platform.io)
+  return joinMesh({ ...meshOptions, id: signaling.id, ...(iceServers ? { iceServers } : {}) }, signaling, platform.createPeer)
 }

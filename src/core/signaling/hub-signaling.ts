@@ -1,6 +1,7 @@
 /**
- * `Signaling` over a Socket.IO hub (see `src/server/hub.ts` and `src/core/hub-protocol.ts`).
- * Runs in browsers and in Node alike: it uses only socket.io-client and web-standard APIs.
+ * `Signaling` over a Socket.IO hub (see `src/server/hub/hub.ts` and `./hub-protocol.ts`).
+ * Runs in browsers and in Node alike. It imports no transport: the platform entries hand
+ * in socket.io-client's `io` (a `HubConnector`), so the core stays free of it.
  *
  * The client owns its reconnection (socket.io's own is turned off) so that it can move
  * between hub URLs: a lost connection is retried on the same URL, a failed connect or an
@@ -8,8 +9,8 @@
  * connection joins with the same id and the same secret `key`, which lets the hub
  * replace this client's stale connection instead of refusing the id as a duplicate.
  */
-import { io as defaultIo, type Socket } from 'socket.io-client'
-import { BadArgError, DistributedError } from '../core/api/errors.js'
+import { BadArgError, ClosedError, DistributedError } from '../api/errors.js'
+import { unref } from '../util/async.js'
 import {
   HUB_PROTOCOL_VERSION,
   HubEvents,
@@ -20,10 +21,34 @@ import {
   parseMemberNotice,
   parseSignalNotice,
   type JoinRequest,
-} from '../core/signaling/hub-protocol.js'
-import type { JoinResult, Signaling } from '../core/signaling/signaling.js'
+} from './hub-protocol.js'
+import type { JoinResult, Signaling } from './signaling.js'
 
-/** Options of {@link createSocketIoSignaling}. */
+/** The part of a socket.io-client `Socket` the signaling uses. */
+export interface HubSocket {
+  on(event: string, listener: (...args: any[]) => void): unknown
+  off(): unknown
+  emit(event: string, ...args: any[]): unknown
+  timeout(ms: number): { emit(event: string, payload: unknown, ack: (error: unknown, reply: unknown) => void): unknown }
+  disconnect(): unknown
+}
+
+/** socket.io-client's `io` (or a wrapper of it): opens one connection to a hub. */
+export type HubConnector = (url: string, options: { forceNew: boolean; reconnection: boolean; transports: string[]; timeout: number }) => HubSocket
+
+/**
+ * Checks a hub option (one URL or a non-empty list) and returns the list, or throws
+ * `BadArgError`. A hub URL is `http(s)://` or `ws(s)://`.
+ */
+export function hubUrls(hub: unknown): readonly string[] {
+  const urls: unknown = typeof hub === 'string' ? [hub] : hub
+  if (!Array.isArray(urls) || urls.length === 0 || !urls.every((url) => typeof url === 'string' && /^(https?|wss?):\/\/[^/]/.test(url))) {
+    throw new BadArgError(`hub must be an http(s):// or ws(s):// URL or a non-empty list of them, got ${JSON.stringify(hub)?.slice(0, 200) ?? String(hub)}`)
+  }
+  return urls as string[]
+}
+
+/** Options of the Socket.IO signaling (`createSocketIoSignaling` in the platform entries). */
 export interface SocketIoSignalingOptions {
   /** Hub URL, or several: the client moves to the next when one is unreachable. */
   hub: string | readonly string[]
@@ -40,15 +65,11 @@ export interface SocketIoSignalingOptions {
   /** First and longest delay between reconnection attempts. Default 100 and 5000. */
   retryDelayMs?: number
   maxRetryDelayMs?: number
-  /** socket.io-client's `io`, to use another copy or a wrapper. */
-  io?: typeof defaultIo
+  /** socket.io-client's `io`, to use another copy or a wrapper. Default: the entry's own. */
+  io?: HubConnector
 }
 
 type Timer = ReturnType<typeof setTimeout>
-
-function unref(timer: Timer): void {
-  if (typeof timer === 'object' && timer !== null && 'unref' in timer && typeof timer.unref === 'function') timer.unref()
-}
 
 /**
  * A random UUID v4. `crypto.randomUUID` exists only in secure contexts (https, localhost),
@@ -69,7 +90,7 @@ class SocketIoSignaling implements Signaling {
   private readonly key = randomUuid()
   private readonly urls: readonly string[]
   private readonly problem: string | undefined
-  private socket: Socket | undefined
+  private socket: HubSocket | undefined
   private urlIndex = 0
   private failures = 0
   private joined = false
@@ -84,17 +105,26 @@ class SocketIoSignaling implements Signaling {
   private memberJoinHandler: (id: string) => void = () => {}
   private memberLeaveHandler: (id: string) => void = () => {}
   private signalHandler: (from: string, data: unknown) => void = () => {}
-  private rejoinHandler: (result: JoinResult) => void = () => {}
+  private joinedHandler: (result: JoinResult) => void = () => {}
   private statusHandler: (status: 'connected' | 'disconnected') => void = () => {}
 
-  constructor(private readonly options: SocketIoSignalingOptions) {
-    this.urls = typeof options.hub === 'string' ? [options.hub] : [...options.hub]
+  constructor(
+    private readonly options: SocketIoSignalingOptions,
+    private readonly connect: HubConnector,
+  ) {
+    let urls: readonly string[] = []
+    let problem: string | undefined
+    try {
+      urls = hubUrls(options.hub)
+    } catch (error) {
+      problem = (error as Error).message
+    }
+    this.urls = urls
     this.id = options.id ?? randomUuid()
-    this.problem = this.validate()
+    this.problem = problem ?? this.validate()
   }
 
   private validate(): string | undefined {
-    if (this.urls.length === 0 || this.urls.some((u) => typeof u !== 'string' || u.length === 0)) return 'hub must be a URL or a non-empty list of URLs'
     if (!isHubName(this.options.cluster)) return 'cluster must be 1..128 characters from A-Z a-z 0-9 _ - . : @'
     if (!isHubName(this.id)) return 'id must be 1..128 characters from A-Z a-z 0-9 _ - . : @'
     if (this.options.auth !== undefined && !isJson(this.options.auth, HubLimits.authMaxBytes)) return 'auth must be plain JSON of at most 4 KiB'
@@ -103,7 +133,7 @@ class SocketIoSignaling implements Signaling {
 
   join(): Promise<JoinResult> {
     this.joinPromise ??= new Promise<JoinResult>((resolve, reject) => {
-      if (this.closed) return reject(new DistributedError('closed', 'signaling is closed'))
+      if (this.closed) return reject(new ClosedError('signaling is closed'))
       if (this.problem !== undefined) return reject(new BadArgError(this.problem))
       this.settle = { resolve, reject }
       const ms = this.options.joinTimeoutMs ?? 10_000
@@ -128,8 +158,8 @@ class SocketIoSignaling implements Signaling {
     this.signalHandler = handler
   }
 
-  onRejoin(handler: (result: JoinResult) => void): void {
-    this.rejoinHandler = handler
+  onJoined(handler: (result: JoinResult) => void): void {
+    this.joinedHandler = handler
   }
 
   onStatus(handler: (status: 'connected' | 'disconnected') => void): void {
@@ -152,7 +182,7 @@ class SocketIoSignaling implements Signaling {
     this.closed = true
     clearTimeout(this.retryTimer)
     this.drop()
-    this.fail(new DistributedError('closed', 'signaling was closed before the join completed'))
+    this.fail(new ClosedError('signaling was closed before the join completed'))
   }
 
   /** Rejects a pending first join and stops for good. */
@@ -170,8 +200,7 @@ class SocketIoSignaling implements Signaling {
   private open(): void {
     if (this.closed) return
     const url = this.urls[this.urlIndex % this.urls.length] ?? ''
-    const connect = this.options.io ?? defaultIo
-    const socket = connect(url, {
+    const socket = (this.options.io ?? this.connect)(url, {
       forceNew: true,
       reconnection: false,
       transports: ['websocket'],
@@ -209,7 +238,7 @@ class SocketIoSignaling implements Signaling {
     })
   }
 
-  private sendJoin(socket: Socket): void {
+  private sendJoin(socket: HubSocket): void {
     const request: JoinRequest =
       this.options.auth === undefined || !isJson(this.options.auth, HubLimits.authMaxBytes)
         ? { v: HUB_PROTOCOL_VERSION, cluster: this.options.cluster, id: this.id, key: this.key }
@@ -234,10 +263,11 @@ class SocketIoSignaling implements Signaling {
       const settle = this.settle
       this.settle = undefined
       clearTimeout(this.deadline)
-      if (!this.everJoined) {
-        this.everJoined = true
-        settle?.resolve(result)
-      } else this.rejoinHandler(result)
+      this.everJoined = true
+      // Before any member event that follows this reply, and before join() resolves:
+      // handlers see the member list, then each change to it, in order.
+      this.joinedHandler(result)
+      settle?.resolve(result)
       this.statusHandler('connected')
     })
   }
@@ -276,13 +306,17 @@ class SocketIoSignaling implements Signaling {
 }
 
 /**
- * Creates a `Signaling` backend that joins `cluster` on a Socket.IO hub.
+ * Creates a `Signaling` backend that joins `cluster` on a Socket.IO hub through
+ * `connect` (socket.io-client's `io`). `distribunator/browser` and `distribunator/server`
+ * export `createSocketIoSignaling(options)`, which hands in their own copy of `io`.
  *
  * @example
- * const signaling = createSocketIoSignaling({ hub: 'http://127.0.0.1:8080', cluster: 'demo' })
+ * import { io } from 'socket.io-client'
+ * const signaling = createHubSignaling({ hub: 'http://127.0.0.1:8080', cluster: 'demo' }, io)
+ * signaling.onJoined(({ members }) => console.log('present', members))
  * signaling.onMemberJoin((id) => console.log('joined', id))
- * const { id, members } = await signaling.join()
+ * await signaling.join()
  */
-export function createSocketIoSignaling(options: SocketIoSignalingOptions): Signaling & { readonly id: string } {
-  return new SocketIoSignaling(options)
+export function createHubSignaling(options: SocketIoSignalingOptions, connect: HubConnector): Signaling & { readonly id: string } {
+  return new SocketIoSignaling(options, connect)
 }
