@@ -19,7 +19,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { createHub } from '../src/server/hub.js'
+import { createHub } from '../src/server/hub/hub.js'
 import { type Figure, Rounds } from './stats.js'
 
 const childScript = fileURLToPath(new URL('./mesh-child.ts', import.meta.url))

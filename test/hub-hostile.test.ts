@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process'
 import { connect as tcpConnect } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { io as connectRaw, type Socket as RawSocket } from 'socket.io-client'
-import { createHub, type Hub, type HubLogger, type HubOptions } from '../src/server/hub.js'
+import { createHub, type Hub, type HubLogger, type HubOptions } from '../src/server/hub/hub.js'
 import { cleanups, field, joinRequest, KEY, openWire, queuedBytes, startProbe, wireMember, type WireClient } from './hub-hostile-clients.js'
 
 afterEach(async () => {

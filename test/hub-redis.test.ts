@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { io as connectRaw, type Socket as RawSocket } from 'socket.io-client'
 import { createSocketIoSignaling, type SocketIoSignalingOptions } from '../src/server/index.js'
 import type { JoinResult } from '../src/core/signaling/signaling.js'
-import { createHub, type Hub, type HubLogger } from '../src/server/hub.js'
+import { createHub, type Hub, type HubLogger } from '../src/server/hub/hub.js'
 import { startRedisServer, type RedisServer } from './redis-server.js'
 
 let redisServer: RedisServer | undefined

@@ -7,7 +7,7 @@ import { io as connectRaw, type Socket as RawSocket } from 'socket.io-client'
 import { createSocketIoSignaling, type SocketIoSignalingOptions } from '../src/server/index.js'
 import { DistributedError } from '../src/core/api/errors.js'
 import type { JoinResult } from '../src/core/signaling/signaling.js'
-import { createHub, type Hub, type HubLogger, type HubOptions } from '../src/server/hub.js'
+import { createHub, type Hub, type HubLogger, type HubOptions } from '../src/server/hub/hub.js'
 
 const cleanups: Array<() => unknown> = []
 afterEach(async () => {

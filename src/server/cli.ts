@@ -9,8 +9,8 @@
  * Prints `distribunator hub listening on <url>` once ready; stops cleanly on SIGINT and
  * SIGTERM. A busy port or an unreachable Redis is reported in one line, exit code 1.
  */
-import { createHub, type HubLogger, type HubOptions } from './hub.js'
-import { HUB_DEFAULTS } from './hub-options.js'
+import { createHub, type HubLogger, type HubOptions } from './hub/hub.js'
+import { HUB_DEFAULTS } from './hub/options.js'
 
 const USAGE = `usage: distribunator-hub [--port N] [--host HOST] [--redis URL] [--allowed-origin ORIGIN]...
                          [--max-connections N] [--ping-interval MS] [--ping-timeout MS]

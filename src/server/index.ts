@@ -17,7 +17,7 @@ import { createNodePeer } from './node-peer.js'
 export * from '../core/index.js'
 export type { ConnectOptions } from '../core/mesh/connect.js'
 export type { HubConnector, HubSocket, SocketIoSignalingOptions } from '../core/signaling/hub-signaling.js'
-export { createHub, type AllowedOrigins, type Hub, type HubOptions, type HubLogger } from './hub.js'
+export { createHub, type AllowedOrigins, type Hub, type HubOptions, type HubLogger } from './hub/hub.js'
 export { createNodePeer, cleanupNodeWebRtc } from './node-peer.js'
 export { nodeWrtc } from './wrtc.js'
 

@@ -3,7 +3,7 @@
  * keeps against what clients send is one of these: a name, a default, and a log line
  * when it acts (see `./hub-guards.ts`).
  */
-import { BadArgError } from '../core/api/errors.js'
+import { BadArgError } from '../../core/api/errors.js'
 
 /** Where the hub reports what it refuses and what goes wrong. */
 export interface HubLogger {

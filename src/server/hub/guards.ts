@@ -6,9 +6,9 @@
  */
 import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'socket.io'
-import type { JoinRequest } from '../core/signaling/hub-protocol.js'
+import type { JoinRequest } from '../../core/signaling/hub-protocol.js'
 import { terminate, watchOutgoing } from './engine-socket.js'
-import type { AllowedOrigins, HubLogger, HubOptions, HubSettings } from './hub-options.js'
+import type { AllowedOrigins, HubLogger, HubOptions, HubSettings } from './options.js'
 
 /** How often one kind of refusal is logged at most; the rest are counted into the next line. */
 const LOG_INTERVAL_MS = 10_000

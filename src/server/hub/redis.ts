@@ -1,87 +1,11 @@
 /**
- * What lets several hub instances act as one (`createHub({ redisUrl })`): the claims each
- * connection publishes in `socket.data`, read back through the Socket.IO adapter, and the
- * Redis link behind that adapter. Without `redisUrl` the same code reads the in-memory
- * adapter; `redis` and `@socket.io/redis-adapter` are loaded only when a URL is given.
+ * The Redis link behind the Socket.IO adapter that lets several hub instances act as one
+ * (`createHub({ redisUrl })`). `redis` and `@socket.io/redis-adapter` are loaded only when
+ * a URL is given.
  */
-import type { Server, ServerOptions } from 'socket.io'
-import { isHubName, isJoinKey } from '../core/signaling/hub-protocol.js'
-import type { HubLogger } from './hub.js'
-
-/** What a connection publishes in `socket.data`; other hubs read it through the adapter. */
-export interface Claim {
-  readonly sid: string
-  readonly cluster: string
-  readonly id: string
-  readonly key: string
-  readonly stamp: number
-  readonly state: 'claim' | 'member'
-}
-
-/** A claim read from the cluster view, with the means to reach its connection on any hub. */
-export interface ClaimHandle extends Claim {
-  disconnect(): void
-  emit(event: string, payload: unknown): void
-}
-
-let lastStamp = 0
-/** Strictly increasing within a process, close to wall time across processes. */
-export function nextStamp(): number {
-  const now = Date.now()
-  lastStamp = now > lastStamp ? now : lastStamp + 0.001
-  return lastStamp
-}
-
-/** Claim order: the hub timestamp, then the socket id, so racing claimants agree on the winner. */
-export function isOlder(a: Claim, b: Claim): boolean {
-  return a.stamp < b.stamp || (a.stamp === b.stamp && a.sid < b.sid)
-}
-
-function readClaim(sid: string, data: unknown): Claim | null {
-  if (typeof data !== 'object' || data === null) return null
-  const cluster: unknown = Reflect.get(data, 'cluster')
-  const id: unknown = Reflect.get(data, 'id')
-  const key: unknown = Reflect.get(data, 'key')
-  const stamp: unknown = Reflect.get(data, 'stamp')
-  const state: unknown = Reflect.get(data, 'state')
-  if (!isHubName(cluster) || !isHubName(id) || !isJoinKey(key) || typeof stamp !== 'number') return null
-  if (state !== 'claim' && state !== 'member') return null
-  return { sid, cluster, id, key, stamp, state }
-}
-
-export function describeError(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
-}
-
-/**
- * Returns the reader of the claims in a room, through the adapter (every hub); only this
- * hub's connections while Redis is away or the adapter does not answer.
- */
-export function claimReader(io: Server, redis: RedisLink | undefined, log: HubLogger): (room: string) => Promise<ClaimHandle[]> {
-  return async (room) => {
-    let sockets
-    if (redis === undefined || redis.isUp()) {
-      try {
-        sockets = await io.in(room).fetchSockets()
-      } catch (error) {
-        log.warn(`cluster view unavailable (${describeError(error)}); using this hub's connections only`)
-      }
-    }
-    sockets ??= await io.local.in(room).fetchSockets()
-    const claims: ClaimHandle[] = []
-    for (const remote of sockets) {
-      const claim = readClaim(remote.id, remote.data)
-      if (claim !== null) {
-        claims.push({
-          ...claim,
-          disconnect: () => remote.disconnect(true),
-          emit: (event, payload) => remote.emit(event, payload),
-        })
-      }
-    }
-    return claims
-  }
-}
+import type { ServerOptions } from 'socket.io'
+import { errorMessage } from '../../core/api/errors.js'
+import type { HubLogger } from './options.js'
 
 /** The hub's link to Redis: the adapter, and whether Redis is reachable right now. */
 export interface RedisLink {
@@ -132,7 +56,7 @@ export async function connectRedis(url: string, log: HubLogger, onRecover: () =>
   }
   for (const client of [pub, sub]) {
     client.on('error', (error: unknown) => {
-      lastError = describeError(error)
+      lastError = errorMessage(error)
       refresh()
     })
     client.on('ready', refresh)
@@ -144,7 +68,7 @@ export async function connectRedis(url: string, log: HubLogger, onRecover: () =>
   } catch (error) {
     pub.destroy()
     sub.destroy()
-    throw new Error(`cannot reach Redis at ${where}: ${lastError || describeError(error)}`, { cause: error })
+    throw new Error(`cannot reach Redis at ${where}: ${lastError || errorMessage(error)}`, { cause: error })
   }
   started = true
   up = true

@@ -39,12 +39,14 @@ import {
   type JoinReply,
   type JoinRequest,
   type SignalRequest,
-} from '../core/signaling/hub-protocol.js'
-import { admission, authorizer, guardConnection, originPolicy, throttledWarn, TokenBucket } from './hub-guards.js'
-import { resolveHubOptions, type HubOptions } from './hub-options.js'
-import { claimReader, connectRedis, describeError as describe, isOlder, nextStamp, type Claim, type ClaimHandle, type RedisLink } from './hub-redis.js'
+} from '../../core/signaling/hub-protocol.js'
+import { admission, authorizer, guardConnection, originPolicy, throttledWarn, TokenBucket } from './guards.js'
+import { resolveHubOptions, type HubOptions } from './options.js'
+import { errorMessage } from '../../core/api/errors.js'
+import { claimReader, isOlder, nextStamp, type Claim, type ClaimHandle } from './claims.js'
+import { connectRedis, type RedisLink } from './redis.js'
 
-export type { AllowedOrigins, HubLogger, HubOptions } from './hub-options.js'
+export type { AllowedOrigins, HubLogger, HubOptions } from './options.js'
 
 /** A running hub. */
 export interface Hub {
@@ -112,7 +114,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
 
   const redis: RedisLink | undefined =
     options.redisUrl === undefined ? undefined : await connectRedis(options.redisUrl, log, () => {
-          resync().catch((error: unknown) => log.error(`resync after the Redis outage failed: ${describe(error)}`))
+          resync().catch((error: unknown) => log.error(`resync after the Redis outage failed: ${errorMessage(error)}`))
         })
   const httpServer = createServer()
   // engine.io counts connections for maxConnections; this caps TCP sockets too (ones still
@@ -255,7 +257,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     conn.pendingBytes += size
     conn.signals = conn.signals
       .then(() => handleSignal(conn, request, ack))
-      .catch((error: unknown) => log.error(`signal relay failed: ${describe(error)}`))
+      .catch((error: unknown) => log.error(`signal relay failed: ${errorMessage(error)}`))
       .finally(() => {
         conn.pendingBytes -= size
       })
@@ -278,7 +280,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     for (const room of socket.rooms) if (room !== socket.id) socket.leave(room)
     if (conn.owner && join !== undefined) {
       // It may have replaced a stale connection whose leave it silenced.
-      announceLeave(join).catch((error: unknown) => log.error(`leave notice failed: ${describe(error)}`))
+      announceLeave(join).catch((error: unknown) => log.error(`leave notice failed: ${errorMessage(error)}`))
     }
     conn.owner = false
     conn.join = undefined
@@ -325,7 +327,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
         }
         if (event === HubEvents.join) {
           handleJoin(conn, payload, ack).catch((error: unknown) => {
-            log.error(`join failed: ${describe(error)}`)
+            log.error(`join failed: ${errorMessage(error)}`)
             if (conn.state !== 'joining') return
             abandonJoin(conn)
             ack?.(hubError('protocol', 'the hub could not complete the join; retry'))
@@ -333,7 +335,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
         } else if (event === HubEvents.signal) onSignal(conn, payload, ack)
         else refuse(conn, ack, hubError('protocol', `unknown event ${JSON.stringify(String(event)).slice(0, 80)}`), 'message')
       } catch (error) {
-        log.error(`message handling failed: ${describe(error)}`)
+        log.error(`message handling failed: ${errorMessage(error)}`)
       }
     })
     socket.on('disconnect', () => {
@@ -341,13 +343,13 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
       connections.delete(conn)
       conn.state = 'gone'
       if (!conn.owner || conn.join === undefined || closing) return
-      announceLeave(conn.join).catch((error: unknown) => log.error(`leave notice failed: ${describe(error)}`))
+      announceLeave(conn.join).catch((error: unknown) => log.error(`leave notice failed: ${errorMessage(error)}`))
     })
   })
 
   const port = await new Promise<number>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {
-      const reason = error.code === 'EADDRINUSE' ? 'address already in use' : describe(error)
+      const reason = error.code === 'EADDRINUSE' ? 'address already in use' : errorMessage(error)
       reject(Object.assign(new Error(`cannot listen on ${host}:${settings.port}: ${reason}`, { cause: error }), { code: error.code }))
     }
     httpServer.once('error', onError)
@@ -361,7 +363,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     await redis?.close()
     throw error
   })
-  httpServer.on('error', (error) => log.error(`http server error: ${describe(error)}`))
+  httpServer.on('error', (error) => log.error(`http server error: ${errorMessage(error)}`))
 
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host
   const url = `http://${urlHost}:${port}`

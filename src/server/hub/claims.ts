@@ -1,0 +1,81 @@
+/**
+ * The cluster view of the hub: the claims each connection publishes in `socket.data`, read
+ * back through the Socket.IO adapter (every hub sharing a Redis, or this one alone). Every
+ * fact about membership lives there, never in a process-local map.
+ */
+import type { Server } from 'socket.io'
+import { errorMessage } from '../../core/api/errors.js'
+import { isHubName, isJoinKey } from '../../core/signaling/hub-protocol.js'
+import type { HubLogger } from './options.js'
+import type { RedisLink } from './redis.js'
+
+/** What a connection publishes in `socket.data`; other hubs read it through the adapter. */
+export interface Claim {
+  readonly sid: string
+  readonly cluster: string
+  readonly id: string
+  readonly key: string
+  readonly stamp: number
+  readonly state: 'claim' | 'member'
+}
+
+/** A claim read from the cluster view, with the means to reach its connection on any hub. */
+export interface ClaimHandle extends Claim {
+  disconnect(): void
+  emit(event: string, payload: unknown): void
+}
+
+let lastStamp = 0
+/** Strictly increasing within a process, close to wall time across processes. */
+export function nextStamp(): number {
+  const now = Date.now()
+  lastStamp = now > lastStamp ? now : lastStamp + 0.001
+  return lastStamp
+}
+
+/** Claim order: the hub timestamp, then the socket id, so racing claimants agree on the winner. */
+export function isOlder(a: Claim, b: Claim): boolean {
+  return a.stamp < b.stamp || (a.stamp === b.stamp && a.sid < b.sid)
+}
+
+function readClaim(sid: string, data: unknown): Claim | null {
+  if (typeof data !== 'object' || data === null) return null
+  const cluster: unknown = Reflect.get(data, 'cluster')
+  const id: unknown = Reflect.get(data, 'id')
+  const key: unknown = Reflect.get(data, 'key')
+  const stamp: unknown = Reflect.get(data, 'stamp')
+  const state: unknown = Reflect.get(data, 'state')
+  if (!isHubName(cluster) || !isHubName(id) || !isJoinKey(key) || typeof stamp !== 'number') return null
+  if (state !== 'claim' && state !== 'member') return null
+  return { sid, cluster, id, key, stamp, state }
+}
+
+/**
+ * Returns the reader of the claims in a room, through the adapter (every hub); only this
+ * hub's connections while Redis is away or the adapter does not answer.
+ */
+export function claimReader(io: Server, redis: RedisLink | undefined, log: HubLogger): (room: string) => Promise<ClaimHandle[]> {
+  return async (room) => {
+    let sockets
+    if (redis === undefined || redis.isUp()) {
+      try {
+        sockets = await io.in(room).fetchSockets()
+      } catch (error) {
+        log.warn(`cluster view unavailable (${errorMessage(error)}); using this hub's connections only`)
+      }
+    }
+    sockets ??= await io.local.in(room).fetchSockets()
+    const claims: ClaimHandle[] = []
+    for (const remote of sockets) {
+      const claim = readClaim(remote.id, remote.data)
+      if (claim !== null) {
+        claims.push({
+          ...claim,
+          disconnect: () => remote.disconnect(true),
+          emit: (event, payload) => remote.emit(event, payload),
+        })
+      }
+    }
+    return claims
+  }
+}
