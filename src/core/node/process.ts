@@ -7,6 +7,7 @@
 import type { Pid } from '../api/pid.js'
 import type { Behaviour, ProcessContext } from '../api/types.js'
 import { isThenable } from '../util/async.js'
+import { Queue } from '../util/queue.js'
 import { reportListenerError } from '../util/emitter.js'
 
 /** The outcome of a call, as delivered to whoever waits for the reply. */
@@ -20,8 +21,7 @@ export class LocalProcess {
   alive = true
   /** Monitors on this process: ref → notified once with the exit reason. */
   readonly watchers = new Map<number, (reason: string) => void>()
-  private mailbox: Envelope[] = []
-  private head = 0
+  private readonly mailbox = new Queue<Envelope>()
   private running = false
   /** The call being handled now; `exit` answers it if the handler has not. */
   private current: Extract<Envelope, { kind: 'call' }> | undefined
@@ -47,13 +47,8 @@ export class LocalProcess {
   }
 
   private async drain(): Promise<void> {
-    while (this.alive && this.head < this.mailbox.length) {
-      const envelope = this.mailbox[this.head] as Envelope
-      this.mailbox[this.head++] = undefined as unknown as Envelope
-      if (this.head > 1024 && this.head * 2 > this.mailbox.length) {
-        this.mailbox = this.mailbox.slice(this.head)
-        this.head = 0
-      }
+    while (this.alive && this.mailbox.length > 0) {
+      const envelope = this.mailbox.shift() as Envelope
       // Synchronous handlers are run back to back; only a returned promise is awaited.
       const pending = envelope.kind === 'call' ? this.handleCall(envelope) : this.handleCast(envelope)
       if (pending !== undefined) await pending
@@ -107,13 +102,9 @@ export class LocalProcess {
   /** Marks the process dead, runs `terminate`, and returns the calls not yet answered. */
   exit(reason: string): Array<Extract<Envelope, { kind: 'call' }>> {
     this.alive = false
-    const pending = this.mailbox
-      .slice(this.head)
-      .filter((e): e is Extract<Envelope, { kind: 'call' }> => e !== undefined && e.kind === 'call')
+    const pending = this.mailbox.clear().filter((e): e is Extract<Envelope, { kind: 'call' }> => e.kind === 'call')
     if (this.current !== undefined) pending.unshift(this.current)
     this.current = undefined
-    this.mailbox = []
-    this.head = 0
     try {
       this.behaviour.terminate?.(reason)
     } catch (error) {

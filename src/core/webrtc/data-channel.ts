@@ -17,6 +17,8 @@ import type { Channel } from '../api/channel.js'
 import type { DataChannelLike, PeerLike } from '../signaling/signaling.js'
 import { BadArgError, TooLargeError } from '../api/errors.js'
 import { checkSize, defaultChunkSize, DEFAULT_HIGH_WATER_MARK, DEFAULT_MAX_MESSAGE_BYTES, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, type PeerChannelOptions } from './data-channel-options.js'
+import { startTimer } from '../util/async.js'
+import { Queue } from '../util/queue.js'
 import { utf8Length } from '../util/utf8.js'
 import { EMPTY_STRING_MESSAGE, type Frame, OutgoingStream, Reassembler, TAG_BINARY } from './chunk-stream.js'
 
@@ -63,8 +65,7 @@ class PeerChannel implements Channel {
   private closeHandler: ((error?: Error) => void) | undefined
   private inbox: Frame[] = []
   private draining = false
-  private queue: Outgoing[] = []
-  private head = 0
+  private readonly queue = new Queue<Outgoing>()
   private queuedBytes = 0
   /** Upper bound of the data channel's `bufferedAmount`; see `canSend`. */
   private bufferedBound = 0
@@ -74,7 +75,7 @@ class PeerChannel implements Channel {
   private closeError: Error | undefined
   private closeNotified = false
   private readonly onLow = (): void => {
-    if (this.head < this.queue.length) this.flush()
+    if (this.queue.length > 0) this.flush()
   }
 
   constructor(
@@ -213,7 +214,7 @@ class PeerChannel implements Channel {
   private enqueue(message: string | Uint8Array): void {
     if (this.closing || this.closed) return
     const weight = this.weightOf(message)
-    if (this.head === this.queue.length && this.canSend(weight)) {
+    if (this.queue.length === 0 && this.canSend(weight)) {
       this.transmit(message, weight)
       return
     }
@@ -226,7 +227,7 @@ class PeerChannel implements Channel {
     if (this.closing || this.closed) return
     this.queue.push(stream)
     this.queuedBytes += stream.total
-    if (this.head === this.queue.length - 1) this.flush()
+    if (this.queue.length === 1) this.flush()
     else this.waitForDrain()
   }
 
@@ -255,36 +256,28 @@ class PeerChannel implements Channel {
   /** Sends queued messages while the data channel has room; then waits for it to drain. */
   private flush(): void {
     this.clearTimer()
-    while (this.head < this.queue.length) {
+    for (let item = this.queue.peek(); item !== undefined; item = this.queue.peek()) {
       if (this.closing || this.closed) return
-      const item = this.queue[this.head]
-      if (item === undefined) break
       if (item instanceof OutgoingStream) {
         const header = item.headerBytes
         if (!this.canSend(header + Math.min(item.remaining, this.chunkSize - header))) return this.pause()
         const message = item.next(this.chunkSize)
         this.queuedBytes -= message.byteLength - header
-        if (item.done) this.head++
+        if (item.done) this.queue.shift()
         this.transmit(message, message.byteLength)
       } else {
         const weight = this.weightOf(item)
         if (!this.canSend(weight)) return this.pause()
-        this.head++
+        this.queue.shift()
         this.queuedBytes -= weight
         this.transmit(item, weight)
       }
     }
-    this.queue = []
-    this.head = 0
     this.queuedBytes = 0
   }
 
-  /** Stops flushing until the data channel drains; drops the sent part of a long queue. */
+  /** Stops flushing until the data channel drains. */
   private pause(): void {
-    if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head)
-      this.head = 0
-    }
     this.waitForDrain()
   }
 
@@ -310,13 +303,10 @@ class PeerChannel implements Channel {
     // The bufferedamountlow event is the wake-up; the timer is a safety net (or the only
     // mechanism when the data channel has no addEventListener).
     const delay = this.dc?.addEventListener === undefined ? DRAIN_POLL_MS : SAFETY_POLL_MS
-    const timer: unknown = (this.timer = setTimeout(() => {
+    this.timer = startTimer(() => {
       this.timer = undefined
       this.flush()
-    }, delay))
-    if (typeof timer === 'object' && timer !== null && 'unref' in timer && typeof timer.unref === 'function') {
-      timer.unref()
-    }
+    }, delay)
   }
 
   private clearTimer(): void {
@@ -327,8 +317,7 @@ class PeerChannel implements Channel {
 
   private dropQueue(): void {
     this.clearTimer()
-    this.queue = []
-    this.head = 0
+    this.queue.clear()
     this.queuedBytes = 0
   }
 
