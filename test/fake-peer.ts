@@ -5,7 +5,7 @@
  */
 import { channelFromPeer, type PeerChannelOptions } from '../src/core/webrtc/data-channel.js'
 import type { Channel } from '../src/core/api/channel.js'
-import type { DataChannelLike, PeerLike } from '../src/core/signaling/signaling.js'
+import type { DataChannelLike, PeerLike } from '../src/core/webrtc/simple-peer.js'
 
 export const utf8 = new TextEncoder()
 

@@ -1,6 +1,6 @@
 /** The multi-node suite, unchanged, over real WebRTC data channels (node-datachannel). */
 import { channelFromPeer } from '../src/core/webrtc/data-channel.js'
-import type { PeerLike } from '../src/core/signaling/signaling.js'
+import type { PeerLike } from '../src/core/webrtc/simple-peer.js'
 import { createNodePeer } from '../src/server/node-peer.js'
 import { clusterSuite } from './cluster-suite.js'
 

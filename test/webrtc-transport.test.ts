@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Channel } from '../src/core/api/channel.js'
 import { channelFromPeer } from '../src/core/webrtc/data-channel.js'
-import type { PeerLike } from '../src/core/signaling/signaling.js'
+import type { PeerLike } from '../src/core/webrtc/simple-peer.js'
 import { createNodePeer } from '../src/server/node-peer.js'
 
 interface Link {

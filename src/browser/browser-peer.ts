@@ -3,11 +3,7 @@
  * RTCPeerConnection, with trickle ICE.
  */
 import Peer from 'simple-peer/simplepeer.min.js'
-import type { PeerFactory, PeerLike } from '../core/signaling/signaling.js'
-
-interface SimplePeerInternals {
-  _iceCompleteTimer?: ReturnType<typeof setTimeout> | null
-}
+import { clearIceCompleteTimer, type PeerFactory, type PeerLike } from '../core/webrtc/simple-peer.js'
 
 /**
  * Creates a simple-peer instance for this page. ICE servers default to none (host
@@ -18,12 +14,7 @@ interface SimplePeerInternals {
  * const peer = createBrowserPeer({ initiator: true })
  */
 export const createBrowserPeer: PeerFactory = ({ initiator, iceServers }) => {
-  const peer = new Peer({ initiator, trickle: true, config: { iceServers: (iceServers ?? []) as RTCIceServer[] } })
-  peer.once('close', () => {
-    // simple-peer leaves its ICE-complete timer running after destroy()
-    const timer = (peer as unknown as SimplePeerInternals)._iceCompleteTimer
-    if (timer !== undefined && timer !== null) clearTimeout(timer)
-  })
-  const result: PeerLike = peer as unknown as PeerLike
-  return result
+  const peer: PeerLike = new Peer({ initiator, trickle: true, config: { iceServers: (iceServers ?? []) as RTCIceServer[] } })
+  peer.on('close', () => clearIceCompleteTimer(peer))
+  return peer
 }

@@ -13,14 +13,8 @@
 import Peer from 'simple-peer'
 import { cleanup } from 'node-datachannel'
 import { BadArgError } from '../core/api/errors.js'
-import type { PeerFactory, PeerLike } from '../core/signaling/signaling.js'
+import { clearIceCompleteTimer, onConnectionState, type PeerFactory, type PeerLike } from '../core/webrtc/simple-peer.js'
 import { nodeWrtc } from './wrtc.js'
-
-/** The simple-peer internals this file touches (simple-peer 9.11.1). */
-interface SimplePeerInternals {
-  readonly destroyed: boolean
-  readonly _iceCompleteTimer?: ReturnType<typeof setTimeout> | null
-}
 
 /** Peers made by `createNodePeer` and not closed yet, for `cleanupNodeWebRtc`. */
 const livePeers = new Set<Peer.Instance>()
@@ -80,23 +74,19 @@ export function toIceServers(servers: readonly unknown[] | undefined): RTCIceSer
 export const createNodePeer: PeerFactory = ({ initiator, iceServers }) => {
   const config: RTCConfiguration = { iceServers: toIceServers(iceServers) }
   const peer = new Peer({ initiator, trickle: true, wrtc: wrtcOption(), config })
-  const internals: SimplePeerInternals = peer
   livePeers.add(peer)
   // libdatachannel can close or fail a connection on its own (seen under heavy load)
   // without simple-peer noticing; end the peer then, so the mesh retries at once instead
   // of waiting out its link timeout. A close is also how a remote's clean close can
   // arrive first, so only a failure counts as an error.
-  const pc = (peer as unknown as { _pc?: EventTarget & { connectionState?: string } })._pc
-  pc?.addEventListener('connectionstatechange', () => {
-    const state = pc.connectionState
+  onConnectionState(peer, (state) => {
     if (peer.destroyed) return
     if (state === 'failed') peer.destroy(new Error('connection failed'))
     else if (state === 'closed') peer.destroy()
   })
   peer.once('close', () => {
     livePeers.delete(peer)
-    const timer = internals._iceCompleteTimer
-    if (timer !== undefined && timer !== null) clearTimeout(timer)
+    clearIceCompleteTimer(peer)
   })
 
   const signal = peer.signal.bind(peer)

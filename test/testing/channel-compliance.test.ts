@@ -6,7 +6,7 @@
 import { describe, it } from 'vitest'
 import { createMemoryChannelPair } from '../../src/core/index.js'
 import { channelFromPeer } from '../../src/core/webrtc/data-channel.js'
-import type { PeerLike } from '../../src/core/signaling/signaling.js'
+import type { PeerLike } from '../../src/core/webrtc/simple-peer.js'
 import { createNodePeer } from '../../src/server/node-peer.js'
 import { channelCompliance, type ChannelPair } from '../../src/testing/index.js'
 

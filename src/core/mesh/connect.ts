@@ -7,7 +7,7 @@ import { BadArgError } from '../api/errors.js'
 import type { DistNode } from '../api/types.js'
 import { describe } from '../node/validate.js'
 import { createHubSignaling, type HubConnector, hubUrls } from '../signaling/hub-signaling.js'
-import type { PeerFactory } from '../signaling/signaling.js'
+import type { PeerFactory } from '../webrtc/simple-peer.js'
 import { joinMesh, type MeshOptions } from './mesh.js'
 
 /** What a platform entry hands to `connectWith`. */

@@ -10,7 +10,8 @@ import { channelFromPeer, type PeerChannelOptions } from '../webrtc/data-channel
 import { BadArgError, ProtocolError } from '../api/errors.js'
 import type { NodeOptions } from '../api/types.js'
 import { NodeRuntime } from '../node/node.js'
-import type { PeerFactory, PeerLike, Signaling } from '../signaling/signaling.js'
+import type { Signaling } from '../signaling/signaling.js'
+import type { PeerFactory, PeerLike } from '../webrtc/simple-peer.js'
 import { startTimer, type TimerHandle } from '../util/async.js'
 import type { DistNode } from '../api/types.js'
 

@@ -1,8 +1,7 @@
 /**
- * Strategy interfaces for meshing: how a node finds the members of its cluster and
- * exchanges WebRTC signals with them (`Signaling`), and what a WebRTC peer looks like
- * (`PeerLike`, the subset of a simple-peer instance the core uses). The core imports no
- * transport: `distribunator/browser` and `distribunator/server` hand these in.
+ * The signaling strategy: how a node finds the members of its cluster and exchanges
+ * WebRTC signals with them. The core imports no transport: `distribunator/browser` and
+ * `distribunator/server` hand in the Socket.IO implementation (./hub-signaling.ts).
  */
 
 /** What the hub tells a node when it (re)joins its cluster. */
@@ -40,35 +39,3 @@ export interface Signaling {
   /** Leaves the cluster and stops reconnecting. */
   close(): void
 }
-
-/** The part of an RTCDataChannel the transport reads for backpressure. */
-export interface DataChannelLike {
-  readonly bufferedAmount: number
-  bufferedAmountLowThreshold: number
-  addEventListener?(type: 'bufferedamountlow', listener: () => void): void
-  removeEventListener?(type: 'bufferedamountlow', listener: () => void): void
-  /** simple-peer's message handler; the transport takes it over to read messages directly. */
-  onmessage?: ((event: { readonly data: unknown }) => void) | null
-}
-
-/** The part of a simple-peer instance the core uses (simple-peer 9.x). */
-export interface PeerLike {
-  signal(data: unknown): void
-  send(data: string | Uint8Array): void
-  destroy(error?: Error): void
-  on(event: 'signal', listener: (data: unknown) => void): unknown
-  on(event: 'connect', listener: () => void): unknown
-  on(event: 'data', listener: (data: string | Uint8Array) => void): unknown
-  on(event: 'close', listener: () => void): unknown
-  on(event: 'error', listener: (error: Error) => void): unknown
-  readonly destroyed?: boolean
-  /** simple-peer keeps its RTCDataChannel here once created. */
-  readonly _channel?: DataChannelLike | null
-  /** simple-peer's readable-stream state: `length` counts messages it holds unread. */
-  readonly _readableState?: { readonly length?: number } | null
-  /** simple-peer's RTCPeerConnection; its SCTP transport tells the largest message the remote takes. */
-  readonly _pc?: { readonly sctp?: { readonly maxMessageSize?: number } | null } | null
-}
-
-/** Creates a simple-peer instance; `initiator` says whether this side sends the offer. */
-export type PeerFactory = (options: { initiator: boolean; iceServers?: readonly unknown[] }) => PeerLike

@@ -1,6 +1,6 @@
 /** Options of `channelFromPeer` (peer-channel.ts), their defaults and their checks. */
 import { BadArgError } from '../api/errors.js'
-import type { PeerLike } from '../signaling/signaling.js'
+import { type PeerLike, remoteMaxMessageSize } from './simple-peer.js'
 
 /** Options of `channelFromPeer`. */
 export interface PeerChannelOptions {
@@ -29,13 +29,8 @@ export const MAX_CHUNK_SIZE = 256 * 1024
 
 /** The chunk size to use with `peer` when none is given; see `PeerChannelOptions.chunkSize`. */
 export function defaultChunkSize(peer: PeerLike): number {
-  let max: unknown
-  try {
-    max = peer._pc?.sctp?.maxMessageSize
-  } catch {
-    max = undefined
-  }
-  return typeof max === 'number' && max >= PREFERRED_CHUNK_SIZE ? PREFERRED_CHUNK_SIZE : DEFAULT_CHUNK_SIZE
+  const max = remoteMaxMessageSize(peer)
+  return max !== undefined && max >= PREFERRED_CHUNK_SIZE ? PREFERRED_CHUNK_SIZE : DEFAULT_CHUNK_SIZE
 }
 
 export function checkSize(name: string, value: number | undefined, fallback: number, min: number, max: number): number {

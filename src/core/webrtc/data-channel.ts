@@ -14,7 +14,7 @@
  * the error goes to `onError`, and the channel keeps working.
  */
 import type { Channel } from '../api/channel.js'
-import type { DataChannelLike, PeerLike } from '../signaling/signaling.js'
+import { dataChannelOf, dataChannelOpen, type DataChannelLike, type PeerLike, unreadMessagesOf } from './simple-peer.js'
 import { BadArgError, TooLargeError } from '../api/errors.js'
 import { checkSize, defaultChunkSize, DEFAULT_HIGH_WATER_MARK, DEFAULT_MAX_MESSAGE_BYTES, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, type PeerChannelOptions } from './data-channel-options.js'
 import { startTimer } from '../util/async.js'
@@ -89,7 +89,7 @@ class PeerChannel implements Channel {
     this.scratch = new Uint8Array(this.chunkSize)
     this.assembler = new Reassembler(this.maxBytes, (frame) => this.deliver(frame), (error) => this.report(error))
 
-    const dc = peer._channel ?? undefined
+    const dc = dataChannelOf(peer)
     this.dc = dc
     if (dc !== undefined) {
       try {
@@ -122,7 +122,7 @@ class PeerChannel implements Channel {
    */
   private readDirectly(peer: PeerLike, receive: (data: unknown) => void): boolean {
     const dc = this.dc
-    const stream = peer._readableState
+    const stream = unreadMessagesOf(peer)
     if (dc === undefined || typeof dc.onmessage !== 'function' || typeof stream?.length !== 'number') return false
     let waiting: unknown[] | undefined
     if (stream.length > 0) {
@@ -288,14 +288,9 @@ class PeerChannel implements Channel {
     } catch (error) {
       // A channel that is closing drops the frame (its close event follows); any other
       // failure breaks the ordered stream, so the link is torn down with that error.
-      if (this.peer.destroyed === true || this.channelNotOpen()) return
+      if (this.peer.destroyed === true || !dataChannelOpen(this.peer)) return
       this.peer.destroy(error instanceof Error ? error : new Error(String(error)))
     }
-  }
-
-  private channelNotOpen(): boolean {
-    const dc: unknown = this.peer._channel
-    return typeof dc !== 'object' || dc === null || ('readyState' in dc && dc.readyState !== 'open')
   }
 
   private waitForDrain(): void {
