@@ -1,9 +1,9 @@
 /**
  * In-memory stand-ins for a connected simple-peer pair, for the tests of `channelFromPeer`
- * (src/core/peer-channel*.test.ts): messages "in flight" count in the data channel's
+ * (test/core/webrtc/data-channel*.test.ts): messages "in flight" count in the data channel's
  * bufferedAmount until delivered, in order.
  */
-import { channelFromPeer, type PeerChannelOptions } from '../src/core/webrtc/data-channel.js'
+import { channelFromPeer, type DataChannelOptions } from '../src/core/webrtc/data-channel.js'
 import type { Channel } from '../src/core/api/channel.js'
 import type { DataChannelLike, PeerLike } from '../src/core/webrtc/simple-peer.js'
 
@@ -170,8 +170,8 @@ export interface PairOptions {
   delivery?: TextDelivery
   manual?: boolean
   pollOnly?: boolean
-  left?: PeerChannelOptions
-  right?: PeerChannelOptions
+  left?: DataChannelOptions
+  right?: DataChannelOptions
 }
 
 export function fakePair(options: PairOptions = {}): { a: FakePeer; b: FakePeer; ca: Channel; cb: Channel; errors: Error[] } {

@@ -6,7 +6,7 @@
  * hub: a member the hub reports gone keeps its link until the link itself drops; a
  * dropped link to a member the hub still lists is tried again with backoff.
  */
-import { channelFromPeer, type PeerChannelOptions } from '../webrtc/data-channel.js'
+import { channelFromPeer, type DataChannelOptions } from '../webrtc/data-channel.js'
 import { BadArgError, ProtocolError } from '../api/errors.js'
 import type { NodeOptions } from '../api/types.js'
 import { NodeRuntime } from '../node/node.js'
@@ -23,7 +23,7 @@ export interface MeshOptions extends NodeOptions {
   /** A link attempt that has not opened after this long is abandoned and retried. Default 15 s. */
   readonly linkTimeoutMs?: number
   /** Data-channel framing options (chunk size, largest value, buffering). */
-  readonly transport?: PeerChannelOptions
+  readonly transport?: DataChannelOptions
   /**
    * Link attempts this node has in progress at once, each way: offers it sent and offers
    * it answered that have not opened yet. Members beyond it wait their turn; an offer

@@ -1,10 +1,10 @@
 /**
  * Chunk streams of the data-channel framing (PROTOCOL.md, section 2), both ways:
- * `OutgoingStream` cuts a large frame into START and CONT messages, `Reassembler` turns
- * incoming messages back into frames.
+ * `OutgoingStream` cuts a large message into START and CONT chunks, `Reassembler` turns
+ * incoming chunks back into messages.
  *
- * The sender of a long string encodes its UTF-8 piece by piece as the messages go out (no
- * second copy of the whole frame, and the encoding overlaps the transfer); the receiver
+ * The sender of a long string encodes its UTF-8 piece by piece as the chunks go out (no
+ * second copy of the whole message, and the encoding overlaps the transfer); the receiver
  * gathers the bytes and decodes them once.
  */
 import { ProtocolError, TooLargeError } from '../api/errors.js'
@@ -16,18 +16,18 @@ const KIND_STRING = 0
 const KIND_BINARY = 1
 const START_HEADER_BYTES = 6
 
-export type Frame = string | Uint8Array
+export type Message = string | Uint8Array
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
-function protocolError(message: string): ProtocolError {
-  return new ProtocolError(`transport framing: ${message}`)
+function protocolError(text: string): ProtocolError {
+  return new ProtocolError(`transport framing: ${text}`)
 }
 
-/** A chunked frame being sent: makes its START and CONT messages one at a time. */
+/** A chunked message being sent: makes its START and CONT chunks one at a time. */
 export class OutgoingStream {
-  /** Bytes of the frame. */
+  /** Bytes of the message. */
   readonly total: number
   private sent = 0
   /** UTF-16 units of a string source encoded so far. */
@@ -42,12 +42,12 @@ export class OutgoingStream {
     this.total = total
   }
 
-  /** A string frame whose UTF-8 takes `total` bytes (see `utf8Length`). */
+  /** A string message whose UTF-8 takes `total` bytes (see `utf8Length`). */
   static ofString(text: string, total: number): OutgoingStream {
     return new OutgoingStream(KIND_STRING, text, total)
   }
 
-  /** A binary frame; the caller hands over `bytes` and does not change them afterwards. */
+  /** A binary message; the caller hands over `bytes` and does not change them afterwards. */
   static ofBytes(bytes: Uint8Array): OutgoingStream {
     return new OutgoingStream(KIND_BINARY, bytes, bytes.byteLength)
   }
@@ -60,50 +60,50 @@ export class OutgoingStream {
     return this.started && this.sent >= this.total
   }
 
-  /** Size of the header of the next message. */
+  /** Size of the header of the next chunk. */
   get headerBytes(): number {
     return this.started ? 1 : START_HEADER_BYTES
   }
 
-  /** The next message, at most `room` bytes long (header included; `room` > 10). */
+  /** The next chunk, at most `room` bytes long (header included; `room` > 10). */
   next(room: number): Uint8Array {
     const header = this.headerBytes
     const payload = Math.min(this.remaining, room - header)
-    const message = new Uint8Array(header + payload)
-    if (this.started) message[0] = TAG_CONT
+    const chunk = new Uint8Array(header + payload)
+    if (this.started) chunk[0] = TAG_CONT
     else {
-      message[0] = TAG_START
-      message[1] = this.kind
-      new DataView(message.buffer).setUint32(2, this.total)
+      chunk[0] = TAG_START
+      chunk[1] = this.kind
+      new DataView(chunk.buffer).setUint32(2, this.total)
       this.started = true
     }
     const source = this.source
     if (typeof source !== 'string') {
-      message.set(source.subarray(this.sent, this.sent + payload), header)
+      chunk.set(source.subarray(this.sent, this.sent + payload), header)
       this.sent += payload
-      return message
+      return chunk
     }
-    // Fills the room with whole characters; a character that does not fit starts the next message.
-    const { read, written } = encoder.encodeInto(this.read === 0 ? source : source.substring(this.read), message.subarray(header))
+    // Fills the room with whole characters; a character that does not fit starts the next chunk.
+    const { read, written } = encoder.encodeInto(this.read === 0 ? source : source.substring(this.read), chunk.subarray(header))
     this.read += read
     this.sent += written
     if (this.read >= source.length && this.sent !== this.total) {
-      throw new Error(`string frame encoded to ${this.sent} bytes, announced ${this.total}`)
+      throw new Error(`string message encoded to ${this.sent} bytes, announced ${this.total}`)
     }
-    return written === payload ? message : message.subarray(0, header + written)
+    return written === payload ? chunk : chunk.subarray(0, header + written)
   }
 }
 
-/** START of a zero-byte string: the empty string frame. */
-export const EMPTY_STRING_MESSAGE = new Uint8Array([TAG_START, KIND_STRING, 0, 0, 0, 0])
+/** START of a zero-byte string: the empty string message. */
+export const EMPTY_STRING_CHUNK = new Uint8Array([TAG_START, KIND_STRING, 0, 0, 0, 0])
 
 /**
- * Receive side: turns incoming data-channel messages back into frames. Never throws;
- * every problem goes to `report` and drops the message (and the rest of its chunk stream).
+ * Receive side: turns incoming data-channel chunks back into messages. Never throws;
+ * every problem goes to `report` and drops the chunk (and the rest of its chunk stream).
  */
 export class Reassembler {
   /**
-   * The frame in progress: its announced size, its kind, and the pieces so far. Memory
+   * The message in progress: its announced size, its kind, and the pieces so far. Memory
    * is taken as data arrives, never on the word of a header: a START announcing 64 MiB
    * costs nothing until the bytes come, and at most `maxBytes` in all.
    */
@@ -111,12 +111,12 @@ export class Reassembler {
   private kind: number = KIND_STRING
   private pieces: Uint8Array[] = []
   private filled = 0
-  /** After an error inside a chunk stream: drop CONT messages until another message comes. */
+  /** After an error inside a chunk stream: drop CONT chunks until another chunk comes. */
   private skipping = false
 
   constructor(
     private readonly maxBytes: number,
-    private readonly deliver: (frame: Frame) => void,
+    private readonly deliver: (message: Message) => void,
     private readonly report: (error: Error) => void,
   ) {}
 
@@ -131,18 +131,18 @@ export class Reassembler {
     this.filled = 0
   }
 
-  push(message: unknown): void {
-    if (typeof message === 'string') {
+  push(chunk: unknown): void {
+    if (typeof chunk === 'string') {
       this.interrupt()
-      this.deliver(message)
+      this.deliver(chunk)
       return
     }
     let bytes: Uint8Array
-    if (message instanceof Uint8Array) bytes = message
-    else if (message instanceof ArrayBuffer) bytes = new Uint8Array(message)
+    if (chunk instanceof Uint8Array) bytes = chunk
+    else if (chunk instanceof ArrayBuffer) bytes = new Uint8Array(chunk)
     else {
       this.interrupt()
-      this.report(protocolError(`unsupported message type ${Object.prototype.toString.call(message)}`))
+      this.report(protocolError(`unsupported chunk type ${Object.prototype.toString.call(chunk)}`))
       return
     }
     const tag = bytes[0]
@@ -157,13 +157,13 @@ export class Reassembler {
     else this.deliverString(bytes)
   }
 
-  /** A message other than CONT arrived: a stream in progress is incomplete. */
+  /** A chunk other than CONT arrived: a stream in progress is incomplete. */
   private interrupt(): void {
     this.skipping = false
     if (this.total < 0) return
     const { filled, total } = this
     this.clear()
-    this.report(protocolError(`chunked frame cut off after ${filled} of ${total} bytes`))
+    this.report(protocolError(`chunked message cut off after ${filled} of ${total} bytes`))
   }
 
   private fail(error: Error): void {
@@ -180,7 +180,7 @@ export class Reassembler {
     }
     const total = new DataView(bytes.buffer, bytes.byteOffset, START_HEADER_BYTES).getUint32(2)
     if (total > this.maxBytes) {
-      return this.fail(new TooLargeError(`incoming frame of ${total} bytes exceeds maxMessageBytes ${this.maxBytes}`))
+      return this.fail(new TooLargeError(`incoming message of ${total} bytes exceeds maxMessageBytes ${this.maxBytes}`))
     }
     this.kind = kind
     this.total = total
@@ -194,7 +194,7 @@ export class Reassembler {
   }
 
   private append(data: Uint8Array): void {
-    if (this.filled + data.byteLength > this.total) return this.fail(protocolError('chunk data exceeds the announced frame size'))
+    if (this.filled + data.byteLength > this.total) return this.fail(protocolError('chunk data exceeds the announced message size'))
     if (data.byteLength > 0) this.pieces.push(data)
     this.filled += data.byteLength
     if (this.filled === this.total) this.complete()
@@ -227,7 +227,7 @@ export class Reassembler {
     try {
       text = decoder.decode(bytes)
     } catch {
-      this.report(protocolError('string frame is not valid UTF-8'))
+      this.report(protocolError('string message is not valid UTF-8'))
       return
     }
     this.deliver(text)

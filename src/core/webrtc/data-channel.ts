@@ -1,52 +1,52 @@
 /**
  * `channelFromPeer`: a connected simple-peer instance (or anything `PeerLike`) as a core
- * `Channel`, with chunking of large frames and backpressure.
+ * `Channel`, with chunking of large messages and backpressure.
  *
  * Framing (PROTOCOL.md, section 2; the chunk streams are in chunk-stream.ts): a string
- * frame that fits goes as one text message, as is; a byte frame that fits as `0xFF` +
- * its bytes; a larger frame as a START message and CONT messages of at most `chunkSize`
+ * message that fits goes as one text chunk, as is; a byte message that fits as `0xFF` +
+ * its bytes; a larger message as a START chunk and CONT chunks of at most `chunkSize`
  * bytes, back to back. Text that arrives as bytes (simple-peer's 'data' event) is read as
  * UTF-8; valid UTF-8 never starts with the tags `0xFD`–`0xFF`.
  *
- * Every incoming message is untrusted: a malformed header, a CONT without a START, a
- * stream that overflows its `total` or is cut by another message, a `total` above
- * `maxMessageBytes`, invalid UTF-8 drop the message (and the rest of that chunk stream),
+ * Every incoming chunk is untrusted: a malformed header, a CONT without a START, a
+ * stream that overflows its `total` or is cut by another chunk, a `total` above
+ * `maxMessageBytes`, invalid UTF-8 drop the chunk (and the rest of that chunk stream),
  * the error goes to `onError`, and the channel keeps working.
  */
 import type { Channel } from '../api/channel.js'
 import { dataChannelOf, dataChannelOpen, type DataChannelLike, type PeerLike, unreadMessagesOf } from './simple-peer.js'
 import { BadArgError, TooLargeError } from '../api/errors.js'
-import { checkSize, defaultChunkSize, DEFAULT_HIGH_WATER_MARK, DEFAULT_MAX_MESSAGE_BYTES, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, type PeerChannelOptions } from './data-channel-options.js'
+import { checkSize, defaultChunkSize, DEFAULT_HIGH_WATER_MARK, DEFAULT_MAX_MESSAGE_BYTES, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, type DataChannelOptions } from './data-channel-options.js'
 import { startTimer } from '../util/async.js'
 import { Queue } from '../util/queue.js'
 import { utf8Length } from '../util/utf8.js'
-import { EMPTY_STRING_MESSAGE, type Frame, OutgoingStream, Reassembler, TAG_BINARY } from './chunk-stream.js'
+import { EMPTY_STRING_CHUNK, type Message, OutgoingStream, Reassembler, TAG_BINARY } from './chunk-stream.js'
 
 const DRAIN_POLL_MS = 5
 const SAFETY_POLL_MS = 50
 
 const encoder = new TextEncoder()
 
-export type { PeerChannelOptions } from './data-channel-options.js'
+export type { DataChannelOptions } from './data-channel-options.js'
 export { DEFAULT_CHUNK_SIZE, DEFAULT_HIGH_WATER_MARK, DEFAULT_MAX_MESSAGE_BYTES, PREFERRED_CHUNK_SIZE } from './data-channel-options.js'
 
 /**
- * Wraps an already connected peer into a `Channel`: frames of any size up to
+ * Wraps an already connected peer into a `Channel`: messages of any size up to
  * `maxMessageBytes` arrive whole, in order and with their type (string or bytes).
  *
- * `send` throws `DistributedError('too_large')` for a frame above `maxMessageBytes` and
- * sends nothing; a frame sent after close is dropped. A byte frame is handed over (not
+ * `send` throws `DistributedError('too_large')` for a message above `maxMessageBytes` and
+ * sends nothing; a message sent after close is dropped. A byte message is handed over (not
  * copied): do not change it after `send`. `close()` destroys the peer and
- * discards frames still queued. `onClose` fires once, with the peer's error if any.
+ * discards messages still queued. `onClose` fires once, with the peer's error if any.
  *
  * @example
  * peer.on('connect', () => {
  *   const channel = channelFromPeer(peer, { onError: (e) => console.warn(e) })
- *   channel.onMessage((frame) => console.log(frame))
+ *   channel.onMessage((message) => console.log(message))
  *   channel.send('x'.repeat(10_000_000)) // arrives as one 10 MB string
  * })
  */
-export function channelFromPeer(peer: PeerLike, options: PeerChannelOptions = {}): Channel {
+export function channelFromPeer(peer: PeerLike, options: DataChannelOptions = {}): Channel {
   return new PeerChannel(peer, options)
 }
 
@@ -60,10 +60,10 @@ class PeerChannel implements Channel {
   private readonly dc: DataChannelLike | undefined
   private readonly scratch: Uint8Array
   private readonly assembler: Reassembler
-  private messageHandler: ((frame: Frame) => void) | undefined
+  private messageHandler: ((message: Message) => void) | undefined
   private activity: (() => void) | undefined
   private closeHandler: ((error?: Error) => void) | undefined
-  private inbox: Frame[] = []
+  private inbox: Message[] = []
   private draining = false
   private readonly queue = new Queue<Outgoing>()
   private queuedBytes = 0
@@ -80,14 +80,14 @@ class PeerChannel implements Channel {
 
   constructor(
     private readonly peer: PeerLike,
-    options: PeerChannelOptions,
+    options: DataChannelOptions,
   ) {
     this.chunkSize = checkSize('chunkSize', options.chunkSize, defaultChunkSize(peer), MIN_CHUNK_SIZE, MAX_CHUNK_SIZE)
     this.maxBytes = checkSize('maxMessageBytes', options.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES, 0, 0xffffffff)
     this.highWaterMark = checkSize('highWaterMark', options.highWaterMark, DEFAULT_HIGH_WATER_MARK, 1, Number.MAX_SAFE_INTEGER)
     this.reportError = options.onError
     this.scratch = new Uint8Array(this.chunkSize)
-    this.assembler = new Reassembler(this.maxBytes, (frame) => this.deliver(frame), (error) => this.report(error))
+    this.assembler = new Reassembler(this.maxBytes, (message) => this.deliver(message), (error) => this.report(error))
 
     const dc = dataChannelOf(peer)
     this.dc = dc
@@ -115,10 +115,10 @@ class PeerChannel implements Channel {
   /**
    * Takes over the data channel's `message` events from simple-peer when it can: text then
    * stays text, with no string → Buffer → string round trip and no stream machinery per
-   * message. Messages that arrived before this channel was made wait in simple-peer's
-   * stream; they are read from it first, in order, and direct messages that come
+   * chunk. Chunks that arrived before this channel was made wait in simple-peer's
+   * stream; they are read from it first, in order, and direct chunks that come
    * meanwhile wait behind them. Without a data channel or that stream (another
-   * `PeerLike`), messages come through the peer's 'data' event.
+   * `PeerLike`), chunks come through the peer's 'data' event.
    */
   private readDirectly(peer: PeerLike, receive: (data: unknown) => void): boolean {
     const dc = this.dc
@@ -132,7 +132,7 @@ class PeerChannel implements Channel {
         if (stream.length !== 0 || waiting === undefined) return
         const behind = waiting
         waiting = undefined
-        for (const message of behind) receive(message)
+        for (const chunk of behind) receive(chunk)
       })
     }
     dc.onmessage = (event) => {
@@ -150,37 +150,37 @@ class PeerChannel implements Channel {
     return this.channelBuffered() + this.queuedBytes
   }
 
-  /** Called for every data-channel message, whole frame or piece of one. */
+  /** Called for every data-channel chunk, whole message or piece of one. */
   onActivity(handler: () => void): void {
     this.activity = handler
   }
 
-  send(frame: string | Uint8Array): void {
-    if (typeof frame === 'string') {
-      const length = frame.length
-      if (length > 0 && length * 3 <= this.chunkSize) return this.enqueue(frame) // fast path
+  send(message: string | Uint8Array): void {
+    if (typeof message === 'string') {
+      const length = message.length
+      if (length > 0 && length * 3 <= this.chunkSize) return this.enqueue(message) // fast path
       if (length > this.maxBytes) throw this.tooLarge(length)
-      if (length === 0) return this.enqueue(EMPTY_STRING_MESSAGE)
-      if (length <= this.chunkSize && encoder.encodeInto(frame, this.scratch).read === length) {
-        return this.enqueue(frame) // its UTF-8 fits in one message
+      if (length === 0) return this.enqueue(EMPTY_STRING_CHUNK)
+      if (length <= this.chunkSize && encoder.encodeInto(message, this.scratch).read === length) {
+        return this.enqueue(message) // its UTF-8 fits in one chunk
       }
-      const total = utf8Length(frame)
+      const total = utf8Length(message)
       if (total > this.maxBytes) throw this.tooLarge(total)
-      return this.enqueueStream(OutgoingStream.ofString(frame, total))
+      return this.enqueueStream(OutgoingStream.ofString(message, total))
     }
-    if (!(frame instanceof Uint8Array)) throw new BadArgError('a frame must be a string or a Uint8Array')
-    const size = frame.byteLength
+    if (!(message instanceof Uint8Array)) throw new BadArgError('a message must be a string or a Uint8Array')
+    const size = message.byteLength
     if (size > this.maxBytes) throw this.tooLarge(size)
     if (size + 1 <= this.chunkSize) {
-      const message = new Uint8Array(size + 1)
-      message[0] = TAG_BINARY
-      message.set(frame, 1)
-      return this.enqueue(message)
+      const chunk = new Uint8Array(size + 1)
+      chunk[0] = TAG_BINARY
+      chunk.set(message, 1)
+      return this.enqueue(chunk)
     }
-    this.enqueueStream(OutgoingStream.ofBytes(frame)) // handed over: see Channel.send
+    this.enqueueStream(OutgoingStream.ofBytes(message)) // handed over: see Channel.send
   }
 
-  onMessage(handler: (frame: Frame) => void): void {
+  onMessage(handler: (message: Message) => void): void {
     this.messageHandler = handler
     if (this.inbox.length > 0) this.scheduleDrain()
   }
@@ -200,25 +200,25 @@ class PeerChannel implements Channel {
   // ---- sending ----
 
   private tooLarge(bytes: number): TooLargeError {
-    return new TooLargeError(`frame of ${bytes} bytes exceeds maxMessageBytes ${this.maxBytes}`)
+    return new TooLargeError(`message of ${bytes} bytes exceeds maxMessageBytes ${this.maxBytes}`)
   }
 
   /**
-   * Bytes a queued message takes at most. Queued strings all fit in one message, and
+   * Bytes a queued chunk takes at most. Queued strings all fit in one chunk, and
    * UTF-8 needs at most 3 bytes per UTF-16 unit.
    */
-  private weightOf(message: string | Uint8Array): number {
-    return typeof message === 'string' ? Math.min(message.length * 3, this.chunkSize) : message.byteLength
+  private weightOf(chunk: string | Uint8Array): number {
+    return typeof chunk === 'string' ? Math.min(chunk.length * 3, this.chunkSize) : chunk.byteLength
   }
 
-  private enqueue(message: string | Uint8Array): void {
+  private enqueue(chunk: string | Uint8Array): void {
     if (this.closing || this.closed) return
-    const weight = this.weightOf(message)
+    const weight = this.weightOf(chunk)
     if (this.queue.length === 0 && this.canSend(weight)) {
-      this.transmit(message, weight)
+      this.transmit(chunk, weight)
       return
     }
-    this.queue.push(message)
+    this.queue.push(chunk)
     this.queuedBytes += weight
     this.waitForDrain()
   }
@@ -232,7 +232,7 @@ class PeerChannel implements Channel {
   }
 
   /**
-   * Whether a message of `weight` bytes may go to the data channel now. Reading
+   * Whether a chunk of `weight` bytes may go to the data channel now. Reading
    * `bufferedAmount` can be costly (a native call, a thread hop in libwebrtc), so it is
    * read only when an upper bound of it (last reading + bytes sent since) is too high.
    */
@@ -253,7 +253,7 @@ class PeerChannel implements Channel {
     }
   }
 
-  /** Sends queued messages while the data channel has room; then waits for it to drain. */
+  /** Sends queued chunks while the data channel has room; then waits for it to drain. */
   private flush(): void {
     this.clearTimer()
     for (let item = this.queue.peek(); item !== undefined; item = this.queue.peek()) {
@@ -261,10 +261,10 @@ class PeerChannel implements Channel {
       if (item instanceof OutgoingStream) {
         const header = item.headerBytes
         if (!this.canSend(header + Math.min(item.remaining, this.chunkSize - header))) return this.pause()
-        const message = item.next(this.chunkSize)
-        this.queuedBytes -= message.byteLength - header
+        const chunk = item.next(this.chunkSize)
+        this.queuedBytes -= chunk.byteLength - header
         if (item.done) this.queue.shift()
-        this.transmit(message, message.byteLength)
+        this.transmit(chunk, chunk.byteLength)
       } else {
         const weight = this.weightOf(item)
         if (!this.canSend(weight)) return this.pause()
@@ -281,12 +281,12 @@ class PeerChannel implements Channel {
     this.waitForDrain()
   }
 
-  private transmit(message: string | Uint8Array, weight: number): void {
+  private transmit(chunk: string | Uint8Array, weight: number): void {
     this.bufferedBound += weight
     try {
-      this.peer.send(message)
+      this.peer.send(chunk)
     } catch (error) {
-      // A channel that is closing drops the frame (its close event follows); any other
+      // A channel that is closing drops the message (its close event follows); any other
       // failure breaks the ordered stream, so the link is torn down with that error.
       if (this.peer.destroyed === true || !dataChannelOpen(this.peer)) return
       this.peer.destroy(error instanceof Error ? error : new Error(String(error)))
@@ -318,13 +318,13 @@ class PeerChannel implements Channel {
 
   // ---- receiving and closing ----
 
-  private deliver(frame: Frame): void {
+  private deliver(message: Message): void {
     const handler = this.messageHandler
     if (handler !== undefined && this.inbox.length === 0) {
-      this.callHandler(handler, frame)
+      this.callHandler(handler, message)
       return
     }
-    this.inbox.push(frame)
+    this.inbox.push(message)
     if (handler !== undefined) this.scheduleDrain()
   }
 
@@ -335,16 +335,16 @@ class PeerChannel implements Channel {
       this.draining = false
       while (this.inbox.length > 0 && !this.closed) {
         const handler = this.messageHandler
-        const frame = this.inbox.shift()
-        if (handler === undefined || frame === undefined) return
-        this.callHandler(handler, frame)
+        const message = this.inbox.shift()
+        if (handler === undefined || message === undefined) return
+        this.callHandler(handler, message)
       }
     })
   }
 
-  private callHandler(handler: (frame: Frame) => void, frame: Frame): void {
+  private callHandler(handler: (message: Message) => void, message: Message): void {
     try {
-      handler(frame)
+      handler(message)
     } catch (error) {
       this.report(error instanceof Error ? error : new Error(String(error)))
     }

@@ -16,7 +16,7 @@
  * (`duplicate_id`); an older claim with the same key is the same client's stale
  * connection and is disconnected. Claims are ordered by a hub timestamp and then by
  * socket id, so two racing claimants agree on the winner (across hubs, as far as their
- * clocks agree). The claims and the Redis link live in `./hub-redis.ts`.
+ * clocks agree). The claims live in `./claims.ts`, the Redis link in `./redis.ts`.
  *
  * Every client is untrusted. Each bound on what one may cost the hub (connections, rate,
  * strikes, queues both ways, the join deadline, pings) is an option in `./hub-options.ts`;
