@@ -35,47 +35,42 @@ export class DistributedError<C extends ErrorCode = ErrorCode> extends Error {
   }
 }
 
-/** A `call` got no reply within its timeout (or a link handshake did not finish in time). */
-export class TimeoutError extends DistributedError<'timeout'> {
-  constructor(message = 'call timed out') {
-    super('timeout', message)
-    this.name = 'TimeoutError'
+/** A failure class with a fixed code and name, and a default message. */
+function failure<C extends ErrorCode>(code: C, name: string, fallback?: string) {
+  return class extends DistributedError<C> {
+    constructor(message: string = fallback ?? name) {
+      super(code, message)
+      this.name = name
+    }
   }
 }
+
+/** A failure class about one node: it carries the node's id as `node`. */
+function nodeFailure<C extends ErrorCode>(code: C, name: string, fallback: (node: string) => string) {
+  return class extends DistributedError<C> {
+    readonly node: string
+    constructor(node: string, message: string = fallback(node)) {
+      super(code, message)
+      this.node = node
+      this.name = name
+    }
+  }
+}
+
+/** A `call` got no reply within its timeout (or a link handshake did not finish in time). */
+export class TimeoutError extends failure('timeout', 'TimeoutError', 'call timed out') {}
 
 /** The target process is not alive (or never existed, or belongs to another incarnation of its node). */
-export class NoProcError extends DistributedError<'noproc'> {
-  constructor(message = 'no such process') {
-    super('noproc', message)
-    this.name = 'NoProcError'
-  }
-}
+export class NoProcError extends failure('noproc', 'NoProcError', 'no such process') {}
 
 /** The target's node is not linked, or its link dropped while waiting. */
-export class NodeDownError extends DistributedError<'nodedown'> {
-  readonly node: string
-  constructor(node: string, message = `node ${node} is down`) {
-    super('nodedown', message)
-    this.node = node
-    this.name = 'NodeDownError'
-  }
-}
+export class NodeDownError extends nodeFailure('nodedown', 'NodeDownError', (node) => `node ${node} is down`) {}
 
 /** No node has the name registered (the seed's `{:error, "no node"}`). */
-export class NoNodeError extends DistributedError<'no_node'> {
-  constructor(message = 'no node') {
-    super('no_node', message)
-    this.name = 'NoNodeError'
-  }
-}
+export class NoNodeError extends failure('no_node', 'NoNodeError', 'no node') {}
 
 /** No pid is registered under the name. */
-export class NoPidError extends DistributedError<'no_pid'> {
-  constructor(message = 'no pid') {
-    super('no_pid', message)
-    this.name = 'NoPidError'
-  }
-}
+export class NoPidError extends failure('no_pid', 'NoPidError', 'no pid') {}
 
 /** The seed's `{:badrpc, reason}`: `nodedown`, `undef`, `timeout`, `system_limit` or the thrown error's message. */
 export class BadRpcError extends DistributedError<'badrpc'> {
@@ -98,31 +93,16 @@ export class RemoteError extends DistributedError<'remote'> {
 }
 
 /** A public function was called with an invalid argument. */
-export class BadArgError extends DistributedError<'badarg'> {
-  constructor(message: string) {
-    super('badarg', message)
-    this.name = 'BadArgError'
-  }
-}
+export class BadArgError extends failure('badarg', 'BadArgError') {}
 
 /**
  * A value, message or frame is larger than the limit of the side that would receive it
  * (`maxFrameBytes`, a channel's `maxMessageBytes`): nothing was sent.
  */
-export class TooLargeError extends DistributedError<'too_large'> {
-  constructor(message: string) {
-    super('too_large', message)
-    this.name = 'TooLargeError'
-  }
-}
+export class TooLargeError extends failure('too_large', 'TooLargeError') {}
 
 /** The node, link or signaling connection was closed before the operation could finish. */
-export class ClosedError extends DistributedError<'closed'> {
-  constructor(message = 'closed') {
-    super('closed', message)
-    this.name = 'ClosedError'
-  }
-}
+export class ClosedError extends failure('closed', 'ClosedError', 'closed') {}
 
 /**
  * A peer or a hub broke the protocol (a malformed or misplaced frame, a node introducing
@@ -139,28 +119,14 @@ export class ProtocolError extends DistributedError<'protocol'> {
 }
 
 /** `link()` to a node this node is linked to already. */
-export class AlreadyLinkedError extends DistributedError<'already_linked'> {
-  readonly node: string
-  constructor(node: string, message = `already linked to node ${node}`) {
-    super('already_linked', message)
-    this.node = node
-    this.name = 'AlreadyLinkedError'
-  }
-}
+export class AlreadyLinkedError extends nodeFailure('already_linked', 'AlreadyLinkedError', (node) => `already linked to node ${node}`) {}
 
 /**
  * The link to the target's node holds more unsent data than `maxSendBufferBytes` (the
  * other side is not reading, or not fast enough): nothing was sent. Try again once it
  * drains, or treat the node as slow.
  */
-export class OverloadedError extends DistributedError<'overloaded'> {
-  readonly node: string
-  constructor(node: string, message = `the link to node ${node} is overloaded`) {
-    super('overloaded', message)
-    this.node = node
-    this.name = 'OverloadedError'
-  }
-}
+export class OverloadedError extends nodeFailure('overloaded', 'OverloadedError', (node) => `the link to node ${node} is overloaded`) {}
 
 /** The message of anything thrown, for error texts and logs. */
 export function errorMessage(error: unknown): string {
