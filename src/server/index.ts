@@ -9,17 +9,40 @@
  */
 import { io } from 'socket.io-client'
 import type { DistNode } from '../core/api/types.js'
-import { type ConnectOptions, connectWith } from '../core/mesh/connect.js'
+import { type ConnectOptions, connectWith, type IceServer } from '../core/mesh/connect.js'
 import { createHubSignaling, type SocketIoSignalingOptions } from '../core/signaling/hub-signaling.js'
 import type { Signaling } from '../core/signaling/signaling.js'
 import { createNodePeer } from './node-peer.js'
+import { nodeWrtc as wrtcShim } from './wrtc.js'
 
 export * from '../core/index.js'
 export type { ConnectOptions } from '../core/mesh/connect.js'
 export type { HubConnector, HubSocket, SocketIoSignalingOptions } from '../core/signaling/hub-signaling.js'
 export { createHub, type AllowedOrigins, type Hub, type HubOptions, type HubLogger } from './hub/hub.js'
 export { createNodePeer, cleanupNodeWebRtc } from './node-peer.js'
-export { nodeWrtc } from './wrtc.js'
+
+/**
+ * The constructors of a W3C WebRTC implementation, as simple-peer's `wrtc` option takes
+ * them. Declared with the few shapes they are built from, so the published types need
+ * neither the DOM library nor node-datachannel's typings.
+ */
+export interface NodeWrtc {
+  readonly RTCPeerConnection: new (configuration?: { iceServers?: IceServer[] }) => object
+  readonly RTCSessionDescription: new (init: { type: 'offer' | 'answer' | 'pranswer' | 'rollback'; sdp?: string }) => object
+  readonly RTCIceCandidate: new (init: { candidate?: string; sdpMid?: string | null; sdpMLineIndex?: number | null }) => object
+  readonly RTCDataChannel: abstract new (...args: never[]) => object
+}
+
+/**
+ * simple-peer's `wrtc` option in Node: node-datachannel's WebRTC classes with the fixes
+ * simple-peer needs (see src/server/wrtc.ts). `createNodePeer` passes it for you;
+ * simple-peer's own typings want the DOM's classes, so cast it where you pass it yourself.
+ *
+ * @example
+ * import Peer from 'simple-peer'
+ * const peer = new Peer({ initiator: true, wrtc: nodeWrtc as unknown as Peer.Options['wrtc'] })
+ */
+export const nodeWrtc: NodeWrtc = wrtcShim
 
 /**
  * Joins `cluster` through the hub and links this process to every member over WebRTC

@@ -13,6 +13,7 @@
 import Peer from 'simple-peer'
 import { cleanup } from 'node-datachannel'
 import { BadArgError } from '../core/api/errors.js'
+import type { IceServer } from '../core/mesh/connect.js'
 import { clearIceCompleteTimer, onConnectionState, type PeerFactory, type PeerLike } from '../core/webrtc/simple-peer.js'
 import { nodeWrtc } from './wrtc.js'
 
@@ -29,7 +30,7 @@ function wrtcOption(): WrtcOption {
 }
 
 /** Validates `iceServers` (application input) into RTCIceServer objects. */
-export function toIceServers(servers: readonly unknown[] | undefined): RTCIceServer[] {
+export function toIceServers(servers: readonly unknown[] | undefined): IceServer[] {
   if (servers === undefined) return []
   return servers.map((server, index) => {
     if (typeof server !== 'object' || server === null || !('urls' in server)) {

@@ -35,8 +35,15 @@ export class DistributedError<C extends ErrorCode = ErrorCode> extends Error {
   }
 }
 
+/**
+ * The classes the two factories below make, declared so that the published types name no
+ * static of the platform's `Error` (Node's `captureStackTrace` would need Node's types).
+ */
+type FailureClass<C extends ErrorCode> = new (message?: string) => DistributedError<C>
+type NodeFailureClass<C extends ErrorCode> = new (node: string, message?: string) => DistributedError<C> & { readonly node: string }
+
 /** A failure class with a fixed code and name, and a default message. */
-function failure<C extends ErrorCode>(code: C, name: string, fallback?: string) {
+function failure<C extends ErrorCode>(code: C, name: string, fallback?: string): FailureClass<C> {
   return class extends DistributedError<C> {
     constructor(message: string = fallback ?? name) {
       super(code, message)
@@ -46,7 +53,7 @@ function failure<C extends ErrorCode>(code: C, name: string, fallback?: string) 
 }
 
 /** A failure class about one node: it carries the node's id as `node`. */
-function nodeFailure<C extends ErrorCode>(code: C, name: string, fallback: (node: string) => string) {
+function nodeFailure<C extends ErrorCode>(code: C, name: string, fallback: (node: string) => string): NodeFailureClass<C> {
   return class extends DistributedError<C> {
     readonly node: string
     constructor(node: string, message: string = fallback(node)) {

@@ -18,6 +18,16 @@ export interface Platform {
   readonly io: HubConnector
 }
 
+/**
+ * A STUN or TURN server: the fields of WebRTC's `RTCIceServer` that `connect()` passes on,
+ * declared here so that the published types need no DOM library in Node.
+ */
+export interface IceServer {
+  urls: string | string[]
+  username?: string
+  credential?: string
+}
+
 /** Options of `connect()`. */
 export interface ConnectOptions extends Omit<MeshOptions, 'id' | 'iceServers'> {
   /** Hub URL (`http://host:port`), or several: the node moves to another when one dies. */
@@ -29,7 +39,7 @@ export interface ConnectOptions extends Omit<MeshOptions, 'id' | 'iceServers'> {
   /** Handed to the hub's `authorize` hook (plain JSON, at most 4 KiB). */
   readonly auth?: unknown
   /** STUN/TURN servers for the WebRTC links. Default: none (same machine or LAN). */
-  readonly iceServers?: readonly RTCIceServer[]
+  readonly iceServers?: readonly IceServer[]
   /** How long the first join may take before it rejects `hub_unreachable`. Default 10 s. */
   readonly joinTimeoutMs?: number
   /** socket.io-client's `io`, to use another copy or a wrapper. */
