@@ -1,7 +1,7 @@
 /**
  * The Redis link behind the Socket.IO adapter that lets several hub instances act as one
- * (`createHub({ redisUrl })`). `redis` and `@socket.io/redis-adapter` are loaded only when
- * a URL is given.
+ * (`createHub({ redisUrl })`). `redis` and `@socket.io/redis-adapter` are optional peer
+ * dependencies of the package, loaded only when a URL is given.
  */
 import type { ServerOptions } from 'socket.io'
 import { errorMessage } from '../../core/api/errors.js'
@@ -22,6 +22,35 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }
 
+/** The optional peer dependencies a hub with a Redis URL needs. */
+const REDIS_PACKAGES = ['redis', '@socket.io/redis-adapter'] as const
+
+/** Whether `error` says that `name` itself could not be found (not one of its own imports). */
+function isMissing(error: unknown, name: string): boolean {
+  if (typeof error !== 'object' || error === null || !('code' in error)) return false
+  if (error.code !== 'ERR_MODULE_NOT_FOUND' && error.code !== 'MODULE_NOT_FOUND') return false
+  return errorMessage(error).includes(`'${name}'`)
+}
+
+/**
+ * Imports `redis` and `@socket.io/redis-adapter`. When either is not installed, rejects
+ * with an error that names what is missing and the command that installs both.
+ */
+async function loadRedisPackages(): Promise<[typeof import('redis'), typeof import('@socket.io/redis-adapter')]> {
+  const [redis, adapter] = await Promise.allSettled([import('redis'), import('@socket.io/redis-adapter')])
+  if (redis.status === 'fulfilled' && adapter.status === 'fulfilled') return [redis.value, adapter.value]
+  const failures = [redis, adapter].map((result) => (result.status === 'rejected' ? result.reason : undefined))
+  const missing = REDIS_PACKAGES.filter((name, index) => isMissing(failures[index], name))
+  if (missing.length > 0) {
+    throw new Error(
+      `a hub with a Redis URL (redisUrl, --redis) needs the packages ${REDIS_PACKAGES.join(' and ')}, optional peer dependencies ` +
+        `of distribunator; ${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} not installed: npm install ${REDIS_PACKAGES.join(' ')}`,
+      { cause: failures.find((reason) => reason !== undefined) },
+    )
+  }
+  throw failures.find((reason) => reason !== undefined)
+}
+
 /**
  * Connects the pub/sub clients of the Redis adapter. While Redis is away the hub keeps
  * serving its own connections: commands fail at once (no offline queue), every promise
@@ -29,7 +58,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
  * `onRecover` runs shortly after both clients are back.
  */
 export async function connectRedis(url: string, log: HubLogger, onRecover: () => void): Promise<RedisLink> {
-  const [{ createClient }, { createAdapter }] = await Promise.all([import('redis'), import('@socket.io/redis-adapter')])
+  const [{ createClient }, { createAdapter }] = await loadRedisPackages()
   const pub = createClient({
     url,
     disableOfflineQueue: true,
