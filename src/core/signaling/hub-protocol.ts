@@ -88,9 +88,14 @@ export type JoinReply = { readonly ok: true; readonly id: string; readonly membe
 /** The ack of `signal`. */
 export type HubAck = { readonly ok: true } | HubErrorReply
 
-/** `member-join` / `member-leave`, hub → client. */
+/**
+ * `member-join` / `member-leave`, hub → client. A leave with `away` (milliseconds) says
+ * the member's hub went away, not the member: it may come back through another hub within
+ * that time, and counts as gone only after it.
+ */
 export interface MemberNotice {
   readonly id: string
+  readonly away?: number
 }
 
 /** `signal`, hub → client. */
@@ -232,8 +237,10 @@ export function parseHubAck(payload: unknown): HubAck | null {
 /** Parses `member-join` / `member-leave` (hub → client). */
 export function parseMemberNotice(payload: unknown): MemberNotice | null {
   if (!isPlainRecord(payload)) return null
-  const { id } = payload
-  return isHubName(id) ? { id } : null
+  const { id, away } = payload
+  if (!isHubName(id)) return null
+  if (away === undefined) return { id }
+  return typeof away === 'number' && Number.isFinite(away) && away > 0 && away <= 300_000 ? { id, away } : null
 }
 
 /** Parses `signal` (hub → client). */

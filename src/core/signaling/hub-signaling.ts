@@ -18,11 +18,13 @@ import {
   isHubName,
   isJson,
   parseJoinReply,
+  parseHubAck,
   parseMemberNotice,
   parseSignalNotice,
   type JoinRequest,
 } from './hub-protocol.js'
-import type { JoinResult, Signaling } from './signaling.js'
+import { parseRelayNotice, RELAY_EVENT, type RelayNotice, type RelayTarget } from './relay-protocol.js'
+import type { JoinResult, RelayTransport, Signaling } from './signaling.js'
 
 /** The part of a socket.io-client `Socket` the signaling uses. */
 export interface HubSocket {
@@ -103,7 +105,8 @@ class SocketIoSignaling implements Signaling {
   private joinPromise: Promise<JoinResult> | undefined
   private settle: { resolve: (r: JoinResult) => void; reject: (e: Error) => void } | undefined
   private memberJoinHandler: (id: string) => void = () => {}
-  private memberLeaveHandler: (id: string) => void = () => {}
+  private memberLeaveHandler: (id: string, awayMs?: number) => void = () => {}
+  private relayHandler: (notice: RelayNotice) => void = () => {}
   private signalHandler: (from: string, data: unknown) => void = () => {}
   private joinedHandler: (result: JoinResult) => void = () => {}
   private statusHandler: (status: 'connected' | 'disconnected') => void = () => {}
@@ -150,7 +153,7 @@ class SocketIoSignaling implements Signaling {
     this.memberJoinHandler = handler
   }
 
-  onMemberLeave(handler: (id: string) => void): void {
+  onMemberLeave(handler: (id: string, awayMs?: number) => void): void {
     this.memberLeaveHandler = handler
   }
 
@@ -230,11 +233,36 @@ class SocketIoSignaling implements Signaling {
       const notice = parseMemberNotice(payload)
       if (!current() || notice === null || notice.id === this.id) return
       if (this.buffered !== undefined) this.buffered.push(['leave', notice.id])
-      else if (this.joined) this.memberLeaveHandler(notice.id)
+      else if (this.joined) this.memberLeaveHandler(notice.id, notice.away)
     })
     socket.on(HubEvents.signal, (payload: unknown) => {
       const notice = parseSignalNotice(payload)
       if (current() && this.joined && notice !== null) this.signalHandler(notice.from, notice.data)
+    })
+    socket.on(RELAY_EVENT, (payload: unknown) => {
+      const notice = parseRelayNotice(payload)
+      if (current() && this.joined && notice !== null && notice.from !== this.id) this.relayHandler(notice)
+    })
+  }
+
+  readonly relay: RelayTransport = {
+    send: (targets, data) => this.sendRelay(targets, data),
+    onPacket: (handler) => {
+      this.relayHandler = handler
+    },
+  }
+
+  private sendRelay(targets: readonly RelayTarget[], data: string | Uint8Array | undefined): Promise<void> {
+    const socket = this.socket
+    if (!this.joined || socket === undefined) return Promise.reject(new ClosedError('not connected to a hub'))
+    const payload = data === undefined ? { t: targets } : { t: targets, d: data }
+    return new Promise<void>((resolve, reject) => {
+      socket.timeout(this.options.ackTimeoutMs ?? 5000).emit(RELAY_EVENT, payload, (error: unknown, reply: unknown) => {
+        if (error) return reject(new ClosedError('the hub did not answer a relay packet in time'))
+        const ack = parseHubAck(reply)
+        if (ack?.ok === true) resolve()
+        else reject(new DistributedError(ack?.code ?? 'protocol', ack?.message ?? 'the hub sent a malformed relay ack'))
+      })
     })
   }
 

@@ -3,6 +3,7 @@
  * WebRTC signals with them. The core imports no transport: `distribunator/browser` and
  * `distribunator/server` hand in the Socket.IO implementation (./hub-signaling.ts).
  */
+import type { RelayNotice, RelayTarget } from './relay-protocol.js'
 
 /** What the hub tells a node when it (re)joins its cluster. */
 export interface JoinResult {
@@ -21,8 +22,11 @@ export interface Signaling {
   join(): Promise<JoinResult>
   /** Another member joined the cluster. */
   onMemberJoin(handler: (id: string) => void): void
-  /** Another member left the cluster (as the hub sees it; a WebRTC link may outlive this). */
-  onMemberLeave(handler: (id: string) => void): void
+  /**
+   * Another member left the cluster. With `awayMs`, its hub went away rather than the
+   * member: it may come back through another hub within that time.
+   */
+  onMemberLeave(handler: (id: string, awayMs?: number) => void): void
   /** A WebRTC signal from `from` (the sender id is set by the hub, never by a client). */
   onSignal(handler: (from: string, data: unknown) => void): void
   /**
@@ -38,4 +42,18 @@ export interface Signaling {
   sendSignal(to: string, data: unknown): void
   /** Leaves the cluster and stops reconnecting. */
   close(): void
+  /** The relay path through the hub, where the backend has one. */
+  readonly relay?: RelayTransport
+}
+
+/** Link traffic through the hub for members without a WebRTC link (relay-protocol.ts). */
+export interface RelayTransport {
+  /**
+   * Sends one chunk (or, without one, acks only) to one or more members. Resolves once
+   * the hub forwarded it; rejects when the hub refused it, or the connection dropped or
+   * timed out before it answered (the caller sends it again).
+   */
+  send(targets: readonly RelayTarget[], data: string | Uint8Array | undefined): Promise<void>
+  /** Packets from other members, the sender set by the hub. */
+  onPacket(handler: (notice: RelayNotice) => void): void
 }

@@ -7,8 +7,11 @@
  * second copy of the whole message, and the encoding overlaps the transfer); the receiver
  * gathers the bytes and decodes them once.
  */
-import { ProtocolError, TooLargeError } from '../api/errors.js'
+import { BadArgError, ProtocolError, TooLargeError } from '../api/errors.js'
+import { utf8Length } from '../util/utf8.js'
 
+/** A control chunk: `0xFC` + one byte of kind, between messages (the migration steps of a path-switching link). */
+export const TAG_CONTROL = 0xfc
 const TAG_CONT = 0xfd
 const TAG_START = 0xfe
 export const TAG_BINARY = 0xff
@@ -97,6 +100,44 @@ export class OutgoingStream {
 /** START of a zero-byte string: the empty string message. */
 export const EMPTY_STRING_CHUNK = new Uint8Array([TAG_START, KIND_STRING, 0, 0, 0, 0])
 
+const scratchEncoder = new TextEncoder()
+
+/**
+ * How `message` goes out in chunks of at most `chunkSize` bytes: one chunk (a string as
+ * it is, bytes behind `TAG_BINARY`), or a stream of START and CONT chunks. Throws
+ * `TooLargeError` above `maxBytes`; a byte message is handed over (not copied) to a
+ * stream. `scratch` (at least `chunkSize` bytes) is used to test whether a string fits.
+ */
+export function chunkMessage(message: string | Uint8Array, chunkSize: number, maxBytes: number, scratch: Uint8Array): string | Uint8Array | OutgoingStream {
+  if (typeof message === 'string') {
+    const length = message.length
+    if (length > 0 && length * 3 <= chunkSize) return message
+    if (length > maxBytes) throw tooLarge(length, maxBytes)
+    if (length === 0) return EMPTY_STRING_CHUNK
+    if (length <= chunkSize && scratchEncoder.encodeInto(message, scratch).read === length) return message // its UTF-8 fits
+    const total = utf8Length(message)
+    if (total > maxBytes) throw tooLarge(total, maxBytes)
+    return OutgoingStream.ofString(message, total)
+  }
+  if (!(message instanceof Uint8Array)) throw new BadArgError('a message must be a string or a Uint8Array')
+  const size = message.byteLength
+  if (size > maxBytes) throw tooLarge(size, maxBytes)
+  if (size + 1 > chunkSize) return OutgoingStream.ofBytes(message)
+  const chunk = new Uint8Array(size + 1)
+  chunk[0] = TAG_BINARY
+  chunk.set(message, 1)
+  return chunk
+}
+
+function tooLarge(bytes: number, maxBytes: number): TooLargeError {
+  return new TooLargeError(`message of ${bytes} bytes exceeds maxMessageBytes ${maxBytes}`)
+}
+
+/** A control chunk of `kind` (0–255). */
+export function controlChunk(kind: number): Uint8Array {
+  return new Uint8Array([TAG_CONTROL, kind])
+}
+
 /**
  * Receive side: turns incoming data-channel chunks back into messages. Never throws;
  * every problem goes to `report` and drops the chunk (and the rest of its chunk stream).
@@ -118,6 +159,8 @@ export class Reassembler {
     private readonly maxBytes: number,
     private readonly deliver: (message: Message) => void,
     private readonly report: (error: Error) => void,
+    /** Control chunks (`TAG_CONTROL`); without a handler they are reported as unexpected. */
+    private readonly control?: (kind: number) => void,
   ) {}
 
   reset(): void {
@@ -152,7 +195,10 @@ export class Reassembler {
     }
     this.interrupt()
     if (tag === undefined) this.deliver('')
-    else if (tag === TAG_BINARY) this.deliver(new Uint8Array(bytes.buffer, bytes.byteOffset + 1, bytes.byteLength - 1))
+    else if (tag === TAG_CONTROL) {
+      if (this.control !== undefined && bytes.byteLength === 2) this.control(bytes[1] as number)
+      else this.report(protocolError('unexpected control chunk'))
+    } else if (tag === TAG_BINARY) this.deliver(new Uint8Array(bytes.buffer, bytes.byteOffset + 1, bytes.byteLength - 1))
     else if (tag === TAG_START) this.startStream(bytes)
     else this.deliverString(bytes)
   }

@@ -15,17 +15,14 @@
  */
 import type { Channel } from '../api/channel.js'
 import { dataChannelOf, dataChannelOpen, type DataChannelLike, type PeerLike, unreadMessagesOf } from './simple-peer.js'
-import { BadArgError, TooLargeError } from '../api/errors.js'
 import { checkSize, defaultChunkSize, DEFAULT_HIGH_WATER_MARK, DEFAULT_MAX_MESSAGE_BYTES, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, type DataChannelOptions } from './data-channel-options.js'
 import { startTimer } from '../util/async.js'
 import { Queue } from '../util/queue.js'
-import { utf8Length } from '../util/utf8.js'
-import { EMPTY_STRING_CHUNK, type Message, OutgoingStream, Reassembler, TAG_BINARY } from './chunk-stream.js'
+import { chunkMessage, controlChunk, type Message, OutgoingStream, Reassembler } from './chunk-stream.js'
 
 const DRAIN_POLL_MS = 5
 const SAFETY_POLL_MS = 50
 
-const encoder = new TextEncoder()
 
 export type { DataChannelOptions } from './data-channel-options.js'
 export { DEFAULT_CHUNK_SIZE, DEFAULT_HIGH_WATER_MARK, DEFAULT_MAX_MESSAGE_BYTES, PREFERRED_CHUNK_SIZE } from './data-channel-options.js'
@@ -46,6 +43,11 @@ export { DEFAULT_CHUNK_SIZE, DEFAULT_HIGH_WATER_MARK, DEFAULT_MAX_MESSAGE_BYTES,
  *   channel.send('x'.repeat(10_000_000)) // arrives as one 10 MB string
  * })
  */
+/** A control chunk as it waits in the inbox among messages. */
+class Control {
+  constructor(readonly kind: number) {}
+}
+
 export function channelFromPeer(peer: PeerLike, options: DataChannelOptions = {}): Channel {
   return new PeerChannel(peer, options)
 }
@@ -62,8 +64,10 @@ class PeerChannel implements Channel {
   private readonly assembler: Reassembler
   private messageHandler: ((message: Message) => void) | undefined
   private activity: (() => void) | undefined
+  private controlHandler: ((kind: number) => void) | undefined
   private closeHandler: ((error?: Error) => void) | undefined
-  private inbox: Message[] = []
+  /** What arrived before a message handler was set (or behind what did), in order. */
+  private readonly inbox = new Queue<Message | Control>()
   private draining = false
   private readonly queue = new Queue<Outgoing>()
   private queuedBytes = 0
@@ -87,7 +91,12 @@ class PeerChannel implements Channel {
     this.highWaterMark = checkSize('highWaterMark', options.highWaterMark, DEFAULT_HIGH_WATER_MARK, 1, Number.MAX_SAFE_INTEGER)
     this.reportError = options.onError
     this.scratch = new Uint8Array(this.chunkSize)
-    this.assembler = new Reassembler(this.maxBytes, (message) => this.deliver(message), (error) => this.report(error))
+    this.assembler = new Reassembler(
+      this.maxBytes,
+      (message) => this.deliver(message),
+      (error) => this.report(error),
+      (kind) => this.deliver(new Control(kind)),
+    )
 
     const dc = dataChannelOf(peer)
     this.dc = dc
@@ -156,28 +165,21 @@ class PeerChannel implements Channel {
   }
 
   send(message: string | Uint8Array): void {
-    if (typeof message === 'string') {
-      const length = message.length
-      if (length > 0 && length * 3 <= this.chunkSize) return this.enqueue(message) // fast path
-      if (length > this.maxBytes) throw this.tooLarge(length)
-      if (length === 0) return this.enqueue(EMPTY_STRING_CHUNK)
-      if (length <= this.chunkSize && encoder.encodeInto(message, this.scratch).read === length) {
-        return this.enqueue(message) // its UTF-8 fits in one chunk
-      }
-      const total = utf8Length(message)
-      if (total > this.maxBytes) throw this.tooLarge(total)
-      return this.enqueueStream(OutgoingStream.ofString(message, total))
-    }
-    if (!(message instanceof Uint8Array)) throw new BadArgError('a message must be a string or a Uint8Array')
-    const size = message.byteLength
-    if (size > this.maxBytes) throw this.tooLarge(size)
-    if (size + 1 <= this.chunkSize) {
-      const chunk = new Uint8Array(size + 1)
-      chunk[0] = TAG_BINARY
-      chunk.set(message, 1)
-      return this.enqueue(chunk)
-    }
-    this.enqueueStream(OutgoingStream.ofBytes(message)) // handed over: see Channel.send
+    // fast path: a short string is its own chunk
+    if (typeof message === 'string' && message.length > 0 && message.length * 3 <= this.chunkSize) return this.enqueue(message)
+    const out = chunkMessage(message, this.chunkSize, this.maxBytes, this.scratch) // a byte message is handed over: see Channel.send
+    if (out instanceof OutgoingStream) this.enqueueStream(out)
+    else this.enqueue(out)
+  }
+
+  /** Sends a control chunk (`kind` 0–255) in order with the messages; see `onControl`. */
+  sendControl(kind: number): void {
+    this.enqueue(controlChunk(kind))
+  }
+
+  /** Receives control chunks (sent with `sendControl` on the other end). */
+  onControl(handler: (kind: number) => void): void {
+    this.controlHandler = handler
   }
 
   onMessage(handler: (message: Message) => void): void {
@@ -198,10 +200,6 @@ class PeerChannel implements Channel {
   }
 
   // ---- sending ----
-
-  private tooLarge(bytes: number): TooLargeError {
-    return new TooLargeError(`message of ${bytes} bytes exceeds maxMessageBytes ${this.maxBytes}`)
-  }
 
   /**
    * Bytes a queued chunk takes at most. Queued strings all fit in one chunk, and
@@ -318,13 +316,14 @@ class PeerChannel implements Channel {
 
   // ---- receiving and closing ----
 
-  private deliver(message: Message): void {
+  /** Hands a message or a control chunk on, in arrival order (queued until there is a message handler). */
+  private deliver(item: Message | Control): void {
     const handler = this.messageHandler
     if (handler !== undefined && this.inbox.length === 0) {
-      this.callHandler(handler, message)
+      this.callHandler(handler, item)
       return
     }
-    this.inbox.push(message)
+    this.inbox.push(item)
     if (handler !== undefined) this.scheduleDrain()
   }
 
@@ -335,16 +334,16 @@ class PeerChannel implements Channel {
       this.draining = false
       while (this.inbox.length > 0 && !this.closed) {
         const handler = this.messageHandler
-        const message = this.inbox.shift()
-        if (handler === undefined || message === undefined) return
-        this.callHandler(handler, message)
+        if (handler === undefined) return
+        this.callHandler(handler, this.inbox.shift() as Message | Control)
       }
     })
   }
 
-  private callHandler(handler: (message: Message) => void, message: Message): void {
+  private callHandler(handler: (message: Message) => void, item: Message | Control): void {
     try {
-      handler(message)
+      if (item instanceof Control) this.controlHandler?.(item.kind)
+      else handler(item)
     } catch (error) {
       this.report(error instanceof Error ? error : new Error(String(error)))
     }

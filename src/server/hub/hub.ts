@@ -19,12 +19,10 @@
  * clocks agree). The claims live in `./claims.ts`, the Redis link in `./redis.ts`.
  *
  * Every client is untrusted. Each bound on what one may cost the hub (connections, rate,
- * strikes, queues both ways, the join deadline, pings) is an option in `./hub-options.ts`;
- * the checks on connections and rates live in `./hub-guards.ts`, the reading of
+ * strikes, queues both ways, the join deadline, pings) is an option in `./options.ts`;
+ * the checks on connections and rates live in `./guards.ts`, the reading of
  * engine.io's outgoing queue in `./engine-socket.ts`.
  */
-import { createServer } from 'node:http'
-import type { AddressInfo, Socket as NodeSocket } from 'node:net'
 import { Server, type Socket } from 'socket.io'
 import {
   HUB_PROTOCOL_VERSION,
@@ -44,7 +42,10 @@ import { admission, authorizer, guardConnection, originPolicy, throttledWarn, To
 import { resolveHubOptions, type HubOptions } from './options.js'
 import { errorMessage } from '../../core/api/errors.js'
 import { claimReader, isOlder, nextStamp, type Claim, type ClaimHandle } from './claims.js'
+import { createHttpServer } from './http.js'
 import { connectRedis, type RedisLink } from './redis.js'
+import { handleRelay, memberRoom, relayState, type RelayState } from './relay.js'
+import { RELAY_EVENT } from '../../core/signaling/relay-protocol.js'
 
 export type { AllowedOrigins, HubLogger, HubOptions } from './options.js'
 
@@ -55,7 +56,7 @@ export interface Hub {
   readonly port: number
   /** The Socket.IO server, for tests and for adding middleware. */
   readonly io: Server
-  /** Tells every cluster that this hub's members left, then stops. Idempotent. */
+  /** Tells other hubs' members that this hub's members are away (they rejoin elsewhere), then stops. Idempotent. */
   close(): Promise<void>
 }
 
@@ -72,14 +73,13 @@ interface Connection {
   /** Malformed, refused, out-of-order or over-rate messages so far; at `maxStrikes` the connection is closed. */
   strikes: number
   readonly bucket: TokenBucket
+  readonly relay: RelayState
 }
 
 type Ack = (reply: unknown) => void
 
 /** Bytes of signal data that cost one more message of the rate limit. */
 const SIGNAL_BYTES_PER_MESSAGE = 4096
-/** How long `close()` lets connections finish their close handshake before dropping them. */
-const CLOSE_GRACE_MS = 1000
 
 const clusterRoom = (cluster: string): string => `c/${cluster}`
 const idRoom = (cluster: string, id: string): string => `n/${cluster}/${id}`
@@ -116,16 +116,8 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     options.redisUrl === undefined ? undefined : await connectRedis(options.redisUrl, log, () => {
           resync().catch((error: unknown) => log.error(`resync after the Redis outage failed: ${errorMessage(error)}`))
         })
-  const httpServer = createServer()
-  // engine.io counts connections for maxConnections; this caps TCP sockets too (ones still
-  // in their HTTP request or being refused), with a tenth more room, at least 16.
-  httpServer.maxConnections = settings.maxConnections + Math.max(16, Math.ceil(settings.maxConnections / 10))
-  httpServer.on('drop', () => warnOnce('tcp', `closed a TCP connection at accept: ${httpServer.maxConnections} sockets open (maxConnections)`))
-  const sockets = new Set<NodeSocket>()
-  httpServer.on('connection', (socket: NodeSocket) => {
-    sockets.add(socket)
-    socket.once('close', () => sockets.delete(socket))
-  })
+  const http = createHttpServer(settings, warnOnce)
+  const httpServer = http.server
   // WebSocket only, as the clients connect: no long-polling sessions to hold, and so no
   // CORS either (a WebSocket upgrade is checked by `allowRequest`, not by CORS headers).
   const io: Server = new Server(httpServer, {
@@ -217,6 +209,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     // Confirm, answer and announce in one step: signals are relayed only to confirmed
     // members, so nothing reaches this node before its join ack.
     socket.data = { cluster, id, key, stamp: mine.stamp, state: 'member' }
+    socket.join(memberRoom(cluster, id))
     conn.state = 'member'
     ack?.({ ok: true, id, members } satisfies JoinReply)
     socket.to(clusterRoom(cluster)).emit(HubEvents.memberJoin, { id })
@@ -314,12 +307,18 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
       pendingBytes: 0,
       strikes: 0,
       bucket: new TokenBucket(settings.maxMessageBurst, settings.maxMessagesPerSecond),
+      relay: relayState(settings),
     }
     connections.add(conn)
     const guard = guardConnection(socket, settings, warnOnce, () => `${socket.id}${nameOf(conn)}`, () => conn.state === 'member')
     socket.onAny((event: unknown, ...args: unknown[]) => {
       try {
         const { payload, ack } = splitAck(args)
+        if (event === RELAY_EVENT) {
+          // relay traffic has a byte budget of its own (./relay.ts)
+          const sender = { join: conn.join, member: conn.state === 'member', relay: conn.relay }
+          return handleRelay(io, settings, sender, payload, ack, (reply) => refuse(conn, ack, reply, 'relay'))
+        }
         if (!conn.bucket.take()) {
           const limits = `${settings.maxMessageBurst} at once, ${settings.maxMessagesPerSecond} per second`
           warnOnce('rate', `${socket.id}${nameOf(conn)} is over the rate limit (${limits}: maxMessageBurst, maxMessagesPerSecond); refusing its messages`)
@@ -347,23 +346,11 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     })
   })
 
-  const port = await new Promise<number>((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException): void => {
-      const reason = error.code === 'EADDRINUSE' ? 'address already in use' : errorMessage(error)
-      reject(Object.assign(new Error(`cannot listen on ${host}:${settings.port}: ${reason}`, { cause: error }), { code: error.code }))
-    }
-    httpServer.once('error', onError)
-    httpServer.listen(settings.port, host, () => {
-      httpServer.off('error', onError)
-      const address: AddressInfo | string | null = httpServer.address()
-      resolve(typeof address === 'object' && address !== null ? address.port : settings.port)
-    })
-  }).catch(async (error: unknown) => {
+  const port = await http.listen().catch(async (error: unknown) => {
     await io.close().catch(() => {})
     await redis?.close()
     throw error
   })
-  httpServer.on('error', (error) => log.error(`http server error: ${errorMessage(error)}`))
 
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host
   const url = `http://${urlHost}:${port}`
@@ -376,19 +363,16 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     close() {
       closed ??= (async () => {
         closing = true
+        // Members of other hubs hear that this hub's members are away: they come back
+        // through another hub within the grace period, or count as gone after it. This
+        // hub's own members are being disconnected and will rejoin by themselves.
+        const local = [...connections].map((conn) => conn.socket.id)
         for (const conn of connections) {
           if (conn.owner && conn.join !== undefined) {
-            io.to(clusterRoom(conn.join.cluster)).except(conn.socket.id).emit(HubEvents.memberLeave, { id: conn.join.id })
+            io.to(clusterRoom(conn.join.cluster)).except(local).emit(HubEvents.memberLeave, { id: conn.join.id, away: settings.awayGraceMs })
           }
         }
-        const stopping = io.close()
-        httpServer.closeAllConnections()
-        // A peer that never answers the WebSocket close handshake would hold this for 30 s.
-        const force = setTimeout(() => {
-          for (const socket of sockets) socket.destroy()
-        }, CLOSE_GRACE_MS)
-        await stopping
-        clearTimeout(force)
+        await http.close(io.close())
         await redis?.close()
       })()
       return closed

@@ -93,6 +93,21 @@ export interface HubOptions {
    * is told it left. Default 4 MiB.
    */
   maxBufferedBytes?: number
+  /**
+   * Whether the hub relays link traffic between members that have no WebRTC link (the
+   * relay path). Relayed messages pass through the hub, readable by its operator; members
+   * that must never send payload through a server connect with `relay: false`. Default true.
+   */
+  relay?: boolean
+  /** Relay bytes one connection may send per second (a token bucket). Default 8 MiB. */
+  maxRelayBytesPerSecond?: number
+  /** Relay bytes one connection may send at once, above its sustained rate. Default 16 MiB. */
+  maxRelayBurstBytes?: number
+  /**
+   * How long members of another hub wait for a member of a hub that closed to come back
+   * (through another hub) before they count it gone; sent with its leave notice. Default 10000.
+   */
+  awayGraceMs?: number
   /** Default: warnings and errors to the console, nothing else. */
   logger?: HubLogger
 }
@@ -112,6 +127,10 @@ export interface HubSettings {
   readonly maxStrikes: number
   readonly maxPendingSignalBytes: number
   readonly maxBufferedBytes: number
+  readonly relay: boolean
+  readonly maxRelayBytesPerSecond: number
+  readonly maxRelayBurstBytes: number
+  readonly awayGraceMs: number
   readonly log: HubLogger
 }
 
@@ -129,6 +148,9 @@ export const HUB_DEFAULTS = {
   maxStrikes: 100,
   maxPendingSignalBytes: 4 * 1024 * 1024,
   maxBufferedBytes: 4 * 1024 * 1024,
+  maxRelayBytesPerSecond: 8 * 1024 * 1024,
+  maxRelayBurstBytes: 16 * 1024 * 1024,
+  awayGraceMs: 10_000,
 } as const
 
 const consoleLogger: HubLogger = {
@@ -169,6 +191,10 @@ export function resolveHubOptions(options: HubOptions): HubSettings {
     maxStrikes: positive('maxStrikes', options.maxStrikes, HUB_DEFAULTS.maxStrikes),
     maxPendingSignalBytes: positive('maxPendingSignalBytes', options.maxPendingSignalBytes, HUB_DEFAULTS.maxPendingSignalBytes),
     maxBufferedBytes: positive('maxBufferedBytes', options.maxBufferedBytes, HUB_DEFAULTS.maxBufferedBytes),
+    relay: options.relay ?? true,
+    maxRelayBytesPerSecond: positive('maxRelayBytesPerSecond', options.maxRelayBytesPerSecond, HUB_DEFAULTS.maxRelayBytesPerSecond),
+    maxRelayBurstBytes: positive('maxRelayBurstBytes', options.maxRelayBurstBytes, HUB_DEFAULTS.maxRelayBurstBytes),
+    awayGraceMs: positive('awayGraceMs', options.awayGraceMs, HUB_DEFAULTS.awayGraceMs),
     log: options.logger ?? consoleLogger,
   }
 }

@@ -1,0 +1,322 @@
+/**
+ * A `Channel` to one member over the hub's relay path (signaling/relay-protocol.ts).
+ *
+ * Messages are cut into chunks as on a data channel (webrtc/chunk-stream.ts). Each chunk
+ * is a numbered packet; the receiver delivers packets in order, drops repeats and gaps,
+ * and acknowledges what it delivered (cumulatively, on its own packets or on bare acks),
+ * so a packet lost when a hub goes away is sent again when the hub comes back: nothing is
+ * lost, repeated or reordered while both members stay in the cluster. At most
+ * `windowBytes` are in flight unacknowledged; the rest waits here and counts in
+ * `bufferedAmount` (which the link bounds with `maxSendBufferBytes`).
+ *
+ * A random `epoch` per channel tells the receiver when the other side started over (it
+ * closed its link and opened another): then this channel closes, and its link with it.
+ */
+import type { Channel } from '../api/channel.js'
+import { errorMessage, ProtocolError } from '../api/errors.js'
+import { startTimer, type TimerHandle } from '../util/async.js'
+import { Queue } from '../util/queue.js'
+import type { RelayNotice } from '../signaling/relay-protocol.js'
+import { chunkMessage, controlChunk, type Message, OutgoingStream, Reassembler } from '../webrtc/chunk-stream.js'
+
+/** One numbered chunk, kept until the other side acknowledges it. */
+interface Packet {
+  readonly seq: number
+  readonly data: string | Uint8Array
+  readonly bytes: number
+}
+
+/** Where a relay channel sends its packets (a `RelayRouter`, shared by the node's relay channels). */
+export interface RelayOutlet {
+  send(channel: RelayChannel, packet: Packet | undefined): void
+}
+
+export interface RelayChannelOptions {
+  /** Largest chunk, in bytes. */
+  readonly chunkBytes: number
+  /** Largest message either way, in bytes. */
+  readonly maxMessageBytes: number
+  /** Bytes in flight unacknowledged at most. */
+  readonly windowBytes: number
+  /** First wait for an acknowledgement before packets are sent again, in ms (doubling to 8×). */
+  readonly retransmitMs: number
+}
+
+const weight = (data: string | Uint8Array): number => (typeof data === 'string' ? data.length * 3 : data.byteLength)
+
+/** The relay channel's own control chunk: the sender closed the channel (after everything it sent). */
+const CONTROL_CLOSE = 0
+/** How long a closed channel keeps sending what it had not delivered yet (its close included). */
+const DRAIN_MS = 10_000
+
+export class RelayChannel implements Channel {
+  /** This side's epoch; packets name it so the other side can tell a fresh channel from this one. */
+  readonly epoch = globalThis.crypto.getRandomValues(new Uint32Array(1))[0] as number
+  /** The other side's epoch, from its first packet. */
+  private remoteEpoch: number | undefined
+  private nextSeq = 1
+  private readonly unacked = new Queue<Packet>()
+  private unackedBytes = 0
+  /** Chunks (and streams of chunks) waiting for room in the window. */
+  private readonly waiting = new Queue<string | Uint8Array | OutgoingStream>()
+  private waitingBytes = 0
+  /** The last packet delivered in order; the cumulative ack this side sends. */
+  private delivered = 0
+  /** Packets that came ahead of a gap, held until it is filled (at most `windowBytes`). */
+  private readonly ahead = new Map<number, string | Uint8Array>()
+  private aheadBytes = 0
+  private ackOwed = false
+  private readonly assembler: Reassembler
+  private readonly scratch: Uint8Array
+  private retransmitTimer: TimerHandle | undefined
+  private retransmitSoon: TimerHandle | undefined
+  private backoff = 1
+  private messageHandler: ((message: Message) => void) | undefined
+  private controlHandler: ((kind: number) => void) | undefined
+  private closeHandler: ((error?: Error) => void) | undefined
+  private activityHandler: (() => void) | undefined
+  /** Closed for its user: nothing more is sent or delivered (what was sent still drains). */
+  private closed = false
+  /** Done for good: nothing is sent again, timers stopped. */
+  private finished = false
+  private closeNotified = false
+
+  constructor(
+    /** The member at the other end. */
+    readonly remote: string,
+    private readonly outlet: RelayOutlet,
+    private readonly options: RelayChannelOptions,
+    private readonly onDropped: (error: Error) => void,
+  ) {
+    this.scratch = new Uint8Array(options.chunkBytes)
+    this.assembler = new Reassembler(
+      options.maxMessageBytes,
+      (message) => this.handle(() => this.messageHandler?.(message)),
+      (error) => this.onDropped(error),
+      (kind) => (kind === CONTROL_CLOSE ? this.shutdown(undefined, false) : this.handle(() => this.controlHandler?.(kind))),
+    )
+  }
+
+  /** Bytes not yet acknowledged by the other side, sent or waiting. */
+  get bufferedAmount(): number {
+    return this.unackedBytes + this.waitingBytes
+  }
+
+  /** Liveness of a relayed member comes from the hub: the link sends no heartbeat here. */
+  readonly heartbeat = false
+
+  send(message: string | Uint8Array): void {
+    if (this.closed) return
+    const out = chunkMessage(message, this.options.chunkBytes, this.options.maxMessageBytes, this.scratch)
+    this.waiting.push(out)
+    this.waitingBytes += out instanceof OutgoingStream ? out.total : weight(out)
+    this.pump()
+  }
+
+  /** Sends a control chunk in order with the messages. */
+  sendControl(kind: number): void {
+    if (this.finished || (this.closed && kind !== CONTROL_CLOSE)) return
+    const chunk = controlChunk(kind)
+    this.waiting.push(chunk)
+    this.waitingBytes += chunk.byteLength
+    this.pump()
+  }
+
+  onMessage(handler: (message: Message) => void): void {
+    this.messageHandler = handler
+  }
+
+  onControl(handler: (kind: number) => void): void {
+    this.controlHandler = handler
+  }
+
+  onClose(handler: (error?: Error) => void): void {
+    this.closeHandler = handler
+  }
+
+  onActivity(handler: () => void): void {
+    this.activityHandler = handler
+  }
+
+  /**
+   * Closes this end: the other end is told (after everything sent before), and what was
+   * sent keeps being delivered for a while, as a data channel does.
+   */
+  close(): void {
+    if (this.closed) return
+    this.sendControl(CONTROL_CLOSE)
+    this.shutdown(undefined, true)
+  }
+
+  /** Closes with an error at once (the member left, the other side started over, the hub is gone). */
+  fail(error: Error): void {
+    this.shutdown(error, false)
+  }
+
+  get isClosed(): boolean {
+    return this.closed
+  }
+
+  // ---- sending ----
+
+  /** Moves waiting chunks into the window as far as it allows. */
+  private pump(): void {
+    while (!this.finished && this.waiting.length > 0) {
+      const head = this.waiting.peek() as string | Uint8Array | OutgoingStream
+      let data: string | Uint8Array
+      if (head instanceof OutgoingStream) {
+        if (this.unackedBytes + this.options.chunkBytes > this.options.windowBytes && this.unackedBytes > 0) return
+        const header = head.headerBytes
+        data = head.next(this.options.chunkBytes)
+        this.waitingBytes -= data.byteLength - header
+        if (head.done) this.waiting.shift()
+      } else {
+        const bytes = weight(head)
+        if (this.unackedBytes + bytes > this.options.windowBytes && this.unackedBytes > 0) return
+        this.waiting.shift()
+        this.waitingBytes -= bytes
+        data = head
+      }
+      const packet: Packet = { seq: this.nextSeq++, data, bytes: weight(data) }
+      this.unacked.push(packet)
+      this.unackedBytes += packet.bytes
+      this.ackOwed = false // the packet carries the ack
+      this.outlet.send(this, packet)
+      this.armRetransmit()
+    }
+  }
+
+  /** The cumulative ack to send now (the outlet reads it for every packet to the other side). */
+  takeAck(): number {
+    this.ackOwed = false
+    return this.delivered
+  }
+
+  /** Whether a bare ack is owed (packets came and none went back since). */
+  get owesAck(): boolean {
+    return this.ackOwed
+  }
+
+  private armRetransmit(): void {
+    if (this.retransmitTimer !== undefined || this.unacked.length === 0 || this.finished) return
+    this.retransmitTimer = startTimer(() => {
+      this.retransmitTimer = undefined
+      this.backoff = Math.min(this.backoff * 2, 8)
+      this.resend()
+    }, this.options.retransmitMs * this.backoff)
+  }
+
+  /** A packet was not forwarded (the hub refused it, or its connection dropped): send again soon. */
+  notForwarded(): void {
+    if (this.finished || this.retransmitSoon !== undefined) return
+    this.retransmitSoon = startTimer(() => {
+      this.retransmitSoon = undefined
+      this.resend()
+    }, Math.min(50, this.options.retransmitMs))
+  }
+
+  /** Sends every unacknowledged packet again (after a timeout, a refusal, or the hub coming back). */
+  resend(): void {
+    if (this.finished) return
+    const packets = this.unacked.clear()
+    for (const packet of packets) this.unacked.push(packet)
+    for (const packet of packets) this.outlet.send(this, packet)
+    this.armRetransmit()
+  }
+
+  // ---- receiving ----
+
+  /** A packet from the other side (through the outlet's router). */
+  receive(notice: RelayNotice): void {
+    if (this.finished) return
+    if (this.remoteEpoch === undefined) this.remoteEpoch = notice.epoch
+    else if (notice.epoch !== this.remoteEpoch) {
+      return this.fail(new ProtocolError(`relay: ${this.remote} started its link over`, this.remote))
+    }
+    this.activityHandler?.()
+    this.acknowledged(notice.ack)
+    const data = notice.data
+    if (data === undefined) return
+    this.ackOwed = true
+    this.outlet.send(this, undefined) // an ack goes back, on a packet of ours or bare
+    const seq = notice.seq
+    if (seq <= this.delivered || this.ahead.has(seq)) return // a repeat
+    if (seq > this.delivered + 1) {
+      // ahead of a gap the sender fills again: held, within what an honest sender has in flight
+      const bytes = weight(data)
+      if (this.aheadBytes + bytes <= this.options.windowBytes) {
+        this.ahead.set(seq, data)
+        this.aheadBytes += bytes
+      }
+      return
+    }
+    this.deliver(seq, data)
+    for (let next = this.ahead.get(this.delivered + 1); next !== undefined; next = this.ahead.get(this.delivered + 1)) {
+      this.ahead.delete(this.delivered + 1)
+      this.aheadBytes -= weight(next)
+      this.deliver(this.delivered + 1, next)
+    }
+  }
+
+  private deliver(seq: number, data: string | Uint8Array): void {
+    this.delivered = seq
+    if (!this.closed) this.assembler.push(data)
+  }
+
+  private acknowledged(ack: number): void {
+    let progress = false
+    for (let head = this.unacked.peek(); head !== undefined && head.seq <= ack; head = this.unacked.peek()) {
+      this.unacked.shift()
+      this.unackedBytes -= head.bytes
+      progress = true
+    }
+    if (!progress) return
+    if (this.closed && this.unacked.length === 0 && this.waiting.length === 0) return this.finish() // drained
+    this.backoff = 1
+    if (this.retransmitTimer !== undefined) clearTimeout(this.retransmitTimer)
+    this.retransmitTimer = undefined
+    this.pump()
+    this.armRetransmit()
+  }
+
+  private handle(fn: () => void): void {
+    try {
+      fn()
+    } catch (error) {
+      this.onDropped(new Error(`a relay message handler threw: ${errorMessage(error)}`))
+    }
+  }
+
+  /**
+   * Closes for the user (once: the close handler runs once). With `drain`, what is still
+   * unacknowledged keeps being sent until the other side has it, for at most `DRAIN_MS`.
+   */
+  private shutdown(error: Error | undefined, drain: boolean): void {
+    if (!this.closed) {
+      this.closed = true
+      this.assembler.reset()
+      const handler = this.closeHandler
+      if (!this.closeNotified && handler !== undefined) {
+        this.closeNotified = true
+        queueMicrotask(() => handler(error))
+      }
+    }
+    if (drain && this.unacked.length + this.waiting.length > 0) startTimer(() => this.finish(), DRAIN_MS)
+    else this.finish()
+  }
+
+  private finish(): void {
+    if (this.finished) return
+    this.finished = true
+    if (this.retransmitTimer !== undefined) clearTimeout(this.retransmitTimer)
+    if (this.retransmitSoon !== undefined) clearTimeout(this.retransmitSoon)
+    this.retransmitTimer = undefined
+    this.retransmitSoon = undefined
+    this.unacked.clear()
+    this.waiting.clear()
+    this.ahead.clear()
+    this.unackedBytes = 0
+    this.waitingBytes = 0
+    this.aheadBytes = 0
+  }
+}

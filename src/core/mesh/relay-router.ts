@@ -1,0 +1,105 @@
+/**
+ * The node's end of the relay path: one `RelayChannel` per member it reaches through the
+ * hub, packets in from the hub routed to them, packets out gathered per tick and sent
+ * with one `relay` event per distinct chunk. When several members are sent the same
+ * chunk in one tick (a registration reaches every relayed member as the same batch of
+ * frames), it leaves once, with every target listed: the hub fans it out. Acks ride on
+ * packets going the other way, or leave once per tick for all channels that owe one.
+ */
+import { RelayLimits, type RelayNotice, type RelayTarget } from '../signaling/relay-protocol.js'
+import type { RelayTransport } from '../signaling/signaling.js'
+import { RelayChannel, type RelayChannelOptions, type RelayOutlet } from './relay-channel.js'
+
+type Outgoing = { readonly channel: RelayChannel; readonly seq: number; readonly data: string | Uint8Array }
+
+export class RelayRouter implements RelayOutlet {
+  private readonly channels = new Map<string, RelayChannel>()
+  private outgoing: Outgoing[] = []
+  private readonly acks = new Set<RelayChannel>()
+  private scheduled = false
+
+  constructor(
+    private readonly transport: RelayTransport,
+    private readonly options: RelayChannelOptions,
+    /** A packet came from a member with no channel here: make one (or return undefined to drop it). */
+    private readonly unknownSender: (from: string) => RelayChannel | undefined,
+    private readonly report: (message: string) => void,
+  ) {
+    transport.onPacket((notice) => this.received(notice))
+  }
+
+  /** Makes the channel to `member` (replacing a closed one). */
+  open(member: string): RelayChannel {
+    const channel = new RelayChannel(member, this, this.options, (error) => this.report(`relay from ${member}: ${error.message}`))
+    this.channels.set(member, channel)
+    channel.onClose(() => {
+      if (this.channels.get(member) === channel) this.channels.delete(member)
+    })
+    return channel
+  }
+
+  get(member: string): RelayChannel | undefined {
+    const channel = this.channels.get(member)
+    return channel?.isClosed === false ? channel : undefined
+  }
+
+  /** Sends again everything not acknowledged (the hub connection came back). */
+  resendAll(): void {
+    for (const channel of this.channels.values()) channel.resend()
+  }
+
+  /** Closes every channel (the node is closing). */
+  closeAll(): void {
+    for (const channel of [...this.channels.values()]) channel.close()
+    this.channels.clear()
+  }
+
+  send(channel: RelayChannel, packet: { readonly seq: number; readonly data: string | Uint8Array } | undefined): void {
+    if (packet === undefined) this.acks.add(channel)
+    else this.outgoing.push({ channel, seq: packet.seq, data: packet.data })
+    if (this.scheduled) return
+    this.scheduled = true
+    queueMicrotask(() => this.flush())
+  }
+
+  private received(notice: RelayNotice): void {
+    const channel = this.get(notice.from) ?? this.unknownSender(notice.from)
+    channel?.receive(notice)
+  }
+
+  private flush(): void {
+    this.scheduled = false
+    const outgoing = this.outgoing
+    this.outgoing = []
+    // Packets leave in the order they were made (each member gets its own in sequence); a
+    // run of the same chunk for different members leaves as one event listing them all.
+    let data: string | Uint8Array | undefined
+    let targets: RelayTarget[] = []
+    let members: RelayChannel[] = []
+    for (const packet of outgoing) {
+      if (targets.length > 0 && (packet.data !== data || members.includes(packet.channel))) {
+        this.emit(targets, data, members)
+        targets = []
+        members = []
+      }
+      data = packet.data
+      members.push(packet.channel)
+      targets.push([packet.channel.remote, packet.channel.epoch, packet.seq, packet.channel.takeAck()])
+    }
+    if (targets.length > 0) this.emit(targets, data, members)
+    const bare: RelayTarget[] = []
+    for (const channel of this.acks) if (!channel.isClosed && channel.owesAck) bare.push([channel.remote, channel.epoch, 0, channel.takeAck()])
+    this.acks.clear()
+    if (bare.length > 0) this.emit(bare, undefined, [])
+  }
+
+  private emit(targets: RelayTarget[], data: string | Uint8Array | undefined, owners: readonly RelayChannel[]): void {
+    for (let at = 0; at < targets.length; at += RelayLimits.maxTargets) {
+      // A packet the hub did not forward (refused, or the connection dropped) stays
+      // unacknowledged with its channel, which sends it again soon.
+      this.transport.send(targets.slice(at, at + RelayLimits.maxTargets), data).catch(() => {
+        for (const owner of owners.slice(at, at + RelayLimits.maxTargets)) owner.notForwarded()
+      })
+    }
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * The relay path's messages between a node and the hub (Socket.IO event `relay`), and
+ * their parsers. A relay packet carries one chunk of a link's traffic (a whole small
+ * message, or a piece of a large one, in the data-channel chunk format) from one member
+ * to one or more members of the same cluster; the hub forwards it only within the
+ * sender's cluster and stamps the sender, as it does for signals.
+ *
+ * Client → hub: `{ t: [[to, epoch, seq, ack], ...], d? }`: one chunk `d` (a string, or
+ * bytes) for each target, with that pair's relay epoch, the packet's sequence number on
+ * the pair (0 for a packet that carries no chunk, only an ack) and the cumulative ack of
+ * what the sender received from that target. Acknowledged by the hub with `{ ok: true }`
+ * once forwarded, or an error reply.
+ *
+ * Hub → client: `{ f, e, s, a, d? }`: the same for one receiver, `f` set by the hub.
+ */
+import { utf8Length } from '../util/utf8.js'
+import { isHubName } from './hub-protocol.js'
+
+/** The event name, both ways. */
+export const RELAY_EVENT = 'relay'
+
+/** Bounds on one relay packet. */
+export const RelayLimits = {
+  /** Largest chunk, in bytes (UTF-8 for a string). Socket.IO messages stay under the hub's 128 KiB. */
+  chunkMaxBytes: 64 * 1024,
+  /** Most targets of one packet; a sender splits longer lists. */
+  maxTargets: 1024,
+} as const
+
+/** One target of a relay packet: `[member id, relay epoch, seq, ack]`. */
+export type RelayTarget = readonly [to: string, epoch: number, seq: number, ack: number]
+
+/** `relay`, client → hub. */
+export interface RelayRequest {
+  readonly targets: readonly RelayTarget[]
+  readonly data: string | Uint8Array | undefined
+}
+
+/** `relay`, hub → client. */
+export interface RelayNotice {
+  readonly from: string
+  readonly epoch: number
+  readonly seq: number
+  readonly ack: number
+  readonly data: string | Uint8Array | undefined
+}
+
+const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0
+const isEpoch = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 0xffffffff
+
+/** A relay chunk as it came off the socket: a string, or bytes (a Buffer in Node, an ArrayBuffer in a browser). */
+function chunkOf(value: unknown): string | Uint8Array | undefined | null {
+  if (value === undefined) return undefined
+  if (typeof value === 'string') return value.length * 3 <= RelayLimits.chunkMaxBytes || utf8Length(value) <= RelayLimits.chunkMaxBytes ? value : null
+  let bytes: Uint8Array
+  if (value instanceof Uint8Array) bytes = value
+  else if (value instanceof ArrayBuffer) bytes = new Uint8Array(value)
+  else return null
+  return bytes.byteLength <= RelayLimits.chunkMaxBytes ? bytes : null
+}
+
+function plainRecord(value: unknown): Record<string, unknown> | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null
+  const proto: unknown = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null ? (value as Record<string, unknown>) : null
+}
+
+/** Parses a `relay` payload (client → hub), or `null`. */
+export function parseRelayRequest(payload: unknown): RelayRequest | null {
+  const record = plainRecord(payload)
+  if (record === null) return null
+  const { t, d } = record
+  if (!Array.isArray(t) || t.length === 0 || t.length > RelayLimits.maxTargets) return null
+  const targets: RelayTarget[] = []
+  for (const item of t as unknown[]) {
+    if (!Array.isArray(item) || item.length !== 4) return null
+    const [to, epoch, seq, ack] = item as unknown[]
+    if (!isHubName(to) || !isEpoch(epoch) || !isCount(seq) || !isCount(ack)) return null
+    targets.push([to, epoch, seq, ack])
+  }
+  const data = chunkOf(d)
+  if (data === null) return null
+  // a packet with a chunk is numbered; one without is a bare ack
+  if ((data === undefined) !== targets.every((target) => target[2] === 0)) return null
+  return { targets, data }
+}
+
+/** Parses a `relay` payload (hub → client), or `null`. */
+export function parseRelayNotice(payload: unknown): RelayNotice | null {
+  const record = plainRecord(payload)
+  if (record === null) return null
+  const { f, e, s, a, d } = record
+  if (!isHubName(f) || !isEpoch(e) || !isCount(s) || !isCount(a)) return null
+  const data = chunkOf(d)
+  if (data === null || (data === undefined) !== (s === 0)) return null
+  return { from: f, epoch: e, seq: s, ack: a, data }
+}

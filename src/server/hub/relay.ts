@@ -1,0 +1,65 @@
+/**
+ * The relay path through the hub: link traffic between two members of one cluster over
+ * their Socket.IO connections, for pairs that have no WebRTC link (yet, or ever). The hub
+ * forwards a packet only to confirmed members of the sender's cluster, with the sender
+ * set by the hub from its connection, and across hubs through the adapter (room emits
+ * reach every hub sharing a Redis). It never reads the chunks it carries.
+ *
+ * Each connection has a relay budget of its own (bytes per second, a token bucket) apart
+ * from its message budget: a packet past it is refused (the sender keeps it and tries
+ * again) and counts as a strike; the hub's memory per receiver stays bounded by
+ * `maxBufferedBytes`, past which a receiver that does not read is closed.
+ */
+import type { Server } from 'socket.io'
+import { hubError, type HubErrorReply, type JoinRequest } from '../../core/signaling/hub-protocol.js'
+import { parseRelayRequest, RELAY_EVENT } from '../../core/signaling/relay-protocol.js'
+import { TokenBucket } from './guards.js'
+import type { HubSettings } from './options.js'
+
+/** The room of one confirmed member (claims that have not won their id are never in it). */
+export const memberRoom = (cluster: string, id: string): string => `m/${cluster}/${id}`
+
+/** What a relay packet costs beyond its bytes, per target (headers, the emit). */
+const COST_PER_TARGET = 64
+
+export interface RelayState {
+  readonly bucket: TokenBucket
+}
+
+/** A connection's relay budget. */
+export function relayState(settings: HubSettings): RelayState {
+  return { bucket: new TokenBucket(settings.maxRelayBurstBytes, settings.maxRelayBytesPerSecond) }
+}
+
+type Ack = (reply: unknown) => void
+
+/**
+ * Handles one `relay` event from a connection: checks it, charges the sender's budget and
+ * forwards the chunk to each target. `refuse` answers with an error and counts a strike.
+ */
+export function handleRelay(
+  io: Server,
+  settings: HubSettings,
+  sender: { readonly join: JoinRequest | undefined; readonly member: boolean; readonly relay: RelayState },
+  payload: unknown,
+  ack: Ack | undefined,
+  refuse: (reply: HubErrorReply) => void,
+): void {
+  const join = sender.join
+  if (!settings.relay) return refuse(hubError('protocol', 'this hub does not relay'))
+  if (!sender.member || join === undefined) return refuse(hubError('protocol', 'join a cluster before relaying'))
+  const request = parseRelayRequest(payload)
+  if (request === null) return refuse(hubError('badarg', 'malformed relay: expected {t: [[to, epoch, seq, ack], ...], d?} within the limits'))
+  const { data, targets } = request
+  const bytes = data === undefined ? 0 : typeof data === 'string' ? data.length : data.byteLength
+  if (!sender.relay.bucket.take(bytes + COST_PER_TARGET * targets.length)) {
+    const limit = `${settings.maxRelayBytesPerSecond} bytes per second, ${settings.maxRelayBurstBytes} at once`
+    return refuse(hubError('protocol', `relay rate limit: at most ${limit} (maxRelayBytesPerSecond, maxRelayBurstBytes)`))
+  }
+  for (const [to, epoch, seq, ack] of targets) {
+    if (to === join.id) continue
+    const notice = data === undefined ? { f: join.id, e: epoch, s: seq, a: ack } : { f: join.id, e: epoch, s: seq, a: ack, d: data }
+    io.to(memberRoom(join.cluster, to)).emit(RELAY_EVENT, notice)
+  }
+  ack?.({ ok: true })
+}
