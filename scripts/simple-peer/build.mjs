@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+// simple-peer for browsers, small and with no polyfill needed: simple-peer 9.11's own source
+// (node_modules/simple-peer/index.js) bundled by esbuild into one ES module,
+// src/browser/simple-peer.js, with ./duplex.ts standing in for readable-stream (and the
+// `events`, Buffer and process shims it drags in) and ./node-shims.ts for `buffer`,
+// `randombytes` and `debug`. simple-peer's prebundled simplepeer.min.js carries all of those
+// in full: 28 kB gzipped against about 6 kB for this build.
+//
+// The output is committed: the sources use it as they are (the demo and the e2e tests
+// import src/browser through an alias), and `npm run build` copies it into dist/browser/
+// after checking that it is what this script makes now, so a published package never
+// ships a stale one and an app's bundler sees plain ES code with no Node built-in.
+//
+//   node scripts/simple-peer/build.mjs          rewrite src/browser/simple-peer.js
+//   node scripts/simple-peer/build.mjs --check  exit 1 if src/browser/simple-peer.js is stale
+//   node scripts/simple-peer/build.mjs --dist   --check, then copy it into dist/browser/
+//
+// Run it after upgrading simple-peer or esbuild, or after changing a shim.
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const root = join(here, '..', '..')
+const OUTPUT = join(root, 'src', 'browser', 'simple-peer.js')
+const require = createRequire(join(root, 'package.json'))
+
+/** The modules simple-peer requires that are replaced, and what replaces each. */
+const SHIMS = {
+  'readable-stream': { file: join(here, 'duplex.ts') },
+  buffer: { file: join(here, 'node-shims.ts') },
+  randombytes: { file: join(here, 'node-shims.ts'), exported: 'randomBytes' },
+  debug: { file: join(here, 'node-shims.ts'), exported: 'createDebug' },
+}
+
+/** Points simple-peer's `require`s at the shims; a shim that is called as a function is a CommonJS module of that one export. */
+const shims = {
+  name: 'simple-peer-shims',
+  setup(build) {
+    const filter = new RegExp(`^(${Object.keys(SHIMS).join('|')})$`)
+    build.onResolve({ filter }, ({ path }) => {
+      const shim = SHIMS[path]
+      return shim.exported ? { path, namespace: 'shim' } : { path: shim.file }
+    })
+    build.onLoad({ filter: /.*/, namespace: 'shim' }, ({ path }) => {
+      const shim = SHIMS[path]
+      return { contents: `module.exports = require(${JSON.stringify(shim.file)}).${shim.exported}`, resolveDir: here, loader: 'js' }
+    })
+  },
+}
+
+/** Builds the module; returns its text. */
+export async function buildSimplePeer() {
+  const esbuild = await import('esbuild')
+  const version = require('simple-peer/package.json').version
+  const result = await esbuild.build({
+    entryPoints: [require.resolve('simple-peer/index.js')],
+    absWorkingDir: root,
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    // queue-microtask binds to `global` outside a window (a worker).
+    define: { global: 'globalThis' },
+    legalComments: 'inline',
+    plugins: [shims],
+    write: false,
+    logLevel: 'warning',
+    banner: {
+      js: [
+        `// simple-peer ${version} for browsers, built by scripts/simple-peer/build.mjs: do not edit.`,
+        '// simple-peer (MIT) and its small dependencies as published; readable-stream, buffer,',
+        '// randombytes and debug replaced by scripts/simple-peer/duplex.ts and node-shims.ts.',
+      ].join('\n'),
+    },
+  })
+  // Paths in esbuild's comments are relative to the repository: the same on every machine.
+  return result.outputFiles[0].text
+}
+
+const args = new Set(process.argv.slice(2))
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const built = await buildSimplePeer()
+  if (args.has('--check') || args.has('--dist')) {
+    const committed = existsSync(OUTPUT) ? readFileSync(OUTPUT, 'utf8') : ''
+    if (committed !== built) {
+      console.error('src/browser/simple-peer.js is not what scripts/simple-peer/build.mjs makes now: run `node scripts/simple-peer/build.mjs` and commit it')
+      process.exit(1)
+    }
+    if (args.has('--dist')) {
+      const target = join(root, 'dist', 'browser')
+      mkdirSync(target, { recursive: true })
+      copyFileSync(OUTPUT, join(target, 'simple-peer.js'))
+    }
+  } else {
+    writeFileSync(OUTPUT, built)
+    console.log(`wrote src/browser/simple-peer.js (${built.length} bytes)`)
+  }
+}
