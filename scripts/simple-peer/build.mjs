@@ -75,8 +75,10 @@ export async function buildSimplePeer() {
       ].join('\n'),
     },
   })
-  // Paths in esbuild's comments are relative to the repository: the same on every machine.
-  return result.outputFiles[0].text
+  // esbuild names each module by its path from the repository; a node_modules reached
+  // through a link or found in a parent folder would put that path in the text. Named
+  // from node_modules/ on, the output is the same wherever the packages are installed.
+  return result.outputFiles[0].text.replace(/(?:\.\.\/)+(?:[\w.@-]+\/)*?node_modules\//g, 'node_modules/')
 }
 
 const args = new Set(process.argv.slice(2))
