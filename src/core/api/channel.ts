@@ -8,25 +8,45 @@ import { reportListenerError } from '../util/emitter.js'
  */
 export interface Channel {
   /**
-   * Sends one frame. Must not throw for a closed channel (the frame is dropped). A byte
-   * frame is handed over: the caller does not change it afterwards (the channel may send
-   * it later, piece by piece, without copying it).
+   * Sends one message. Must not throw for a closed channel (the message is dropped). A
+   * byte message is handed over: the caller does not change it afterwards (the channel
+   * may send it later, piece by piece, without copying it).
    */
-  send(frame: string | Uint8Array): void
-  /** Sets the handler for incoming frames (one handler; a later call replaces it). */
-  onMessage(handler: (frame: string | Uint8Array) => void): void
-  /** Sets the handler called once when the channel closes, with the error if any. */
+  send(message: string | Uint8Array): void
+  /** Sets the handler for incoming messages (one handler: the link owns the channel; a later call replaces it). */
+  onMessage(handler: (message: string | Uint8Array) => void): void
+  /**
+   * Sets the handler called once when the channel closes, with the error if any. A
+   * `LinkLostError` says why in the link's own terms (its `reason` becomes nodedown's).
+   */
   onClose(handler: (error?: Error) => void): void
   /** Closes both directions. Idempotent. */
   close(): void
   /** Bytes queued and not yet sent, where the transport knows it. */
   readonly bufferedAmount?: number
   /**
-   * Optional: sets a handler called whenever anything arrives, even part of a frame.
-   * A transport that splits large frames calls it per piece, so that a long transfer
-   * counts as a sign of life for the heartbeat before the whole frame is in.
+   * Optional: sets a handler called whenever anything arrives, even part of a message.
+   * A transport that splits large messages calls it per piece, so that a long transfer
+   * counts as a sign of life for the heartbeat before the whole message is in.
    */
   onActivity?(handler: () => void): void
+  /**
+   * Optional, read at every heartbeat tick: `false` while the transport itself knows when
+   * the other end is gone (a relay through a hub that sees its members leave); the link
+   * then sends no pings and never times out. Default: heartbeats on.
+   */
+  readonly heartbeat?: boolean
+}
+
+/** Why a channel closed, in the terms of `nodedown` (see `NodeDownReason`). */
+export class LinkLostError extends Error {
+  constructor(
+    readonly reason: 'closed' | 'heartbeat_timeout' | 'transport_error' | 'left_cluster' | 'shutdown',
+    message: string,
+  ) {
+    super(message)
+    this.name = 'LinkLostError'
+  }
 }
 
 /**

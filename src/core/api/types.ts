@@ -100,10 +100,13 @@ export interface RpcOptions {
  * `detail`):
  * - `closed`: the other node closed the link (it said bye, or its channel closed cleanly);
  * - `heartbeat_timeout`: nothing came from it for `heartbeatTimeoutMs`;
- * - `transport_error`: the channel failed (a send failed, the data channel errored);
+ * - `transport_error`: the channel failed (a send failed, the data channel errored, the hub
+ *   that relays it stayed unreachable);
+ * - `left_cluster`: the hub saw the node leave its cluster (its process ended, its tab
+ *   closed, its connection dropped);
  * - `shutdown`: this node is closing.
  */
-export type NodeDownReason = 'closed' | 'heartbeat_timeout' | 'transport_error' | 'shutdown'
+export type NodeDownReason = 'closed' | 'heartbeat_timeout' | 'transport_error' | 'left_cluster' | 'shutdown'
 
 /** Why a link closed: a `NodeDownReason`, or one of the ways a handshake ends. */
 export type LinkCloseReason = NodeDownReason | 'handshake_timeout' | 'refused'

@@ -43,18 +43,24 @@ export { DEFAULT_CHUNK_SIZE, DEFAULT_HIGH_WATER_MARK, DEFAULT_MAX_MESSAGE_BYTES,
  *   channel.send('x'.repeat(10_000_000)) // arrives as one 10 MB string
  * })
  */
+/** A data channel as a `Channel`, with control chunks in order with the messages (for path switching). */
+export interface DataChannel extends Channel {
+  sendControl(kind: number): void
+  onControl(handler: (kind: number) => void): void
+}
+
 /** A control chunk as it waits in the inbox among messages. */
 class Control {
   constructor(readonly kind: number) {}
 }
 
-export function channelFromPeer(peer: PeerLike, options: DataChannelOptions = {}): Channel {
+export function channelFromPeer(peer: PeerLike, options: DataChannelOptions = {}): DataChannel {
   return new PeerChannel(peer, options)
 }
 
 type Outgoing = string | Uint8Array | OutgoingStream
 
-class PeerChannel implements Channel {
+class PeerChannel implements DataChannel {
   private readonly chunkSize: number
   private readonly maxBytes: number
   private readonly highWaterMark: number

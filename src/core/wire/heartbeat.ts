@@ -23,6 +23,11 @@ export function startHeartbeat(links: () => Iterable<Link>, intervalMs: number, 
     const stalled = t - lastTick > intervalMs * 2
     lastTick = t
     for (const link of links()) {
+      if (link.channel.heartbeat === false) {
+        // the transport knows the other end's liveness; the countdown starts when it stops knowing
+        link.lastReceived = t
+        continue
+      }
       if (!stalled && t - link.lastReceived > timeoutMs && link.up) link.close('heartbeat_timeout', `nothing received for ${Math.round(t - link.lastReceived)} ms`)
       else if (t - link.lastSent >= intervalMs * 0.8) link.send({ v: PROTOCOL_VERSION, t: 'ping' })
     }

@@ -7,7 +7,7 @@
  * attachments follow it as binary channel messages, in order. On receipt, that frame and
  * the frames after it wait until its attachments are in.
  */
-import type { Channel } from '../api/channel.js'
+import { type Channel, LinkLostError } from '../api/channel.js'
 import { parseUntrustedJson } from '../util/untrusted-json.js'
 import { ATTACHMENTS } from './codec.js'
 import { TooLargeError } from '../api/errors.js'
@@ -65,7 +65,11 @@ export class Link {
     channel.onActivity?.(() => {
       this.lastReceived = now()
     })
-    channel.onClose((error) => (error ? this.shutdown('transport_error', `channel error: ${error.message}`) : this.shutdown('closed', 'the channel closed')))
+    channel.onClose((error) => {
+      if (error === undefined) this.shutdown('closed', 'the channel closed')
+      else if (error instanceof LinkLostError) this.shutdown(error.reason, error.message)
+      else this.shutdown('transport_error', `channel error: ${error.message}`)
+    })
   }
 
   /**

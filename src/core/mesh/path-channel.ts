@@ -1,0 +1,200 @@
+/**
+ * The channel a mesh link runs over: a relay path through the hub, a direct WebRTC path,
+ * or both while the link moves from one to the other. The link above sees one ordered
+ * channel; which path carries it is this file's business.
+ *
+ * Moving is done each way on its own, with control chunks that travel in order with the
+ * messages (PROTOCOL.md, "Paths"):
+ * - `SWITCH` on a path: "everything I send after this comes on the other path". A side
+ *   that moves its sending sends `SWITCH` on the old path, then sends on the new one.
+ *   The receiving side delivers from the old path until that `SWITCH`, holding what comes
+ *   on the new path meanwhile, then delivers the held messages and goes on from the new
+ *   path. Nothing is lost, repeated or reordered, pending calls included.
+ * - Relay → direct: each side switches its sending once its direct path is open.
+ * - Direct → relay (a budget or idle demotion): one side switches; the other follows.
+ *   `DRAINED` on the relay says "your SWITCH on the direct path came": a side closes the
+ *   direct path once it has switched both ways and heard `DRAINED`, so no message on it
+ *   is lost to the close.
+ * A direct path that fails while it carries the link fails the link (what was in flight
+ * on it may be gone); one that fails while idle is just dropped.
+ */
+import { type Channel, LinkLostError } from '../api/channel.js'
+import { Queue } from '../util/queue.js'
+
+/** A path: a channel that also carries control chunks in order with its messages. */
+export interface Path extends Channel {
+  sendControl(kind: number): void
+  onControl(handler: (kind: number) => void): void
+}
+
+type Message = string | Uint8Array
+type Side = 'relay' | 'direct'
+
+const SWITCH = 1
+const DRAINED = 2
+
+const size = (message: Message): number => (typeof message === 'string' ? message.length : message.byteLength)
+
+export class PathChannel implements Channel {
+  private relay: Path | undefined
+  private direct: Path | undefined
+  private sendOn: Side
+  private recvFrom: Side
+  /** Messages from the path not delivered from yet, in order. */
+  private readonly held = new Queue<Message>()
+  private heldBytes = 0
+  /** The other side has our SWITCH on the direct path (it said DRAINED). */
+  private peerDrained = false
+  private messageHandler: ((message: Message) => void) | undefined
+  private closeHandler: ((error?: Error) => void) | undefined
+  private activityHandler: (() => void) | undefined
+  private closed = false
+  /** When either side last sent or received a message (for idle demotion). */
+  lastTraffic = 0
+
+  constructor(
+    paths: { readonly relay?: Path; readonly direct?: Path },
+    private readonly options: { readonly maxHeldBytes: number; readonly now: () => number; readonly onPathChange?: (path: Side) => void },
+  ) {
+    if (paths.relay === undefined && paths.direct === undefined) throw new Error('a path channel needs a path')
+    this.sendOn = this.recvFrom = paths.relay !== undefined ? 'relay' : 'direct'
+    if (paths.relay !== undefined) this.wire('relay', paths.relay)
+    if (paths.direct !== undefined) this.wire('direct', paths.direct)
+    this.lastTraffic = options.now()
+  }
+
+  /** The path this side sends on. */
+  get path(): Side {
+    return this.sendOn
+  }
+
+  /** Whether a direct path is attached (open, or draining after a demotion). */
+  get hasDirect(): boolean {
+    return this.direct !== undefined
+  }
+
+  /** Heartbeats run only while both directions are direct; the hub answers for a relayed member. */
+  get heartbeat(): boolean {
+    return this.sendOn === 'direct' && this.recvFrom === 'direct'
+  }
+
+  get bufferedAmount(): number {
+    return (this.relay?.bufferedAmount ?? 0) + (this.direct?.bufferedAmount ?? 0)
+  }
+
+  /** A direct path opened: from now on this side sends on it. */
+  attachDirect(direct: Path): void {
+    if (this.closed) return direct.close()
+    if (this.direct !== undefined) return direct.close() // one direct path at a time
+    this.wire('direct', direct)
+    if (this.relay === undefined) return
+    this.relay.sendControl(SWITCH)
+    this.sendOn = 'direct'
+    this.options.onPathChange?.('direct')
+  }
+
+  /** Moves this side's sending back to the relay; the other side follows, then the direct path closes. */
+  demote(): void {
+    if (this.closed || this.relay === undefined || this.direct === undefined || this.sendOn !== 'direct') return
+    this.direct.sendControl(SWITCH)
+    this.sendOn = 'relay'
+    this.options.onPathChange?.('relay')
+    this.closeDirectWhenDrained()
+  }
+
+  send(message: Message): void {
+    if (this.closed) return
+    this.lastTraffic = this.options.now()
+    const path = this.sendOn === 'direct' ? this.direct : this.relay
+    path?.send(message)
+  }
+
+  onMessage(handler: (message: Message) => void): void {
+    this.messageHandler = handler
+  }
+
+  onClose(handler: (error?: Error) => void): void {
+    this.closeHandler = handler
+  }
+
+  onActivity(handler: () => void): void {
+    this.activityHandler = handler
+  }
+
+  close(): void {
+    this.end(undefined)
+  }
+
+  /** Closes the link with a reason (the member left the cluster, the hub stayed away). */
+  fail(error: LinkLostError): void {
+    this.end(error)
+  }
+
+  private wire(side: Side, path: Path): void {
+    if (side === 'relay') this.relay = path
+    else this.direct = path
+    path.onMessage((message) => this.received(side, message))
+    path.onControl((kind) => this.control(side, kind))
+    path.onActivity?.(() => this.activityHandler?.())
+    path.onClose((error) => this.pathClosed(side, path, error))
+  }
+
+  private received(side: Side, message: Message): void {
+    if (this.closed) return
+    this.lastTraffic = this.options.now()
+    if (side === this.recvFrom) return this.messageHandler?.(message)
+    this.heldBytes += size(message)
+    if (this.heldBytes > this.options.maxHeldBytes) {
+      return this.end(new LinkLostError('transport_error', `over ${this.options.maxHeldBytes} bytes came on the ${side} path before the other path said it was done`))
+    }
+    this.held.push(message)
+  }
+
+  private control(side: Side, kind: number): void {
+    if (this.closed) return
+    if (kind === SWITCH) {
+      const to: Side = side === 'relay' ? 'direct' : 'relay'
+      if (side !== this.recvFrom) return this.end(new LinkLostError('transport_error', `a switch came on the ${side} path, which was not in use`))
+      this.recvFrom = to
+      for (let message = this.held.shift(); message !== undefined; message = this.held.shift()) this.messageHandler?.(message)
+      this.heldBytes = 0
+      if (to === 'relay') {
+        // the other side left the direct path: we follow, and tell it its switch came
+        this.relay?.sendControl(DRAINED)
+        if (this.sendOn === 'direct') this.demote()
+        else this.closeDirectWhenDrained()
+      }
+      return
+    }
+    if (kind === DRAINED && side === 'relay') {
+      this.peerDrained = true
+      this.closeDirectWhenDrained()
+    }
+  }
+
+  private closeDirectWhenDrained(): void {
+    const direct = this.direct
+    if (direct === undefined || this.sendOn !== 'relay' || this.recvFrom !== 'relay' || !this.peerDrained) return
+    this.direct = undefined
+    this.peerDrained = false
+    direct.close()
+  }
+
+  private pathClosed(side: Side, path: Path, error: Error | undefined): void {
+    if (this.closed) return
+    if (side === 'relay') return this.end(error ?? new LinkLostError('closed', 'the relay path closed'))
+    if (this.direct !== path) return // a direct path already dropped after a demotion
+    this.direct = undefined
+    if (this.relay !== undefined && this.sendOn === 'relay' && this.recvFrom === 'relay' && this.held.length === 0) return // it carried nothing
+    this.end(error ?? new LinkLostError('closed', 'the direct path closed'))
+  }
+
+  private end(error: Error | undefined): void {
+    if (this.closed) return
+    this.closed = true
+    this.held.clear()
+    this.relay?.close()
+    this.direct?.close()
+    this.closeHandler?.(error)
+  }
+}
