@@ -11,15 +11,15 @@
  * installed copies (nothing is downloaded); optional peer dependencies are left out.
  */
 import { spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { dirname, join, posix } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { outputOf, run } from './run.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
-const repoModules = join(root, 'node_modules')
+const repoModules = realpathSync(join(root, 'node_modules'))
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
 
 /** The JavaScript file of a package's command-line tool, run with this Node. */
@@ -35,6 +35,19 @@ let work = ''
 let tarball = ''
 let files: string[] = []
 
+/**
+ * Gives `to` this repository's node_modules as a directory of its own: hard links where the
+ * file system allows (a fraction of a second), a copy otherwise. Not a symlink: the build
+ * writes paths relative to the package root into generated code, and a symlinked
+ * node_modules would resolve to paths outside the clone.
+ */
+function linkModules(to: string): void {
+  const linked = spawnSync('cp', ['-al', repoModules, join(to, 'node_modules')])
+  if (linked.status === 0) return
+  rmSync(join(to, 'node_modules'), { recursive: true, force: true })
+  cpSync(repoModules, join(to, 'node_modules'), { recursive: true, verbatimSymlinks: true })
+}
+
 /** Copies what a clone of the working tree holds: tracked and unignored files, no build output. */
 function cloneWorkingTree(to: string): void {
   const listed = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root, encoding: 'utf8' })
@@ -44,7 +57,7 @@ function cloneWorkingTree(to: string): void {
     mkdirSync(dirname(join(to, path)), { recursive: true })
     cpSync(join(root, path), join(to, path))
   }
-  symlinkSync(repoModules, join(to, 'node_modules'), 'dir')
+  linkModules(to)
 }
 
 /** Packs a fresh copy of the working tree; returns the tarball's path. */
@@ -154,9 +167,17 @@ describe('the packed package', () => {
     const unpacked = join(work, 'unpacked')
     mkdirSync(unpacked)
     expect(spawnSync('tar', ['-xzf', tarball, '-C', unpacked, '--strip-components=1']).status).toBe(0)
+    const imported: string[] = []
     for (const file of files.filter((name) => name.endsWith('.js'))) {
-      expect(readFileSync(join(unpacked, file), 'utf8'), file).not.toContain('sourceMappingURL')
+      const code = readFileSync(join(unpacked, file), 'utf8')
+      expect(code, file).not.toContain('sourceMappingURL')
+      for (const [, specifier] of code.matchAll(/(?:from|import)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g)) {
+        imported.push(posix.join(posix.dirname(file), specifier ?? ''))
+      }
     }
+    // Every relative import of the shipped code is shipped too.
+    expect(imported.length).toBeGreaterThan(50)
+    expect(imported.filter((file) => !files.includes(file))).toEqual([])
     expect(readFileSync(join(unpacked, 'dist/server/cli.js'), 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true)
     const license = readFileSync(join(unpacked, 'LICENSE'), 'utf8')
     expect(license).toMatch(/^MIT License\n\nCopyright \(c\) \d{4} distribunator contributors\n/)
