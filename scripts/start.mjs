@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // `npm start`: runs the demo. Starts the signaling hub, a Node worker that joins the demo
 // cluster as a peer node, and the Vite dev server for the demo page, then prints the URL
-// to open. Ctrl-C stops all three.
+// to open. Ctrl-C stops all three, as do SIGTERM and SIGHUP, and so does the end of the
+// process that started this one (`npm start` killed: npm's shell dies without passing the
+// signal on, and this process would otherwise keep the three running).
 //
 //   npm start -- [--hub-port 8080] [--port 5173]
 //   HUB_PORT=8080 DEMO_PORT=5173 npm start
@@ -77,8 +79,9 @@ async function ensureFree(port, what, flag, env) {
 const children = []
 let stopping = false
 
-/** Starts a child process whose output lines are prefixed with `label`. */
+/** Starts a child process whose output lines are prefixed with `label`; none once stopping. */
 function start(label, args, env = {}) {
+  if (stopping) throw new Error(`not starting the ${label}: stopping`)
   const child = spawn(process.execPath, args, {
     cwd: root,
     env: { ...process.env, ...env },
@@ -175,14 +178,33 @@ async function stopAll(code) {
   process.exit(code)
 }
 
+/**
+ * Stops everything when this process is orphaned: `npm start` runs it under `sh -c`, and
+ * when npm is killed (SIGTERM, SIGHUP, SIGKILL) the shell dies without passing the signal
+ * on. The parent's end shows as a new parent id.
+ */
+function stopWithParent() {
+  const parent = process.ppid
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return
+    clearInterval(timer)
+    console.error('\nthe parent process (npm) is gone; stopping')
+    void stopAll(0)
+  }, 250)
+  timer.unref()
+}
+
 async function main() {
   ensureDependencies()
   const { hubPort, demoPort } = readOptions()
   await ensureFree(hubPort, 'hub', '--hub-port', 'HUB_PORT')
   await ensureFree(demoPort, 'demo page', '--port', 'DEMO_PORT')
 
-  process.on('SIGINT', () => void stopAll(0))
-  process.on('SIGTERM', () => void stopAll(0))
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => void stopAll(0))
+  // A closed terminal or a dead parent's pipe must not end this process before it has
+  // stopped the children: output that cannot be written is dropped.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {})
+  stopWithParent()
 
   const tsx = ['--import', 'tsx']
   const hub = start('hub', [...tsx, 'src/server/cli.ts', '--port', String(hubPort)])
@@ -211,6 +233,8 @@ ${bold('distribunator demo is running')}
 }
 
 main().catch((error) => {
+  // Stopping makes the steps still waiting fail: that is no error of theirs.
+  if (stopping) return
   console.error(`npm start: ${error.message}`)
   for (const entry of children) {
     const tail = entry.lines.slice(-5).join('\n')
