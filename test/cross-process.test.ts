@@ -91,7 +91,7 @@ describe('Node peers in separate processes over WebRTC', { timeout: 60_000 }, ()
     expect(stats).toEqual({ count: 100_000, inOrder: true })
   })
 
-  it('SIGKILL of a peer mid-call: nodedown, and its names vanish within the heartbeat bound', async () => {
+  it('SIGKILL of a peer mid-call: nodedown within a second (the hub sees it go), and its names vanish', async () => {
     const h = await hub()
     const cluster = `xp${++clusterCount}`
     const victim = await child(h.url, cluster, 'victim')
@@ -107,10 +107,10 @@ describe('Node peers in separate processes over WebRTC', { timeout: 60_000 }, ()
     const error = await pending.catch((e: unknown) => e)
     const noticedAfter = Date.now() - killedAt
     expect(error).toBeInstanceOf(NodeDownError)
-    expect(noticedAfter).toBeLessThan(3500)
-    // a killed process closes no link cleanly: its data channel errors, or falls silent
+    expect(noticedAfter).toBeLessThan(1000)
+    // a killed process closes no link cleanly: the hub sees its connection drop (or its data channel errors first)
     expect(downs.map(([id]) => id)).toEqual(['victim'])
-    expect(['transport_error', 'heartbeat_timeout', 'closed']).toContain(downs[0]?.[1])
+    expect(['left_cluster', 'transport_error']).toContain(downs[0]?.[1])
     expect(downs[0]?.[2]).not.toBe('')
     await eventually(() => me.allNodesOf('echo').join() === 'witness', 1000, 'names of the killed node gone')
     expect(me.nodes()).toEqual(['witness'])
@@ -145,6 +145,7 @@ describe('Node peers in separate processes over WebRTC', { timeout: 60_000 }, ()
     const c = await child(first.url, cluster, 'survivor')
     const me = await peer(first.url, cluster, 'main')
     await eventually(() => me.allPidsOf('echo').length === 1, 10_000)
+    await eventually(() => me.links()[0]?.path === 'direct', 10_000, 'the link on its direct path')
     await first.close()
     expect(await me.call('echo:survivor', 'through the data channel')).toBe('through the data channel')
     const second = await hub(port)
@@ -174,12 +175,12 @@ describe('Node peers in separate processes over WebRTC', { timeout: 60_000 }, ()
     expect(downs).toEqual([['closed', 'the peer said bye: node closed']])
   })
 
-  it('a frozen peer goes down with reason heartbeat_timeout', async () => {
+  it('a frozen peer on a direct link goes down with reason heartbeat_timeout, before the hub counts it gone', async () => {
     const h = await hub()
     const cluster = `xp${++clusterCount}`
     const c = await child(h.url, cluster, 'frozen')
-    const me = await peer(h.url, cluster, 'main')
-    await eventually(() => me.nodes().length === 1, 10_000)
+    const me = await peer(h.url, cluster, 'main', 1500)
+    await eventually(() => me.links()[0]?.path === 'direct', 10_000, 'the link on its direct path')
     const down = new Promise<string>((resolve) => me.on('nodedown', (_, reason) => resolve(reason)))
     c.process.kill('SIGSTOP')
     try {

@@ -6,6 +6,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { io as connectRaw, type Socket } from 'socket.io-client'
 import { createSocketIoSignaling } from '../src/server/index.js'
+import { RelayRouter } from '../src/core/mesh/relay-router.js'
+import type { RelayTransport } from '../src/core/signaling/signaling.js'
 import { channelFromPeer } from '../src/core/webrtc/data-channel.js'
 import { connect, createHub, createNodePeer, type DistNode, type Hub, OverloadedError } from '../src/server/index.js'
 import { type ChildPeer, startChildPeer, stopChildPeer } from './child-peers.js'
@@ -30,34 +32,35 @@ async function member(url: string, cluster: string, id: string, extra: Partial<P
   return Object.assign(node, { errors })
 }
 
+/** Frames an impostor sends as "bank": a hello, then a join, a cast and a sync. */
+function impostorFrames(teller: number | undefined): string[] {
+  return [
+    JSON.stringify({ v: 2, t: 'hello', node: 'bank', inc: 1 }),
+    JSON.stringify([
+      { v: 2, t: 'join', name: 'bank-service', pid: ['bank', 1] },
+      { v: 2, t: 'cast', to: teller, from: ['bank', 7], msg: { json: 'pay mallory' } },
+      { v: 2, t: 'sync', names: [['bank-service', [1]]] },
+    ]),
+  ]
+}
+
 describe('a member that lies about who it is', { timeout: 60_000 }, () => {
-  it('is cut off at its hello; the real member links at once', async () => {
+  it('is cut off at its hello over the relay; the real member links at once', async () => {
     const h = await hub()
     const victim = await member(h.url, 'bank-c', 'victim')
     const casts: unknown[] = []
     victim.register('teller', victim.spawn({ handleCast: (m, ctx) => void casts.push([m, String(ctx.from)]) }))
 
-    // mallory joins the hub as itself, then speaks to the victim as "bank"
+    // mallory joins the hub as itself, then speaks to the victim over the relay as "bank"
     const signaling = createSocketIoSignaling({ hub: h.url, cluster: 'bank-c', id: 'mallory' })
     cleanups.push(() => signaling.close())
     await signaling.join()
-    const peer = createNodePeer({ initiator: true })
-    cleanups.push(() => peer.destroy())
-    peer.on('error', () => {}) // the victim's close may race a candidate still being added
-    signaling.onSignal((from, data) => from === 'victim' && peer.signal(data))
-    peer.on('signal', (data) => signaling.sendSignal('victim', data))
+    const router = new RelayRouter(signaling.relay as RelayTransport, { chunkBytes: 16384, maxMessageBytes: 1 << 20, windowBytes: 1 << 20, retransmitMs: 500 }, () => undefined, () => {})
+    const channel = router.open('victim')
     let closed = false
-    await new Promise<void>((resolve) => peer.on('connect', resolve))
-    const channel = channelFromPeer(peer)
     channel.onClose(() => (closed = true))
     channel.onMessage(() => {})
-    const teller = victim.allPidsOf('teller')[0]
-    channel.send(JSON.stringify({ v: 2, t: 'hello', node: 'bank', inc: 1 }))
-    channel.send(JSON.stringify([
-      { v: 2, t: 'join', name: 'bank-service', pid: ['bank', 1] },
-      { v: 2, t: 'cast', to: teller?.id, from: ['bank', 7], msg: { json: 'pay mallory' } },
-      { v: 2, t: 'sync', names: [['bank-service', [1]]] },
-    ]))
+    for (const frame of impostorFrames(victim.allPidsOf('teller')[0]?.id)) channel.send(frame)
     await eventually(() => closed, 10_000, 'the victim closes the link')
     expect(victim.errors.some((e) => /introduced itself as bank on a link to mallory/.test(e))).toBe(true)
     expect(victim.nodes()).not.toContain('bank')
@@ -71,6 +74,31 @@ describe('a member that lies about who it is', { timeout: 60_000 }, () => {
     await eventually(() => victim.allPidsOf('bank-service').length === 1, 10_000, 'the real bank linked')
     expect(Date.now() - started).toBeLessThan(8000)
     expect(await victim.call('bank-service', 'balance?')).toBe('real bank')
+  })
+})
+
+describe('a member that lies over a direct path', { timeout: 60_000 }, () => {
+  it('is never read: its link is not up until its hello and sync come on the relay, which never happens', async () => {
+    const h = await hub()
+    const victim = await member(h.url, 'bank-d', 'victim')
+    const casts: unknown[] = []
+    victim.register('teller', victim.spawn({ handleCast: (m) => void casts.push(m) }))
+    const signaling = createSocketIoSignaling({ hub: h.url, cluster: 'bank-d', id: 'mallory' })
+    cleanups.push(() => signaling.close())
+    await signaling.join()
+    const peer = createNodePeer({ initiator: true })
+    cleanups.push(() => peer.destroy())
+    peer.on('error', () => {})
+    signaling.onSignal((from, data) => from === 'victim' && peer.signal(data))
+    peer.on('signal', (data) => signaling.sendSignal('victim', data))
+    await new Promise<void>((resolve) => peer.on('connect', resolve))
+    const channel = channelFromPeer(peer)
+    channel.onMessage(() => {})
+    for (const frame of impostorFrames(victim.allPidsOf('teller')[0]?.id)) channel.send(frame)
+    await new Promise((r) => setTimeout(r, 500))
+    expect(victim.nodes()).toEqual([])
+    expect(victim.allPidsOf('bank-service')).toEqual([])
+    expect(casts).toEqual([])
   })
 })
 

@@ -22,6 +22,7 @@ import {
   type Behaviour,
   type Channel,
   type DistNode,
+  type LinkPath,
   type ModuleHandle,
   type NodeEvents,
   type Pid,
@@ -61,6 +62,10 @@ export class RemoteNode implements DistNode {
 
   link(_channel: Channel): Promise<string> {
     return Promise.reject(new Error('a node in a host process is linked by its driver (RemoteCluster.link)'))
+  }
+
+  links(): Array<{ node: string; path: LinkPath }> {
+    return this.sync('links')
   }
 
   nodes(): string[] {

@@ -12,8 +12,8 @@ import { describe, expect, it } from 'vitest'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
-/** Gzipped bytes (level 9) the page may take. Measured 45.7 kB with esbuild, 44.5 kB with Vite. */
-const BUDGET = 46_500
+/** Gzipped bytes (level 9) the page may take. Measured 49.4 kB with esbuild once connect() relays (45.7 before). */
+const BUDGET = 50_000
 
 interface Row {
   readonly name: string

@@ -108,6 +108,9 @@ export interface RpcOptions {
  */
 export type NodeDownReason = 'closed' | 'heartbeat_timeout' | 'transport_error' | 'left_cluster' | 'shutdown'
 
+/** How a link is carried: a direct (WebRTC) data channel, or the hub's relay. */
+export type LinkPath = 'direct' | 'relay'
+
 /** Why a link closed: a `NodeDownReason`, or one of the ways a handshake ends. */
 export type LinkCloseReason = NodeDownReason | 'handshake_timeout' | 'refused'
 
@@ -117,6 +120,8 @@ export interface NodeEvents {
   nodeup: [node: string]
   /** A link is gone; `reason` says why as a stable code, `detail` in the transport's words. */
   nodedown: [node: string, reason: NodeDownReason, detail: string]
+  /** A link (of a node made by `connect`) now runs on this path: at nodeup, then at each move. */
+  path: [node: string, path: LinkPath]
   /** A pid joined a name (local or remote). */
   join: [name: string, pid: Pid]
   /** A pid left a name (unregister, process exit or node loss). */
@@ -138,6 +143,11 @@ export interface DistNode {
    */
   link(channel: Channel, options?: LinkOpenOptions): Promise<string>
   nodes(): string[]
+  /**
+   * Linked nodes and the path each link runs on. Links made by `link(channel)` count as
+   * `direct`; a node made by `connect` tells `relay` for links through the hub.
+   */
+  links(): Array<{ node: string; path: LinkPath }>
   spawn(behaviour: Behaviour): Pid
   stop(pid: Pid, reason?: string): void
   isAlive(pid: Pid): boolean

@@ -10,6 +10,10 @@ import { createHubSignaling, type HubConnector, hubUrls } from '../signaling/hub
 import type { PeerFactory } from '../webrtc/simple-peer.js'
 import { joinMesh, type MeshOptions } from './mesh.js'
 
+/** `connect()`'s heartbeat on direct links: a ping every second, down after 10 s of silence. */
+export const CONNECT_HEARTBEAT_INTERVAL_MS = 1000
+export const CONNECT_HEARTBEAT_TIMEOUT_MS = 10_000
+
 /** What a platform entry hands to `connectWith`. */
 export interface Platform {
   /** Makes a WebRTC peer (simple-peer) for this platform. */
@@ -66,5 +70,12 @@ export async function connectWith(options: ConnectOptions, platform: Platform): 
     ...(auth !== undefined ? { auth } : {}),
     ...(joinTimeoutMs !== undefined ? { joinTimeoutMs } : {}),
   }, io ?? platform.io)
-  return joinMesh({ ...meshOptions, id: signaling.id, ...(iceServers ? { iceServers } : {}) }, signaling, platform.createPeer)
+  // The hub tells at once when a member's process or tab is gone, so the heartbeat of a
+  // direct link only has to catch what the hub cannot see (a network partition): its
+  // timeout can be long enough that load never trips it.
+  const liveness = {
+    heartbeatIntervalMs: meshOptions.heartbeatIntervalMs ?? Math.min(CONNECT_HEARTBEAT_INTERVAL_MS, (meshOptions.heartbeatTimeoutMs ?? Infinity) / 4),
+    heartbeatTimeoutMs: meshOptions.heartbeatTimeoutMs ?? CONNECT_HEARTBEAT_TIMEOUT_MS,
+  }
+  return joinMesh({ ...meshOptions, ...liveness, id: signaling.id, ...(iceServers ? { iceServers } : {}) }, signaling, platform.createPeer)
 }

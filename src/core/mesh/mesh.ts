@@ -1,50 +1,75 @@
 /**
- * The full mesh: a node joins its cluster through a `Signaling` backend and links to
- * every other member over a WebRTC peer made by a `PeerFactory` (both handed in by
- * `distribunator/browser` or `distribunator/server`). One link per pair: the member with
- * the smaller id sends the offer, so two members never both offer. Links outlive the
- * hub: a member the hub reports gone keeps its link until the link itself drops; a
- * dropped link to a member the hub still lists is tried again with backoff.
+ * The mesh: a node joins its cluster through a `Signaling` backend and stays linked to
+ * every member, always, by the best path available (ARCHITECTURE.md, PROTOCOL.md "Paths"):
+ *
+ * - **relay first**: a member is linked over the hub's relay as soon as it is known (from
+ *   the join reply, a member-join, or its first relay packet), so `connect()` resolves
+ *   with the whole registry after about one hub round trip;
+ * - **direct in the background**: a WebRTC link opens beside it (direct.ts) and the link
+ *   moves onto it without losing, repeating or reordering a message (path-channel.ts);
+ *   where WebRTC cannot connect, or the direct-link budget is spent, the pair stays on
+ *   the relay and tries again with backoff; idle direct paths give way to busy pairs;
+ * - **liveness from the hub**: a member the hub sees leave goes down at once; one whose
+ *   hub went away (a leave marked `away`) gets a grace period to come back through
+ *   another hub; while this node's own hub is away, relayed links wait for it as long.
+ *
+ * With `relay: false` no payload ever passes the hub: pairs link only directly (every
+ * pair, whatever the budget), as a plain WebRTC mesh.
  */
-import { channelFromPeer, type DataChannelOptions } from '../webrtc/data-channel.js'
+import { LinkLostError } from '../api/channel.js'
 import { BadArgError, ProtocolError } from '../api/errors.js'
-import type { NodeOptions } from '../api/types.js'
+import type { DistNode, NodeOptions } from '../api/types.js'
+import { startInterval, startTimer, type TimerHandle } from '../util/async.js'
 import { NodeRuntime } from '../node/node.js'
 import type { Signaling } from '../signaling/signaling.js'
+import { channelFromPeer } from '../webrtc/data-channel.js'
+import type { DataChannelOptions } from '../webrtc/data-channel-options.js'
 import type { PeerFactory, PeerLike } from '../webrtc/simple-peer.js'
-import { startTimer, type TimerHandle } from '../util/async.js'
-import type { DistNode } from '../api/types.js'
+import { DirectLinks } from './direct.js'
+import { PathChannel } from './path-channel.js'
+import { RelayRouter } from './relay-router.js'
+import { RelayLimits } from '../signaling/relay-protocol.js'
 
 export interface MeshOptions extends NodeOptions {
   /** ICE servers handed to every peer (STUN/TURN). Default: none (host candidates). */
   readonly iceServers?: readonly unknown[]
   /** `connect()` resolves once the members present at join are linked, or after this long. Default 10 s. */
   readonly meshTimeoutMs?: number
-  /** A link attempt that has not opened after this long is abandoned and retried. Default 15 s. */
+  /** A direct (WebRTC) attempt that has not opened after this long is dropped and retried. Default 15 s. */
   readonly linkTimeoutMs?: number
   /** Data-channel framing options (chunk size, largest value, buffering). */
   readonly transport?: DataChannelOptions
   /**
-   * Link attempts this node has in progress at once, each way: offers it sent and offers
-   * it answered that have not opened yet. Members beyond it wait their turn; an offer
-   * beyond it is answered "busy" and its sender tries again later. Default 16.
+   * Direct attempts in progress at once, each way; members beyond wait their turn, and an
+   * offer beyond is answered busy. Default 16.
    */
   readonly maxPendingLinks?: number
+  /**
+   * Link members through the hub's relay until (or where) WebRTC connects. `false`: no
+   * payload ever passes through the hub (pairs that cannot connect directly stay unlinked).
+   * Default true.
+   */
+  readonly relay?: boolean
+  /** Direct (WebRTC) paths this node holds at most; further pairs stay on the relay. Ignored without relay. Default 32. */
+  readonly maxDirectLinks?: number
+  /** A direct path with no traffic for this long may be moved back to the relay to make room. Default 30 s. */
+  readonly directIdleMs?: number
+  /** Bytes a relayed link has in flight unacknowledged at most. Default 1 MiB. */
+  readonly relayWindowBytes?: number
+  /** How long relayed links wait for this node's lost hub connection to come back. Default 10 s. */
+  readonly hubLostGraceMs?: number
 }
 
-interface Attempt {
-  readonly peer: PeerLike
-  readonly initiator: boolean
-  readonly timer: TimerHandle
-  linked: boolean
-  /** Still counted against `maxPendingLinks`. */
-  pending: boolean
+/** One member as the mesh keeps it. */
+interface Member {
+  readonly id: string
+  /** The link's channel, from the moment the link is opened. */
+  path: PathChannel | undefined
+  /** Set while the member's hub is away: fires when it has not come back in time. */
+  away: TimerHandle | undefined
+  /** A relay link attempt that failed is tried again after this. */
+  retry: TimerHandle | undefined
 }
-
-const signalType = (data: unknown): unknown => (typeof data === 'object' && data !== null ? (data as { type?: unknown }).type : undefined)
-/** The mesh's own signal: "I cannot take your offer now; try again later". */
-const BUSY = { type: 'busy' } as const
-const DEFAULT_MAX_PENDING_LINKS = 16
 
 /**
  * Joins a cluster and keeps this node linked to every member. Resolves with the node.
@@ -56,6 +81,7 @@ export async function joinMesh(options: MeshOptions, signaling: Signaling, creat
   const node = new NodeRuntime(options)
   const mesh = new Mesh(node, signaling, createPeer, options)
   node.beforeClose(() => mesh.stop())
+  node.describeLinks(() => mesh.paths())
   try {
     await mesh.start()
   } catch (error) {
@@ -65,59 +91,225 @@ export async function joinMesh(options: MeshOptions, signaling: Signaling, creat
   return node
 }
 
+const positive = (name: string, value: number | undefined, fallback: number): number => {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) throw new BadArgError(`${name} must be a positive number, got ${String(value)}`)
+  return value
+}
+
 class Mesh {
-  private readonly attempts = new Map<string, Attempt>()
-  private readonly channels = new Map<string, ReturnType<typeof channelFromPeer>>()
-  private readonly retries = new Map<string, TimerHandle>()
-  private readonly backoff = new Map<string, number>()
-  private members = new Set<string>()
-  /** Members to offer to once an outgoing slot frees, in the order they came. */
-  private readonly offerQueue = new Set<string>()
-  /** Attempts not yet linked that this side offered, and that it answered. */
-  private offering = 0
-  private answering = 0
-  private readonly maxPending: number
+  private readonly members = new Map<string, Member>()
+  private readonly relay: RelayRouter | undefined
+  private readonly direct: DirectLinks
+  private readonly directIdleMs: number
+  private readonly hubLostGraceMs: number
+  private hubLost: TimerHandle | undefined
+  private promoter: TimerHandle | undefined
   private stopped = false
 
   constructor(
     private readonly node: NodeRuntime,
     private readonly signaling: Signaling,
-    private readonly createPeer: PeerFactory,
+    createPeer: PeerFactory,
     private readonly options: MeshOptions,
   ) {
-    const max = options.maxPendingLinks ?? DEFAULT_MAX_PENDING_LINKS
-    if (!Number.isInteger(max) || max < 1) throw new BadArgError(`maxPendingLinks must be a positive integer, got ${String(max)}`)
-    this.maxPending = max
+    const maxPending = options.maxPendingLinks ?? 16
+    if (!Number.isInteger(maxPending) || maxPending < 1) throw new BadArgError(`maxPendingLinks must be a positive integer, got ${String(maxPending)}`)
+    const useRelay = options.relay !== false && signaling.relay !== undefined
+    this.directIdleMs = positive('directIdleMs', options.directIdleMs, 30_000)
+    this.hubLostGraceMs = positive('hubLostGraceMs', options.hubLostGraceMs, 10_000)
+    this.direct = new DirectLinks(
+      {
+        id: node.id,
+        isMember: (id) => this.members.has(id),
+        opened: (id, peer) => this.directOpened(id, peer),
+        makeRoom: () => this.demoteIdle(),
+        report: (message) => node.report(undefined, message),
+      },
+      signaling,
+      createPeer,
+      {
+        ...(options.iceServers ? { iceServers: options.iceServers } : {}),
+        linkTimeoutMs: positive('linkTimeoutMs', options.linkTimeoutMs, 15_000),
+        maxPendingLinks: maxPending,
+        maxDirectLinks: useRelay ? positive('maxDirectLinks', options.maxDirectLinks, 32) : Infinity,
+        maxRetryMs: useRelay ? 60_000 : 10_000,
+      },
+    )
+    if (useRelay && signaling.relay !== undefined) {
+      this.relay = new RelayRouter(
+        signaling.relay,
+        {
+          chunkBytes: 16 * 1024,
+          maxMessageBytes: node.options.maxFrameBytes,
+          windowBytes: Math.max(RelayLimits.chunkMaxBytes, positive('relayWindowBytes', options.relayWindowBytes, 1024 * 1024)),
+          retransmitMs: 1000,
+        },
+        (from) => (this.stopped ? undefined : this.relayLink(this.member(from))),
+        (message) => node.report(undefined, message),
+      )
+    }
   }
 
   async start(): Promise<void> {
-    this.signaling.onMemberJoin((id) => {
-      this.members.add(id)
-      this.consider(id)
-    })
-    this.signaling.onMemberLeave((id) => {
-      this.members.delete(id)
-      this.offerQueue.delete(id)
-      this.cancelRetry(id)
-      const attempt = this.attempts.get(id)
-      if (attempt !== undefined && !attempt.linked) this.drop(id, attempt)
-    })
+    this.signaling.onMemberJoin((id) => this.present(id))
+    this.signaling.onMemberLeave((id, awayMs) => this.left(id, awayMs))
     // The member list at every (re)join, then each change to it, in order (see Signaling).
     this.signaling.onJoined(({ id, members }) => {
-      if (id !== this.node.id) return
-      this.members = new Set(members)
-      for (const member of members) this.consider(member)
+      if (id === this.node.id) this.joined(members)
     })
-    this.signaling.onSignal((from, data) => this.signal(from, data))
-    this.node.on('nodedown', (id) => {
-      this.channels.delete(id)
-      const attempt = this.attempts.get(id)
-      if (attempt !== undefined && attempt.linked) this.drop(id, attempt)
-      if (this.members.has(id)) this.scheduleRetry(id)
-    })
+    this.signaling.onStatus?.((status) => this.hubStatus(status))
+    this.signaling.onSignal((from, data) => this.direct.signal(from, data))
+    this.node.on('nodedown', (id) => this.linkLost(id))
     const { id, members } = await this.signaling.join()
     if (id !== this.node.id) throw new ProtocolError(`the hub bound id ${id}, expected ${this.node.id}`)
+    if (this.relay !== undefined) this.promoter = startInterval(() => this.promote(), 2000)
     await this.settle(members, this.options.meshTimeoutMs ?? 10_000)
+  }
+
+  /** Each linked member's path, for `node.links()`. */
+  paths(): ReadonlyMap<string, 'direct' | 'relay'> {
+    const paths = new Map<string, 'direct' | 'relay'>()
+    for (const [id, member] of this.members) if (member.path !== undefined) paths.set(id, member.path.path)
+    return paths
+  }
+
+  private member(id: string): Member {
+    let member = this.members.get(id)
+    if (member === undefined) {
+      member = { id, path: undefined, away: undefined, retry: undefined }
+      this.members.set(id, member)
+    }
+    return member
+  }
+
+  /** The hub lists `id` (in a join reply or a member-join): link it. */
+  private present(id: string): void {
+    if (this.stopped || id === this.node.id) return
+    const member = this.member(id)
+    if (member.away !== undefined) clearTimeout(member.away)
+    member.away = undefined
+    if (this.relay !== undefined) this.relayLink(member)
+    this.direct.consider(id)
+  }
+
+  private joined(members: readonly string[]): void {
+    if (this.hubLost !== undefined) clearTimeout(this.hubLost)
+    this.hubLost = undefined
+    const listed = new Set(members)
+    // Who left while this node's hub connection was away: gone, unless a direct path carries
+    // the link (its heartbeat answers for it).
+    for (const [id, member] of this.members) {
+      if (!listed.has(id) && member.path?.heartbeat !== true) this.left(id, undefined)
+    }
+    for (const id of members) this.present(id)
+    this.relay?.resendAll()
+  }
+
+  /** The hub says `id` left; with `awayMs`, its hub went away and it may come back in that time. */
+  private left(id: string, awayMs: number | undefined): void {
+    const member = this.members.get(id)
+    if (member === undefined) return
+    if (awayMs !== undefined) {
+      member.away ??= startTimer(() => this.left(id, undefined), awayMs)
+      return
+    }
+    this.members.delete(id)
+    if (member.away !== undefined) clearTimeout(member.away)
+    if (member.retry !== undefined) clearTimeout(member.retry)
+    this.direct.forget(id)
+    member.path?.fail(new LinkLostError('left_cluster', `the hub saw ${id} leave the cluster`))
+  }
+
+  private hubStatus(status: 'connected' | 'disconnected'): void {
+    if (status !== 'disconnected' || this.relay === undefined || this.stopped) return
+    this.hubLost ??= startTimer(() => {
+      this.hubLost = undefined
+      for (const member of this.members.values()) {
+        if (member.path?.heartbeat === false) member.path.fail(new LinkLostError('transport_error', `the hub that relays this link was unreachable for ${this.hubLostGraceMs} ms`))
+      }
+    }, this.hubLostGraceMs)
+  }
+
+  /** Opens the member's link over the relay (if it has none); returns its relay channel. */
+  private relayLink(member: Member): ReturnType<RelayRouter['open']> | undefined {
+    const router = this.relay
+    if (router === undefined || this.stopped) return undefined
+    const existing = router.get(member.id)
+    if (member.path !== undefined && existing !== undefined) return existing
+    const relay = router.open(member.id)
+    this.openLink(member, new PathChannel({ relay }, this.pathOptions(member.id)))
+    return relay
+  }
+
+  private pathOptions(id: string): ConstructorParameters<typeof PathChannel>[1] {
+    return {
+      maxHeldBytes: this.node.options.maxFrameBytes,
+      now: () => performance.now(),
+      onPathChange: (path) => {
+        if (this.node.linked(id) !== undefined) this.node.events.emit('path', id, path)
+      },
+    }
+  }
+
+  /** Runs the link handshake over `path`; the hub vouches for the member's id. */
+  private openLink(member: Member, path: PathChannel): void {
+    member.path = path
+    this.node.link(path, { expect: member.id }).then(
+      () => {
+        if (member.path === path) this.node.events.emit('path', member.id, path.path)
+      },
+      () => {
+        if (member.path !== path) return
+        member.path = undefined
+        path.close()
+        // still a member: try again shortly (a collision with the other side's first packets)
+        if (this.members.get(member.id) === member && !this.stopped) member.retry ??= startTimer(() => {
+          member.retry = undefined
+          if (this.members.get(member.id) === member) this.relay !== undefined ? this.relayLink(member) : this.direct.consider(member.id, true)
+        }, 250)
+      },
+    )
+  }
+
+  private directOpened(id: string, peer: PeerLike): void {
+    const member = this.members.get(id)
+    if (member === undefined || this.stopped) return peer.destroy()
+    const channel = channelFromPeer(peer, { ...this.options.transport, onError: (error) => this.node.report(undefined, `transport from ${id}: ${error.message}`) })
+    if (member.path !== undefined && this.relay !== undefined) return member.path.attachDirect(channel)
+    this.openLink(member, new PathChannel({ direct: channel }, this.pathOptions(id)))
+  }
+
+  /** A link went down: a member still listed is linked again (a fresh link, a fresh relay channel). */
+  private linkLost(id: string): void {
+    const member = this.members.get(id)
+    if (member === undefined || this.stopped) return
+    member.path = undefined
+    if (this.relay !== undefined) this.relayLink(member)
+    else this.direct.retryLater(id)
+  }
+
+  /** Busy relayed pairs go direct while there is room (or an idle direct path to give way). */
+  private promote(): void {
+    const now = performance.now()
+    for (const member of this.members.values()) {
+      const path = member.path
+      if (path === undefined || path.hasDirect || this.direct.has(member.id)) continue
+      if (now - path.lastTraffic < 2500) this.direct.consider(member.id, true)
+    }
+  }
+
+  /** Moves the least recently used idle direct path back to the relay; returns whether it did. */
+  private demoteIdle(): boolean {
+    const now = performance.now()
+    let idlest: PathChannel | undefined
+    for (const member of this.members.values()) {
+      const path = member.path
+      if (path === undefined || path.path !== 'direct' || now - path.lastTraffic < this.directIdleMs) continue
+      if (idlest === undefined || path.lastTraffic < idlest.lastTraffic) idlest = path
+    }
+    idlest?.demote()
+    return idlest !== undefined
   }
 
   /** Waits until `members` are linked (or gone from the hub), at most `ms`. */
@@ -140,148 +332,21 @@ class Mesh {
     })
   }
 
-  /** Starts a link to `id` when this side is the one that offers, or queues it while the offers in progress are at the limit. */
-  private consider(id: string): void {
-    if (this.stopped || id === this.node.id || this.node.hasLink(id) || this.attempts.has(id)) return
-    if (this.node.id > id) return
-    if (this.offering >= this.maxPending) {
-      this.offerQueue.add(id)
-      return
-    }
-    this.open(id, true)
-  }
-
-  /** An attempt opened or ended: its slot goes to the next member waiting for one. */
-  private release(attempt: Attempt): void {
-    if (!attempt.pending) return
-    attempt.pending = false
-    if (attempt.initiator) this.offering--
-    else this.answering--
-    while (this.offering < this.maxPending && this.offerQueue.size > 0 && !this.stopped) {
-      const [next] = this.offerQueue as Iterable<string>
-      this.offerQueue.delete(next as string)
-      if (this.members.has(next as string)) this.consider(next as string)
-    }
-  }
-
-  private open(id: string, initiator: boolean): Attempt {
-    this.cancelRetry(id)
-    this.offerQueue.delete(id)
-    if (initiator) this.offering++
-    else this.answering++
-    const peer = this.createPeer({ initiator, ...(this.options.iceServers ? { iceServers: this.options.iceServers } : {}) })
-    const timer = startTimer(() => {
-      const current = this.attempts.get(id)
-      if (current === attempt && !attempt.linked) {
-        this.drop(id, attempt)
-        this.scheduleRetry(id)
-      }
-    }, this.options.linkTimeoutMs ?? 15_000)
-    const attempt: Attempt = { peer, initiator, timer, linked: false, pending: true }
-    this.attempts.set(id, attempt)
-    peer.on('signal', (data) => this.signaling.sendSignal(id, data))
-    peer.on('error', () => {
-      // 'close' follows; the link (if any) reports the loss through the node
-    })
-    peer.on('close', () => {
-      if (this.attempts.get(id) !== attempt) return
-      this.attempts.delete(id)
-      clearTimeout(attempt.timer)
-      this.release(attempt)
-      if (!attempt.linked && this.members.has(id)) this.scheduleRetry(id)
-    })
-    peer.on('connect', () => void this.linkPeer(id, attempt))
-    return attempt
-  }
-
-  private async linkPeer(id: string, attempt: Attempt): Promise<void> {
-    if (this.attempts.get(id) !== attempt || this.stopped) return
-    const old = this.channels.get(id)
-    if (old !== undefined) old.close()
-    const channel = channelFromPeer(attempt.peer, {
-      ...this.options.transport,
-      onError: (error) => this.node.report(undefined, `transport from ${id}: ${error.message}`),
-    })
-    this.channels.set(id, channel)
-    try {
-      // The hub vouches for the id that signalled this peer: a hello with another id closes it.
-      await this.node.link(channel, { expect: id })
-      attempt.linked = true
-      clearTimeout(attempt.timer)
-      this.release(attempt)
-      this.backoff.delete(id)
-    } catch {
-      if (this.channels.get(id) === channel) this.channels.delete(id)
-      channel.close()
-    }
-  }
-
-  private signal(from: string, data: unknown): void {
-    if (this.stopped) return
-    let attempt = this.attempts.get(from)
-    const type = signalType(data)
-    if (type === BUSY.type) {
-      // The other side could not take this side's offer now: try again later.
-      if (attempt !== undefined && attempt.initiator && !attempt.linked) {
-        this.drop(from, attempt)
-        if (this.members.has(from)) this.scheduleRetry(from)
-      }
-      return
-    }
-    if (type === 'offer') {
-      // The smaller id offers; when both sides offered at once (glare), the smaller id
-      // keeps its own attempt and ignores the other offer. Any other offer replaces
-      // what this side had with that node (the other side started over).
-      if (this.node.id < from && attempt !== undefined && !attempt.linked) return
-      if (attempt !== undefined) this.drop(from, attempt)
-      if (this.answering >= this.maxPending) {
-        this.signaling.sendSignal(from, BUSY)
-        return
-      }
-      attempt = this.open(from, false)
-    }
-    if (attempt === undefined) return
-    try {
-      attempt.peer.signal(data)
-    } catch (error) {
-      this.node.report(undefined, `bad signal from ${from}: ${error instanceof Error ? error.message : String(error)}`)
-    }
-  }
-
-  private drop(id: string, attempt: Attempt): void {
-    if (this.attempts.get(id) === attempt) this.attempts.delete(id)
-    clearTimeout(attempt.timer)
-    this.release(attempt)
-    if (!attempt.peer.destroyed) attempt.peer.destroy()
-  }
-
-  /** Tries `id` again later, with exponential backoff (250 ms doubling to 10 s). */
-  private scheduleRetry(id: string): void {
-    if (this.stopped || this.retries.has(id) || this.node.id > id) return
-    const delay = Math.min((this.backoff.get(id) ?? 125) * 2, 10_000)
-    this.backoff.set(id, delay)
-    const timer = startTimer(() => {
-      this.retries.delete(id)
-      this.consider(id)
-    }, delay)
-    this.retries.set(id, timer)
-  }
-
-  private cancelRetry(id: string): void {
-    const timer = this.retries.get(id)
-    if (timer === undefined) return
-    clearTimeout(timer)
-    this.retries.delete(id)
-  }
-
-  stop(): void {
+  /** Stops meshing; resolves once the byes of the closing links have left and the signaling is closed. */
+  async stop(): Promise<void> {
     if (this.stopped) return
     this.stopped = true
-    for (const timer of this.retries.values()) clearTimeout(timer)
-    this.retries.clear()
-    this.offerQueue.clear()
-    // Linked peers are closed by the node itself, through their channels, after its bye.
-    for (const [id, attempt] of [...this.attempts]) if (!attempt.linked) this.drop(id, attempt)
+    if (this.hubLost !== undefined) clearTimeout(this.hubLost)
+    if (this.promoter !== undefined) clearInterval(this.promoter)
+    for (const member of this.members.values()) {
+      if (member.away !== undefined) clearTimeout(member.away)
+      if (member.retry !== undefined) clearTimeout(member.retry)
+    }
+    this.direct.stop()
+    // The node closes its links after this (each says bye first); their last messages go
+    // out in microtasks, so the signaling that relays them closes a task later.
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    this.relay?.closeAll()
     this.signaling.close()
   }
 }

@@ -63,9 +63,9 @@ export class PathChannel implements Channel {
     this.lastTraffic = options.now()
   }
 
-  /** The path this side sends on. */
+  /** `direct` once both directions run on the direct path; `relay` otherwise (also while moving). */
   get path(): Side {
-    return this.sendOn
+    return this.sendOn === 'direct' && this.recvFrom === 'direct' ? 'direct' : 'relay'
   }
 
   /** Whether a direct path is attached (open, or draining after a demotion). */
@@ -75,7 +75,7 @@ export class PathChannel implements Channel {
 
   /** Heartbeats run only while both directions are direct; the hub answers for a relayed member. */
   get heartbeat(): boolean {
-    return this.sendOn === 'direct' && this.recvFrom === 'direct'
+    return this.path === 'direct'
   }
 
   get bufferedAmount(): number {
@@ -89,16 +89,21 @@ export class PathChannel implements Channel {
     this.wire('direct', direct)
     if (this.relay === undefined) return
     this.relay.sendControl(SWITCH)
-    this.sendOn = 'direct'
-    this.options.onPathChange?.('direct')
+    this.moved(() => (this.sendOn = 'direct'))
+  }
+
+  /** Runs a change of direction and tells `onPathChange` when the path as a whole changed. */
+  private moved(change: () => void): void {
+    const before = this.path
+    change()
+    if (this.path !== before) this.options.onPathChange?.(this.path)
   }
 
   /** Moves this side's sending back to the relay; the other side follows, then the direct path closes. */
   demote(): void {
     if (this.closed || this.relay === undefined || this.direct === undefined || this.sendOn !== 'direct') return
     this.direct.sendControl(SWITCH)
-    this.sendOn = 'relay'
-    this.options.onPathChange?.('relay')
+    this.moved(() => (this.sendOn = 'relay'))
     this.closeDirectWhenDrained()
   }
 
@@ -155,7 +160,7 @@ export class PathChannel implements Channel {
     if (kind === SWITCH) {
       const to: Side = side === 'relay' ? 'direct' : 'relay'
       if (side !== this.recvFrom) return this.end(new LinkLostError('transport_error', `a switch came on the ${side} path, which was not in use`))
-      this.recvFrom = to
+      this.moved(() => (this.recvFrom = to))
       for (let message = this.held.shift(); message !== undefined; message = this.held.shift()) this.messageHandler?.(message)
       this.heldBytes = 0
       if (to === 'relay') {
@@ -182,7 +187,15 @@ export class PathChannel implements Channel {
 
   private pathClosed(side: Side, path: Path, error: Error | undefined): void {
     if (this.closed) return
-    if (side === 'relay') return this.end(error ?? new LinkLostError('closed', 'the relay path closed'))
+    if (side === 'relay') {
+      // The other side closed its relay cleanly while the link runs direct: the direct path
+      // carries what is left (its bye among it) and ends the link itself.
+      if (error === undefined && this.path === 'direct') {
+        this.relay = undefined
+        return
+      }
+      return this.end(error ?? new LinkLostError('closed', 'the relay path closed'))
+    }
     if (this.direct !== path) return // a direct path already dropped after a demotion
     this.direct = undefined
     if (this.relay !== undefined && this.sendOn === 'relay' && this.recvFrom === 'relay' && this.held.length === 0) return // it carried nothing

@@ -7,7 +7,7 @@
 import type { Channel } from '../api/channel.js'
 import { BadArgError, ClosedError, errorMessage, NoNodeError, NoProcError, ProtocolError } from '../api/errors.js'
 import { newIncarnation, Pid } from '../api/pid.js'
-import type { Behaviour, DistNode, LinkOpenOptions, ModuleHandle, NodeEvents, NodeOptions, ProcessContext, RpcCallback, RpcFunction, RpcOptions } from '../api/types.js'
+import type { Behaviour, DistNode, LinkOpenOptions, LinkPath, ModuleHandle, NodeEvents, NodeOptions, ProcessContext, RpcCallback, RpcFunction, RpcOptions } from '../api/types.js'
 import { Emitter } from '../util/emitter.js'
 import { PROTOCOL_VERSION, type WirePid } from '../wire/protocol.js'
 import { callFrom, castFrom, Context } from './calls.js'
@@ -22,7 +22,7 @@ import { Registry } from './registry.js'
 import { RpcService } from './rpc.js'
 import { assertFunction, assertName, assertPid, describe } from './validate.js'
 
-const EVENTS = new Set<keyof NodeEvents>(['nodeup', 'nodedown', 'join', 'leave', 'error'])
+const EVENTS = new Set<keyof NodeEvents>(['nodeup', 'nodedown', 'path', 'join', 'leave', 'error'])
 
 /**
  * Creates a node. Link it to others with `link(channel)`.
@@ -46,32 +46,36 @@ export class NodeRuntime implements NodeCore {
   readonly rpc: RpcService
   readonly options: ResolvedNodeOptions
   closed = false
-  private readonly links: LinkTable
+  private readonly table: LinkTable
   private readonly processes = new Map<number, LocalProcess>()
   private nextPidId = 1
   private nextRefId = 1
-  private readonly closeHooks: Array<() => void> = []
+  private readonly closeHooks: Array<() => void | Promise<void>> = []
+  private linkPaths: (() => ReadonlyMap<string, LinkPath>) | undefined
 
   constructor(options: NodeOptions) {
     if (options.id !== undefined) assertName(options.id, 'node id')
     this.id = options.id ?? globalThis.crypto.randomUUID()
     this.options = resolveNodeOptions(options)
-    this.links = new LinkTable(this)
+    this.table = new LinkTable(this)
     this.registryReplica = new Registry({
       join: (name, pid) => {
-        if (pid.node === this.id) this.links.broadcast({ v: PROTOCOL_VERSION, t: 'join', name, pid: [pid.node, pid.id] })
+        if (pid.node === this.id) this.table.broadcast({ v: PROTOCOL_VERSION, t: 'join', name, pid: [pid.node, pid.id] })
         this.events.emit('join', name, pid)
       },
       leave: (name, pid) => {
-        if (pid.node === this.id) this.links.broadcast({ v: PROTOCOL_VERSION, t: 'leave', name, pid: [pid.node, pid.id] })
+        if (pid.node === this.id) this.table.broadcast({ v: PROTOCOL_VERSION, t: 'leave', name, pid: [pid.node, pid.id] })
         this.events.emit('leave', name, pid)
       },
     })
     this.rpc = new RpcService(this)
   }
 
-  /** Runs `hook` at the start of `close()` (a transport tearing down what it owns). */
-  beforeClose(hook: () => void): void {
+  /**
+   * Runs `hook` at the start of `close()` (a transport tearing down what it owns); `close()`
+   * resolves once every hook's promise has settled.
+   */
+  beforeClose(hook: () => void | Promise<void>): void {
     this.closeHooks.push(hook)
   }
 
@@ -93,20 +97,30 @@ export class NodeRuntime implements NodeCore {
     } catch (error) {
       return Promise.reject(error)
     }
-    return this.links.open(channel, options.expect)
+    return this.table.open(channel, options.expect)
   }
 
   linked(node: string): LinkedNode | undefined {
-    return this.links.get(node)
+    return this.table.get(node)
   }
 
   /** Whether a link to `node` is open or being opened (past its hello). */
   hasLink(node: string): boolean {
-    return this.links.has(node)
+    return this.table.has(node)
   }
 
   nodes(): string[] {
-    return this.links.ids()
+    return this.table.ids()
+  }
+
+  links(): Array<{ node: string; path: LinkPath }> {
+    const paths = this.linkPaths?.()
+    return this.table.ids().map((node) => ({ node, path: paths?.get(node) ?? 'direct' }))
+  }
+
+  /** Lets a transport (the mesh) say which path each of its links runs on. */
+  describeLinks(paths: () => ReadonlyMap<string, LinkPath>): void {
+    this.linkPaths = paths
   }
 
   report(linked: LinkedNode | undefined, message: string): void {
@@ -275,11 +289,13 @@ export class NodeRuntime implements NodeCore {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    for (const hook of this.closeHooks.splice(0)) this.safely(hook)
+    const hooks: Array<void | Promise<void>> = []
+    for (const hook of this.closeHooks.splice(0)) this.safely(() => void hooks.push(hook()))
     // Links first: to the other nodes this node is down (nodedown, noconnection), as when
     // it crashes; then the local processes stop with reason `shutdown`.
-    this.links.closeAll()
+    this.table.closeAll()
     for (const process of [...this.processes.values()]) this.stop(process.pid, 'shutdown')
+    await Promise.allSettled(hooks)
   }
 
   assertOpen(): void {

@@ -10,8 +10,14 @@ import { eventually } from '../../cluster-suite.js'
 type Item = { message: string | Uint8Array } | { control: number }
 
 /** Two ends of an in-memory path: messages and control chunks in order, after a random delay per batch. */
-function pathPair(maxDelayMs: number): [Path & { closed: boolean }, Path & { closed: boolean }] {
-  const make = (): Path & { closed: boolean; peer?: ReturnType<typeof make>; deliver(item: Item): void } => {
+interface TestPath extends Path {
+  closed: boolean
+  peer: TestPath | undefined
+  deliver(item: Item): void
+}
+
+function pathPair(maxDelayMs: number): [TestPath, TestPath] {
+  const make = (): TestPath => {
     // like a data channel, what arrives before the handlers are set waits for them
     let onMessage: ((m: string | Uint8Array) => void) | undefined
     let onControl: ((k: number) => void) | undefined
@@ -28,9 +34,9 @@ function pathPair(maxDelayMs: number): [Path & { closed: boolean }, Path & { clo
     let onClose: (e?: Error) => void = () => {}
     let chain = Promise.resolve()
     let lastAt = 0
-    const end = {
+    const end: TestPath = {
       closed: false,
-      peer: undefined as ReturnType<typeof make> | undefined,
+      peer: undefined,
       send(message: string | Uint8Array) {
         if (!end.closed) end.peer?.deliver({ message })
       },

@@ -1,0 +1,251 @@
+/**
+ * Direct WebRTC links of a mesh node: attempts (an offer sent or answered, through the
+ * hub's signals), how many run at once, the direct-link budget, retries with backoff, and
+ * which pairs hold a direct path. The mesh (mesh.ts) decides which members want one and
+ * attaches an opened peer to that member's link.
+ *
+ * Who offers: the member with the smaller id, unless the larger one wants a direct path
+ * first (to promote a busy relayed pair); when both offered at once (glare) the smaller
+ * id keeps its own attempt. An offer is answered `busy` when the answering side has
+ * `maxPendingLinks` answers in progress or no room in its direct-link budget: the
+ * offerer stays on the relay and tries again after its backoff.
+ */
+import { errorMessage } from '../api/errors.js'
+import { startTimer, type TimerHandle } from '../util/async.js'
+import type { Signaling } from '../signaling/signaling.js'
+import type { PeerFactory, PeerLike } from '../webrtc/simple-peer.js'
+
+interface Attempt {
+  readonly peer: PeerLike
+  readonly initiator: boolean
+  readonly timer: TimerHandle
+  /** Opened and handed to the mesh (it now holds a direct path, not an attempt). */
+  open: boolean
+}
+
+const signalType = (data: unknown): unknown => (typeof data === 'object' && data !== null ? (data as { type?: unknown }).type : undefined)
+/** The mesh's own signal: "I cannot take your offer now; try again later". */
+const BUSY = { type: 'busy' } as const
+
+export interface DirectOptions {
+  readonly iceServers?: readonly unknown[]
+  /** An attempt not open after this long is dropped and retried. */
+  readonly linkTimeoutMs: number
+  /** Attempts in progress each way at most. */
+  readonly maxPendingLinks: number
+  /** Direct paths (open or being opened) at most; Infinity for no budget. */
+  readonly maxDirectLinks: number
+  /** Longest wait between retries of a failed or refused attempt. */
+  readonly maxRetryMs: number
+}
+
+export interface DirectHost {
+  readonly id: string
+  /** Whether `member` is (still) a member the mesh wants linked. */
+  isMember(member: string): boolean
+  /** A peer to `member` opened: attach it to the member's link. */
+  opened(member: string, peer: PeerLike): void
+  /** Room in the budget is wanted: demote an idle direct path if there is one; returns whether it did. */
+  makeRoom(): boolean
+  report(message: string): void
+}
+
+export class DirectLinks {
+  private readonly attempts = new Map<string, Attempt>()
+  /** Members whose peer is open and attached (counted against the budget until it closes). */
+  private readonly open = new Map<string, PeerLike>()
+  private readonly retries = new Map<string, TimerHandle>()
+  private readonly backoff = new Map<string, number>()
+  /** Members to offer to once an outgoing slot frees, in the order they came. */
+  private readonly offerQueue = new Set<string>()
+  private offering = 0
+  private answering = 0
+  private stopped = false
+
+  constructor(
+    private readonly host: DirectHost,
+    private readonly signaling: Signaling,
+    private readonly createPeer: PeerFactory,
+    private readonly options: DirectOptions,
+  ) {}
+
+  /** Direct paths held or being opened. */
+  get used(): number {
+    return this.open.size + this.attempts.size
+  }
+
+  /** Whether `member` has an open direct peer or an attempt in progress. */
+  has(member: string): boolean {
+    return this.open.has(member) || this.attempts.has(member)
+  }
+
+  /** Tries a direct path to `member` if this side offers to it, or `force`s an offer (promotion). */
+  consider(member: string, force = false): void {
+    if (this.stopped || member === this.host.id || this.has(member) || this.retries.has(member)) return
+    if (!force && this.host.id > member) return
+    if (this.used >= this.options.maxDirectLinks) {
+      // no room: an idle direct path may make some (its close frees the slot); try later
+      if (this.host.makeRoom()) this.retryLater(member)
+      return
+    }
+    if (this.offering >= this.options.maxPendingLinks) {
+      this.offerQueue.add(member)
+      return
+    }
+    this.start(member, true)
+  }
+
+  /** A signal from `from` (the sender set by the hub). */
+  signal(from: string, data: unknown): void {
+    if (this.stopped) return
+    let attempt = this.attempts.get(from)
+    const type = signalType(data)
+    if (type === BUSY.type) {
+      // The other side could not take this side's offer now: stay on the relay, try later.
+      if (attempt !== undefined && attempt.initiator && !attempt.open) {
+        this.drop(from, attempt)
+        this.retryLater(from)
+      }
+      return
+    }
+    if (type === 'offer') {
+      // Glare: the smaller id keeps its own attempt. Any other offer replaces what this
+      // side had with that member (the other side started over).
+      if (this.host.id < from && attempt !== undefined && !attempt.open) return
+      if (attempt !== undefined) this.drop(from, attempt)
+      const closing = this.open.get(from)
+      if (closing !== undefined) this.dropOpen(from, closing)
+      const full = this.used >= this.options.maxDirectLinks
+      if (full) this.host.makeRoom() // for its next try
+      if (full || this.answering >= this.options.maxPendingLinks) {
+        this.signaling.sendSignal(from, BUSY)
+        return
+      }
+      attempt = this.start(from, false)
+    }
+    if (attempt === undefined) return
+    try {
+      attempt.peer.signal(data)
+    } catch (error) {
+      this.host.report(`bad signal from ${from}: ${errorMessage(error)}`)
+    }
+  }
+
+  /** The member left: drop whatever this side has with it. */
+  forget(member: string): void {
+    this.offerQueue.delete(member)
+    this.cancelRetry(member)
+    this.backoff.delete(member)
+    const attempt = this.attempts.get(member)
+    if (attempt !== undefined) this.drop(member, attempt)
+    const peer = this.open.get(member)
+    if (peer !== undefined) this.dropOpen(member, peer)
+  }
+
+  /** Tries `member` again later, with backoff (250 ms doubling to `maxRetryMs`). */
+  retryLater(member: string): void {
+    if (this.stopped || this.retries.has(member) || !this.host.isMember(member)) return
+    const delay = Math.min((this.backoff.get(member) ?? 125) * 2, this.options.maxRetryMs)
+    this.backoff.set(member, delay)
+    this.retries.set(
+      member,
+      startTimer(() => {
+        this.retries.delete(member)
+        if (this.host.isMember(member)) this.consider(member, true)
+      }, delay),
+    )
+  }
+
+  stop(): void {
+    if (this.stopped) return
+    this.stopped = true
+    for (const timer of this.retries.values()) clearTimeout(timer)
+    this.retries.clear()
+    this.offerQueue.clear()
+    for (const [member, attempt] of [...this.attempts]) this.drop(member, attempt)
+    // open peers are closed by their links (the node says bye first)
+  }
+
+  private start(member: string, initiator: boolean): Attempt {
+    this.cancelRetry(member)
+    this.offerQueue.delete(member)
+    if (initiator) this.offering++
+    else this.answering++
+    const peer = this.createPeer({ initiator, ...(this.options.iceServers ? { iceServers: this.options.iceServers } : {}) })
+    const timer = startTimer(() => {
+      if (this.attempts.get(member) !== attempt || attempt.open) return
+      this.drop(member, attempt)
+      this.retryLater(member)
+    }, this.options.linkTimeoutMs)
+    const attempt: Attempt = { peer, initiator, timer, open: false }
+    this.attempts.set(member, attempt)
+    peer.on('signal', (data) => {
+      try {
+        this.signaling.sendSignal(member, data)
+      } catch (error) {
+        this.host.report(`a signal to ${member} could not be sent: ${errorMessage(error)}`)
+      }
+    })
+    peer.on('error', () => {
+      // 'close' follows
+    })
+    peer.on('close', () => {
+      if (this.attempts.get(member) === attempt) {
+        this.attempts.delete(member)
+        clearTimeout(attempt.timer)
+        this.released(attempt)
+        if (!attempt.open) this.retryLater(member)
+      }
+      if (this.open.get(member) === peer) this.open.delete(member)
+      this.pumpOffers()
+    })
+    peer.on('connect', () => {
+      if (this.attempts.get(member) !== attempt) return
+      if (this.stopped || !this.host.isMember(member)) return this.drop(member, attempt)
+      attempt.open = true
+      clearTimeout(attempt.timer)
+      this.attempts.delete(member)
+      this.released(attempt)
+      this.backoff.delete(member)
+      this.open.set(member, peer)
+      this.host.opened(member, peer)
+    })
+    return attempt
+  }
+
+  /** An attempt ended or opened: its slot goes to the next member waiting for one. */
+  private released(attempt: Attempt): void {
+    if (attempt.initiator) this.offering--
+    else this.answering--
+    this.pumpOffers()
+  }
+
+  private pumpOffers(): void {
+    while (!this.stopped && this.offering < this.options.maxPendingLinks && this.offerQueue.size > 0) {
+      const [next] = this.offerQueue as Iterable<string>
+      this.offerQueue.delete(next as string)
+      if (this.host.isMember(next as string)) this.consider(next as string, true)
+    }
+  }
+
+  private drop(member: string, attempt: Attempt): void {
+    if (this.attempts.get(member) === attempt) {
+      this.attempts.delete(member)
+      clearTimeout(attempt.timer)
+      this.released(attempt)
+    }
+    if (!attempt.peer.destroyed) attempt.peer.destroy()
+  }
+
+  private dropOpen(member: string, peer: PeerLike): void {
+    if (this.open.get(member) === peer) this.open.delete(member)
+    if (!peer.destroyed) peer.destroy()
+  }
+
+  private cancelRetry(member: string): void {
+    const timer = this.retries.get(member)
+    if (timer === undefined) return
+    clearTimeout(timer)
+    this.retries.delete(member)
+  }
+}
