@@ -50,7 +50,7 @@ export interface MeshOptions extends NodeOptions {
    * Default true.
    */
   readonly relay?: boolean
-  /** Direct (WebRTC) paths this node holds at most; further pairs stay on the relay. Ignored without relay. Default 32. */
+  /** Direct (WebRTC) paths this node holds at most; further pairs stay on the relay (0: all of them). Ignored without relay. Default 32. */
   readonly maxDirectLinks?: number
   /** A direct path with no traffic for this long may be moved back to the relay to make room. Default 30 s. */
   readonly directIdleMs?: number
@@ -97,6 +97,13 @@ const positive = (name: string, value: number | undefined, fallback: number): nu
   return value
 }
 
+/** The direct-link budget: a whole number, 0 (every link stays on the relay) or more. Default 32. */
+function budget(value: number | undefined): number {
+  if (value === undefined) return 32
+  if (value !== Infinity && (!Number.isInteger(value) || value < 0)) throw new BadArgError(`maxDirectLinks must be a whole number (0 for relay only) or Infinity, got ${String(value)}`)
+  return value
+}
+
 class Mesh {
   private readonly members = new Map<string, Member>()
   private readonly relay: RelayRouter | undefined
@@ -132,7 +139,7 @@ class Mesh {
         ...(options.iceServers ? { iceServers: options.iceServers } : {}),
         linkTimeoutMs: positive('linkTimeoutMs', options.linkTimeoutMs, 15_000),
         maxPendingLinks: maxPending,
-        maxDirectLinks: useRelay ? positive('maxDirectLinks', options.maxDirectLinks, 32) : Infinity,
+        maxDirectLinks: useRelay ? budget(options.maxDirectLinks) : Infinity,
         maxRetryMs: useRelay ? 60_000 : 10_000,
       },
     )
@@ -197,10 +204,11 @@ class Mesh {
     if (this.hubLost !== undefined) clearTimeout(this.hubLost)
     this.hubLost = undefined
     const listed = new Set(members)
-    // Who left while this node's hub connection was away: gone, unless a direct path carries
-    // the link (its heartbeat answers for it).
+    // Members not listed now may have left while this node's hub connection was away, or be
+    // reconnecting themselves (after a hub restart): each gets the grace period to show up.
+    // A link on a direct path is left to its heartbeat.
     for (const [id, member] of this.members) {
-      if (!listed.has(id) && member.path?.heartbeat !== true) this.left(id, undefined)
+      if (!listed.has(id) && member.path?.heartbeat !== true) this.left(id, this.hubLostGraceMs)
     }
     for (const id of members) this.present(id)
     this.relay?.resendAll()
