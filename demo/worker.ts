@@ -108,6 +108,8 @@ function exposeModules(node: DistNode): void {
     cast: (pid: unknown, msg: unknown) => node.cast(asPid(pid, 'pid'), msg),
     registry: () => node.registry(),
     nodes: () => node.nodes(),
+    /** Each link of the worker and the path it runs on (direct or through the hub's relay). */
+    links: () => node.links(),
     /** Every `nodedown` this worker saw: which node, why, and when (ms since the epoch). */
     nodedowns: () => nodedowns,
   })

@@ -11,7 +11,7 @@
  */
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { type BrowserContext, type Page, test as base, expect } from '@playwright/test'
+import { type Browser, type BrowserContext, type Page, test as base, expect } from '@playwright/test'
 import { type HubService, type Service, startHub, startWorker } from './services.js'
 import { type StaticServer, serveStatic } from './static-server.js'
 
@@ -27,8 +27,12 @@ export interface Tab {
 }
 
 export interface Tabs {
-  /** Opens the demo as node `id` (`tab-<id>` style names read best) and waits until it has joined. */
-  open(id: string, options?: { hub?: string; cluster?: string; heartbeatTimeoutMs?: number }): Promise<Tab>
+  /**
+   * Opens the demo as node `id` (`tab-<id>` style names read best) and waits until it has
+   * joined. `udpBlocked`: in a Chromium that cannot open WebRTC at all (no ICE candidates,
+   * as behind a firewall that drops UDP), so every link of the tab runs on the hub's relay.
+   */
+  open(id: string, options?: { hub?: string; cluster?: string; heartbeatTimeoutMs?: number; udpBlocked?: boolean }): Promise<Tab>
   /** Console errors matching `pattern` do not fail the test (e.g. a hub that is down on purpose). */
   allowErrors(pattern: RegExp): void
 }
@@ -40,7 +44,17 @@ export interface Services {
 
 let clusters = 0
 
-export const test = base.extend<{ cluster: string; services: Services; tabs: Tabs }, { site: StaticServer; hub: HubService }>({
+export const test = base.extend<{ cluster: string; services: Services; tabs: Tabs }, { site: StaticServer; hub: HubService; udpBlockedBrowser: Browser }>({
+  // A second Chromium whose WebRTC gathers no ICE candidates: a real "UDP blocked" network.
+  udpBlockedBrowser: [
+    async ({ playwright, launchOptions }, use) => {
+      const browser = await playwright.chromium.launch({ ...launchOptions, args: [...(launchOptions.args ?? []), '--webrtc-ip-handling-policy=disable_non_proxied_udp'] })
+      await use(browser)
+      await browser.close()
+    },
+    { scope: 'worker' },
+  ],
+
   site: [
     async ({}, use) => {
       if (!existsSync(`${demoDist}/index.html`)) throw new Error('demo-dist/ is missing: run `npx vite build` first (`npm test` does)')
@@ -83,12 +97,12 @@ export const test = base.extend<{ cluster: string; services: Services; tabs: Tab
   },
 
   // Depends on `services` so that tabs close before the worker and hubs they talk to stop.
-  tabs: async ({ browser, site, hub, cluster, services: _services }, use, testInfo) => {
+  tabs: async ({ browser, udpBlockedBrowser, site, hub, cluster, services: _services }, use, testInfo) => {
     const opened: Tab[] = []
     const allowed: RegExp[] = []
     await use({
       async open(id, options = {}) {
-        const context = await browser.newContext()
+        const context = await (options.udpBlocked === true ? udpBlockedBrowser : browser).newContext()
         const page = await context.newPage()
         const tab: Tab = { id, page, context, errors: [] }
         page.on('console', (message) => {
