@@ -77,3 +77,17 @@ export function ensureRedis() {
   console.error(`No redis-server at ${REDIS_SERVER}. Install Debian/Ubuntu \`redis-server\` (apt-get install redis-server) or set REDIS_SERVER to its path.`)
   process.exit(1)
 }
+
+/**
+ * Makes sure `unshare` and `ip` exist for the network-namespace test (a member that can
+ * reach the hub and no peer): Debian's util-linux and iproute2 through apt-get when
+ * running as root. Exits with a clear message when they cannot be had.
+ */
+export function ensureNetns() {
+  const has = (tool) => ['/usr/bin', '/usr/sbin', '/bin', '/sbin'].some((dir) => existsSync(join(dir, tool)))
+  const missing = [['unshare', 'util-linux'], ['ip', 'iproute2']].filter(([tool]) => !has(tool)).map(([, pkg]) => pkg)
+  if (missing.length === 0) return
+  if (aptInstall(missing) && has('unshare') && has('ip')) return
+  console.error(`The network-namespace test needs ${missing.join(' and ')} (apt-get install ${missing.join(' ')}).`)
+  process.exit(1)
+}
