@@ -248,6 +248,32 @@ describe('several hubs sharing one Redis act as one', { timeout: 60_000 }, () =>
     expect(downs).toEqual([])
   })
 
+  it('relayed pairs on different hubs: the relay crosses hubs through Redis, and survives one hub closing', async () => {
+    const [a, b, c] = [await startHub(), await startHub(), await startHub()]
+    const urls = [a.url, b.url, c.url]
+    const cluster = `so${++clusterCount}`
+    const relayOnly = async (first: number, id: string): Promise<DistNode> => {
+      const node = await connect({ hub: via(urls, first), cluster, id, maxDirectLinks: 0 })
+      open.push(node)
+      return node
+    }
+    const nodes = [await relayOnly(0, 'r1'), await relayOnly(1, 'r2'), await relayOnly(2, 'r3')]
+    for (const node of nodes) node.register(`echo:${node.id}`, node.spawn({ handleCall: (msg) => msg }))
+    await eventually(() => nodes.every((n) => n.nodes().length === 2 && n.registry().length === 3), 10_000, 'every pair linked over the relay')
+    for (const node of nodes) expect(node.links().map((l) => l.path)).toEqual(['relay', 'relay'])
+    const [r1, r2, r3] = nodes as [DistNode, DistNode, DistNode]
+    expect(await r1.call('echo:r3', 'from hub A to hub C')).toBe('from hub A to hub C')
+    const big = new Uint8Array(1024 * 1024).map((_, i) => i & 0xff)
+    expect(((await r3.call('echo:r2', big)) as Uint8Array).byteLength).toBe(big.byteLength)
+    const downs: string[] = []
+    for (const node of nodes) node.on('nodedown', (id: string) => downs.push(`${node.id} lost ${id}`))
+    await a.close() // r1 moves to B; r2 and r3 hear it is away, not gone
+    await eventuallyAsync(async () => (await membersOn(b, cluster)).join() === 'r1,r2', 10_000, 'r1 rejoined through B')
+    expect(await r2.call('echo:r1', 'after the move')).toBe('after the move')
+    expect(await r1.call('echo:r3', 'and back')).toBe('and back')
+    expect(downs).toEqual([])
+  })
+
   it('a hub process killed outright: its nodes move on and keep their links', async () => {
     const [dead, b] = await Promise.all([startHubProcess(), startHub()])
     const c = await startHub()
