@@ -317,7 +317,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
         if (event === RELAY_EVENT) {
           // relay traffic has a byte budget of its own (./relay.ts)
           const sender = { join: conn.join, member: conn.state === 'member', relay: conn.relay }
-          return handleRelay(io, settings, sender, payload, ack, (reply) => refuse(conn, ack, reply, 'relay'))
+          return handleRelay(io, settings, sender, payload, ack, (reply, strike = true) => (strike ? refuse(conn, ack, reply, 'relay') : ack?.(reply)))
         }
         if (!conn.bucket.take()) {
           const limits = `${settings.maxMessageBurst} at once, ${settings.maxMessagesPerSecond} per second`

@@ -7,7 +7,7 @@
  *
  * Each connection has a relay budget of its own (bytes per second, a token bucket) apart
  * from its message budget: a packet past it is refused (the sender keeps it and tries
- * again) and counts as a strike; the hub's memory per receiver stays bounded by
+ * again), as flow control, not a strike; the hub's memory per receiver stays bounded by
  * `maxBufferedBytes`, past which a receiver that does not read is closed.
  */
 import type { Server } from 'socket.io'
@@ -19,7 +19,8 @@ import type { HubSettings } from './options.js'
 /** The room of one confirmed member (claims that have not won their id are never in it). */
 export const memberRoom = (cluster: string, id: string): string => `m/${cluster}/${id}`
 
-/** What a relay packet costs beyond its bytes, per target (headers, the emit). */
+/** What a relay packet costs beyond its bytes: per event (parsing, the ack) and per target (the emit). */
+const COST_PER_EVENT = 1024
 const COST_PER_TARGET = 64
 
 export interface RelayState {
@@ -35,7 +36,8 @@ type Ack = (reply: unknown) => void
 
 /**
  * Handles one `relay` event from a connection: checks it, charges the sender's budget and
- * forwards the chunk to each target. `refuse` answers with an error and counts a strike.
+ * forwards the chunk to each target. `refuse` answers with an error, counting a strike
+ * unless `strike` is false (a packet over the budget is flow control, not misbehaviour).
  */
 export function handleRelay(
   io: Server,
@@ -43,7 +45,7 @@ export function handleRelay(
   sender: { readonly join: JoinRequest | undefined; readonly member: boolean; readonly relay: RelayState },
   payload: unknown,
   ack: Ack | undefined,
-  refuse: (reply: HubErrorReply) => void,
+  refuse: (reply: HubErrorReply, strike?: boolean) => void,
 ): void {
   const join = sender.join
   if (!settings.relay) return refuse(hubError('protocol', 'this hub does not relay'))
@@ -52,9 +54,9 @@ export function handleRelay(
   if (request === null) return refuse(hubError('badarg', 'malformed relay: expected {t: [[to, epoch, seq, ack], ...], d?} within the limits'))
   const { data, targets } = request
   const bytes = data === undefined ? 0 : typeof data === 'string' ? data.length : data.byteLength
-  if (!sender.relay.bucket.take(bytes + COST_PER_TARGET * targets.length)) {
+  if (!sender.relay.bucket.take(COST_PER_EVENT + bytes + COST_PER_TARGET * targets.length)) {
     const limit = `${settings.maxRelayBytesPerSecond} bytes per second, ${settings.maxRelayBurstBytes} at once`
-    return refuse(hubError('protocol', `relay rate limit: at most ${limit} (maxRelayBytesPerSecond, maxRelayBurstBytes)`))
+    return refuse(hubError('protocol', `relay rate limit: at most ${limit} (maxRelayBytesPerSecond, maxRelayBurstBytes)`), false)
   }
   for (const [to, epoch, seq, ack] of targets) {
     if (to === join.id) continue
