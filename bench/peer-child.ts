@@ -76,8 +76,8 @@ if (mode === 'raw' || mode === 'ours') {
     setTimeout(() => process.exit(0), 100)
   })
 } else if (mode === 'mesh') {
-  const [hub, cluster, id] = rest as [string, string, string]
-  const node = await connect({ hub, cluster, id })
+  const [hub, cluster, id, budget] = rest as [string, string, string, string | undefined]
+  const node = await connect({ hub, cluster, id, ...(budget === undefined ? {} : { maxDirectLinks: Number(budget) }) })
   serve(node, `:${id}`)
   node.on('join', (name) => {
     // the moment of seeing the join, on a clock every process on this machine shares

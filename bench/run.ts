@@ -7,7 +7,8 @@
  *
  * Items 1–5 and 8: Node peers (bench/node-bench.ts); 6: mesh formation and memory
  * (bench/mesh-formation.ts); 7: Chromium tabs (bench/browser-bench.ts), skipped when no
- * Chromium is found. A failed item is reported and the others still run; the exit code
+ * Chromium is found; 9: the relay path and a newcomer's first answers, 11: clusters of
+ * 60 and 120 nodes with a direct-link budget (bench/relay-bench.ts). A failed item is reported and the others still run; the exit code
  * is then 1.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -16,6 +17,7 @@ import { fileURLToPath } from 'node:url'
 import { killBenchChildren } from './children.js'
 import { killMeshChildren, runMeshBench } from './mesh-formation.js'
 import { runNodeBench } from './node-bench.js'
+import { killScaleChildren, runRelayBench, runScaleBench } from './relay-bench.js'
 import { type Figure, summarize, table } from './stats.js'
 
 const quick = process.argv.includes('--quick')
@@ -30,6 +32,7 @@ const log = (line: string): void => console.log(`[${((Date.now() - started) / 10
 process.on('exit', () => {
   killBenchChildren()
   killMeshChildren()
+  killScaleChildren()
 })
 const budgetMs = quick ? 6 * 60_000 : 15 * 60_000
 const guard = setTimeout(() => {
@@ -63,6 +66,14 @@ if (selected(1, 2, 3, 4, 5, 8)) {
 if (selected(6)) {
   log('6. mesh formation: 2, 4 and 8 Node nodes, one per process, through a hub')
   figures.push(...(await item('item 6 (mesh formation)', () => runMeshBench({ rounds: quick ? 1 : 5, sizes: [2, 4, 8] }, log))))
+}
+if (selected(9)) {
+  log('9. the relay path: call round trips relay / direct / socket.io through the hub; a newcomer answered by 5 members')
+  figures.push(...(await item('item 9 (relay)', () => runRelayBench(quick ? { rounds: 2, samples: 200 } : { rounds: 5, samples: 1000 }, log))))
+}
+if (selected(11)) {
+  log('11. clusters beyond a full mesh: N nodes, 15 per process, a budget of 4 direct links each')
+  figures.push(...(await item('item 11 (scale)', () => runScaleBench(quick ? [30] : [60, 120], log))))
 }
 if (selected(7)) {
   // loaded here, so that Vite and Playwright stay out of this process while items 1–6 run

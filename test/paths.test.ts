@@ -108,4 +108,19 @@ describe('paths', { timeout: 60_000 }, () => {
     expect(await a.call('sink', 'x')).toBe('x')
     expect(relayed).toBe(0)
   })
+
+  it('a member with relay: false and members with the relay link directly, whatever the budget', async () => {
+    const h = await hub()
+    let relayed = 0
+    h.io.on('connection', (socket) => socket.onAny((event: unknown) => void (event === 'relay' && relayed++)))
+    const b = await node(h.url, 'mixed', 'b', { maxDirectLinks: 0 })
+    serve(b)
+    const relayedBefore = relayed
+    const a = await node(h.url, 'mixed', 'a', { relay: false })
+    expect(a.links()).toEqual([{ node: 'b', path: 'direct' }])
+    expect(await a.call('sink', 'x')).toBe('x')
+    await eventually(() => b.links().length === 1)
+    expect(b.links()).toEqual([{ node: 'a', path: 'direct' }])
+    expect(relayed).toBe(relayedBefore) // nothing relayed to or from the member that takes none
+  })
 })

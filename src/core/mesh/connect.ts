@@ -69,6 +69,7 @@ export async function connectWith(options: ConnectOptions, platform: Platform): 
     ...(id !== undefined ? { id } : {}),
     ...(auth !== undefined ? { auth } : {}),
     ...(joinTimeoutMs !== undefined ? { joinTimeoutMs } : {}),
+    ...(meshOptions.relay === false ? { relay: false } : {}),
   }, io ?? platform.io)
   // The hub tells at once when a member's process or tab is gone, so the heartbeat of a
   // direct link only has to catch what the hub cannot see (a network partition): its

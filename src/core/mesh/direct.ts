@@ -43,6 +43,8 @@ export interface DirectHost {
   readonly id: string
   /** Whether `member` is (still) a member the mesh wants linked. */
   isMember(member: string): boolean
+  /** Whether `member` can only be linked directly (one of the two takes no relay): the budget does not apply. */
+  needsDirect(member: string): boolean
   /** A peer to `member` opened: attach it to the member's link. */
   opened(member: string, peer: PeerLike): void
   /** Room in the budget is wanted: demote an idle direct path if there is one; returns whether it did. */
@@ -83,7 +85,7 @@ export class DirectLinks {
   consider(member: string, force = false): void {
     if (this.stopped || member === this.host.id || this.has(member) || this.retries.has(member)) return
     if (!force && this.host.id > member) return
-    if (this.used >= this.options.maxDirectLinks) {
+    if (this.used >= this.options.maxDirectLinks && !this.host.needsDirect(member)) {
       // no room: an idle direct path may make some (its close frees the slot); try later
       if (this.host.makeRoom()) this.retryLater(member)
       return
@@ -115,7 +117,7 @@ export class DirectLinks {
       if (attempt !== undefined) this.drop(from, attempt)
       const closing = this.open.get(from)
       if (closing !== undefined) this.dropOpen(from, closing)
-      const full = this.used >= this.options.maxDirectLinks
+      const full = this.used >= this.options.maxDirectLinks && !this.host.needsDirect(from)
       if (full) this.host.makeRoom() // for its next try
       if (full || this.answering >= this.options.maxPendingLinks) {
         this.signaling.sendSignal(from, BUSY)

@@ -63,6 +63,8 @@ export interface MeshOptions extends NodeOptions {
 /** One member as the mesh keeps it. */
 interface Member {
   readonly id: string
+  /** It takes relayed traffic (false: it links only directly, whatever the budget). */
+  relay: boolean
   /** The link's channel, from the moment the link is opened. */
   path: PathChannel | undefined
   /** Set while the member's hub is away: fires when it has not come back in time. */
@@ -129,6 +131,7 @@ class Mesh {
       {
         id: node.id,
         isMember: (id) => this.members.has(id),
+        needsDirect: (id) => this.relay === undefined || this.members.get(id)?.relay === false,
         opened: (id, peer) => this.directOpened(id, peer),
         makeRoom: () => this.demoteIdle(),
         report: (message) => node.report(undefined, message),
@@ -152,18 +155,18 @@ class Mesh {
           windowBytes: Math.max(RelayLimits.chunkMaxBytes, positive('relayWindowBytes', options.relayWindowBytes, 1024 * 1024)),
           retransmitMs: 1000,
         },
-        (from) => (this.stopped ? undefined : this.relayLink(this.member(from))),
+        (from) => (this.stopped ? undefined : this.relayLink(this.member(from))), // it relays: it takes relay
         (message) => node.report(undefined, message),
       )
     }
   }
 
   async start(): Promise<void> {
-    this.signaling.onMemberJoin((id) => this.present(id))
+    this.signaling.onMemberJoin((id, noRelay) => this.present(id, noRelay === true))
     this.signaling.onMemberLeave((id, awayMs) => this.left(id, awayMs))
     // The member list at every (re)join, then each change to it, in order (see Signaling).
-    this.signaling.onJoined(({ id, members }) => {
-      if (id === this.node.id) this.joined(members)
+    this.signaling.onJoined(({ id, members, noRelay }) => {
+      if (id === this.node.id) this.joined(members, new Set(noRelay))
     })
     this.signaling.onStatus?.((status) => this.hubStatus(status))
     this.signaling.onSignal((from, data) => this.direct.signal(from, data))
@@ -184,23 +187,25 @@ class Mesh {
   private member(id: string): Member {
     let member = this.members.get(id)
     if (member === undefined) {
-      member = { id, path: undefined, away: undefined, retry: undefined }
+      member = { id, relay: true, path: undefined, away: undefined, retry: undefined }
       this.members.set(id, member)
     }
     return member
   }
 
   /** The hub lists `id` (in a join reply or a member-join): link it. */
-  private present(id: string): void {
+  private present(id: string, noRelay: boolean): void {
     if (this.stopped || id === this.node.id) return
     const member = this.member(id)
+    member.relay = !noRelay
     if (member.away !== undefined) clearTimeout(member.away)
     member.away = undefined
-    if (this.relay !== undefined) this.relayLink(member)
-    this.direct.consider(id)
+    if (this.relay !== undefined && member.relay) this.relayLink(member)
+    // a member that takes no relay (or this node, without one) must go direct, and either side offers
+    this.direct.consider(id, this.relay === undefined ? false : !member.relay)
   }
 
-  private joined(members: readonly string[]): void {
+  private joined(members: readonly string[], noRelay: ReadonlySet<string>): void {
     if (this.hubLost !== undefined) clearTimeout(this.hubLost)
     this.hubLost = undefined
     const listed = new Set(members)
@@ -210,7 +215,7 @@ class Mesh {
     for (const [id, member] of this.members) {
       if (!listed.has(id) && member.path?.heartbeat !== true) this.left(id, this.hubLostGraceMs)
     }
-    for (const id of members) this.present(id)
+    for (const id of members) this.present(id, noRelay.has(id))
     this.relay?.resendAll()
   }
 
@@ -274,7 +279,7 @@ class Mesh {
         // still a member: try again shortly (a collision with the other side's first packets)
         if (this.members.get(member.id) === member && !this.stopped) member.retry ??= startTimer(() => {
           member.retry = undefined
-          if (this.members.get(member.id) === member) this.relay !== undefined ? this.relayLink(member) : this.direct.consider(member.id, true)
+          if (this.members.get(member.id) === member) this.relay !== undefined && member.relay ? this.relayLink(member) : this.direct.consider(member.id, true)
         }, 250)
       },
     )
@@ -284,7 +289,7 @@ class Mesh {
     const member = this.members.get(id)
     if (member === undefined || this.stopped) return peer.destroy()
     const channel = channelFromPeer(peer, { ...this.options.transport, onError: (error) => this.node.report(undefined, `transport from ${id}: ${error.message}`) })
-    if (member.path !== undefined && this.relay !== undefined) return member.path.attachDirect(channel)
+    if (member.path !== undefined && this.relay !== undefined && member.relay) return member.path.attachDirect(channel)
     this.openLink(member, new PathChannel({ direct: channel }, this.pathOptions(id)))
   }
 
@@ -293,7 +298,7 @@ class Mesh {
     const member = this.members.get(id)
     if (member === undefined || this.stopped) return
     member.path = undefined
-    if (this.relay !== undefined) this.relayLink(member)
+    if (this.relay !== undefined && member.relay) this.relayLink(member)
     else this.direct.retryLater(id)
   }
 

@@ -67,6 +67,8 @@ export interface JoinRequest {
   readonly id: string
   readonly key: string
   readonly auth?: Json
+  /** `false`: this member takes no relayed link traffic (it links only directly). */
+  readonly relay?: false
 }
 
 /** `signal`, client → hub. Any other field (such as a forged `from`) is ignored. */
@@ -82,8 +84,11 @@ export interface HubErrorReply {
   readonly message: string
 }
 
-/** The ack of `join`: the id bound to the connection and the other members present. */
-export type JoinReply = { readonly ok: true; readonly id: string; readonly members: readonly string[] } | HubErrorReply
+/**
+ * The ack of `join`: the id bound to the connection and the other members present;
+ * `noRelay` lists those of them that take no relayed traffic (they link only directly).
+ */
+export type JoinReply = { readonly ok: true; readonly id: string; readonly members: readonly string[]; readonly noRelay?: readonly string[] } | HubErrorReply
 
 /** The ack of `signal`. */
 export type HubAck = { readonly ok: true } | HubErrorReply
@@ -96,6 +101,8 @@ export type HubAck = { readonly ok: true } | HubErrorReply
 export interface MemberNotice {
   readonly id: string
   readonly away?: number
+  /** On a join: the member takes no relayed traffic (it links only directly). */
+  readonly noRelay?: true
 }
 
 /** `signal`, hub → client. */
@@ -186,11 +193,15 @@ export function joinVersion(payload: unknown): unknown {
 /** Parses a `join` payload (client → hub). */
 export function parseJoinRequest(payload: unknown): JoinRequest | null {
   if (!isPlainRecord(payload)) return null
-  const { v, cluster, id, key, auth } = payload
+  const { v, cluster, id, key, auth, relay } = payload
   if (v !== HUB_PROTOCOL_VERSION || !isHubName(cluster) || !isHubName(id) || !isJoinKey(key)) return null
-  if (auth === undefined) return { v, cluster, id, key }
+  if (relay !== undefined && relay !== false) return null
+  const request: { -readonly [K in keyof JoinRequest]: JoinRequest[K] } = { v, cluster, id, key }
+  if (relay === false) request.relay = false
+  if (auth === undefined) return request
   if (!isJson(auth, HubLimits.authMaxBytes)) return null
-  return { v, cluster, id, key, auth }
+  request.auth = auth
+  return request
 }
 
 /** Parses a `signal` payload (client → hub). */
@@ -222,10 +233,12 @@ function parseNameList(value: unknown): string[] | null {
 export function parseJoinReply(payload: unknown): JoinReply | null {
   if (!isPlainRecord(payload)) return null
   if (payload['ok'] !== true) return parseErrorReply(payload)
-  const { id, members } = payload
+  const { id, members, noRelay } = payload
   const list = parseNameList(members)
   if (!isHubName(id) || list === null) return null
-  return { ok: true, id, members: list }
+  if (noRelay === undefined) return { ok: true, id, members: list }
+  const direct = parseNameList(noRelay)
+  return direct === null ? null : { ok: true, id, members: list, noRelay: direct }
 }
 
 /** Parses the ack of `signal` (hub → client). */
@@ -237,8 +250,9 @@ export function parseHubAck(payload: unknown): HubAck | null {
 /** Parses `member-join` / `member-leave` (hub → client). */
 export function parseMemberNotice(payload: unknown): MemberNotice | null {
   if (!isPlainRecord(payload)) return null
-  const { id, away } = payload
+  const { id, away, noRelay } = payload
   if (!isHubName(id)) return null
+  if (noRelay === true) return away === undefined ? { id, noRelay } : null
   if (away === undefined) return { id }
   return typeof away === 'number' && Number.isFinite(away) && away > 0 && away <= 300_000 ? { id, away } : null
 }

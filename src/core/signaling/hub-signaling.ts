@@ -69,6 +69,8 @@ export interface SocketIoSignalingOptions {
   maxRetryDelayMs?: number
   /** socket.io-client's `io`, to use another copy or a wrapper. Default: the entry's own. */
   io?: HubConnector
+  /** `false`: tell the hub (and so the other members) that this node takes no relayed traffic. Default true. */
+  relay?: boolean
 }
 
 type Timer = ReturnType<typeof setTimeout>
@@ -99,12 +101,12 @@ class SocketIoSignaling implements Signaling {
   private everJoined = false
   private closed = false
   /** Member events that arrived while a join was awaiting its ack, applied to its member list. */
-  private buffered: Array<[kind: 'join' | 'leave', id: string]> | undefined
+  private buffered: Array<[kind: 'join' | 'leave', id: string, noRelay?: boolean]> | undefined
   private retryTimer: Timer | undefined
   private deadline: Timer | undefined
   private joinPromise: Promise<JoinResult> | undefined
   private settle: { resolve: (r: JoinResult) => void; reject: (e: Error) => void } | undefined
-  private memberJoinHandler: (id: string) => void = () => {}
+  private memberJoinHandler: (id: string, noRelay?: boolean) => void = () => {}
   private memberLeaveHandler: (id: string, awayMs?: number) => void = () => {}
   private relayHandler: (notice: RelayNotice) => void = () => {}
   private signalHandler: (from: string, data: unknown) => void = () => {}
@@ -149,7 +151,7 @@ class SocketIoSignaling implements Signaling {
     return this.joinPromise
   }
 
-  onMemberJoin(handler: (id: string) => void): void {
+  onMemberJoin(handler: (id: string, noRelay?: boolean) => void): void {
     this.memberJoinHandler = handler
   }
 
@@ -226,8 +228,8 @@ class SocketIoSignaling implements Signaling {
     socket.on(HubEvents.memberJoin, (payload: unknown) => {
       const notice = parseMemberNotice(payload)
       if (!current() || notice === null || notice.id === this.id) return
-      if (this.buffered !== undefined) this.buffered.push(['join', notice.id])
-      else if (this.joined) this.memberJoinHandler(notice.id)
+      if (this.buffered !== undefined) this.buffered.push(['join', notice.id, notice.noRelay === true])
+      else if (this.joined) this.memberJoinHandler(notice.id, notice.noRelay === true)
     })
     socket.on(HubEvents.memberLeave, (payload: unknown) => {
       const notice = parseMemberNotice(payload)
@@ -267,10 +269,14 @@ class SocketIoSignaling implements Signaling {
   }
 
   private sendJoin(socket: HubSocket): void {
-    const request: JoinRequest =
-      this.options.auth === undefined || !isJson(this.options.auth, HubLimits.authMaxBytes)
-        ? { v: HUB_PROTOCOL_VERSION, cluster: this.options.cluster, id: this.id, key: this.key }
-        : { v: HUB_PROTOCOL_VERSION, cluster: this.options.cluster, id: this.id, key: this.key, auth: this.options.auth }
+    const request: JoinRequest = {
+      v: HUB_PROTOCOL_VERSION,
+      cluster: this.options.cluster,
+      id: this.id,
+      key: this.key,
+      ...(this.options.auth !== undefined && isJson(this.options.auth, HubLimits.authMaxBytes) ? { auth: this.options.auth } : {}),
+      ...(this.options.relay === false ? { relay: false as const } : {}),
+    }
     this.buffered = []
     socket.timeout(this.options.ackTimeoutMs ?? 5000).emit(HubEvents.join, request, (error: unknown, payload: unknown) => {
       if (this.socket !== socket || this.closed) return
@@ -279,15 +285,20 @@ class SocketIoSignaling implements Signaling {
       if (reply === null) return this.refused('protocol', 'the hub sent a malformed join reply')
       if (!reply.ok) return this.refused(reply.code, reply.message)
       const members = new Set(reply.members)
-      for (const [kind, id] of this.buffered ?? []) {
-        if (kind === 'join') members.add(id)
-        else members.delete(id)
+      const noRelay = new Set(reply.noRelay)
+      for (const [kind, id, direct] of this.buffered ?? []) {
+        if (kind === 'leave') members.delete(id)
+        else {
+          members.add(id)
+          if (direct === true) noRelay.add(id)
+        }
       }
       members.delete(this.id)
       this.buffered = undefined
       this.joined = true
       this.failures = 0
-      const result: JoinResult = { id: this.id, members: [...members] }
+      const directOnly = [...noRelay].filter((id) => members.has(id))
+      const result: JoinResult = { id: this.id, members: [...members], ...(directOnly.length > 0 ? { noRelay: directOnly } : {}) }
       const settle = this.settle
       this.settle = undefined
       clearTimeout(this.deadline)

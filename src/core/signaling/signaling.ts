@@ -11,6 +11,8 @@ export interface JoinResult {
   readonly id: string
   /** Ids of the other members present, in no particular order. */
   readonly members: readonly string[]
+  /** Those of them that take no relayed traffic (they link only directly). */
+  readonly noRelay?: readonly string[]
 }
 
 /** A signaling backend: one per node. Implemented over Socket.IO in `./hub-signaling.ts`. */
@@ -20,8 +22,8 @@ export interface Signaling {
    * (code `duplicate_id`, `unauthorized`, `badarg`) or cannot be reached in time.
    */
   join(): Promise<JoinResult>
-  /** Another member joined the cluster. */
-  onMemberJoin(handler: (id: string) => void): void
+  /** Another member joined the cluster; `noRelay`: it takes no relayed traffic (it links only directly). */
+  onMemberJoin(handler: (id: string, noRelay?: boolean) => void): void
   /**
    * Another member left the cluster. With `awayMs`, its hub went away rather than the
    * member: it may come back through another hub within that time.

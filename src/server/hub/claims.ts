@@ -17,6 +17,8 @@ export interface Claim {
   readonly key: string
   readonly stamp: number
   readonly state: 'claim' | 'member'
+  /** The member takes relayed traffic (false: it links only directly). */
+  readonly relay: boolean
 }
 
 /** A claim read from the cluster view, with the means to reach its connection on any hub. */
@@ -47,7 +49,7 @@ function readClaim(sid: string, data: unknown): Claim | null {
   const state: unknown = Reflect.get(data, 'state')
   if (!isHubName(cluster) || !isHubName(id) || !isJoinKey(key) || typeof stamp !== 'number') return null
   if (state !== 'claim' && state !== 'member') return null
-  return { sid, cluster, id, key, stamp, state }
+  return { sid, cluster, id, key, stamp, state, relay: Reflect.get(data, 'relay') !== false }
 }
 
 /**

@@ -137,13 +137,20 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
   /** Reads the claims in a room, through the adapter; only local ones while Redis is away. */
   const claimsIn = claimReader(io, redis, log)
 
-  async function membersOf(cluster: string, except: string): Promise<string[]> {
+  /** The members of `cluster` but `except`, and those of them that take no relayed traffic. */
+  async function membersOf(cluster: string, except: string): Promise<{ members: string[]; noRelay: string[] }> {
     const ids = new Set<string>()
+    const noRelay = new Set<string>()
     for (const claim of await claimsIn(clusterRoom(cluster))) {
-      if (claim.state === 'member' && claim.cluster === cluster && claim.id !== except) ids.add(claim.id)
+      if (claim.state !== 'member' || claim.cluster !== cluster || claim.id === except) continue
+      ids.add(claim.id)
+      if (!claim.relay) noRelay.add(claim.id)
     }
-    return [...ids]
+    return { members: [...ids], noRelay: [...noRelay] }
   }
+
+  /** A member-join notice for `join` (saying when it takes no relayed traffic). */
+  const joinNotice = (join: JoinRequest): { id: string; noRelay?: true } => (join.relay === false ? { id: join.id, noRelay: true } : { id: join.id })
 
   const authorize = authorizer(options.authorize, authorizeTimeoutMs, log)
 
@@ -183,8 +190,9 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     }
     if (conn.state !== 'joining') return
     const { cluster, id, key } = request
-    const mine: Claim = { sid: socket.id, cluster, id, key, stamp: nextStamp(), state: 'claim' }
-    socket.data = { cluster, id, key, stamp: mine.stamp, state: 'claim' }
+    const relay = request.relay !== false
+    const mine: Claim = { sid: socket.id, cluster, id, key, stamp: nextStamp(), state: 'claim', relay }
+    socket.data = { cluster, id, key, stamp: mine.stamp, state: 'claim', relay }
     socket.join(idRoom(cluster, id))
     const claims = await claimsIn(idRoom(cluster, id))
     if (conn.state !== 'joining') return
@@ -204,15 +212,15 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     conn.owner = true
     conn.join = request
     socket.join(clusterRoom(cluster))
-    const members = await membersOf(cluster, id)
+    const { members, noRelay } = await membersOf(cluster, id)
     if (conn.state !== 'joining') return
     // Confirm, answer and announce in one step: signals are relayed only to confirmed
     // members, so nothing reaches this node before its join ack.
-    socket.data = { cluster, id, key, stamp: mine.stamp, state: 'member' }
+    socket.data = { cluster, id, key, stamp: mine.stamp, state: 'member', relay }
     socket.join(memberRoom(cluster, id))
     conn.state = 'member'
-    ack?.({ ok: true, id, members } satisfies JoinReply)
-    socket.to(clusterRoom(cluster)).emit(HubEvents.memberJoin, { id })
+    ack?.({ ok: true, id, members, ...(noRelay.length > 0 ? { noRelay } : {}) } satisfies JoinReply)
+    socket.to(clusterRoom(cluster)).emit(HubEvents.memberJoin, joinNotice(request))
     log.debug?.(`${cluster}/${id} joined (${members.length} other members)`)
   }
 
@@ -293,7 +301,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
         conn.socket.disconnect(true)
         continue
       }
-      conn.socket.to(clusterRoom(join.cluster)).emit(HubEvents.memberJoin, { id: join.id })
+      conn.socket.to(clusterRoom(join.cluster)).emit(HubEvents.memberJoin, joinNotice(join))
     }
   }
 
