@@ -77,6 +77,24 @@ describe('the hub relay', () => {
     expect(b.got.length).toBeLessThan(40)
   })
 
+  it('a packet sent without an acknowledgement is answered only when refused, by relay-refused naming its targets', async () => {
+    const h = await hub({ maxRelayBurstBytes: 30_000, maxRelayBytesPerSecond: 1000 })
+    const a = await client(h, 'one', 'a')
+    const b = await client(h, 'one', 'b')
+    const refusals: unknown[] = []
+    a.socket.on('relay-refused', (r: unknown) => refusals.push(r))
+    for (let i = 1; i <= 5; i++) a.socket.emit('relay', { t: [['b', 3, i, 0]], d: 'z'.repeat(10_000) })
+    await settle()
+    expect(b.got.length).toBeGreaterThan(0)
+    expect(b.got.length).toBeLessThan(5)
+    expect(refusals.length).toBe(5 - b.got.length)
+    expect(refusals[0]).toMatchObject({ code: 'protocol', t: [['b', 3, b.got.length + 1, 0]] })
+    a.socket.emit('relay', { t: [['b', 3]], d: 'x' }) // malformed: no targets to name
+    await settle()
+    expect(refusals.at(-1)).toMatchObject({ code: 'badarg' })
+    expect((refusals.at(-1) as { t?: unknown }).t).toBeUndefined()
+  })
+
   it('a hub with relay: false relays nothing', async () => {
     const h = await hub({ relay: false })
     const a = await client(h, 'one', 'a')

@@ -4,11 +4,17 @@
  * with one `relay` event per distinct chunk. When several members are sent the same
  * chunk in one tick (a registration reaches every relayed member as the same batch of
  * frames), it leaves once, with every target listed: the hub fans it out. Acks ride on
- * packets going the other way, or leave once per tick for all channels that owe one.
+ * packets going the other way; a channel that owes one and sends nothing within
+ * `ACK_DELAY_MS` (a reply usually goes back sooner) has it sent bare, in one event for
+ * all such channels. The hub does not acknowledge packets: the receivers do, end to end,
+ * and the hub only tells of a packet it refused (`onRefused`), which is sent again soon.
  */
 import { RelayLimits, type RelayNotice, type RelayTarget } from '../signaling/relay-protocol.js'
 import type { RelayTransport } from '../signaling/signaling.js'
 import { RelayChannel, type RelayChannelOptions, type RelayOutlet } from './relay-channel.js'
+
+/** How long an owed ack waits for a packet going back to ride on. */
+const ACK_DELAY_MS = 2
 
 type Outgoing = { readonly channel: RelayChannel; readonly seq: number; readonly data: string | Uint8Array }
 
@@ -17,6 +23,7 @@ export class RelayRouter implements RelayOutlet {
   private outgoing: Outgoing[] = []
   private readonly acks = new Set<RelayChannel>()
   private scheduled = false
+  private ackTimer: ReturnType<typeof setTimeout> | undefined
 
   constructor(
     private readonly transport: RelayTransport,
@@ -26,6 +33,12 @@ export class RelayRouter implements RelayOutlet {
     private readonly report: (message: string) => void,
   ) {
     transport.onPacket((notice) => this.received(notice))
+    transport.onRefused((refusal) => {
+      for (const [to, epoch] of refusal.targets) {
+        const channel = this.get(to)
+        if (channel?.epoch === epoch) channel.notForwarded()
+      }
+    })
   }
 
   /** Makes the channel to `member` (replacing a closed one). */
@@ -52,11 +65,18 @@ export class RelayRouter implements RelayOutlet {
   closeAll(): void {
     for (const channel of [...this.channels.values()]) channel.close()
     this.channels.clear()
+    if (this.ackTimer !== undefined) clearTimeout(this.ackTimer)
+    this.ackTimer = undefined
+    this.acks.clear()
   }
 
   send(channel: RelayChannel, packet: { readonly seq: number; readonly data: string | Uint8Array } | undefined): void {
-    if (packet === undefined) this.acks.add(channel)
-    else this.outgoing.push({ channel, seq: packet.seq, data: packet.data })
+    if (packet === undefined) {
+      this.acks.add(channel)
+      this.ackTimer ??= setTimeout(() => this.flushAcks(), ACK_DELAY_MS)
+      return
+    }
+    this.outgoing.push({ channel, seq: packet.seq, data: packet.data })
     if (this.scheduled) return
     this.scheduled = true
     queueMicrotask(() => this.flush())
@@ -87,19 +107,25 @@ export class RelayRouter implements RelayOutlet {
       targets.push([packet.channel.remote, packet.channel.epoch, packet.seq, packet.channel.takeAck()])
     }
     if (targets.length > 0) this.emit(targets, data, members)
+  }
+
+  /** Sends the acks still owed (no packet went back to carry them). */
+  private flushAcks(): void {
+    this.ackTimer = undefined
     const bare: RelayTarget[] = []
     for (const channel of this.acks) if (!channel.isClosed && channel.owesAck) bare.push([channel.remote, channel.epoch, 0, channel.takeAck()])
     this.acks.clear()
-    if (bare.length > 0) this.emit(bare, undefined, [])
+    // a lost bare ack is made good by the next one (the sender's retransmission brings it)
+    for (let at = 0; at < bare.length; at += RelayLimits.maxTargets) this.transport.send(bare.slice(at, at + RelayLimits.maxTargets), undefined)
   }
 
   private emit(targets: RelayTarget[], data: string | Uint8Array | undefined, owners: readonly RelayChannel[]): void {
     for (let at = 0; at < targets.length; at += RelayLimits.maxTargets) {
-      // A packet the hub did not forward (refused, or the connection dropped) stays
-      // unacknowledged with its channel, which sends it again soon.
-      this.transport.send(targets.slice(at, at + RelayLimits.maxTargets), data).catch(() => {
+      // A packet that could not leave (no hub connection) stays unacknowledged with its
+      // channel, which sends it again soon; one lost on the way, by its retransmit timer.
+      if (!this.transport.send(targets.slice(at, at + RelayLimits.maxTargets), data)) {
         for (const owner of owners.slice(at, at + RelayLimits.maxTargets)) owner.notForwarded()
-      })
+      }
     }
   }
 }

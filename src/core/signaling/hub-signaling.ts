@@ -23,7 +23,7 @@ import {
   parseSignalNotice,
   type JoinRequest,
 } from './hub-protocol.js'
-import { parseRelayNotice, RELAY_EVENT, type RelayNotice, type RelayTarget } from './relay-protocol.js'
+import { parseRelayNotice, parseRelayRefusal, RELAY_EVENT, RELAY_REFUSED_EVENT, type RelayNotice, type RelayRefusal } from './relay-protocol.js'
 import type { JoinResult, RelayTransport, Signaling } from './signaling.js'
 
 /** The part of a socket.io-client `Socket` the signaling uses. */
@@ -109,6 +109,7 @@ class SocketIoSignaling implements Signaling {
   private memberJoinHandler: (id: string, noRelay?: boolean) => void = () => {}
   private memberLeaveHandler: (id: string, awayMs?: number) => void = () => {}
   private relayHandler: (notice: RelayNotice) => void = () => {}
+  private relayRefusedHandler: (refusal: RelayRefusal) => void = () => {}
   private signalHandler: (from: string, data: unknown) => void = () => {}
   private joinedHandler: (result: JoinResult) => void = () => {}
   private statusHandler: (status: 'connected' | 'disconnected') => void = () => {}
@@ -245,27 +246,25 @@ class SocketIoSignaling implements Signaling {
       const notice = parseRelayNotice(payload)
       if (current() && this.joined && notice !== null && notice.from !== this.id) this.relayHandler(notice)
     })
+    socket.on(RELAY_REFUSED_EVENT, (payload: unknown) => {
+      const refusal = parseRelayRefusal(payload)
+      if (current() && refusal !== null) this.relayRefusedHandler(refusal)
+    })
   }
 
   readonly relay: RelayTransport = {
-    send: (targets, data) => this.sendRelay(targets, data),
+    send: (targets, data) => {
+      const socket = this.socket
+      if (!this.joined || socket === undefined) return false
+      socket.emit(RELAY_EVENT, data === undefined ? { t: targets } : { t: targets, d: data })
+      return true
+    },
     onPacket: (handler) => {
       this.relayHandler = handler
     },
-  }
-
-  private sendRelay(targets: readonly RelayTarget[], data: string | Uint8Array | undefined): Promise<void> {
-    const socket = this.socket
-    if (!this.joined || socket === undefined) return Promise.reject(new ClosedError('not connected to a hub'))
-    const payload = data === undefined ? { t: targets } : { t: targets, d: data }
-    return new Promise<void>((resolve, reject) => {
-      socket.timeout(this.options.ackTimeoutMs ?? 5000).emit(RELAY_EVENT, payload, (error: unknown, reply: unknown) => {
-        if (error) return reject(new ClosedError('the hub did not answer a relay packet in time'))
-        const ack = parseHubAck(reply)
-        if (ack?.ok === true) resolve()
-        else reject(new DistributedError(ack?.code ?? 'protocol', ack?.message ?? 'the hub sent a malformed relay ack'))
-      })
-    })
+    onRefused: (handler) => {
+      this.relayRefusedHandler = handler
+    },
   }
 
   private sendJoin(socket: HubSocket): void {

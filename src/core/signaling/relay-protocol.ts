@@ -8,8 +8,9 @@
  * Client → hub: `{ t: [[to, epoch, seq, ack], ...], d? }`: one chunk `d` (a string, or
  * bytes) for each target, with that pair's relay epoch, the packet's sequence number on
  * the pair (0 for a packet that carries no chunk, only an ack) and the cumulative ack of
- * what the sender received from that target. Acknowledged by the hub with `{ ok: true }`
- * once forwarded, or an error reply.
+ * what the sender received from that target. Sent without a Socket.IO acknowledgement
+ * (the receivers acknowledge end to end); a packet the hub refuses is answered with
+ * `relay-refused` `{ code, message, t? }`, `t` the refused packet's targets.
  *
  * Hub → client: `{ f, e, s, a, d? }`: the same for one receiver, `f` set by the hub.
  */
@@ -18,6 +19,16 @@ import { isHubName } from './hub-protocol.js'
 
 /** The event name, both ways. */
 export const RELAY_EVENT = 'relay'
+/** Hub → client: a relay packet was refused (malformed, over the budget, before a join). */
+export const RELAY_REFUSED_EVENT = 'relay-refused'
+
+/** `relay-refused`, hub → client. */
+export interface RelayRefusal {
+  readonly code: string
+  readonly message: string
+  /** The refused packet's targets, when it could be read. */
+  readonly targets: readonly RelayTarget[]
+}
 
 /** Bounds on one relay packet. */
 export const RelayLimits = {
@@ -65,11 +76,7 @@ function plainRecord(value: unknown): Record<string, unknown> | null {
   return proto === Object.prototype || proto === null ? (value as Record<string, unknown>) : null
 }
 
-/** Parses a `relay` payload (client → hub), or `null`. */
-export function parseRelayRequest(payload: unknown): RelayRequest | null {
-  const record = plainRecord(payload)
-  if (record === null) return null
-  const { t, d } = record
+function relayTargets(t: unknown): RelayTarget[] | null {
   if (!Array.isArray(t) || t.length === 0 || t.length > RelayLimits.maxTargets) return null
   const targets: RelayTarget[] = []
   for (const item of t as unknown[]) {
@@ -78,6 +85,16 @@ export function parseRelayRequest(payload: unknown): RelayRequest | null {
     if (!isHubName(to) || !isEpoch(epoch) || !isCount(seq) || !isCount(ack)) return null
     targets.push([to, epoch, seq, ack])
   }
+  return targets
+}
+
+/** Parses a `relay` payload (client → hub), or `null`. */
+export function parseRelayRequest(payload: unknown): RelayRequest | null {
+  const record = plainRecord(payload)
+  if (record === null) return null
+  const { t, d } = record
+  const targets = relayTargets(t)
+  if (targets === null) return null
   const data = chunkOf(d)
   if (data === null) return null
   // a packet with a chunk is numbered; one without is a bare ack
@@ -94,4 +111,15 @@ export function parseRelayNotice(payload: unknown): RelayNotice | null {
   const data = chunkOf(d)
   if (data === null || (data === undefined) !== (s === 0)) return null
   return { from: f, epoch: e, seq: s, ack: a, data }
+}
+
+/** Parses a `relay-refused` payload (hub → client), or `null`. */
+export function parseRelayRefusal(payload: unknown): RelayRefusal | null {
+  const record = plainRecord(payload)
+  if (record === null) return null
+  const { code, message, t } = record
+  if (typeof code !== 'string' || code.length > 64 || typeof message !== 'string' || message.length > 1024) return null
+  if (t === undefined) return { code, message, targets: [] }
+  const targets = relayTargets(t)
+  return targets === null ? null : { code, message, targets }
 }

@@ -3,7 +3,7 @@
  * WebRTC signals with them. The core imports no transport: `distribunator/browser` and
  * `distribunator/server` hand in the Socket.IO implementation (./hub-signaling.ts).
  */
-import type { RelayNotice, RelayTarget } from './relay-protocol.js'
+import type { RelayNotice, RelayRefusal, RelayTarget } from './relay-protocol.js'
 
 /** What the hub tells a node when it (re)joins its cluster. */
 export interface JoinResult {
@@ -51,11 +51,13 @@ export interface Signaling {
 /** Link traffic through the hub for members without a WebRTC link (relay-protocol.ts). */
 export interface RelayTransport {
   /**
-   * Sends one chunk (or, without one, acks only) to one or more members. Resolves once
-   * the hub forwarded it; rejects when the hub refused it, or the connection dropped or
-   * timed out before it answered (the caller sends it again).
+   * Sends one chunk (or, without one, acks only) to one or more members; returns false
+   * when there is no hub connection to send it on (the caller sends it again later). The
+   * receivers acknowledge end to end; the hub answers only a refusal (`onRefused`).
    */
-  send(targets: readonly RelayTarget[], data: string | Uint8Array | undefined): Promise<void>
+  send(targets: readonly RelayTarget[], data: string | Uint8Array | undefined): boolean
   /** Packets from other members, the sender set by the hub. */
   onPacket(handler: (notice: RelayNotice) => void): void
+  /** A packet the hub refused (over the relay budget, malformed), with its targets. */
+  onRefused(handler: (refusal: RelayRefusal) => void): void
 }

@@ -45,7 +45,7 @@ import { claimReader, isOlder, nextStamp, type Claim, type ClaimHandle } from '.
 import { createHttpServer } from './http.js'
 import { connectRedis, type RedisLink } from './redis.js'
 import { handleRelay, memberRoom, relayState, type RelayState } from './relay.js'
-import { RELAY_EVENT } from '../../core/signaling/relay-protocol.js'
+import { RELAY_EVENT, RELAY_REFUSED_EVENT } from '../../core/signaling/relay-protocol.js'
 
 export type { AllowedOrigins, HubLogger, HubOptions } from './options.js'
 
@@ -325,7 +325,12 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
         if (event === RELAY_EVENT) {
           // relay traffic has a byte budget of its own (./relay.ts)
           const sender = { join: conn.join, member: conn.state === 'member', relay: conn.relay }
-          return handleRelay(io, settings, sender, payload, ack, (reply, strike = true) => (strike ? refuse(conn, ack, reply, 'relay') : ack?.(reply)))
+          return handleRelay(io, settings, sender, payload, ack, (reply, strike = true, targets) => {
+            // without an ack to answer, the sender hears of its refused packet by an event
+            const tell = ack ?? ((r: unknown): void => void socket.emit(RELAY_REFUSED_EVENT, targets === undefined ? r : { ...(r as object), t: targets }))
+            if (strike) refuse(conn, tell, reply, 'relay')
+            else tell(reply)
+          })
         }
         if (!conn.bucket.take()) {
           const limits = `${settings.maxMessageBurst} at once, ${settings.maxMessagesPerSecond} per second`

@@ -12,7 +12,7 @@
  */
 import type { Server } from 'socket.io'
 import { hubError, type HubErrorReply, type JoinRequest } from '../../core/signaling/hub-protocol.js'
-import { parseRelayRequest, RELAY_EVENT } from '../../core/signaling/relay-protocol.js'
+import { parseRelayRequest, RELAY_EVENT, type RelayTarget } from '../../core/signaling/relay-protocol.js'
 import { TokenBucket } from './guards.js'
 import type { HubSettings } from './options.js'
 
@@ -36,8 +36,10 @@ type Ack = (reply: unknown) => void
 
 /**
  * Handles one `relay` event from a connection: checks it, charges the sender's budget and
- * forwards the chunk to each target. `refuse` answers with an error, counting a strike
- * unless `strike` is false (a packet over the budget is flow control, not misbehaviour).
+ * forwards the chunk to each target. `refuse` answers with an error (an ack when the
+ * sender asked for one, else a `relay-refused` event naming the packet's targets),
+ * counting a strike unless `strike` is false (a packet over the budget is flow control,
+ * not misbehaviour).
  */
 export function handleRelay(
   io: Server,
@@ -45,7 +47,7 @@ export function handleRelay(
   sender: { readonly join: JoinRequest | undefined; readonly member: boolean; readonly relay: RelayState },
   payload: unknown,
   ack: Ack | undefined,
-  refuse: (reply: HubErrorReply, strike?: boolean) => void,
+  refuse: (reply: HubErrorReply, strike?: boolean, targets?: readonly RelayTarget[]) => void,
 ): void {
   const join = sender.join
   if (!settings.relay) return refuse(hubError('protocol', 'this hub does not relay'))
@@ -56,12 +58,19 @@ export function handleRelay(
   const bytes = data === undefined ? 0 : typeof data === 'string' ? data.length : data.byteLength
   if (!sender.relay.bucket.take(COST_PER_EVENT + bytes + COST_PER_TARGET * targets.length)) {
     const limit = `${settings.maxRelayBytesPerSecond} bytes per second, ${settings.maxRelayBurstBytes} at once`
-    return refuse(hubError('protocol', `relay rate limit: at most ${limit} (maxRelayBytesPerSecond, maxRelayBurstBytes)`), false)
+    return refuse(hubError('protocol', `relay rate limit: at most ${limit} (maxRelayBytesPerSecond, maxRelayBurstBytes)`), false, targets)
   }
+  const local = io.sockets.adapter.rooms
   for (const [to, epoch, seq, ack] of targets) {
     if (to === join.id) continue
     const notice = data === undefined ? { f: join.id, e: epoch, s: seq, a: ack } : { f: join.id, e: epoch, s: seq, a: ack, d: data }
-    io.to(memberRoom(join.cluster, to)).emit(RELAY_EVENT, notice)
+    const room = memberRoom(join.cluster, to)
+    // A confirmed member is in one hub's room at a time: on this hub, straight to its
+    // socket (no broadcast, nothing through Redis); elsewhere, through the adapter.
+    const here = local.get(room)
+    const socket = here?.size === 1 ? io.sockets.sockets.get(here.values().next().value as string) : undefined
+    if (socket !== undefined) socket.emit(RELAY_EVENT, notice)
+    else io.to(room).emit(RELAY_EVENT, notice)
   }
   ack?.({ ok: true })
 }

@@ -45,10 +45,16 @@ describe('relay channel over a real hub', () => {
   channelCompliance((name, fn) => it(name, fn, 30_000), () => relayPair(), { largeBytes: 2 * 1024 * 1024 })
 
   it('delivers everything once and in order when the hub drops packets on the way', async () => {
-    let sent = 0
+    let seed = 7
+    const lost = (): boolean => {
+      seed = (seed * 1103515245 + 12345) % 2147483648 // a fixed pseudo-random sequence
+      return seed % 10 < 2
+    }
     const lossy = (transport: RelayTransport): RelayTransport => ({
       onPacket: (handler) => transport.onPacket(handler),
-      send: (targets, data) => (++sent % 5 === 0 ? Promise.reject(new Error('dropped')) : transport.send(targets, data)),
+      onRefused: (handler) => transport.onRefused(handler),
+      // one packet in five lost on the way, unseen by the sender
+      send: (targets, data) => (lost() ? true : transport.send(targets, data)),
     })
     const { a, b } = await relayPair(lossy)
     const got: string[] = []
@@ -75,6 +81,27 @@ describe('relay channel over a real hub', () => {
     cleanups.push(() => again.close())
     await eventually(() => got.length === 200, 15_000, 'the messages sent while the hub was down')
     expect(got.slice(100)).toEqual(Array.from({ length: 100 }, (_, i) => `during ${i}`))
+  })
+
+  it('sends again what the hub refused over its relay budget: a burst past the budget arrives whole', async () => {
+    const small = await createHub({ port: 0, maxRelayBytesPerSecond: 512 * 1024, maxRelayBurstBytes: 64 * 1024, logger: { info() {}, warn() {}, error() {} } })
+    cleanups.push(() => small.close())
+    let refused = 0
+    const counting = (transport: RelayTransport): RelayTransport => ({
+      ...transport,
+      onPacket: (handler) => transport.onPacket(handler),
+      onRefused: (handler) => transport.onRefused((refusal) => (refused++, handler(refusal))),
+      send: (targets, data) => transport.send(targets, data),
+    })
+    const { a, b } = await relayPair(counting, small.url)
+    const got: string[] = []
+    b.onMessage((m) => got.push(String(m)))
+    a.send('y'.repeat(600_000))
+    for (let i = 0; i < 50; i++) a.send(`after ${i}`)
+    await eventually(() => got.length === 51, 15_000, 'everything, past the budget')
+    expect(got[0]).toHaveLength(600_000)
+    expect(got.slice(1)).toEqual(Array.from({ length: 50 }, (_, i) => `after ${i}`))
+    expect(refused).toBeGreaterThan(0)
   })
 
   it('closes when the other side starts over (a new epoch)', async () => {
