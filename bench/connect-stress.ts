@@ -13,7 +13,8 @@
  *
  * Run: node --import tsx bench/connect-stress.ts [--connects N] [--concurrency N]
  *      [--burners N] [--only in-process|cross-process] [--remote node|browser] [--debug-log]
- * (--remote: `createNodePeer`'s option for the offerers; not given: unknown remote.)
+ * (--remote: `createNodePeer`'s `remote` option, which only offerers act on; not given:
+ * the ordering for an unknown remote.)
  * (--debug-log prints libdatachannel's Debug log lines of each failed connect; use it
  * with --concurrency 1, since lines of connects in flight together interleave.)
  */
