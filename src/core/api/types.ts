@@ -128,6 +128,14 @@ export interface NodeEvents {
   leave: [name: string, pid: Pid]
   /** A frame was dropped or a link misbehaved; the node keeps running. */
   error: [error: ProtocolError]
+  /**
+   * The hub connection of a node made by `connect()`: `lost` when it drops (with the URL
+   * it was on; the node reconnects by itself, with backoff, moving to its next hub URL
+   * when one does not answer, and relayed links wait `hubLostGraceMs` for it), then `back` once the node has
+   * joined its cluster again (with the URL it joined through). Not emitted for the first
+   * join (`connect()` resolving is that) nor when the node closes.
+   */
+  hub: [state: 'lost' | 'back', url: string]
 }
 
 export interface DistNode {

@@ -22,7 +22,7 @@ import { Registry } from './registry.js'
 import { RpcService } from './rpc.js'
 import { assertFunction, assertName, assertPid, describe } from './validate.js'
 
-const EVENTS = new Set<keyof NodeEvents>(['nodeup', 'nodedown', 'path', 'join', 'leave', 'error'])
+const EVENTS = new Set<keyof NodeEvents>(['nodeup', 'nodedown', 'path', 'join', 'leave', 'error', 'hub'])
 
 /**
  * Creates a node. Link it to others with `link(channel)`.
