@@ -172,6 +172,27 @@ export function clusterSuite(label: string, driverOrLinker: ClusterDriver | Link
       expect(new TextDecoder().decode(text)).toBe('héllo')
     })
 
+    it('carries long strings as text attachments: top level, beside byte arrays, in a Map, with non-ASCII text, in order with other frames', async () => {
+      const [a, b] = await mesh(2)
+      const seen: unknown[] = []
+      const p = b!.spawn({ handleCall: (msg) => msg, handleCast: (msg) => void seen.push(msg) })
+      // past TEXT_ATTACHMENT_CHARS (64 Ki): astral characters, quotes and escapes that JSON would have to escape
+      const long = 'é"\\\n𝄞 '.repeat(20_000) + 'end'
+      expect(await a!.call(p, long)).toBe(long)
+      const value = { text: long, bytes: new Uint8Array([1, 2]), again: long, map: new Map([['k', 'x'.repeat(70_000)]]), short: 'short' }
+      a!.cast(p, 'before')
+      a!.cast(p, long)
+      a!.cast(p, 'after')
+      const back = await a!.call<typeof value>(p, value)
+      expect(back.text).toBe(long)
+      expect(back.again).toBe(long)
+      expect(back.bytes).toEqual(new Uint8Array([1, 2]))
+      expect(back.map.get('k')).toBe('x'.repeat(70_000))
+      expect(back.short).toBe('short')
+      await eventually(() => seen.length === 3)
+      expect(seen).toEqual(['before', long, 'after'])
+    })
+
     it('rejects calls with typed errors: remote throw, noproc, timeout, no_pid', async () => {
       const [a, b] = await mesh(2)
       const p = b!.spawn({

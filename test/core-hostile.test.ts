@@ -161,6 +161,48 @@ describe('hostile frames', () => {
     expect(h.node.nodes()).toEqual(['evil'])
   })
 
+  it('text attachments: a long string leaves as its own text message; wrong kinds, bad UTF-8, bad indexes and reuse are dropped', async () => {
+    const long = 'ü'.repeat(70_000)
+    const encoded = encodeValue({ a: long, b: new Uint8Array([7]) })
+    expect(encoded).toMatchObject({ json: { a: 0, b: 0 }, b: 1, s: 1 }) // the string is not in the JSON
+    expect(encodeValue('short')).toEqual({ json: 'short' })
+    const h = await harness()
+    const got: unknown[] = []
+    const p = h.node.spawn({ handleCall: (m) => m, handleCast: (m) => void got.push(typeof m === 'string' && m.length > 100 ? m.length : m) })
+    const str = { values: [['custom', 'str']] }
+    // a text attachment (as text, then as UTF-8 bytes) with a cast behind it
+    h.raw.send(JSON.stringify([{ v: 2, t: 'cast', to: p.id, msg: { json: 0, meta: str, s: 1 } }, { v: 2, t: 'cast', to: p.id, msg: { json: 'behind' } }]))
+    await new Promise((r) => setTimeout(r, 20))
+    expect(got).toEqual([])
+    h.raw.send('t'.repeat(3000)) // (this node takes at most 4096 bytes a message)
+    h.send({ v: 2, t: 'cast', to: p.id, msg: { json: 0, meta: str, s: 1 } })
+    h.raw.send(new TextEncoder().encode('ü'.repeat(2000)))
+    await eventually(() => got.length === 3)
+    expect(got).toEqual([3000, 'behind', 2000])
+    const errorsBefore = h.errors.length
+    // bytes that are not UTF-8 where text is due
+    h.send({ v: 2, t: 'cast', to: p.id, msg: { json: 0, meta: str, s: 1 } })
+    h.raw.send(new Uint8Array([0xc3, 0x28]))
+    // text where a byte array is due: the frame lost its attachments
+    h.send({ v: 2, t: 'cast', to: p.id, msg: { json: 0, meta: { values: [['custom', 'bin']] }, b: 1, s: 1 } })
+    h.raw.send('not bytes')
+    // a byte array named as text, an index past the texts, one text used twice
+    h.send({ v: 2, t: 'call', ref: 7, to: p.id, msg: { json: 0, meta: str, b: 1 } })
+    h.raw.send(new Uint8Array(2))
+    h.send({ v: 2, t: 'call', ref: 8, to: p.id, msg: { json: 1, meta: str, s: 1 } })
+    h.raw.send('x')
+    h.send({ v: 2, t: 'call', ref: 9, to: p.id, msg: { json: [0, 0], meta: { values: { 0: [['custom', 'str']], 1: [['custom', 'str']] } }, s: 1 } })
+    h.raw.send('x')
+    h.send({ v: 2, t: 'cast', to: p.id, msg: { json: 'last' } })
+    await eventually(() => got.includes('last'))
+    await eventually(() => [7, 8, 9].every((ref) => h.received.some((f) => (f as { ref?: number }).ref === ref)))
+    for (const ref of [7, 8, 9]) expect(h.received.find((f) => (f as { ref?: number }).ref === ref)).toMatchObject({ ok: false, error: { code: 'badarg' } })
+    const errors = h.errors.slice(errorsBefore)
+    expect(errors.some((e) => /text attachment of a cast frame is not UTF-8/.test(e))).toBe(true)
+    expect(errors.some((e) => /lost its attachments \(0 of 2 came\)/.test(e))).toBe(true)
+    expect(got).toEqual([3000, 'behind', 2000, 'last'])
+  })
+
   it('rejects a duplicate sync and a second hello without touching the registry', async () => {
     const h = await harness()
     h.send({ v: 2, t: 'sync', names: [['other', [2]]] })

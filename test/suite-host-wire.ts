@@ -23,6 +23,7 @@ export type HostRequest =
   | { op: 'expose'; node: string; mod: string; fns: Record<string, number> }
   | { op: 'monitor'; node: string; pid: Pid; fn: number }
   | { op: 'on'; node: string; event: keyof NodeEvents; fn: number }
+  | { op: 'watch'; node: string; name?: string; fn: number }
   | { op: 'cancel'; fn: number }
   | { op: 'ctx'; self: Pid; method: 'cast'; args: unknown[] }
   | { op: 'ctx'; opId: number; self: Pid; method: 'call'; args: unknown[] }
@@ -72,21 +73,22 @@ export function failureOf(error: unknown): WireFailure {
 
 /**
  * A value as plain JSON-able data, for the FIFOs and the IPC channel: the library's own
- * payload encoding, its binary attachments (byte arrays in the value) in base64 beside it.
+ * payload encoding, its attachments beside it (byte arrays in base64, long strings as
+ * they are).
  */
 export function toWire(value: unknown): WirePayload {
   const payload = encodeValue(value)
   const attachments = payload[ATTACHMENTS]
-  return attachments ? { ...payload, base64: attachments.map((bytes) => Buffer.from(bytes).toString('base64')) } : payload
+  return attachments ? { ...payload, attached: attachments.map((item) => (typeof item === 'string' ? { text: item } : { base64: Buffer.from(item).toString('base64') })) } : payload
 }
 
 export function fromWire(wire: WirePayload): unknown {
-  const { base64, ...payload } = wire
-  if (base64) (payload as Payload)[ATTACHMENTS] = base64.map((text) => new Uint8Array(Buffer.from(text, 'base64')))
+  const { attached, ...payload } = wire
+  if (attached) (payload as Payload)[ATTACHMENTS] = attached.map((item) => ('text' in item ? item.text : new Uint8Array(Buffer.from(item.base64, 'base64'))))
   return decodeValue(payload)
 }
 
-export type WirePayload = Payload & { base64?: string[] }
+export type WirePayload = Payload & { attached?: Array<{ text: string } | { base64: string }> }
 
 /** Frames on the FIFOs: a 4-byte big-endian length, then the value's `toWire` form as JSON. */
 export function frame(value: unknown): Buffer {

@@ -1,7 +1,8 @@
 /**
  * Payload encoding: superjson (Date, Map, Set, BigInt, undefined, RegExp, Error and `Pid`
- * survive a round trip) inside plain JSON frames, byte arrays as binary attachments next
- * to the frame, and a hardened JSON parser for text that came over a wire.
+ * survive a round trip) inside plain JSON frames, byte arrays as binary attachments and
+ * long strings as text attachments next to the frame, and a hardened JSON parser for text
+ * that came over a wire.
  */
 import { SuperJSON } from 'superjson'
 import { buildValue } from './payload-build.js'
@@ -9,28 +10,40 @@ import { type JsonKind, planMeta } from './payload-meta.js'
 import { Pid } from '../api/pid.js'
 
 /**
- * The encoded form of one value, as it sits inside a frame: superjson's `{json, meta}`,
- * and `b`, the number of binary attachments when the value holds `Uint8Array`s. Those
- * travel as binary channel messages right after the frame's text, never inside the JSON;
- * in memory they sit on the payload under the `ATTACHMENTS` symbol, which JSON skips.
+ * The encoded form of one value, as it sits inside a frame: superjson's `{json, meta}`;
+ * `b`, the number of binary attachments when the value holds `Uint8Array`s; `s`, the
+ * number of text attachments when it holds strings of `TEXT_ATTACHMENT_CHARS` or more.
+ * Those travel as channel messages of their own right after the frame's text (the binary
+ * ones first, then the text ones), never inside the JSON: a long string costs no JSON
+ * escaping and parsing. In memory they sit on the payload under the `ATTACHMENTS`
+ * symbol, which JSON skips: `b` byte arrays, then `s` strings.
  */
 export interface Payload {
   json: unknown
   meta?: unknown
   b?: number
-  [ATTACHMENTS]?: Uint8Array[]
+  s?: number
+  [ATTACHMENTS]?: Array<Uint8Array | string>
 }
 
 /** Where a payload keeps its binary attachments in memory (not on the wire). */
 export const ATTACHMENTS: unique symbol = Symbol('attachments')
 
-/** Most attachments one payload may have. */
+/** Most attachments (binary and text together) one payload may have. */
 export const MAX_ATTACHMENTS = 4096
+
+/** Strings this long (in UTF-16 units) or longer travel as text attachments. */
+export const TEXT_ATTACHMENT_CHARS = 64 * 1024
 
 const superjson = new SuperJSON()
 
 /** The attachments being collected by `encodeValue`. */
 let collecting: Uint8Array[] | undefined
+let collectingTexts: string[] | undefined
+
+function full(): boolean {
+  return (collecting?.length ?? 0) + (collectingTexts?.length ?? 0) >= MAX_ATTACHMENTS
+}
 
 // A Uint8Array (a Node Buffer too) becomes the index of an attachment: its bytes go as
 // they are, with no JSON and no copy into text. It arrives as a Uint8Array.
@@ -39,7 +52,7 @@ superjson.registerCustom<Uint8Array, number>(
     isApplicable: (value): value is Uint8Array => value instanceof Uint8Array,
     serialize: (bytes) => {
       if (collecting === undefined) throw new TypeError('binary values are encoded by encodeValue only')
-      if (collecting.length >= MAX_ATTACHMENTS) throw new TypeError(`a value holds more than ${MAX_ATTACHMENTS} byte arrays`)
+      if (full()) throw new TypeError(`a value holds more than ${MAX_ATTACHMENTS} byte arrays and long strings`)
       // A copy (the value is sent later, piece by piece), as a plain Uint8Array even for a
       // Buffer; slice() of a plain view is a memory copy.
       collecting.push(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength).slice())
@@ -50,6 +63,22 @@ superjson.registerCustom<Uint8Array, number>(
     },
   },
   'bin',
+)
+// A long string becomes the index of a text attachment: it goes as its own text message.
+superjson.registerCustom<string, number>(
+  {
+    isApplicable: (value): value is string => typeof value === 'string' && value.length >= TEXT_ATTACHMENT_CHARS,
+    serialize: (text) => {
+      if (collectingTexts === undefined) throw new TypeError('long strings are encoded by encodeValue only')
+      if (full()) throw new TypeError(`a value holds more than ${MAX_ATTACHMENTS} byte arrays and long strings`)
+      collectingTexts.push(text)
+      return collectingTexts.length - 1
+    },
+    deserialize: () => {
+      throw new TypeError('long strings are decoded by decodeValue only')
+    },
+  },
+  'str',
 )
 superjson.registerCustom<Pid, [string, number, number]>(
   {
@@ -70,6 +99,7 @@ function decodePid(raw: unknown): Pid {
 /** The custom types above, with the JSON type of their values on the wire. */
 const CUSTOM_TYPES: ReadonlyMap<string, JsonKind> = new Map([
   ['bin', 'number'],
+  ['str', 'number'],
   ['Pid', 'array'],
 ])
 
@@ -83,6 +113,7 @@ const MAX_PLAIN_DEPTH = 64
 function isPlainJson(value: unknown, depth: number): boolean {
   switch (typeof value) {
     case 'string':
+      return value.length < TEXT_ATTACHMENT_CHARS
     case 'boolean':
       return true
     case 'number':
@@ -108,19 +139,21 @@ function isPlainJson(value: unknown, depth: number): boolean {
 export function encodeValue(value: unknown): Payload {
   if (isPlainJson(value, 0)) return { json: value }
   const attachments: Uint8Array[] = []
+  const texts: string[] = []
   collecting = attachments
+  collectingTexts = texts
   let json: unknown
   let meta: unknown
   try {
     ;({ json, meta } = superjson.serialize(value))
   } finally {
     collecting = undefined
+    collectingTexts = undefined
   }
   const payload: Payload = meta === undefined ? { json } : { json, meta }
-  if (attachments.length > 0) {
-    payload.b = attachments.length
-    payload[ATTACHMENTS] = attachments
-  }
+  if (attachments.length > 0) payload.b = attachments.length
+  if (texts.length > 0) payload.s = texts.length
+  if (attachments.length + texts.length > 0) payload[ATTACHMENTS] = texts.length === 0 ? attachments : [...attachments, ...texts]
   return payload
 }
 
@@ -156,26 +189,36 @@ export function decodeValue(payload: Payload, limits?: DecodeLimits): unknown {
 
 function decodeWithMeta(payload: Payload, limits: DecodeLimits | undefined): unknown {
   const attachments = payload[ATTACHMENTS] ?? []
-  if (attachments.length !== (payload.b ?? 0)) throw new TypeError(`payload announces ${payload.b ?? 0} attachments, has ${attachments.length}`)
+  const binary = payload.b ?? 0
+  const text = payload.s ?? 0
+  if (attachments.length !== binary + text) throw new TypeError(`payload announces ${binary + text} attachments, has ${attachments.length}`)
   const maxBigIntDigits = limits?.maxBigIntDigits ?? DEFAULT_MAX_BIGINT_DIGITS
   if (!(maxBigIntDigits >= 0)) throw new RangeError(`maxBigIntDigits must be a number from 0 up, not ${String(maxBigIntDigits)}`)
   const plan = planMeta(payload.json, payload.meta, { customs: CUSTOM_TYPES, maxBigIntDigits })
-  let taken: Set<Uint8Array> | undefined
+  let taken: Set<number> | undefined
   return buildValue(plan, (name, json) => {
     if (name === 'Pid') return decodePid(json)
-    const bytes = typeof json === 'number' && Number.isInteger(json) ? attachments[json] : undefined
-    if (bytes === undefined) throw new TypeError(`no binary attachment ${String(json)}`)
-    if ((taken ??= new Set()).has(bytes)) throw new TypeError(`binary attachment ${String(json)} used twice`)
-    taken.add(bytes)
-    return bytes
+    const kind = name === 'str' ? 'text' : 'binary'
+    const count = name === 'str' ? text : binary
+    if (typeof json !== 'number' || !Number.isInteger(json) || json < 0 || json >= count) throw new TypeError(`no ${kind} attachment ${String(json)}`)
+    const at = name === 'str' ? binary + json : json
+    const value = attachments[at]
+    if (name === 'str' ? typeof value !== 'string' : !(value instanceof Uint8Array)) throw new TypeError(`${kind} attachment ${json} is of the wrong kind`)
+    if ((taken ??= new Set()).has(at)) throw new TypeError(`${kind} attachment ${json} used twice`)
+    taken.add(at)
+    return value
   })
 }
 
-/** True when `value` has the shape of a payload (`{json, meta?, b?}`). */
+const isCount = (n: unknown): boolean => Number.isInteger(n) && (n as number) >= 1 && (n as number) <= MAX_ATTACHMENTS
+
+/** True when `value` has the shape of a payload (`{json, meta?, b?, s?}`). */
 export function isPayload(value: unknown): value is Payload {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
   if (!Object.prototype.hasOwnProperty.call(value, 'json')) return false
-  const { meta, b } = value as { meta?: unknown; b?: unknown }
-  if (b !== undefined && !(Number.isInteger(b) && (b as number) >= 1 && (b as number) <= MAX_ATTACHMENTS && meta !== undefined)) return false
+  const { meta, b, s } = value as { meta?: unknown; b?: unknown; s?: unknown }
+  if ((b !== undefined || s !== undefined) && meta === undefined) return false
+  if ((b !== undefined && !isCount(b)) || (s !== undefined && !isCount(s))) return false
+  if (((b as number | undefined) ?? 0) + ((s as number | undefined) ?? 0) > MAX_ATTACHMENTS) return false
   return meta === undefined || (typeof meta === 'object' && meta !== null)
 }

@@ -3,9 +3,10 @@
  * produced in one tick into one channel message, decoding of untrusted input, and the
  * liveness bookkeeping the node's heartbeat reads. The node decides what frames mean.
  *
- * A frame whose payload holds byte arrays (`b` attachments) ends its text message; the
- * attachments follow it as binary channel messages, in order. On receipt, that frame and
- * the frames after it wait until its attachments are in.
+ * A frame whose payload holds byte arrays (`b` attachments) or long strings (`s`) ends
+ * its text message; the attachments follow it, in order: binary channel messages, then
+ * text messages. On receipt, that frame and the frames after it wait until its
+ * attachments are in.
  */
 import { type Channel, LinkLostError } from '../api/channel.js'
 import { parseUntrustedJson } from '../util/untrusted-json.js'
@@ -31,6 +32,7 @@ export interface LinkHandlers {
 }
 
 const decoder = new TextDecoder()
+const strictDecoder = new TextDecoder('utf-8', { fatal: true })
 
 export class Link {
   /** The remote node id, once its hello arrived. */
@@ -44,7 +46,7 @@ export class Link {
   private queue: string[] = []
   private queuedChars = 0
   /** Attachments of queued frames, by queue index. */
-  private queuedAttachments: Map<number, Uint8Array[]> | undefined
+  private queuedAttachments: Map<number, Array<Uint8Array | string>> | undefined
   private flushScheduled = false
   /** The backlog was over `maxSendBufferBytes` when last read. */
   private overloaded = false
@@ -54,7 +56,9 @@ export class Link {
    * A received frame waiting for its attachments, and the items of its batch after it
    * (`rest` from index `next`), held without copying.
    */
-  private waiting: { frame: Frame; need: number; got: Uint8Array[]; bytes: number; rest: readonly unknown[]; next: number } | undefined
+  private waiting:
+    | { frame: Frame; binary: number; need: number; got: Array<Uint8Array | string>; bytes: number; rest: readonly unknown[]; next: number }
+    | undefined
 
   constructor(
     readonly channel: Channel,
@@ -87,8 +91,8 @@ export class Link {
     const attachments = payloadOf(frame)?.[ATTACHMENTS]
     if (attachments !== undefined) {
       let bytes = 0
-      for (const item of attachments) bytes += item.byteLength
-      if (bytes > limit) throw new TooLargeError(`byte arrays of ${bytes} bytes in one ${frame.t} frame exceed maxFrameBytes ${limit}`)
+      for (const item of attachments) bytes += typeof item === 'string' ? item.length : item.byteLength
+      if (bytes > limit) throw new TooLargeError(`byte arrays and long strings of ${bytes} bytes in one ${frame.t} frame exceed maxFrameBytes ${limit}`)
     }
     if (this.queuedChars + text.length > this.options.maxBatchBytes && this.queue.length > 0) this.flush()
     this.queue.push(text)
@@ -200,14 +204,27 @@ export class Link {
     this.lastReceived = now()
     const waiting = this.waiting
     if (waiting !== undefined) {
-      if (raw instanceof Uint8Array) {
-        waiting.bytes += raw.byteLength
+      // byte arrays come first, as binary messages; then long strings, as text (or as
+      // UTF-8 bytes, from a transport that delivers text so)
+      const binaryDue = waiting.got.length < waiting.binary
+      if (raw instanceof Uint8Array || (typeof raw === 'string' && !binaryDue)) {
+        waiting.bytes += typeof raw === 'string' ? raw.length : raw.byteLength
         if (waiting.bytes > this.options.maxFrameBytes) {
           // the attachments of one frame together stay under the limit of one message
           this.waiting = undefined
           return this.handlers.invalid(this, `attachments of over ${this.options.maxFrameBytes} bytes in all; the frame and ${waiting.rest.length - waiting.next} after it dropped`)
         }
-        waiting.got.push(raw)
+        if (binaryDue || typeof raw === 'string') waiting.got.push(raw)
+        else {
+          let text: string
+          try {
+            text = strictDecoder.decode(raw)
+          } catch {
+            this.waiting = undefined
+            return this.handlers.invalid(this, `a text attachment of a ${waiting.frame.t} frame is not UTF-8; the frame and ${waiting.rest.length - waiting.next} after it dropped`)
+          }
+          waiting.got.push(text)
+        }
         if (waiting.got.length < waiting.need) return
         this.waiting = undefined
         const payload = payloadOf(waiting.frame)
@@ -251,9 +268,10 @@ export class Link {
   private dispatch(item: unknown, rest: readonly unknown[], next: number): void {
     const parsed = parseFrame(item)
     if (!parsed.ok) return this.handlers.invalid(this, parsed.error)
-    const need = payloadOf(parsed.frame)?.b
-    if (need !== undefined) {
-      this.waiting = { frame: parsed.frame, need, got: [], bytes: 0, rest, next }
+    const payload = payloadOf(parsed.frame)
+    if (payload?.b !== undefined || payload?.s !== undefined) {
+      const binary = payload.b ?? 0
+      this.waiting = { frame: parsed.frame, binary, need: binary + (payload.s ?? 0), got: [], bytes: 0, rest, next }
       return
     }
     this.deliver(parsed.frame)
