@@ -124,6 +124,27 @@ export function clusterSuite(label: string, driverOrLinker: ClusterDriver | Link
       expect(a!.registry()).toEqual([])
     })
 
+    it('watch: the members at once, then each join and leave; a lost node\'s pids leave before nodedown', async () => {
+      const [a, b, c] = await mesh(3)
+      const pb = b!.spawn({})
+      b!.register('room', pb)
+      await eventually(() => a!.allPidsOf('room').length === 1)
+      const seen: string[] = []
+      a!.watch('room', (event) => seen.push(event.type === 'current' ? `current ${event.pids.join(',')}` : `${event.type} ${event.pid}`))
+      a!.on('nodedown', (id) => seen.push(`nodedown ${id}`))
+      expect(seen).toEqual([`current ${pb}`])
+      const pc = c!.spawn({})
+      c!.register('room', pc)
+      await eventually(() => seen.length === 2)
+      b!.register('room', pb)
+      await eventually(() => seen.length === 3)
+      c!.unregister('room', pc)
+      await eventually(() => seen.length === 4)
+      await b!.close()
+      await eventually(() => seen.length === 7, 5000, 'the leaves and nodedown')
+      expect(seen).toEqual([`current ${pb}`, `join ${pc}`, `join ${pb}`, `leave ${pc}`, `leave ${pb}`, `leave ${pb}`, `nodedown ${b!.id}`])
+    })
+
     it('calls and casts a process on another node by pid and by name', async () => {
       const [a, b] = await mesh(2)
       let total = 0

@@ -30,6 +30,8 @@ import {
   type RpcCallback,
   type RpcFunction,
   type RpcOptions,
+  type RegistryWatchEvent,
+  type WatchEvent,
 } from '../src/core/index.js'
 import { createModuleHandle } from '../src/core/node/module-handle.js'
 import type { ClusterDriver } from './cluster-suite.js'
@@ -168,6 +170,18 @@ export class RemoteNode implements DistNode {
   on<K extends keyof NodeEvents>(event: K, listener: (...args: NodeEvents[K]) => void): () => void {
     const fn = this.host.keep((args) => listener(...(args as NodeEvents[K])))
     this.host.request({ op: 'on', node: this.id, event, fn })
+    return () => void this.host.request({ op: 'cancel', fn })
+  }
+
+  watch(name: string, listener: (event: WatchEvent) => void): () => void {
+    const fn = this.host.keep(([event]) => listener(event as WatchEvent))
+    this.host.request({ op: 'watch', node: this.id, name, fn })
+    return () => void this.host.request({ op: 'cancel', fn })
+  }
+
+  watchAll(listener: (event: RegistryWatchEvent) => void): () => void {
+    const fn = this.host.keep(([event]) => listener(event as RegistryWatchEvent))
+    this.host.request({ op: 'watch', node: this.id, fn })
     return () => void this.host.request({ op: 'cancel', fn })
   }
 

@@ -2,6 +2,7 @@
 import type { Channel } from './channel.js'
 import type { ProtocolError } from './errors.js'
 import type { Pid } from './pid.js'
+import type { RegistryWatchEvent, WatchEvent } from './watch.js'
 
 /** Options of `createNode`. */
 export interface NodeOptions {
@@ -166,6 +167,44 @@ export interface DistNode {
   allNodesOf(name: string): string[]
   pidOf(name: string): Pid | undefined
   registry(): Array<[string, Pid[]]>
+  /**
+   * Follows one name, as `:pg`'s `monitor(Scope, Group)`: `listener` gets the members now
+   * (`{ type: 'current', name, pids }`), then `{ type: 'join' | 'leave', name, pid }` for
+   * each membership change, until the returned function is called. Guarantees:
+   * - the snapshot comes first, before `watch` returns (called from inside a watch
+   *   listener, right after that listener returns), and holds what `allPidsOf(name)` holds;
+   * - every change after it comes exactly once, in the order this node's registry applied
+   *   it; none is missed or repeated between the snapshot and the first change (both are
+   *   taken in one synchronous step);
+   * - when a node goes down, a `leave` comes for each of its memberships, before the
+   *   `nodedown` event; a stopped process gives a `leave` per membership too;
+   * - calling the returned function (from anywhere, a listener included, more than once
+   *   included) stops the deliveries at once, those already due included;
+   * - a listener that throws is reported like a throwing event listener (the platform's
+   *   `reportError`, else `console.error`); the other listeners and later events go on;
+   * - a change made by a listener (a `register`, a `stop`) is delivered after the current
+   *   event has reached every listener due to get it: no listener is re-entered.
+   * Watchers are local: only this node's code adds them. Each change costs one call per
+   * watcher of its name (and per `watchAll` watcher); a snapshot copies the members once.
+   *
+   * @example
+   * const online = new Set<string>()
+   * const stop = node.watch('presence', (event) => {
+   *   if (event.type === 'current') for (const pid of event.pids) online.add(pid.node)
+   *   else if (event.type === 'join') online.add(event.pid.node)
+   *   else if (!node.allNodesOf('presence').includes(event.pid.node)) online.delete(event.pid.node)
+   * })
+   */
+  watch(name: string, listener: (event: WatchEvent) => void): () => void
+  /**
+   * Follows the whole registry with the guarantees of `watch`: `{ type: 'current',
+   * registry }` (as `registry()` returns it) first, then a `join` or `leave` for each
+   * membership change of any name.
+   *
+   * @example
+   * const stop = node.watchAll((event) => console.log(event.type === 'current' ? event.registry : `${event.pid} ${event.type} ${event.name}`))
+   */
+  watchAll(listener: (event: RegistryWatchEvent) => void): () => void
   call<R = unknown>(to: Pid | string, msg: unknown, timeoutMs?: number): Promise<R>
   cast(to: Pid | string, msg: unknown): void
   expose(mod: string, fns: Record<string, RpcFunction>): void

@@ -8,6 +8,7 @@ import type { Channel } from '../api/channel.js'
 import { BadArgError, ClosedError, errorMessage, NoNodeError, NoProcError, ProtocolError } from '../api/errors.js'
 import { newIncarnation, Pid } from '../api/pid.js'
 import type { Behaviour, DistNode, LinkOpenOptions, LinkPath, ModuleHandle, NodeEvents, NodeOptions, ProcessContext, RpcCallback, RpcFunction, RpcOptions } from '../api/types.js'
+import type { RegistryWatchEvent, WatchEvent } from '../api/watch.js'
 import { Emitter } from '../util/emitter.js'
 import { PROTOCOL_VERSION, type WirePid } from '../wire/protocol.js'
 import { callFrom, castFrom, Context } from './calls.js'
@@ -21,6 +22,7 @@ import { LocalProcess } from './process.js'
 import { Registry } from './registry.js'
 import { RpcService } from './rpc.js'
 import { assertFunction, assertName, assertPid, describe } from './validate.js'
+import { Watchers } from './watchers.js'
 
 const EVENTS = new Set<keyof NodeEvents>(['nodeup', 'nodedown', 'path', 'join', 'leave', 'error', 'hub'])
 
@@ -52,6 +54,7 @@ export class NodeRuntime implements NodeCore {
   private nextRefId = 1
   private readonly closeHooks: Array<() => void | Promise<void>> = []
   private linkPaths: (() => ReadonlyMap<string, LinkPath>) | undefined
+  private readonly watchers: Watchers
 
   constructor(options: NodeOptions) {
     if (options.id !== undefined) assertName(options.id, 'node id')
@@ -59,15 +62,18 @@ export class NodeRuntime implements NodeCore {
     this.options = resolveNodeOptions(options)
     this.table = new LinkTable(this)
     this.registryReplica = new Registry({
-      join: (name, pid) => {
+      join: (name, pid, seq) => {
         if (pid.node === this.id) this.table.broadcast({ v: PROTOCOL_VERSION, t: 'join', name, pid: [pid.node, pid.id] })
+        this.watchers.changed('join', name, pid, seq)
         this.events.emit('join', name, pid)
       },
-      leave: (name, pid) => {
+      leave: (name, pid, seq) => {
         if (pid.node === this.id) this.table.broadcast({ v: PROTOCOL_VERSION, t: 'leave', name, pid: [pid.node, pid.id] })
+        this.watchers.changed('leave', name, pid, seq)
         this.events.emit('leave', name, pid)
       },
     })
+    this.watchers = new Watchers(this.registryReplica)
     this.rpc = new RpcService(this)
   }
 
@@ -224,6 +230,17 @@ export class NodeRuntime implements NodeCore {
 
   registry(): Array<[string, Pid[]]> {
     return this.registryReplica.entries()
+  }
+
+  watch(name: string, listener: (event: WatchEvent) => void): () => void {
+    assertName(name)
+    assertFunction(listener, 'listener')
+    return this.watchers.watch(name, listener)
+  }
+
+  watchAll(listener: (event: RegistryWatchEvent) => void): () => void {
+    assertFunction(listener, 'listener')
+    return this.watchers.watchAll(listener)
   }
 
   // ---- messaging -----------------------------------------------------------------------

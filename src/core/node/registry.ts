@@ -11,9 +11,16 @@
  */
 import type { Pid } from '../api/pid.js'
 
+/**
+ * What the registry tells its owner, once per membership, right after applying it. `seq`
+ * numbers the changes in the order they were applied (1, 2, ...): a change whose `seq` is
+ * at most `Registry.changes` read at some moment was already part of what a lookup made at
+ * that moment saw, even when its event comes later (a node's pids leave all at once, then
+ * their events follow one by one).
+ */
 export interface RegistryEvents {
-  join: (name: string, pid: Pid) => void
-  leave: (name: string, pid: Pid) => void
+  join: (name: string, pid: Pid, seq: number) => void
+  leave: (name: string, pid: Pid, seq: number) => void
 }
 
 /**
@@ -126,6 +133,8 @@ export class Registry {
   private readonly groups = new Map<string, Group>()
   /** node → names where that node has at least one member (may be over-approximate). */
   private readonly namesByNode = new Map<string, Set<string>>()
+  /** How many membership changes have been applied so far (the `seq` of the latest). */
+  private applied = 0
 
   constructor(private readonly events: RegistryEvents) {}
 
@@ -143,7 +152,12 @@ export class Registry {
       this.namesByNode.set(pid.node, names)
     }
     names.add(name)
-    this.events.join(name, pid)
+    this.events.join(name, pid, ++this.applied)
+  }
+
+  /** How many membership changes have been applied so far: the `seq` of the latest one. */
+  get changes(): number {
+    return this.applied
   }
 
   /** Removes one membership of `pid` in `name` (the newest). Returns false when there was none. */
@@ -152,7 +166,7 @@ export class Registry {
     const member = group?.removeNewest(pid.key)
     if (group === undefined || member === undefined) return false
     if (group.size === 0) this.groups.delete(name)
-    this.events.leave(name, member)
+    this.events.leave(name, member, ++this.applied)
     return true
   }
 
@@ -182,9 +196,13 @@ export class Registry {
       const gone = group.removeAll(match)
       if (group.size === 0) this.groups.delete(name)
       if (!group.perNode.has(node)) names.delete(name)
+      // Every membership of this name is gone already: number them all before the first
+      // event runs code that may look at the registry.
+      let seq = this.applied
+      this.applied += gone.length
       for (const member of gone) {
         left.push(name)
-        this.events.leave(name, member)
+        this.events.leave(name, member, ++seq)
       }
     }
     return left
