@@ -3,7 +3,7 @@
  * other node's registry within the heartbeat bound and calls to them fail with
  * `nodedown`; the mesh outlives a hub restart and a tab opened afterwards joins it.
  */
-import { countOf, expect, installState, linksOf, registryOf, spawnEcho, test, workerRegistry, type Tab } from './fixtures.js'
+import { countOf, expect, installState, linksOf, pathsOf, registryOf, spawnEcho, test, workerRegistry, type Tab } from './fixtures.js'
 
 /**
  * Default heartbeat: every 500 ms a node checks its links, and one silent for more than
@@ -122,6 +122,9 @@ test('the mesh keeps working while the hub is down, and a tab opened after its r
   await expect.poll(() => linksOf(a)).toEqual(['tab-b', 'worker'])
   await spawnEcho(b, 'echo:b')
   await expect.poll(() => countOf(a, 'echo:b')).toBe(1)
+  // links start on the hub's relay and move to WebRTC: only direct links outlive the hub
+  await expect.poll(() => pathsOf(a), { timeout: 15_000 }).toEqual({ 'tab-b': 'direct', worker: 'direct' })
+  await expect.poll(() => pathsOf(b), { timeout: 15_000 }).toEqual({ 'tab-a': 'direct', worker: 'direct' })
 
   await hub.stop('SIGKILL')
   await new Promise((resolve) => setTimeout(resolve, 1000))

@@ -157,6 +157,11 @@ export function linksOf(tab: Tab): Promise<string[]> {
   return tab.page.evaluate(() => window.__distribunator!.node.nodes().sort())
 }
 
+/** Each linked node of this tab and the path its link runs on (`direct` or `relay`). */
+export function pathsOf(tab: Tab): Promise<Record<string, string>> {
+  return tab.page.evaluate(() => Object.fromEntries(window.__distribunator!.node.links().map((l) => [l.node, l.path])))
+}
+
 /** Spawns a process in `tab` registered under `name` that answers every call with the message. */
 export function spawnEcho(tab: Tab, name: string): Promise<string> {
   return tab.page.evaluate((name) => {

@@ -4,11 +4,7 @@
  * the cluster through the hub's relay: they see every name, call and are called, and a
  * large value crosses; pairs that can open WebRTC still do.
  */
-import { expect, installInbox, spawnEcho, test, type Tab } from './fixtures.js'
-
-function pathsOf(tab: Tab): Promise<Record<string, string>> {
-  return tab.page.evaluate(() => Object.fromEntries(window.__distribunator!.node.links().map((l) => [l.node, l.path])))
-}
+import { expect, installInbox, pathsOf, spawnEcho, test } from './fixtures.js'
 
 test('tabs that cannot open WebRTC form one cluster with a Node worker and an open tab, over the relay', async ({ tabs, services }) => {
   await services.worker()
