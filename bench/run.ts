@@ -4,17 +4,22 @@
  * comparisons are ratios against a baseline measured in the same round.
  *   --quick        fewer rounds and samples (a smoke run)
  *   --only 6,7     only these items (1–5 and 8 run together); prints, writes no file
+ *                  (except item 10's report, below)
  *
  * Items 1–5 and 8: Node peers (bench/node-bench.ts); 6: mesh formation and memory
  * (bench/mesh-formation.ts); 7: Chromium tabs (bench/browser-bench.ts), skipped when no
  * Chromium is found; 9: the relay path and a newcomer's first answers, 11: clusters of
- * 60 and 120 nodes with a direct-link budget (bench/relay-bench.ts). A failed item is reported and the others still run; the exit code
- * is then 1.
+ * 60 and 120 nodes with a direct-link budget (bench/relay-bench.ts); 10: this library,
+ * PeerJS, trystero and a raw RTCPeerConnection tab to tab in Chromium (bench/libraries/),
+ * skipped when no Chromium is found, which also writes its chart and table
+ * (bench/results/libraries.svg and libraries.md) unless --quick. A failed item is reported
+ * and the others still run; the exit code is then 1.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { killBenchChildren } from './children.js'
+import { killLibraryServers } from './libraries/servers-control.js'
 import { killMeshChildren, runMeshBench } from './mesh-formation.js'
 import { runNodeBench } from './node-bench.js'
 import { killScaleChildren, runRelayBench, runScaleBench } from './relay-bench.js'
@@ -86,6 +91,23 @@ if (selected(7)) {
   } else {
     log('7. browser: call round trips tab ↔ tab and tab ↔ Node in Chromium')
     figures.push(...(await item('item 7 (browser)', () => runBrowserBench(quick ? { rounds: 2, rttSamples: 300, warmUp: 500 } : { rounds: 5, rttSamples: 2000, warmUp: 5000 }, log))))
+  }
+}
+if (selected(10)) {
+  const { missingChromium } = await import('./browser-bench.js')
+  const noChromium = missingChromium()
+  if (noChromium !== undefined) {
+    const line = `10. libraries: skipped, no Chromium at ${noChromium} (set CHROMIUM_PATH to a Chromium executable)`
+    log(line)
+    skipped.push(line)
+  } else {
+    const { runLibrariesBench } = await import('./libraries/bench.js')
+    const { writeLibrariesReport } = await import('./libraries/report.js')
+    const options = quick ? { rounds: 1, rttSamples: 200, warmUp: 300, burst: 20_000, bulkBytes: 10_000_000 } : { rounds: 3, rttSamples: 1000, warmUp: 2000, burst: 20_000, bulkBytes: 10_000_000 }
+    log('10. libraries tab to tab in Chromium: distribunator, PeerJS, trystero, raw RTCPeerConnection')
+    const libraries = await item('item 10 (libraries)', () => runLibrariesBench(options, log))
+    figures.push(...libraries)
+    if (!quick && libraries.length > 0) log(`wrote ${writeLibrariesReport(libraries.map(summarize)).join(', ')}`)
   }
 }
 

@@ -1,0 +1,281 @@
+/**
+ * Item 10: this library, PeerJS, trystero and a raw RTCPeerConnection, tab to tab in
+ * Chromium, the same harness for each (bench/libraries/page.ts) and each library used
+ * the way its documentation shows (bench/libraries/{ours,peerjs,trystero,raw}.ts). Every
+ * library gets its own local server and no ICE servers: nothing leaves the machine.
+ *
+ * A round measures each library in turn, the order rotating from round to round; for
+ * each library, in fresh tabs (each in its own browser context):
+ *
+ * 1. two tabs: B started, then A started and timed until B has answered a first request;
+ *    for this library also until the link is direct (it answers over the hub's relay
+ *    first and moves the link onto WebRTC in the background);
+ * 4. a 10 MB Uint8Array from A to B as one request answered with its length, twice (the
+ *    first and the second on the link); this library's link direct first;
+ * 3. 20,000 one-way messages of about 50 B, until B has counted them all;
+ * 2. request/response round trips, each paired with one over a raw data channel between
+ *    the same two tabs (pairs alternate, after unrecorded warm-up pairs);
+ * 6. five tabs form a mesh (untimed), then a sixth is started and timed until each of
+ *    the five has answered it; this library also with `maxDirectLinks: 0` everywhere
+ *    (the relay alone, no WebRTC started in the background);
+ * 5. six fresh tabs started at once, timed from the first start until every tab has an
+ *    answer from each of the five others (on one clock: epoch ms with performance.now()'s
+ *    resolution).
+ *
+ * Ratios are to raw in the same round (round trips: to the paired raw channel).
+ * BENCH_TAB_PROF=<steps> records CPU profiles of the tabs (bench/libraries/profile.ts).
+ */
+import { type Browser, chromium, type Page } from '@playwright/test'
+import { build, type PreviewServer, preview } from 'vite'
+import playwrightConfig from '../../playwright.config.js'
+import { type Figure, percentile } from '../stats.js'
+import type { Servers } from './adapter.js'
+import { LIBRARIES, type Library, libraryFigures, type Row } from './figures.js'
+import type { Joined } from './page.js'
+import { profiled } from './profile.js'
+import { startServers } from './servers-control.js'
+
+export interface LibrariesBenchOptions {
+  readonly rounds: number
+  readonly rttSamples: number
+  /** Unrecorded round-trip pairs first, so the JIT has settled. */
+  readonly warmUp: number
+  readonly burst: number
+  readonly bulkBytes: number
+  /** The libraries to measure (default all; raw is needed for the ratios). */
+  readonly libraries?: readonly Library[]
+}
+
+const pageDir = new URL('.', import.meta.url).pathname
+const outDir = new URL('../../node_modules/.cache/distribunator-bench/libraries', import.meta.url).pathname
+const browserEntry = new URL('../../src/browser/index.ts', import.meta.url).pathname
+const MESH = 6
+
+const pageConfig = {
+  configFile: false,
+  root: pageDir,
+  base: './',
+  logLevel: 'warn',
+  resolve: { alias: { 'distribunator/browser': browserEntry } },
+  build: { outDir, emptyOutDir: true, reportCompressedSize: false, target: 'es2022', chunkSizeWarningLimit: 2000, minify: false },
+} as const
+
+/** Builds the page and serves it with cross-origin isolation (performance.now() in 5 µs steps, not 100 µs). */
+async function buildAndServePage(): Promise<{ url: string; server: PreviewServer }> {
+  await build(pageConfig)
+  const server = await preview({
+    ...pageConfig,
+    preview: { host: '127.0.0.1', port: 0, headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } },
+  })
+  const url = server.resolvedUrls?.local[0]
+  if (url === undefined) {
+    await server.close()
+    throw new Error('the page server has no local URL')
+  }
+  return { url, server }
+}
+
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no result within ${ms} ms`)), ms)
+  })
+  try {
+    return await Promise.race([promise, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+interface Tab {
+  readonly page: Page
+  readonly errors: string[]
+}
+
+class Harness {
+  readonly values: Record<string, Partial<Record<Row, number[]>>> = {}
+  readonly paired: Record<string, Partial<Record<Row, number[]>>> = {}
+
+  constructor(
+    private readonly tabs: readonly Tab[],
+    private readonly site: string,
+    private readonly servers: Servers,
+    private readonly options: LibrariesBenchOptions,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  push(item: string, row: Row, value: number, into = this.values): void {
+    ;((into[item] ??= {})[row] ??= []).push(value)
+  }
+
+  /** Loads the page for `lib` in the first `count` tabs, ending whatever ran there. */
+  async load(lib: Library, count: number): Promise<Tab[]> {
+    const tabs = this.tabs.slice(0, count)
+    await Promise.all(
+      tabs.map(async (tab) => {
+        await within(tab.page.evaluate(() => window.__libs?.close()), 5_000, 'closing a tab').catch(() => {})
+        await tab.page.goto(new URL(`index.html?lib=${lib}`, this.site).href)
+        await tab.page.waitForFunction(() => window.__libs !== undefined, undefined, { timeout: 20_000 })
+      }),
+    )
+    return tabs
+  }
+
+  async errors(): Promise<string> {
+    const lines: string[] = []
+    for (const [i, tab] of this.tabs.entries()) {
+      const inPage = await tab.page.evaluate(() => window.__libs?.errors() ?? []).catch(() => [])
+      for (const e of [...tab.errors.splice(0), ...inPage]) lines.push(`tab ${i}: ${e}`)
+    }
+    return lines.length === 0 ? '' : `\n${lines.slice(0, 40).join('\n')}`
+  }
+
+  join(tab: Tab, id: string, room: string, dial: string[], expect: number, maxDirectLinks?: number): Promise<Joined> {
+    const servers = this.servers
+    const options = { id, room, dial, servers, expect, ...(maxDirectLinks === undefined ? {} : { maxDirectLinks }) }
+    return within(
+      tab.page.evaluate((o) => window.__libs!.join(o), options),
+      60_000,
+      `${id} joining ${room} and hearing from ${expect}`,
+    )
+  }
+
+  directAt(tab: Tab, peers: string[]): Promise<number> {
+    return within(
+      tab.page.evaluate((peers) => window.__libs!.directAt(peers), peers),
+      60_000,
+      'links going direct',
+    )
+  }
+
+  /** Items 1–4 on two tabs. */
+  async pair(lib: Library, tag: string): Promise<void> {
+    const { rttSamples, warmUp, burst, bulkBytes } = this.options
+    const [a, b] = (await this.load(lib, 2)) as [Tab, Tab]
+    const room = `pair-${tag}`
+    const bJoined = await this.join(b, `${tag}-b`, room, [], 0)
+    const aJoined = await profiled('connect', lib, [a.page, b.page], () => this.join(a, `${tag}-a`, room, [bJoined.id], 1), this.log)
+    this.push('connect', lib, aJoined.answeredAt - aJoined.startedAt)
+    if (lib === 'ours') {
+      this.push('connect', 'ours-direct', (await this.directAt(a, [bJoined.id])) - aJoined.startedAt)
+      await this.directAt(b, [aJoined.id])
+    }
+    const servers = this.servers
+    await b.page.evaluate((o) => window.__libs!.joinRef(o), { id: `${tag}-ref-b`, servers, expect: 0 })
+    const [refB] = await a.page.evaluate((o) => window.__libs!.joinRef(o), { id: `${tag}-ref-a`, servers, expect: 1 })
+    const peer = bJoined.id
+    const both = [a.page, b.page]
+    for (const key of ['bulk1', 'bulk2']) {
+      const ms = await profiled(key, lib, both, () => within(a.page.evaluate(([peer, bytes]) => window.__libs!.bulk(peer, bytes), [peer, bulkBytes] as const), 60_000, `${lib}: ${key}`), this.log)
+      this.push(key, lib, bulkBytes / 1e6 / (ms / 1000))
+    }
+    const rate = await profiled('burst', lib, both, () => within(a.page.evaluate(([peer, n]) => window.__libs!.burst(peer, n), [peer, burst] as const), 120_000, `${lib}: burst`), this.log)
+    this.push('burst', lib, rate)
+    const { raw, lib: times } = await profiled(
+      'rtt',
+      lib,
+      both,
+      () =>
+        within(
+          a.page.evaluate(([peer, ref, n, w]) => window.__libs!.pairedRtt(peer, ref, n, w), [peer, refB!, rttSamples, warmUp] as const),
+          60_000 + (rttSamples + warmUp) * 20,
+          `${lib}: round trips`,
+        ),
+      this.log,
+    )
+    for (const [key, p] of [
+      ['rtt50', 50],
+      ['rtt99', 99],
+    ] as const) {
+      this.push(key, lib, percentile(times, p))
+      this.push(key, lib, percentile(times, p) / percentile(raw, p), this.paired)
+    }
+  }
+
+  /**
+   * Item 6: five tabs form a mesh (untimed), then the sixth is timed until each of the five
+   * has answered it. `relayOnly`: this library with `maxDirectLinks: 0` everywhere.
+   */
+  async newcomer(lib: Library, tag: string, relayOnly = false): Promise<void> {
+    const tabs = await this.load(lib, MESH)
+    const members = tabs.slice(0, MESH - 1)
+    const ids = members.map((_, i) => `${tag}-m${i}`)
+    const room = `newcomer-${tag}`
+    const budget = relayOnly ? 0 : undefined
+    await Promise.all(members.map((tab, i) => this.join(tab, ids[i]!, room, lib === 'peerjs' ? ids.slice(0, i) : [], MESH - 2, budget)))
+    const last = tabs[MESH - 1]!
+    const step = relayOnly ? 'newcomer-relay' : 'newcomer'
+    const joined = await profiled(step, lib, tabs.map((tab) => tab.page), () => this.join(last, `${tag}-new`, room, lib === 'peerjs' ? ids : [], MESH - 1, budget), this.log)
+    this.push('newcomer', relayOnly ? 'ours-relay' : lib, joined.answeredAt - joined.startedAt)
+    if (lib === 'ours' && !relayOnly) this.push('newcomer', 'ours-direct', (await this.directAt(last, joined.peers)) - joined.startedAt)
+  }
+
+  /** Item 5: six fresh tabs started at once. */
+  async mesh(lib: Library, tag: string): Promise<void> {
+    // the PeerJS tabs connect to the ids before theirs (it has no discovery)
+    const dial = (ids: string[], i: number): string[] => (lib === 'peerjs' ? ids.slice(0, i) : [])
+    const pages = this.tabs.map((tab) => tab.page)
+    const tabs = await this.load(lib, MESH)
+    const ids = tabs.map((_, i) => `${tag}-t${i}`)
+    const all = await profiled(
+      'mesh',
+      lib,
+      pages,
+      () => Promise.all(tabs.map((tab, i) => this.join(tab, ids[i]!, `mesh-${tag}`, dial(ids, i), MESH - 1))),
+      this.log,
+    )
+    const first = Math.min(...all.map((j) => j.startedAt))
+    this.push('mesh', lib, Math.max(...all.map((j) => j.answeredAt)) - first)
+    if (lib === 'ours') {
+      const direct = await Promise.all(tabs.map((tab, i) => this.directAt(tab, all[i]!.peers)))
+      this.push('mesh', 'ours-direct', Math.max(...direct) - first)
+    }
+  }
+}
+
+export async function runLibrariesBench(options: LibrariesBenchOptions, log: (line: string) => void): Promise<Figure[]> {
+  const configured = playwrightConfig.use?.launchOptions
+  const executablePath = configured?.executablePath ?? (process.env.CHROMIUM_PATH || '/usr/bin/chromium')
+  const args = configured?.args ?? []
+  let servers: Awaited<ReturnType<typeof startServers>> | undefined
+  let site: { url: string; server: PreviewServer } | undefined
+  let browser: Browser | undefined
+  try {
+    log('10. starting the hub, the PeerJS server, the MQTT broker and the raw relay; building the page')
+    servers = await startServers()
+    site = await buildAndServePage()
+    browser = await chromium.launch({ executablePath, args, headless: true })
+    const tabs: Tab[] = []
+    for (let i = 0; i < MESH; i++) {
+      const page = await (await browser.newContext()).newPage()
+      const tab: Tab = { page, errors: [] }
+      page.on('pageerror', (error) => tab.errors.push(`uncaught: ${error.message}`))
+      tabs.push(tab)
+    }
+    const harness = new Harness(tabs, site.url, servers.servers, options, log)
+    const stamp = Date.now().toString(36)
+    for (let round = 1; round <= options.rounds; round++) {
+      const libraries = options.libraries ?? LIBRARIES
+      const order = libraries.map((_, i) => libraries[(i + round - 1) % libraries.length]!)
+      for (const lib of order) {
+        log(`round ${round}/${options.rounds}: ${lib}`)
+        const tag = `${lib}-${round}-${stamp}`
+        try {
+          await harness.pair(lib, tag)
+          await harness.newcomer(lib, tag)
+          if (lib === 'ours') await harness.newcomer(lib, `${tag}-relay`, true)
+          await harness.mesh(lib, tag)
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error)
+          throw new Error(`${lib}, round ${round}: ${message}${await harness.errors()}`)
+        }
+      }
+    }
+    await Promise.all(tabs.map((tab) => within(tab.page.evaluate(() => window.__libs?.close()), 5_000, 'closing').catch(() => {})))
+    return libraryFigures(harness.values, harness.paired)
+  } finally {
+    await browser?.close().catch(() => {})
+    await site?.server.close()
+    await servers?.stop()
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The servers of the library comparison (bench/libraries/), one per process, each on a
+ * free port of 127.0.0.1; the benchmark stops each by its own process id. Modes (argv[2]):
+ *
+ * - `hub`: this library's hub (`createHub`), for `connect` in the tabs.
+ * - `peer`: PeerJS's own server (`PeerServer` from the `peer` package) at `/peerjs`.
+ * - `mqtt`: an aedes MQTT broker over WebSocket (ws's `createWebSocketStream`), for
+ *   trystero's MQTT strategy.
+ * - `relay`: the minimal signalling relay of the raw RTCPeerConnection pages. A client
+ *   opens `ws://host:port/?id=<id>` and is sent `{"peers":[...]}`, the ids already
+ *   there; then each `{"to","data"}` it sends reaches `to` as `{"from","data"}`. Nothing
+ *   else: no rooms, no queue, no retries.
+ *
+ * Prints `ready <port>` on stdout once it accepts connections.
+ */
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { Aedes } from 'aedes'
+import { PeerServer } from 'peer'
+import { createWebSocketStream, type WebSocket, WebSocketServer } from 'ws'
+import { createHub } from '../../src/server/index.js'
+
+const mode = process.argv[2]
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port))
+  })
+}
+
+/** The minimal relay: a map from id to socket, and forwarding. */
+async function relay(): Promise<number> {
+  const server = createServer()
+  const wss = new WebSocketServer({ server })
+  const clients = new Map<string, WebSocket>()
+  wss.on('connection', (socket, request) => {
+    const id = new URL(request.url ?? '/', 'http://relay').searchParams.get('id')
+    if (id === null || clients.has(id)) {
+      socket.close(4000, 'an id is needed, once')
+      return
+    }
+    socket.send(JSON.stringify({ peers: [...clients.keys()] }))
+    clients.set(id, socket)
+    socket.on('message', (raw) => {
+      let message: unknown
+      try {
+        message = JSON.parse(String(raw))
+      } catch {
+        return
+      }
+      if (typeof message !== 'object' || message === null || !('to' in message) || typeof message.to !== 'string') return
+      clients.get(message.to)?.send(JSON.stringify({ from: id, data: 'data' in message ? message.data : null }))
+    })
+    socket.on('close', () => {
+      if (clients.get(id) === socket) clients.delete(id)
+    })
+  })
+  return listen(server)
+}
+
+function peerServer(): Promise<number> {
+  return new Promise((resolve) => {
+    PeerServer({ port: 0, host: '127.0.0.1', path: '/peerjs' }, (server) => resolve((server.address() as AddressInfo).port))
+  })
+}
+
+async function broker(): Promise<number> {
+  const aedes = await Aedes.createBroker()
+  const server = createServer()
+  const wss = new WebSocketServer({ server })
+  wss.on('connection', (socket) => aedes.handle(createWebSocketStream(socket)))
+  return listen(server)
+}
+
+async function hub(): Promise<number> {
+  const started = await createHub({ port: 0, logger: { info() {}, warn() {}, error: console.error } })
+  return started.port
+}
+
+const start = { hub, peer: peerServer, mqtt: broker, relay }[mode ?? '']
+if (start === undefined) {
+  console.error(`usage: servers.ts hub|peer|mqtt|relay (got ${mode})`)
+  process.exit(2)
+}
+const port = await start()
+console.log(`ready ${port}`)
+// the benchmark disconnects the IPC channel or kills this process to stop it
+process.on('disconnect', () => process.exit(0))
