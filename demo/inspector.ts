@@ -1,10 +1,11 @@
 /**
  * The registry inspector: this tab's replica of the registry (`node.registry()`), names →
  * pids grouped by the node that owns them, redrawn on every `join` / `leave` event; the
- * state of the link to each peer (`nodeup` / `nodedown`, with a round trip measured by a
- * `call` to the peer's presence process); and a stream of those events.
+ * state of the link to each peer (`nodeup` / `nodedown`, the path it runs on: WebRTC or
+ * the hub's relay, with a round trip measured by a `call` to the peer's presence
+ * process); and a stream of those events.
  */
-import type { DistNode, Pid } from 'distribunator/browser'
+import type { DistNode, LinkPath, Pid } from 'distribunator/browser'
 import { batched, byId, clock, h, ms, replace } from './dom.js'
 import { avatar, kindLabel, type Presence } from './presence.js'
 
@@ -16,6 +17,7 @@ const KEEP_EVENTS = 14
 
 interface LinkState {
   up: boolean
+  path: LinkPath | undefined
   reason: string
   rtt: number | undefined
   changedAt: number
@@ -29,7 +31,7 @@ export function mountInspector(node: DistNode, presence: Presence): void {
   const joinedAt = new Map<string, number>()
   const key = (name: string, pid: Pid): string => `${name} ${pid.toString()}`
 
-  for (const id of node.nodes()) links.set(id, { up: true, reason: '', rtt: undefined, changedAt: Date.now() })
+  for (const { node: id, path } of node.links()) links.set(id, { up: true, path, reason: '', rtt: undefined, changedAt: Date.now() })
 
   const render = batched(() => {
     const byNode = new Map<string, Array<[string, Pid[]]>>()
@@ -58,7 +60,11 @@ export function mountInspector(node: DistNode, presence: Presence): void {
           id === node.id
             ? h('span', { class: 'link self' }, 'this tab')
             : link === undefined || link.up
-              ? h('span', { class: 'link up', title: 'WebRTC data channel' }, `linked${link?.rtt !== undefined ? ` · ${ms(link.rtt)}` : ''}`)
+              ? h(
+                  'span',
+                  { class: `link up ${link?.path ?? ''}`, title: link?.path === 'relay' ? "through the hub's relay (WebRTC not open yet, or not possible)" : 'WebRTC data channel' },
+                  `${link?.path === 'relay' ? 'relayed' : 'WebRTC'}${link?.rtt !== undefined ? ` · ${ms(link.rtt)}` : ''}`,
+                )
               : h('span', { class: 'link down', title: link.reason }, `down · ${link.reason}`)
         return h(
           'section',
@@ -85,7 +91,7 @@ export function mountInspector(node: DistNode, presence: Presence): void {
     )
   })
 
-  const logEvent = (kind: 'join' | 'leave' | 'up' | 'down', text: string, detail = ''): void => {
+  const logEvent = (kind: 'join' | 'leave' | 'up' | 'down' | 'path', text: string, detail = ''): void => {
     events.prepend(
       h(
         'li',
@@ -111,12 +117,20 @@ export function mountInspector(node: DistNode, presence: Presence): void {
     render()
   })
   node.on('nodeup', (id) => {
-    links.set(id, { up: true, reason: '', rtt: undefined, changedAt: Date.now() })
-    logEvent('up', id, 'WebRTC link open')
+    const path = node.links().find((link) => link.node === id)?.path
+    links.set(id, { up: true, path, reason: '', rtt: undefined, changedAt: Date.now() })
+    logEvent('up', id, path === 'relay' ? 'linked through the hub' : 'WebRTC link open')
+    render()
+  })
+  node.on('path', (id, path) => {
+    const link = links.get(id)
+    if (link === undefined || link.path === path) return
+    link.path = path
+    logEvent('path', id, path === 'direct' ? 'moved onto WebRTC' : "moved onto the hub's relay")
     render()
   })
   node.on('nodedown', (id, reason) => {
-    links.set(id, { up: false, reason, rtt: undefined, changedAt: Date.now() })
+    links.set(id, { up: false, path: undefined, reason, rtt: undefined, changedAt: Date.now() })
     logEvent('down', id, reason)
     render()
   })

@@ -43,12 +43,15 @@ function showHeader(config: Config, node: DistNode): void {
   byId('me').style.setProperty('--c', colorOf(node.id))
   const links = byId('links')
   const update = (): void => {
-    const count = node.nodes().length
-    links.textContent = `${count} WebRTC link${count === 1 ? '' : 's'}`
-    links.classList.toggle('none', count === 0)
+    const all = node.links()
+    const relayed = all.filter((link) => link.path === 'relay').length
+    const paths = all.length === 0 ? '' : relayed === 0 ? ' · all WebRTC' : ` · ${relayed} through the hub`
+    links.textContent = `${all.length} link${all.length === 1 ? '' : 's'}${paths}`
+    links.classList.toggle('none', all.length === 0)
   }
   node.on('nodeup', update)
   node.on('nodedown', update)
+  node.on('path', update)
   update()
   byId('cluster').textContent = config.cluster
 }

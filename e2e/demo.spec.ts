@@ -19,7 +19,7 @@ test('the demo page shows presence, the shared counter, chat, rpc steps and the 
     await expect(members.first()).toHaveAttribute('data-node', tab.id)
     await expect(tab.page.locator('#presence-list li[data-node="worker"] .kind')).toHaveText('Node.js')
     await expect(tab.page.locator('#presence-list li .kind', { hasText: 'tab' })).toHaveCount(3)
-    await expect(tab.page.locator('#links')).toHaveText('3 WebRTC links')
+    await expect(tab.page.locator('#links')).toHaveText('3 links · all WebRTC', { timeout: 15_000 })
   }
 
   // the shared counter: a call from one tab, the new value cast to every tab
@@ -59,6 +59,7 @@ test('the demo page shows presence, the shared counter, chat, rpc steps and the 
   for (const tab of all) {
     await expect(tab.page.locator('#registry-grid .node-card')).toHaveCount(4)
     await expect(tab.page.locator('#registry-grid .link.up')).toHaveCount(3)
+    await expect(tab.page.locator('#registry-grid .link.up', { hasText: 'WebRTC' })).toHaveCount(3)
     await expect(tab.page.locator('#registry-summary')).toHaveText('5 names · 14 pids · 4 nodes')
     await expect(tab.page.locator('#registry-grid .node-card[data-node="worker"] dt')).toHaveText(['counter', 'presence'])
   }
@@ -77,7 +78,7 @@ test('the demo page shows presence, the shared counter, chat, rpc steps and the 
     await expect(tab.page.locator('#chat-log .notice').last()).toHaveText('tab-e94b left the chat')
     await expect(tab.page.locator('#registry-grid .node-card[data-node="tab-e94b"] .link.down')).toBeVisible()
     await expect(tab.page.locator('#registry-summary')).toHaveText('5 names · 10 pids · 4 nodes')
-    await expect(tab.page.locator('#links')).toHaveText('2 WebRTC links')
+    await expect(tab.page.locator('#links')).toHaveText('2 links · all WebRTC')
   }
 
   for (const tab of all) expect(tab.errors, `console errors in ${tab.id}`).toEqual([])
