@@ -66,8 +66,8 @@ describe('argument validation', () => {
     const n = node()
     const p = n.spawn({ handleCall: () => 1 })
     for (const bad of [undefined, null, 5, '', {}]) {
-      await expect(n.call(bad as never, 'm')).rejects.toBeInstanceOf(BadArgError)
-      expect(() => n.cast(bad as never, 'm')).toThrow(BadArgError)
+      await expect(n.call(bad as Pid, 'm')).rejects.toBeInstanceOf(BadArgError)
+      expect(() => n.cast(bad as Pid, 'm')).toThrow(BadArgError)
     }
     for (const bad of [0, -5, Number.NaN, '100']) await expect(n.call(p, 'm', bad as never)).rejects.toBeInstanceOf(BadArgError)
     const other = createNode({ id: 'w' })

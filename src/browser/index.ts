@@ -7,6 +7,7 @@
  * const node = await connect({ hub: 'http://localhost:8080', cluster: 'demo' })
  */
 import { io } from 'socket.io-client'
+import type { AnyNames, NameMap } from '../core/api/names.js'
 import type { DistNode } from '../core/api/types.js'
 import { type ConnectOptions, connectWith } from '../core/mesh/connect.js'
 import { createHubSignaling, type SocketIoSignalingOptions } from '../core/signaling/hub-signaling.js'
@@ -22,14 +23,15 @@ export { createBrowserPeer }
  * Joins `cluster` through the hub and links this tab to every member over WebRTC.
  * Resolves once the members present at join time are linked (or `meshTimeoutMs` passed;
  * late links keep being tried). Rejects `duplicate_id`, `unauthorized`, `badarg` or
- * `hub_unreachable` when the hub cannot be joined.
+ * `hub_unreachable` when the hub cannot be joined. `Names` (types only) maps the names the
+ * node uses to their pid types (see `DistNode`).
  *
  * @example
  * const node = await connect({ hub: 'http://localhost:8080', cluster: 'demo', id: 'tab-1' })
  * node.register('presence', node.spawn({}))
  */
-export function connect(options: ConnectOptions): Promise<DistNode> {
-  return connectWith(options, { createPeer: createBrowserPeer, io })
+export function connect<Names extends NameMap<Names> = AnyNames>(options: ConnectOptions): Promise<DistNode<Names>> {
+  return connectWith<Names>(options, { createPeer: createBrowserPeer, io })
 }
 
 /**

@@ -3,7 +3,8 @@
  * replicated registry of names → pids, `call`/`cast`, monitors and rpc-with-callback,
  * over any duplex `Channel`.
  */
-export { Pid, isPid } from './api/pid.js'
+export { Pid, isPid, type AnyPid, type CallOf, type CastOf, type ReplyOf } from './api/pid.js'
+export type { AnyNames, CallResult, InferredReply, NameMap, NameOf, PidOfTarget, Target } from './api/names.js'
 export type { Channel } from './api/channel.js'
 export { createMemoryChannelPair, LinkLostError } from './api/channel.js'
 export { createNode } from './node/node.js'

@@ -8,6 +8,7 @@
  * const worker = await connect({ hub: hub.url, cluster: 'demo', id: 'worker' })
  */
 import { io } from 'socket.io-client'
+import type { AnyNames, NameMap } from '../core/api/names.js'
 import type { DistNode } from '../core/api/types.js'
 import { type ConnectOptions, connectWith, type IceServer } from '../core/mesh/connect.js'
 import { createHubSignaling, type SocketIoSignalingOptions } from '../core/signaling/hub-signaling.js'
@@ -46,14 +47,15 @@ export const nodeWrtc: NodeWrtc = wrtcShim
 
 /**
  * Joins `cluster` through the hub and links this process to every member over WebRTC
- * (node-datachannel). Same contract as the browser's `connect()`.
+ * (node-datachannel). Same contract as the browser's `connect()`; `Names` (types only) maps
+ * the names the node uses to their pid types (see `DistNode`).
  *
  * @example
  * const node = await connect({ hub: 'http://127.0.0.1:8080', cluster: 'demo', id: 'worker' })
  * node.expose('Worker', { ping: () => 'pong' })
  */
-export function connect(options: ConnectOptions): Promise<DistNode> {
-  return connectWith(options, { createPeer: createNodePeer, io })
+export function connect<Names extends NameMap<Names> = AnyNames>(options: ConnectOptions): Promise<DistNode<Names>> {
+  return connectWith<Names>(options, { createPeer: createNodePeer, io })
 }
 
 /**

@@ -4,8 +4,9 @@
  * checked by publint and by @arethetypeswrong/cli (ESM only), then unpacked into consumer
  * projects under the system's temporary directory, which type-check against it with
  * `skipLibCheck: false`: a strict Node-only one (lib ES2022, types node, no DOM) and a
- * browser one (lib DOM, no Node types). The Node consumer also runs the server entry
- * without the optional Redis packages.
+ * browser one (lib DOM, no Node types), and the typed API fixture (test/package/typed-api.ts)
+ * in the Node one's settings. The Node consumer also runs the server entry without the
+ * optional Redis packages.
  *
  * A consumer gets exactly the packed `dependencies`, linked to this repository's
  * installed copies (nothing is downloaded); optional peer dependencies are left out.
@@ -202,6 +203,13 @@ describe('the packed package', () => {
 
   it('type-checks in a strict Node-only project (no DOM, skipLibCheck false)', async () => {
     const dir = consumer('node-consumer', { ...STRICT, module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2022'], types: ['node'] }, NODE_MAIN, ['@types/node'])
+    const result = await run(process.execPath, [tsc, '-p', dir], { cwd: dir, timeoutMs: 60_000 })
+    expect(result.code, outputOf(result)).toBe(0)
+  }, 70_000)
+
+  it('type-checks the typed API fixture (test/package/typed-api.ts, its @ts-expect-error lines included) against the packed types', async () => {
+    const main = readFileSync(join(root, 'test', 'package', 'typed-api.ts'), 'utf8')
+    const dir = consumer('typed-consumer', { ...STRICT, module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2022'], types: ['node'] }, main, ['@types/node'])
     const result = await run(process.execPath, [tsc, '-p', dir], { cwd: dir, timeoutMs: 60_000 })
     expect(result.code, outputOf(result)).toBe(0)
   }, 70_000)

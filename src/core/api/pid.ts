@@ -1,3 +1,6 @@
+/** The key of a pid's message types: a type only, nothing at run time. */
+declare const messageTypes: unique symbol
+
 /**
  * A process identifier: the node that runs the process, the incarnation of that node (a
  * number chosen when the node is created, so a node restarted under the same id hands
@@ -5,8 +8,18 @@
  * number unique within that incarnation. Compared by value (`equals`), printed as
  * `<node.id.incarnation>`, and carried across the wire by the codec (see `codec.ts`), so a
  * pid inside any message arrives as a `Pid` again.
+ *
+ * The type parameters say what the process takes and gives: `Call` the messages its
+ * `handleCall` accepts, `Reply` what a call answers, `Cast` the messages its `handleCast`
+ * accepts (`spawn` infers them from the behaviour). They exist only for the compiler: a
+ * pid on the wire or in a lookup is a plain `Pid`, all three `unknown`, and a `Pid` of any
+ * types fits where a `Pid` is asked for. Two pids fit each other when each of their types
+ * fits the other's one way or the other (so `Pid<string>` and `Pid<'a' | 'b'>` mix,
+ * `Pid<string>` and `Pid<number>` do not).
  */
-export class Pid {
+export class Pid<Call = unknown, Reply = unknown, Cast = unknown> {
+  /** Carries the type parameters (compared loosely, as method parameters are); never set. */
+  declare readonly [messageTypes]?: { types(call: Call, reply: Reply, cast: Cast): void }
   readonly node: string
   readonly id: number
   readonly incarnation: number
@@ -45,6 +58,18 @@ export class Pid {
     return { node: this.node, id: this.id, incarnation: this.incarnation }
   }
 }
+
+/** A pid whatever its message types: what functions that take any pid ask for. */
+export type AnyPid = Pid<any, any, any>
+
+/** The messages a pid's `handleCall` takes (`unknown` for an untyped pid). */
+export type CallOf<P extends AnyPid> = P extends Pid<infer Call, any, any> ? Call : never
+
+/** What a call to a pid answers (`unknown` for an untyped pid). */
+export type ReplyOf<P extends AnyPid> = P extends Pid<any, infer Reply, any> ? Reply : never
+
+/** The messages a pid's `handleCast` takes (`unknown` for an untyped pid). */
+export type CastOf<P extends AnyPid> = P extends Pid<any, any, infer Cast> ? Cast : never
 
 /** True when `value` is a `Pid`. */
 export function isPid(value: unknown): value is Pid {

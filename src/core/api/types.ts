@@ -1,7 +1,8 @@
 /** The public shape of a node and of a module handle. */
 import type { Channel } from './channel.js'
 import type { ProtocolError } from './errors.js'
-import type { Pid } from './pid.js'
+import type { AnyNames, CallResult, InferredReply, NameMap, NameOf, PidOfTarget, Target } from './names.js'
+import type { AnyPid, CallOf, CastOf, Pid } from './pid.js'
 import type { RegistryWatchEvent, WatchEvent } from './watch.js'
 
 /** Options of `createNode`. */
@@ -41,12 +42,20 @@ export interface NodeOptions {
   readonly maxBigIntDigits?: number
 }
 
-/** What a process does with the messages it receives. */
-export interface Behaviour {
+/**
+ * What a process does with the messages it receives. The type parameters are the messages
+ * `handleCall` takes, what it answers, and the messages `handleCast` takes; `spawn`
+ * infers them from the handlers (annotate `msg` to type them) and types the pid with them.
+ *
+ * @example
+ * const counter = node.spawn({ handleCall: (msg: 'increment' | 'read') => (msg === 'increment' ? ++count : count) })
+ * const n: number = await node.call(counter, 'increment') // node.call(counter, 'reset') does not compile
+ */
+export interface Behaviour<Call = unknown, Reply = unknown, Cast = unknown> {
   /** Answers a `call`; the returned value (or resolved promise) is the reply. */
-  handleCall?(msg: unknown, ctx: ProcessContext): unknown | Promise<unknown>
+  handleCall?(msg: Call, ctx: ProcessContext): Reply | Promise<Reply>
   /** Handles a `cast`; nothing is sent back. */
-  handleCast?(msg: unknown, ctx: ProcessContext): void | Promise<void>
+  handleCast?(msg: Cast, ctx: ProcessContext): void | Promise<void>
   /** Called once when the process stops, with the reason. */
   terminate?(reason: string): void
 }
@@ -62,9 +71,9 @@ export interface ProcessContext {
   /** Registers this process under `name` (the seed's `register(name)`). */
   register(name: string): void
   /** `node.call` with `from` set to this process. */
-  call<R = unknown>(to: Pid | string, msg: unknown, timeoutMs?: number): Promise<R>
+  call<R = InferredReply, To extends Target<AnyNames> = Target<AnyNames>>(to: To, msg: NoInfer<CallOf<PidOfTarget<AnyNames, To>>>, timeoutMs?: number): Promise<CallResult<R, PidOfTarget<AnyNames, To>>>
   /** `node.cast` with `from` set to this process. */
-  cast(to: Pid | string, msg: unknown): void
+  cast<To extends Target<AnyNames>>(to: To, msg: NoInfer<CastOf<PidOfTarget<AnyNames, To>>>): void
 }
 
 /** Options of `node.link(channel, options)`. */
@@ -139,7 +148,19 @@ export interface NodeEvents {
   hub: [state: 'lost' | 'back', url: string]
 }
 
-export interface DistNode {
+/**
+ * A node. `Names` maps the registered names this node uses to their pid types (see
+ * `NameMap`); with it, name arguments are checked against the map (an unknown name does
+ * not compile), lookups return the mapped pid type, and `call`/`cast` by name check the
+ * message and infer the reply. Without it (`DistNode`), any string is a name and its
+ * pids are untyped. Code that takes any node, typed or not, takes `DistNode<any>`.
+ *
+ * @example
+ * interface Names { counter: Pid<'increment' | 'read', number> }
+ * const node = createNode<Names>()
+ * const count: number = await node.call('counter', 'read')
+ */
+export interface DistNode<Names extends NameMap<Names> = AnyNames> {
   readonly id: string
   /**
    * This node's incarnation, chosen when it was created: part of every pid it hands out,
@@ -157,15 +178,18 @@ export interface DistNode {
    * `direct`; a node made by `connect` tells `relay` for links through the hub.
    */
   links(): Array<{ node: string; path: LinkPath }>
-  spawn(behaviour: Behaviour): Pid
-  stop(pid: Pid, reason?: string): void
-  isAlive(pid: Pid): boolean
-  monitor(pid: Pid, onDown: (reason: string) => void): () => void
-  register(name: string, pid: Pid): void
-  unregister(name: string, pid: Pid): void
-  allPidsOf(name: string): Pid[]
-  allNodesOf(name: string): string[]
-  pidOf(name: string): Pid | undefined
+  /** Starts a local process; its pid is typed by the behaviour's messages and reply. */
+  spawn<Call = unknown, Reply = unknown, Cast = unknown>(behaviour: Behaviour<Call, Reply, Cast>): Pid<Call, Reply, Cast>
+  stop(pid: AnyPid, reason?: string): void
+  isAlive(pid: AnyPid): boolean
+  monitor(pid: AnyPid, onDown: (reason: string) => void): () => void
+  /** Registers a local pid under `name`; with a name map, the pid must fit the name's type. */
+  register<N extends NameOf<Names>>(name: N, pid: Names[N]): void
+  unregister<N extends NameOf<Names>>(name: N, pid: Names[N]): void
+  allPidsOf<N extends NameOf<Names>>(name: N): Array<Names[N]>
+  allNodesOf(name: NameOf<Names>): string[]
+  pidOf<N extends NameOf<Names>>(name: N): Names[N] | undefined
+  /** Every name and its members. Untyped: the names come from every node of the cluster. */
   registry(): Array<[string, Pid[]]>
   /**
    * Follows one name, as `:pg`'s `monitor(Scope, Group)`: `listener` gets the members now
@@ -195,7 +219,7 @@ export interface DistNode {
    *   else if (!node.allNodesOf('presence').includes(event.pid.node)) online.delete(event.pid.node)
    * })
    */
-  watch(name: string, listener: (event: WatchEvent) => void): () => void
+  watch<N extends NameOf<Names>>(name: N, listener: (event: WatchEvent<Names[N]>) => void): () => void
   /**
    * Follows the whole registry with the guarantees of `watch`: `{ type: 'current',
    * registry }` (as `registry()` returns it) first, then a `join` or `leave` for each
@@ -205,24 +229,33 @@ export interface DistNode {
    * const stop = node.watchAll((event) => console.log(event.type === 'current' ? event.registry : `${event.pid} ${event.type} ${event.name}`))
    */
   watchAll(listener: (event: RegistryWatchEvent) => void): () => void
-  call<R = unknown>(to: Pid | string, msg: unknown, timeoutMs?: number): Promise<R>
-  cast(to: Pid | string, msg: unknown): void
+  /**
+   * Calls a pid, or the first pid of a name. `msg` must fit what the target's `handleCall`
+   * takes and the reply is typed as it answers (for a typed pid, or a name of the map);
+   * both are `unknown` for an untyped target. `call<R>(...)` names the reply type itself and
+   * checks no message, as before typed pids.
+   */
+  call<R = InferredReply, To extends Target<Names> = Target<Names>>(to: To, msg: NoInfer<CallOf<PidOfTarget<Names, To>>>, timeoutMs?: number): Promise<CallResult<R, PidOfTarget<Names, To>>>
+  /** Casts to a pid, or to the first pid of a name; `msg` must fit what its `handleCast` takes. */
+  cast<To extends Target<Names>>(to: To, msg: NoInfer<CastOf<PidOfTarget<Names, To>>>): void
   expose(mod: string, fns: Record<string, RpcFunction>): void
   doNodeRpc<R = unknown>(node: string, mod: string, fn: string, args: unknown[], callback?: RpcCallback<R>, options?: RpcOptions): Promise<R>
-  nodeRpc<R = unknown>(name: string, mod: string, fn: string, args: unknown[], callback?: RpcCallback<R>, options?: RpcOptions): Promise<R>
-  module(name: string): ModuleHandle
+  nodeRpc<R = unknown>(name: NameOf<Names>, mod: string, fn: string, args: unknown[], callback?: RpcCallback<R>, options?: RpcOptions): Promise<R>
+  /** The seed's `__MODULE__` shorthands bound to `name`, typed by the name's pid type. */
+  module<N extends NameOf<Names>>(name: N): ModuleHandle<Names[N]>
   on<K extends keyof NodeEvents>(event: K, listener: (...args: NodeEvents[K]) => void): () => void
   close(): Promise<void>
 }
 
-/** The seed's `__MODULE__` shorthands, bound to one name. */
-export interface ModuleHandle {
+/** The seed's `__MODULE__` shorthands, bound to one name whose pids are of type `P`. */
+export interface ModuleHandle<P extends AnyPid = Pid> {
   readonly name: string
-  register(pid: Pid): void
-  myPid(): Pid
-  allPidsOf(): Pid[]
+  register(pid: P): void
+  myPid(): P
+  allPidsOf(): P[]
   allNodesOf(): string[]
-  call<R = unknown>(msg: unknown, timeoutMs?: number): Promise<R>
-  cast(msg: unknown): void
+  /** Calls the name's first pid: `msg` must fit `P`'s calls; the reply is `P`'s, unless `R` is given. */
+  call<R = InferredReply>(msg: CallOf<P>, timeoutMs?: number): Promise<CallResult<R, P>>
+  cast(msg: CastOf<P>): void
   nodeRpc<R = unknown>(mod: string, fn: string, args: unknown[], callback?: RpcCallback<R>, options?: RpcOptions): Promise<R>
 }

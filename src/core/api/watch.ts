@@ -3,7 +3,7 @@
  * the members as they are, then one event per membership change. See `DistNode.watch`
  * for the guarantees.
  */
-import type { Pid } from './pid.js'
+import type { AnyPid, Pid } from './pid.js'
 
 /**
  * An event of `watch(name)`. First, once, `current` with the members of `name` at the
@@ -12,7 +12,7 @@ import type { Pid } from './pid.js'
  * Starting from `pids` and applying each event (join: append `pid`; leave: remove the
  * newest membership of `pid`) gives `allPidsOf(name)` as the node sees it.
  */
-export type WatchEvent<P extends Pid = Pid> =
+export type WatchEvent<P extends AnyPid = Pid> =
   | { readonly type: 'current'; readonly name: string; readonly pids: P[] }
   | { readonly type: 'join'; readonly name: string; readonly pid: P }
   | { readonly type: 'leave'; readonly name: string; readonly pid: P }

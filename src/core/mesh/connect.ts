@@ -4,7 +4,9 @@
  * factory and their copy of socket.io-client's `io`.
  */
 import { BadArgError } from '../api/errors.js'
+import type { AnyNames, NameMap } from '../api/names.js'
 import type { DistNode } from '../api/types.js'
+import { typedNode } from '../node/node.js'
 import { describe } from '../node/validate.js'
 import { createHubSignaling, type HubConnector, hubUrls } from '../signaling/hub-signaling.js'
 import type { PeerFactory } from '../webrtc/simple-peer.js'
@@ -52,11 +54,12 @@ export interface ConnectOptions extends Omit<MeshOptions, 'id' | 'iceServers'> {
 
 /**
  * Joins `options.cluster` through the hub and keeps this node linked to every member.
+ * `Names` (types only) maps the names the node uses to their pid types (see `DistNode`).
  *
  * @example
  * const node = await connectWith({ hub: 'http://127.0.0.1:8080', cluster: 'demo' }, { createPeer, io })
  */
-export async function connectWith(options: ConnectOptions, platform: Platform): Promise<DistNode> {
+export async function connectWith<Names extends NameMap<Names> = AnyNames>(options: ConnectOptions, platform: Platform): Promise<DistNode<Names>> {
   if (typeof options !== 'object' || options === null) throw new BadArgError(`options must be an object, got ${describe(options)}`)
   const hubs = hubUrls(options.hub)
   if (options.iceServers !== undefined && !Array.isArray(options.iceServers)) {
@@ -78,5 +81,5 @@ export async function connectWith(options: ConnectOptions, platform: Platform): 
     heartbeatIntervalMs: meshOptions.heartbeatIntervalMs ?? Math.min(CONNECT_HEARTBEAT_INTERVAL_MS, (meshOptions.heartbeatTimeoutMs ?? Infinity) / 4),
     heartbeatTimeoutMs: meshOptions.heartbeatTimeoutMs ?? CONNECT_HEARTBEAT_TIMEOUT_MS,
   }
-  return joinMesh({ ...meshOptions, ...liveness, id: signaling.id, ...(iceServers ? { iceServers } : {}) }, signaling, platform.createPeer)
+  return typedNode<Names>(await joinMesh({ ...meshOptions, ...liveness, id: signaling.id, ...(iceServers ? { iceServers } : {}) }, signaling, platform.createPeer))
 }

@@ -6,6 +6,7 @@
  */
 import type { Channel } from '../api/channel.js'
 import { BadArgError, ClosedError, errorMessage, NoNodeError, NoProcError, ProtocolError } from '../api/errors.js'
+import type { AnyNames, NameMap } from '../api/names.js'
 import { newIncarnation, Pid } from '../api/pid.js'
 import type { Behaviour, DistNode, LinkOpenOptions, LinkPath, ModuleHandle, NodeEvents, NodeOptions, ProcessContext, RpcCallback, RpcFunction, RpcOptions } from '../api/types.js'
 import type { RegistryWatchEvent, WatchEvent } from '../api/watch.js'
@@ -27,16 +28,28 @@ import { Watchers } from './watchers.js'
 const EVENTS = new Set<keyof NodeEvents>(['nodeup', 'nodedown', 'path', 'join', 'leave', 'error', 'hub'])
 
 /**
- * Creates a node. Link it to others with `link(channel)`.
+ * Creates a node. Link it to others with `link(channel)`. `Names` (optional, types only)
+ * maps the names the node uses to their pid types: see `DistNode`.
  *
  * @example
  * const node = createNode({ id: 'worker' })
  * const counter = node.spawn({ handleCall: (msg) => ++n })
  * node.register('counter', counter)
+ *
+ * @example
+ * const typed = createNode<{ counter: Pid<'increment', number> }>()
  */
-export function createNode(options: NodeOptions = {}): DistNode {
+export function createNode<Names extends NameMap<Names> = AnyNames>(options: NodeOptions = {}): DistNode<Names> {
   if (typeof options !== 'object' || options === null) throw new BadArgError(`options must be an object, got ${describe(options)}`)
-  return new NodeRuntime(options)
+  return typedNode<Names>(new NodeRuntime(options))
+}
+
+/**
+ * The same node seen through a name map: the map only narrows what the compiler accepts,
+ * the node behind it is the same.
+ */
+export function typedNode<Names extends NameMap<Names>>(node: DistNode): DistNode<Names> {
+  return node as DistNode<any> as DistNode<Names>
 }
 
 /** @internal The node implementation (transports reach it through `createNode` and `connect`). */
