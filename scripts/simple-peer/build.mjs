@@ -4,7 +4,9 @@
 // src/browser/simple-peer.js, with ./duplex.ts standing in for readable-stream (and the
 // `events`, Buffer and process shims it drags in) and ./node-shims.ts for `buffer`,
 // `randombytes` and `debug`. simple-peer's prebundled simplepeer.min.js carries all of those
-// in full: 28 kB gzipped against about 6 kB for this build.
+// in full: 28 kB gzipped against about 6 kB for this build. simple-peer's own debug calls
+// (which log nothing through the no-op `debug`) are marked pure, so an app's minifier drops
+// them with their message strings.
 //
 // The output is committed: the sources use it as they are (the demo and the e2e tests
 // import src/browser through an alias), and `npm run build` copies it into dist/browser/
@@ -43,6 +45,11 @@ const shims = {
       const shim = SHIMS[path]
       return shim.exported ? { path, namespace: 'shim' } : { path: shim.file }
     })
+    // Its debug calls log nothing here (`debug` is a no-op): marked pure, an app's minifier drops them.
+    build.onLoad({ filter: /simple-peer[\\/]index\.js$/ }, ({ path }) => ({
+      contents: readFileSync(path, 'utf8').replace(/this\._debug\(/g, '/* @__PURE__ */ this._debug('),
+      loader: 'js',
+    }))
     build.onLoad({ filter: /.*/, namespace: 'shim' }, ({ path }) => {
       const shim = SHIMS[path]
       return { contents: `module.exports = require(${JSON.stringify(shim.file)}).${shim.exported}`, resolveDir: here, loader: 'js' }

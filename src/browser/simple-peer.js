@@ -418,7 +418,7 @@ var require_index = __commonJS({
         }, opts);
         super(opts);
         this._id = randombytes(4).toString("hex").slice(0, 7);
-        this._debug("new peer %o", opts);
+        /* @__PURE__ */ this._debug("new peer %o", opts);
         this.channelName = opts.initiator ? opts.channelName || randombytes(20).toString("hex") : null;
         this.initiator = opts.initiator || false;
         this.channelConfig = opts.channelConfig || _Peer.channelConfig;
@@ -510,7 +510,7 @@ var require_index = __commonJS({
         this._pc.ontrack = (event) => {
           this._onTrack(event);
         };
-        this._debug("initial negotiation");
+        /* @__PURE__ */ this._debug("initial negotiation");
         this._needsNegotiation();
         this._onFinishBound = () => {
           this._onFinish();
@@ -538,13 +538,13 @@ var require_index = __commonJS({
             data = {};
           }
         }
-        this._debug("signal()");
+        /* @__PURE__ */ this._debug("signal()");
         if (data.renegotiate && this.initiator) {
-          this._debug("got request to renegotiate");
+          /* @__PURE__ */ this._debug("got request to renegotiate");
           this._needsNegotiation();
         }
         if (data.transceiverRequest && this.initiator) {
-          this._debug("got request for transceiver");
+          /* @__PURE__ */ this._debug("got request for transceiver");
           this.addTransceiver(data.transceiverRequest.kind, data.transceiverRequest.init);
         }
         if (data.candidate) {
@@ -597,7 +597,7 @@ var require_index = __commonJS({
       addTransceiver(kind, init) {
         if (this.destroying) return;
         if (this.destroyed) throw errCode(new Error("cannot addTransceiver after peer is destroyed"), "ERR_DESTROYED");
-        this._debug("addTransceiver()");
+        /* @__PURE__ */ this._debug("addTransceiver()");
         if (this.initiator) {
           try {
             this._pc.addTransceiver(kind, init);
@@ -620,7 +620,7 @@ var require_index = __commonJS({
       addStream(stream2) {
         if (this.destroying) return;
         if (this.destroyed) throw errCode(new Error("cannot addStream after peer is destroyed"), "ERR_DESTROYED");
-        this._debug("addStream()");
+        /* @__PURE__ */ this._debug("addStream()");
         stream2.getTracks().forEach((track) => {
           this.addTrack(track, stream2);
         });
@@ -633,7 +633,7 @@ var require_index = __commonJS({
       addTrack(track, stream2) {
         if (this.destroying) return;
         if (this.destroyed) throw errCode(new Error("cannot addTrack after peer is destroyed"), "ERR_DESTROYED");
-        this._debug("addTrack()");
+        /* @__PURE__ */ this._debug("addTrack()");
         const submap = this._senderMap.get(track) || /* @__PURE__ */ new Map();
         let sender = submap.get(stream2);
         if (!sender) {
@@ -656,7 +656,7 @@ var require_index = __commonJS({
       replaceTrack(oldTrack, newTrack, stream2) {
         if (this.destroying) return;
         if (this.destroyed) throw errCode(new Error("cannot replaceTrack after peer is destroyed"), "ERR_DESTROYED");
-        this._debug("replaceTrack()");
+        /* @__PURE__ */ this._debug("replaceTrack()");
         const submap = this._senderMap.get(oldTrack);
         const sender = submap ? submap.get(stream2) : null;
         if (!sender) {
@@ -677,7 +677,7 @@ var require_index = __commonJS({
       removeTrack(track, stream2) {
         if (this.destroying) return;
         if (this.destroyed) throw errCode(new Error("cannot removeTrack after peer is destroyed"), "ERR_DESTROYED");
-        this._debug("removeSender()");
+        /* @__PURE__ */ this._debug("removeSender()");
         const submap = this._senderMap.get(track);
         const sender = submap ? submap.get(stream2) : null;
         if (!sender) {
@@ -702,22 +702,22 @@ var require_index = __commonJS({
       removeStream(stream2) {
         if (this.destroying) return;
         if (this.destroyed) throw errCode(new Error("cannot removeStream after peer is destroyed"), "ERR_DESTROYED");
-        this._debug("removeSenders()");
+        /* @__PURE__ */ this._debug("removeSenders()");
         stream2.getTracks().forEach((track) => {
           this.removeTrack(track, stream2);
         });
       }
       _needsNegotiation() {
-        this._debug("_needsNegotiation");
+        /* @__PURE__ */ this._debug("_needsNegotiation");
         if (this._batchedNegotiation) return;
         this._batchedNegotiation = true;
         queueMicrotask2(() => {
           this._batchedNegotiation = false;
           if (this.initiator || !this._firstNegotiation) {
-            this._debug("starting batched negotiation");
+            /* @__PURE__ */ this._debug("starting batched negotiation");
             this.negotiate();
           } else {
-            this._debug("non-initiator initial negotiation request discarded");
+            /* @__PURE__ */ this._debug("non-initiator initial negotiation request discarded");
           }
           this._firstNegotiation = false;
         });
@@ -728,9 +728,9 @@ var require_index = __commonJS({
         if (this.initiator) {
           if (this._isNegotiating) {
             this._queuedNegotiation = true;
-            this._debug("already negotiating, queueing");
+            /* @__PURE__ */ this._debug("already negotiating, queueing");
           } else {
-            this._debug("start negotiation");
+            /* @__PURE__ */ this._debug("start negotiation");
             setTimeout(() => {
               this._createOffer();
             }, 0);
@@ -738,9 +738,9 @@ var require_index = __commonJS({
         } else {
           if (this._isNegotiating) {
             this._queuedNegotiation = true;
-            this._debug("already negotiating, queueing");
+            /* @__PURE__ */ this._debug("already negotiating, queueing");
           } else {
-            this._debug("requesting negotiation from initiator");
+            /* @__PURE__ */ this._debug("requesting negotiation from initiator");
             this.emit("signal", {
               // request initiator to renegotiate
               type: "renegotiate",
@@ -760,11 +760,11 @@ var require_index = __commonJS({
       _destroy(err, cb) {
         if (this.destroyed || this.destroying) return;
         this.destroying = true;
-        this._debug("destroying (error: %s)", err && (err.message || err));
+        /* @__PURE__ */ this._debug("destroying (error: %s)", err && (err.message || err));
         queueMicrotask2(() => {
           this.destroyed = true;
           this.destroying = false;
-          this._debug("destroy (error: %s)", err && (err.message || err));
+          /* @__PURE__ */ this._debug("destroy (error: %s)", err && (err.message || err));
           this.readable = this.writable = false;
           if (!this._readableState.ended) this.push(null);
           if (!this._writableState.finished) this.end();
@@ -858,13 +858,13 @@ var require_index = __commonJS({
             return this.destroy(errCode(err, "ERR_DATA_CHANNEL"));
           }
           if (this._channel.bufferedAmount > MAX_BUFFERED_AMOUNT) {
-            this._debug("start backpressure: bufferedAmount %d", this._channel.bufferedAmount);
+            /* @__PURE__ */ this._debug("start backpressure: bufferedAmount %d", this._channel.bufferedAmount);
             this._cb = cb;
           } else {
             cb(null);
           }
         } else {
-          this._debug("write before connect");
+          /* @__PURE__ */ this._debug("write before connect");
           this._chunk = chunk;
           this._cb = cb;
         }
@@ -885,11 +885,11 @@ var require_index = __commonJS({
       _startIceCompleteTimeout() {
         if (this.destroyed) return;
         if (this._iceCompleteTimer) return;
-        this._debug("started iceComplete timeout");
+        /* @__PURE__ */ this._debug("started iceComplete timeout");
         this._iceCompleteTimer = setTimeout(() => {
           if (!this._iceComplete) {
             this._iceComplete = true;
-            this._debug("iceComplete timeout completed");
+            /* @__PURE__ */ this._debug("iceComplete timeout completed");
             this.emit("iceTimeout");
             this.emit("_iceComplete");
           }
@@ -904,14 +904,14 @@ var require_index = __commonJS({
           const sendOffer = () => {
             if (this.destroyed) return;
             const signal = this._pc.localDescription || offer;
-            this._debug("signal");
+            /* @__PURE__ */ this._debug("signal");
             this.emit("signal", {
               type: signal.type,
               sdp: signal.sdp
             });
           };
           const onSuccess = () => {
-            this._debug("createOffer success");
+            /* @__PURE__ */ this._debug("createOffer success");
             if (this.destroyed) return;
             if (this.trickle || this._iceComplete) sendOffer();
             else this.once("_iceComplete", sendOffer);
@@ -943,7 +943,7 @@ var require_index = __commonJS({
           const sendAnswer = () => {
             if (this.destroyed) return;
             const signal = this._pc.localDescription || answer;
-            this._debug("signal");
+            /* @__PURE__ */ this._debug("signal");
             this.emit("signal", {
               type: signal.type,
               sdp: signal.sdp
@@ -973,7 +973,7 @@ var require_index = __commonJS({
         if (this.destroyed) return;
         const iceConnectionState = this._pc.iceConnectionState;
         const iceGatheringState = this._pc.iceGatheringState;
-        this._debug(
+        /* @__PURE__ */ this._debug(
           "iceStateChange (connection: %s) (gathering: %s)",
           iceConnectionState,
           iceGatheringState
@@ -1028,7 +1028,7 @@ var require_index = __commonJS({
         }
       }
       _maybeReady() {
-        this._debug("maybeReady pc %s channel %s", this._pcReady, this._channelReady);
+        /* @__PURE__ */ this._debug("maybeReady pc %s channel %s", this._pcReady, this._channelReady);
         if (this._connected || this._connecting || !this._pcReady || !this._channelReady) return;
         this._connecting = true;
         const findCandidatePair = () => {
@@ -1083,7 +1083,7 @@ var require_index = __commonJS({
               if (this.remoteAddress) {
                 this.remoteFamily = this.remoteAddress.includes(":") ? "IPv6" : "IPv4";
               }
-              this._debug(
+              /* @__PURE__ */ this._debug(
                 "connect local: %s:%s remote: %s:%s",
                 this.localAddress,
                 this.localPort,
@@ -1113,7 +1113,7 @@ var require_index = __commonJS({
                 return this.destroy(errCode(err2, "ERR_DATA_CHANNEL"));
               }
               this._chunk = null;
-              this._debug('sent chunk from "write before connect"');
+              /* @__PURE__ */ this._debug('sent chunk from "write before connect"');
               const cb = this._cb;
               this._cb = null;
               cb(null);
@@ -1122,7 +1122,7 @@ var require_index = __commonJS({
               this._interval = setInterval(() => this._onInterval(), 150);
               if (this._interval.unref) this._interval.unref();
             }
-            this._debug("connect");
+            /* @__PURE__ */ this._debug("connect");
             this.emit("connect");
           });
         };
@@ -1138,22 +1138,22 @@ var require_index = __commonJS({
         if (this.destroyed) return;
         if (this._pc.signalingState === "stable") {
           this._isNegotiating = false;
-          this._debug("flushing sender queue", this._sendersAwaitingStable);
+          /* @__PURE__ */ this._debug("flushing sender queue", this._sendersAwaitingStable);
           this._sendersAwaitingStable.forEach((sender) => {
             this._pc.removeTrack(sender);
             this._queuedNegotiation = true;
           });
           this._sendersAwaitingStable = [];
           if (this._queuedNegotiation) {
-            this._debug("flushing negotiation queue");
+            /* @__PURE__ */ this._debug("flushing negotiation queue");
             this._queuedNegotiation = false;
             this._needsNegotiation();
           } else {
-            this._debug("negotiated");
+            /* @__PURE__ */ this._debug("negotiated");
             this.emit("negotiated");
           }
         }
-        this._debug("signalingStateChange %s", this._pc.signalingState);
+        /* @__PURE__ */ this._debug("signalingStateChange %s", this._pc.signalingState);
         this.emit("signalingStateChange", this._pc.signalingState);
       }
       _onIceCandidate(event) {
@@ -1183,26 +1183,26 @@ var require_index = __commonJS({
       }
       _onChannelBufferedAmountLow() {
         if (this.destroyed || !this._cb) return;
-        this._debug("ending backpressure: bufferedAmount %d", this._channel.bufferedAmount);
+        /* @__PURE__ */ this._debug("ending backpressure: bufferedAmount %d", this._channel.bufferedAmount);
         const cb = this._cb;
         this._cb = null;
         cb(null);
       }
       _onChannelOpen() {
         if (this._connected || this.destroyed) return;
-        this._debug("on channel open");
+        /* @__PURE__ */ this._debug("on channel open");
         this._channelReady = true;
         this._maybeReady();
       }
       _onChannelClose() {
         if (this.destroyed) return;
-        this._debug("on channel close");
+        /* @__PURE__ */ this._debug("on channel close");
         this.destroy();
       }
       _onTrack(event) {
         if (this.destroyed) return;
         event.streams.forEach((eventStream) => {
-          this._debug("on track");
+          /* @__PURE__ */ this._debug("on track");
           this.emit("track", event.track, eventStream);
           this._remoteTracks.push({
             track: event.track,
@@ -1213,7 +1213,7 @@ var require_index = __commonJS({
           })) return;
           this._remoteStreams.push(eventStream);
           queueMicrotask2(() => {
-            this._debug("on stream");
+            /* @__PURE__ */ this._debug("on stream");
             this.emit("stream", eventStream);
           });
         });
