@@ -54,7 +54,8 @@ function cloneWorkingTree(to: string): void {
   const listed = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root, encoding: 'utf8' })
   if (listed.status !== 0) throw new Error(`git ls-files failed: ${listed.stderr}`)
   for (const path of listed.stdout.split('\0')) {
-    if (path === '' || path.split('/')[0] === 'node_modules' || !existsSync(join(root, path))) continue
+    // a path ending in / is another repository inside this one (a nested work tree): no clone has it
+    if (path === '' || path.endsWith('/') || path.split('/')[0] === 'node_modules' || !existsSync(join(root, path))) continue
     mkdirSync(dirname(join(to, path)), { recursive: true })
     cpSync(join(root, path), join(to, path))
   }
