@@ -99,7 +99,9 @@ export function librariesChart(summaries: readonly Summary[], caption: string): 
 }
 
 /** Writes bench/results/libraries.md and libraries.svg; their paths. */
-export function writeLibrariesReport(summaries: readonly Summary[], caption = `npm run bench, ${new Date().toISOString().slice(0, 10)}: bars at the median, lines from min to max over the rounds`): string[] {
+export function writeLibrariesReport(summaries: readonly Summary[], date = new Date().toISOString()): string[] {
+  const rounds = summaries.find((s) => s.name.startsWith('10.'))?.rounds.length ?? 0
+  const caption = `npm run bench, ${date.slice(0, 10)}, ${rounds} rounds: bars at the median, lines from min to max; × the median ratio to raw in the same round; ✓/✗ a target met or missed`
   const dir = fileURLToPath(new URL('../results/', import.meta.url))
   const written = [`${dir}libraries.md`, `${dir}libraries.svg`]
   writeFileSync(written[0]!, `${librariesTable(summaries)}\n`)
@@ -110,6 +112,5 @@ export function writeLibrariesReport(summaries: readonly Summary[], caption = `n
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const file = process.argv[2] ?? fileURLToPath(new URL('../results/latest.json', import.meta.url))
   const results = JSON.parse(readFileSync(file, 'utf8')) as { date?: string; figures?: Summary[] }
-  const caption = `npm run bench, ${results.date?.slice(0, 10) ?? 'undated'}: bars at the median, lines from min to max over the rounds`
-  console.log(writeLibrariesReport(results.figures ?? [], caption).join('\n'))
+  console.log(writeLibrariesReport(results.figures ?? [], results.date).join('\n'))
 }
