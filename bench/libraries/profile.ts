@@ -1,11 +1,11 @@
 /**
  * CPU profiles of the comparison's tabs, for finding out where time goes: with
- * BENCH_TAB_PROF=burst,bulk (any of connect, bulk, burst, rtt, newcomer, mesh) the
- * benchmark records a V8 CPU profile of each tab taking part in those steps (Chromium's
- * DevTools protocol), writes it as `<library>-<step>-<tab>.cpuprofile` into
- * node_modules/.cache/distribunator-bench/profiles/ (open it in Chrome DevTools'
- * Performance panel; the page is built unminified) and prints the functions with the most
- * self time.
+ * BENCH_TAB_PROF=burst,bulk1 (any of connect, bulk1, bulk2, burst, rtt, newcomer,
+ * newcomer-relay, mesh) the benchmark records a V8 CPU profile of each tab taking part in
+ * those steps (Chromium's DevTools protocol), writes it as
+ * `<library>-<step>-<tab>.cpuprofile` into node_modules/.cache/distribunator-bench/profiles/
+ * (open it in Chrome DevTools' Performance panel; the page is built unminified) and prints
+ * the functions with the most self time.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import type { CDPSession, Page } from '@playwright/test'

@@ -41,15 +41,8 @@ const EVENTS = new Set<keyof NodeEvents>(['nodeup', 'nodedown', 'path', 'join', 
  */
 export function createNode<Names extends NameMap<Names> = AnyNames>(options: NodeOptions = {}): DistNode<Names> {
   if (typeof options !== 'object' || options === null) throw new BadArgError(`options must be an object, got ${describe(options)}`)
-  return typedNode<Names>(new NodeRuntime(options))
-}
-
-/**
- * The same node seen through a name map: the map only narrows what the compiler accepts,
- * the node behind it is the same.
- */
-export function typedNode<Names extends NameMap<Names>>(node: DistNode): DistNode<Names> {
-  return node as DistNode<any> as DistNode<Names>
+  // The name map only narrows what the compiler accepts: the node behind it is the same.
+  return new NodeRuntime(options) as DistNode<any> as DistNode<Names>
 }
 
 /** @internal The node implementation (transports reach it through `createNode` and `connect`). */
