@@ -17,6 +17,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { killBenchChildren } from './children.js'
 import { killLibraryServers } from './libraries/servers-control.js'
@@ -130,7 +131,7 @@ if (only === undefined) {
   }
   const dir = fileURLToPath(new URL('./results', import.meta.url))
   mkdirSync(dir, { recursive: true })
-  writeFileSync(`${dir}latest.json`, `${JSON.stringify(results, null, 2)}\n`)
+  writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`)
   log(`wrote bench/results/latest.json; ${((Date.now() - started) / 1000).toFixed(0)} s in all`)
 } else {
   log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s (--only: no file written)`)
