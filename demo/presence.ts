@@ -1,6 +1,6 @@
 /**
  * Presence: who is here. Every node registers one process under `presence`; this panel
- * follows that name through the registry's `join` / `leave` events (no polling) and asks
+ * follows that name with `watch` (the members there, then each join and leave; no polling) and asks
  * each newcomer for its profile (`kind`: tab or Node) with one `call`.
  */
 import type { DistNode, Pid } from 'distribunator/browser'
@@ -30,19 +30,18 @@ export class Presence {
         return call.type === 'profile' ? profile : 'pong'
       },
     })
-    this.node.on('join', (name, joined) => {
-      if (name === Names.presence) this.add(joined)
-    })
-    this.node.on('leave', (name, left) => {
-      if (name !== Names.presence) return
-      const member = this.members.get(left.node)
-      if (member !== undefined && member.pid.equals(left)) {
-        this.members.delete(left.node)
-        this.changed()
+    // The members already there (they joined while connect() was meshing), then each change.
+    this.node.watch(Names.presence, (event) => {
+      if (event.type === 'current') for (const member of event.pids) this.add(member)
+      else if (event.type === 'join') this.add(event.pid)
+      else {
+        const member = this.members.get(event.pid.node)
+        if (member !== undefined && member.pid.equals(event.pid)) {
+          this.members.delete(event.pid.node)
+          this.changed()
+        }
       }
     })
-    // Members that joined before these listeners existed (while connect() was meshing).
-    for (const member of this.node.allPidsOf(Names.presence)) this.add(member)
     this.node.register(Names.presence, pid)
   }
 
