@@ -17,6 +17,7 @@ export {
   BadRpcError,
   ClosedError,
   DistributedError,
+  HubUnreachableError,
   NoNodeError,
   NoPidError,
   NoProcError,
@@ -33,3 +34,4 @@ export type { Frame } from './wire/protocol.js'
 export { encodeValue, decodeValue, DEFAULT_MAX_BIGINT_DIGITS, type DecodeLimits, type Payload } from './wire/codec.js'
 export type { Signaling, JoinResult } from './signaling/signaling.js'
 export type { PeerLike, PeerFactory, DataChannelLike } from './webrtc/simple-peer.js'
+export { setLogger, type Log, type LogFactory } from './util/log.js'

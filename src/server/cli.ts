@@ -4,16 +4,19 @@
  *
  *   distribunator-hub [--port 8080] [--host 127.0.0.1] [--redis redis://127.0.0.1:6379]
  *                     [--allowed-origin https://app.example.com]... [--max-connections 10000]
- *                     [--ping-interval 2000] [--ping-timeout 3000]
+ *                     [--ping-interval 2000] [--ping-timeout 3000] [--verbose]
  *
  * Prints `distribunator hub listening on <url>` once ready; stops cleanly on SIGINT and
  * SIGTERM. A busy port or an unreachable Redis is reported in one line, exit code 1.
+ * `--verbose` turns on the debug log `distribunator:*` (joins, refusals, leaves, closed
+ * connections, on stderr), as `DEBUG=distribunator*` does.
  */
+import createDebug from 'debug'
 import { createHub, type HubLogger, type HubOptions } from './hub/hub.js'
 import { HUB_DEFAULTS } from './hub/options.js'
 
 const USAGE = `usage: distribunator-hub [--port N] [--host HOST] [--redis URL] [--allowed-origin ORIGIN]...
-                         [--max-connections N] [--ping-interval MS] [--ping-timeout MS]
+                         [--max-connections N] [--ping-interval MS] [--ping-timeout MS] [--verbose]
   --port N                TCP port (default ${HUB_DEFAULTS.port}; 0 picks a free one)
   --host HOST             interface to listen on (default ${HUB_DEFAULTS.host}; 0.0.0.0 for every interface)
   --redis URL             share one cluster view with other hubs through this Redis server
@@ -23,7 +26,9 @@ const USAGE = `usage: distribunator-hub [--port N] [--host HOST] [--redis URL] [
   --max-connections N     connections held at once; more are refused (default ${HUB_DEFAULTS.maxConnections})
   --ping-interval MS      how often each connection is pinged (default ${HUB_DEFAULTS.pingIntervalMs})
   --ping-timeout MS       how long a ping may go unanswered before the connection is dropped
-                          (default ${HUB_DEFAULTS.pingTimeoutMs})`
+                          (default ${HUB_DEFAULTS.pingTimeoutMs})
+  --verbose               log each join, refusal, leave and closed connection on stderr
+                          (the debug log distribunator:*, as DEBUG=distribunator* does)`
 
 function fail(message: string): never {
   process.stderr.write(`distribunator-hub: ${message}\n`)
@@ -36,8 +41,9 @@ function positiveInteger(flag: string, text: string): number {
   return value
 }
 
-function parseArgs(argv: readonly string[]): HubOptions {
+function parseArgs(argv: readonly string[]): { options: HubOptions; verbose: boolean } {
   const options: HubOptions = { port: HUB_DEFAULTS.port, host: HUB_DEFAULTS.host }
+  let verbose = false
   const origins: string[] = []
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? ''
@@ -77,6 +83,10 @@ function parseArgs(argv: readonly string[]): HubOptions {
       case '--ping-timeout':
         options.pingTimeoutMs = positiveInteger(flag, value())
         break
+      case '--verbose':
+        if (inline !== undefined) fail(`--verbose takes no value\n${USAGE}`)
+        verbose = true
+        break
       case '--help':
       case '-h':
         process.stdout.write(`${USAGE}\n`)
@@ -86,7 +96,7 @@ function parseArgs(argv: readonly string[]): HubOptions {
         fail(`unknown argument ${JSON.stringify(arg)}\n${USAGE}`)
     }
   }
-  return options
+  return { options, verbose }
 }
 
 const stamp = (): string => new Date().toISOString()
@@ -97,7 +107,9 @@ const logger: HubLogger = {
 }
 
 async function main(): Promise<void> {
-  const options = parseArgs(process.argv.slice(2))
+  const { options, verbose } = parseArgs(process.argv.slice(2))
+  // Added to what DEBUG turns on already (debug.enable replaces it).
+  if (verbose) createDebug.enable([process.env.DEBUG, 'distribunator:*'].filter(Boolean).join(','))
   let hub
   try {
     hub = await createHub({ ...options, logger })

@@ -13,6 +13,8 @@ import type { DistNode } from '../core/api/types.js'
 import { type ConnectOptions, connectWith, type IceServer } from '../core/mesh/connect.js'
 import { createHubSignaling, type SocketIoSignalingOptions } from '../core/signaling/hub-signaling.js'
 import type { Signaling } from '../core/signaling/signaling.js'
+import { explainNodeConnectError } from './connect-errors.js'
+import { useDebugLogs } from './logs.js'
 import { createNodePeer } from './node-peer.js'
 import { nodeWrtc as wrtcShim } from './wrtc.js'
 
@@ -45,6 +47,9 @@ export interface NodeWrtc {
  */
 export const nodeWrtc: NodeWrtc = wrtcShim
 
+// `DEBUG=distribunator*` works for whatever this entry makes, `createNode` included.
+useDebugLogs()
+
 /**
  * Joins `cluster` through the hub and links this process to every member over WebRTC
  * (node-datachannel). Same contract as the browser's `connect()`; `Names` (types only) maps
@@ -55,7 +60,8 @@ export const nodeWrtc: NodeWrtc = wrtcShim
  * node.expose('Worker', { ping: () => 'pong' })
  */
 export function connect<Names extends NameMap<Names> = AnyNames>(options: ConnectOptions): Promise<DistNode<Names>> {
-  return connectWith<Names>(options, { createPeer: createNodePeer, io })
+  useDebugLogs()
+  return connectWith<Names>(options, { createPeer: createNodePeer, io, explainConnectError: explainNodeConnectError })
 }
 
 /**
@@ -67,5 +73,6 @@ export function connect<Names extends NameMap<Names> = AnyNames>(options: Connec
  * await signaling.join()
  */
 export function createSocketIoSignaling(options: SocketIoSignalingOptions): Signaling & { readonly id: string } {
-  return createHubSignaling(options, io)
+  useDebugLogs()
+  return createHubSignaling(options, io, explainNodeConnectError)
 }

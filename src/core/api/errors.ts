@@ -39,14 +39,14 @@ export class DistributedError<C extends ErrorCode = ErrorCode> extends Error {
  * The classes the two factories below make, declared so that the published types name no
  * static of the platform's `Error` (Node's `captureStackTrace` would need Node's types).
  */
-type FailureClass<C extends ErrorCode> = new (message?: string) => DistributedError<C>
+type FailureClass<C extends ErrorCode> = new (message?: string, options?: { cause?: unknown }) => DistributedError<C>
 type NodeFailureClass<C extends ErrorCode> = new (node: string, message?: string) => DistributedError<C> & { readonly node: string }
 
 /** A failure class with a fixed code and name, and a default message. */
 function failure<C extends ErrorCode>(code: C, name: string, fallback?: string): FailureClass<C> {
   return class extends DistributedError<C> {
-    constructor(message: string = fallback ?? name) {
-      super(code, message)
+    constructor(message: string = fallback ?? name, options?: { cause?: unknown }) {
+      super(code, message, options)
       this.name = name
     }
   }
@@ -107,6 +107,14 @@ export class BadArgError extends failure('badarg', 'BadArgError') {}
  * (`maxFrameBytes`, a channel's `maxMessageBytes`): nothing was sent.
  */
 export class TooLargeError extends failure('too_large', 'TooLargeError') {}
+
+/**
+ * `connect()` could not join through any hub URL within `joinTimeoutMs`. The message says
+ * why for each URL (connection refused, DNS failure, TLS against a plain http hub, a path
+ * in the URL, a server that is not a hub, no answer); `cause` is the last failure's
+ * underlying error (in Node the system error, with its `code`, such as `ECONNREFUSED`).
+ */
+export class HubUnreachableError extends failure('hub_unreachable', 'HubUnreachableError', 'no hub answered') {}
 
 /** The node, link or signaling connection was closed before the operation could finish. */
 export class ClosedError extends failure('closed', 'ClosedError', 'closed') {}

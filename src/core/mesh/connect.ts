@@ -7,6 +7,7 @@ import { BadArgError } from '../api/errors.js'
 import type { AnyNames, NameMap } from '../api/names.js'
 import type { DistNode } from '../api/types.js'
 import { describe } from '../node/validate.js'
+import type { ConnectErrorExplainer } from '../signaling/connect-error.js'
 import { createHubSignaling, type HubConnector, hubUrls } from '../signaling/hub-signaling.js'
 import type { PeerFactory } from '../webrtc/simple-peer.js'
 import { joinMesh, type MeshOptions } from './mesh.js'
@@ -21,6 +22,8 @@ export interface Platform {
   readonly createPeer: PeerFactory
   /** socket.io-client's `io`. */
   readonly io: HubConnector
+  /** Why a hub connection failed, from what only this platform can read (Node's system errors). */
+  readonly explainConnectError?: ConnectErrorExplainer
 }
 
 /**
@@ -72,7 +75,7 @@ export async function connectWith<Names extends NameMap<Names> = AnyNames>(optio
     ...(auth !== undefined ? { auth } : {}),
     ...(joinTimeoutMs !== undefined ? { joinTimeoutMs } : {}),
     ...(meshOptions.relay === false ? { relay: false } : {}),
-  }, io ?? platform.io)
+  }, io ?? platform.io, platform.explainConnectError)
   // The hub tells at once when a member's process or tab is gone, so the heartbeat of a
   // direct link only has to catch what the hub cannot see (a network partition): its
   // timeout can be long enough that load never trips it.

@@ -12,6 +12,7 @@
  */
 import { errorMessage } from '../api/errors.js'
 import { startTimer, type TimerHandle } from '../util/async.js'
+import { logger } from '../util/log.js'
 import type { Signaling } from '../signaling/signaling.js'
 import type { PeerFactory, PeerLike } from '../webrtc/simple-peer.js'
 
@@ -26,6 +27,7 @@ interface Attempt {
 const signalType = (data: unknown): unknown => (typeof data === 'object' && data !== null ? (data as { type?: unknown }).type : undefined)
 /** The mesh's own signal: "I cannot take your offer now; try again later". */
 const BUSY = { type: 'busy' } as const
+const log = logger('distribunator:mesh')
 
 export interface DirectOptions {
   readonly iceServers?: readonly unknown[]
@@ -87,6 +89,7 @@ export class DirectLinks {
     if (!force && this.host.id > member) return
     if (this.used >= this.options.maxDirectLinks && !this.host.needsDirect(member)) {
       // no room: an idle direct path may make some (its close frees the slot); try later
+      log('%s: no room for a direct path (maxDirectLinks %d)', member, this.options.maxDirectLinks)
       if (this.host.makeRoom()) this.retryLater(member)
       return
     }
@@ -105,6 +108,7 @@ export class DirectLinks {
     if (type === BUSY.type) {
       // The other side could not take this side's offer now: stay on the relay, try later.
       if (attempt !== undefined && attempt.initiator && !attempt.open) {
+        log('%s: busy; direct attempt later', from)
         this.drop(from, attempt)
         this.retryLater(from)
       }
@@ -120,6 +124,7 @@ export class DirectLinks {
       const full = this.used >= this.options.maxDirectLinks && !this.host.needsDirect(from)
       if (full) this.host.makeRoom() // for its next try
       if (full || this.answering >= this.options.maxPendingLinks) {
+        log('%s: offer answered busy (%s)', from, full ? 'maxDirectLinks' : 'maxPendingLinks')
         this.signaling.sendSignal(from, BUSY)
         return
       }
@@ -149,6 +154,7 @@ export class DirectLinks {
     if (this.stopped || this.retries.has(member) || !this.host.isMember(member)) return
     const delay = Math.min((this.backoff.get(member) ?? 125) * 2, this.options.maxRetryMs)
     this.backoff.set(member, delay)
+    log('%s: direct attempt in %d ms', member, delay)
     this.retries.set(
       member,
       startTimer(() => {
@@ -173,9 +179,11 @@ export class DirectLinks {
     this.offerQueue.delete(member)
     if (initiator) this.offering++
     else this.answering++
+    log('%s: direct attempt, %s', member, initiator ? 'offering' : 'answering')
     const peer = this.createPeer({ initiator, ...(this.options.iceServers ? { iceServers: this.options.iceServers } : {}) })
     const timer = startTimer(() => {
       if (this.attempts.get(member) !== attempt || attempt.open) return
+      log('%s: direct attempt timed out (linkTimeoutMs %d)', member, this.options.linkTimeoutMs)
       this.drop(member, attempt)
       this.retryLater(member)
     }, this.options.linkTimeoutMs)
@@ -188,8 +196,8 @@ export class DirectLinks {
         this.host.report(`a signal to ${member} could not be sent: ${errorMessage(error)}`)
       }
     })
-    peer.on('error', () => {
-      // 'close' follows
+    peer.on('error', (error: unknown) => {
+      log('%s: direct peer error: %s', member, errorMessage(error)) // 'close' follows
     })
     peer.on('close', () => {
       if (this.attempts.get(member) === attempt) {

@@ -17,9 +17,10 @@
  * pair, whatever the budget), as a plain WebRTC mesh.
  */
 import { LinkLostError } from '../api/channel.js'
-import { BadArgError, ProtocolError } from '../api/errors.js'
+import { BadArgError, errorMessage, ProtocolError } from '../api/errors.js'
 import type { DistNode, NodeOptions } from '../api/types.js'
 import { startInterval, startTimer, type TimerHandle } from '../util/async.js'
+import { logger } from '../util/log.js'
 import { NodeRuntime } from '../node/node.js'
 import type { Signaling } from '../signaling/signaling.js'
 import { channelFromPeer } from '../webrtc/data-channel.js'
@@ -59,6 +60,8 @@ export interface MeshOptions extends NodeOptions {
   /** How long relayed links wait for this node's lost hub connection to come back. Default 10 s. */
   readonly hubLostGraceMs?: number
 }
+
+const log = logger('distribunator:mesh')
 
 /** One member as the mesh keeps it. */
 interface Member {
@@ -113,6 +116,8 @@ class Mesh {
   private readonly directIdleMs: number
   private readonly hubLostGraceMs: number
   private hubLost: TimerHandle | undefined
+  /** The hub connection dropped and has not come back yet (the `hub` event told `lost`). */
+  private hubDown = false
   private promoter: TimerHandle | undefined
   private stopped = false
 
@@ -168,7 +173,7 @@ class Mesh {
     this.signaling.onJoined(({ id, members, noRelay }) => {
       if (id === this.node.id) this.joined(members, new Set(noRelay))
     })
-    this.signaling.onStatus?.((status) => this.hubStatus(status))
+    this.signaling.onStatus?.((status, url = '') => this.hubStatus(status, url))
     this.signaling.onSignal((from, data) => this.direct.signal(from, data))
     this.node.on('nodedown', (id) => this.linkLost(id))
     const { id, members } = await this.signaling.join()
@@ -224,9 +229,11 @@ class Mesh {
     const member = this.members.get(id)
     if (member === undefined) return
     if (awayMs !== undefined) {
+      if (member.away === undefined) log('%s: gone from the hub, waiting %d ms', id, awayMs)
       member.away ??= startTimer(() => this.left(id, undefined), awayMs)
       return
     }
+    log('%s: left the cluster', id)
     this.members.delete(id)
     if (member.away !== undefined) clearTimeout(member.away)
     if (member.retry !== undefined) clearTimeout(member.retry)
@@ -234,8 +241,12 @@ class Mesh {
     member.path?.fail(new LinkLostError('left_cluster', `the hub saw ${id} leave the cluster`))
   }
 
-  private hubStatus(status: 'connected' | 'disconnected'): void {
-    if (status !== 'disconnected' || this.relay === undefined || this.stopped) return
+  /** The hub connection dropped or came back: the `hub` event, and the grace period of relayed links. */
+  private hubStatus(status: 'connected' | 'disconnected', url: string): void {
+    if (this.stopped || (status === 'disconnected') === this.hubDown) return
+    this.hubDown = status === 'disconnected'
+    this.node.events.emit('hub', this.hubDown ? 'lost' : 'back', url)
+    if (!this.hubDown || this.relay === undefined) return
     this.hubLost ??= startTimer(() => {
       this.hubLost = undefined
       for (const member of this.members.values()) {
@@ -260,6 +271,7 @@ class Mesh {
       maxHeldBytes: this.node.options.maxFrameBytes,
       now: () => performance.now(),
       onPathChange: (path) => {
+        log('%s: link moved to %s', id, path)
         if (this.node.linked(id) !== undefined) this.node.events.emit('path', id, path)
       },
     }
@@ -270,10 +282,13 @@ class Mesh {
     member.path = path
     this.node.link(path, { expect: member.id }).then(
       () => {
-        if (member.path === path) this.node.events.emit('path', member.id, path.path)
-      },
-      () => {
         if (member.path !== path) return
+        log('%s: linked over %s', member.id, path.path)
+        this.node.events.emit('path', member.id, path.path)
+      },
+      (error: unknown) => {
+        if (member.path !== path) return
+        log('%s: link failed: %s', member.id, errorMessage(error))
         member.path = undefined
         path.close()
         // still a member: try again shortly (a collision with the other side's first packets)
@@ -315,14 +330,16 @@ class Mesh {
   /** Moves the least recently used idle direct path back to the relay; returns whether it did. */
   private demoteIdle(): boolean {
     const now = performance.now()
-    let idlest: PathChannel | undefined
+    let idlest: Member | undefined
     for (const member of this.members.values()) {
       const path = member.path
       if (path === undefined || path.path !== 'direct' || now - path.lastTraffic < this.directIdleMs) continue
-      if (idlest === undefined || path.lastTraffic < idlest.lastTraffic) idlest = path
+      if (idlest?.path === undefined || path.lastTraffic < idlest.path.lastTraffic) idlest = member
     }
-    idlest?.demote()
-    return idlest !== undefined
+    if (idlest?.path === undefined) return false
+    log('%s: idle direct path back to the relay', idlest.id)
+    idlest.path.demote()
+    return true
   }
 
   /** Waits until `members` are linked (or gone from the hub), at most `ms`. */

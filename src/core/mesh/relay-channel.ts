@@ -15,6 +15,7 @@
 import type { Channel } from '../api/channel.js'
 import { errorMessage, ProtocolError } from '../api/errors.js'
 import { startTimer, type TimerHandle } from '../util/async.js'
+import { logger } from '../util/log.js'
 import { Queue } from '../util/queue.js'
 import type { RelayNotice } from '../signaling/relay-protocol.js'
 import { chunkMessage, controlChunk, type Message, OutgoingStream, Reassembler } from '../webrtc/chunk-stream.js'
@@ -41,6 +42,8 @@ export interface RelayChannelOptions {
   /** First wait for an acknowledgement before packets are sent again, in ms (doubling to 8×). */
   readonly retransmitMs: number
 }
+
+const log = logger('distribunator:relay')
 
 const weight = (data: string | Uint8Array): number => (typeof data === 'string' ? data.length * 3 : data.byteLength)
 
@@ -199,11 +202,13 @@ export class RelayChannel implements Channel {
 
   private armRetransmit(): void {
     if (this.retransmitTimer !== undefined || this.unacked.length === 0 || this.finished) return
+    const ms = this.options.retransmitMs * this.backoff
     this.retransmitTimer = startTimer(() => {
       this.retransmitTimer = undefined
+      log('%s: no ack in %d ms; resending %d packets', this.remote, ms, this.unacked.length)
       this.backoff = Math.min(this.backoff * 2, 8)
       this.resend()
-    }, this.options.retransmitMs * this.backoff)
+    }, ms)
   }
 
   /** A packet was not forwarded (the hub refused it, or its connection dropped): send again soon. */

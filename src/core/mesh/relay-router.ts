@@ -11,10 +11,13 @@
  */
 import { RelayLimits, type RelayNotice, type RelayTarget } from '../signaling/relay-protocol.js'
 import type { RelayTransport } from '../signaling/signaling.js'
+import { logger } from '../util/log.js'
 import { RelayChannel, type RelayChannelOptions, type RelayOutlet } from './relay-channel.js'
 
 /** How long an owed ack waits for a packet going back to ride on. */
 const ACK_DELAY_MS = 2
+
+const log = logger('distribunator:relay')
 
 type Outgoing = { readonly channel: RelayChannel; readonly seq: number; readonly data: string | Uint8Array }
 
@@ -24,6 +27,8 @@ export class RelayRouter implements RelayOutlet {
   private readonly acks = new Set<RelayChannel>()
   private scheduled = false
   private ackTimer: ReturnType<typeof setTimeout> | undefined
+  /** The last packet could not leave (no hub connection): logged once until one does. */
+  private stalled = false
 
   constructor(
     private readonly transport: RelayTransport,
@@ -34,6 +39,7 @@ export class RelayRouter implements RelayOutlet {
   ) {
     transport.onPacket((notice) => this.received(notice))
     transport.onRefused((refusal) => {
+      log('hub refused a packet (%s); resending', refusal.code)
       for (const [to, epoch] of refusal.targets) {
         const channel = this.get(to)
         if (channel?.epoch === epoch) channel.notForwarded()
@@ -43,7 +49,10 @@ export class RelayRouter implements RelayOutlet {
 
   /** Makes the channel to `member` (replacing a closed one). */
   open(member: string): RelayChannel {
-    const channel = new RelayChannel(member, this, this.options, (error) => this.report(`relay from ${member}: ${error.message}`))
+    const channel = new RelayChannel(member, this, this.options, (error) => {
+      log('%s: dropped: %s', member, error.message)
+      this.report(`relay from ${member}: ${error.message}`)
+    })
     this.channels.set(member, channel)
     channel.onClose(() => {
       if (this.channels.get(member) === channel) this.channels.delete(member)
@@ -123,9 +132,10 @@ export class RelayRouter implements RelayOutlet {
     for (let at = 0; at < targets.length; at += RelayLimits.maxTargets) {
       // A packet that could not leave (no hub connection) stays unacknowledged with its
       // channel, which sends it again soon; one lost on the way, by its retransmit timer.
-      if (!this.transport.send(targets.slice(at, at + RelayLimits.maxTargets), data)) {
-        for (const owner of owners.slice(at, at + RelayLimits.maxTargets)) owner.notForwarded()
-      }
+      const sent = this.transport.send(targets.slice(at, at + RelayLimits.maxTargets), data)
+      if (sent === this.stalled) log(sent ? 'packets leave again' : 'hub unreachable: packets wait')
+      this.stalled = !sent
+      if (!sent) for (const owner of owners.slice(at, at + RelayLimits.maxTargets)) owner.notForwarded()
     }
   }
 }

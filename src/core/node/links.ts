@@ -10,6 +10,7 @@ import { AlreadyLinkedError, BadArgError, ClosedError, type DistributedError, No
 import { Pid } from '../api/pid.js'
 import type { LinkCloseReason } from '../api/types.js'
 import { startTimer, type TimerHandle } from '../util/async.js'
+import { logger } from '../util/log.js'
 import { startHeartbeat } from '../wire/heartbeat.js'
 import { Link } from '../wire/link.js'
 import { type Frame, PROTOCOL_VERSION } from '../wire/protocol.js'
@@ -20,6 +21,7 @@ import { monitorsLost, watchersLost } from './monitors.js'
 import type { NodeCore } from './node-core.js'
 
 const v = PROTOCOL_VERSION
+const log = logger('distribunator:link')
 
 export class LinkTable {
   /** Linked nodes by id, from their hello on (`synced` once the handshake is complete). */
@@ -35,7 +37,10 @@ export class LinkTable {
     return new Promise<string>((resolve, reject) => {
       const link = new Link(channel, this.node.options, {
         frame: (_, frame) => this.received(linked, frame),
-        invalid: (_, reason) => this.node.report(linked, reason),
+        invalid: (_, reason) => {
+          log('%s: dropped: %s', linked.id ?? '?', reason)
+          this.node.report(linked, reason)
+        },
         closed: (_, reason, detail) => this.closed(linked, reason, detail),
       })
       const linked = new LinkedNode(link, expect)
@@ -100,6 +105,7 @@ export class LinkTable {
 
   /** Ends a handshake with a refusal: the other end is told why, `link()` rejects, the channel closes. */
   private refuse(linked: LinkedNode, reason: string, error: DistributedError): void {
+    log('link refused: %s', error.message)
     const handshake = linked.handshake
     linked.handshake = undefined
     if (handshake !== undefined) {
@@ -136,11 +142,13 @@ export class LinkTable {
     const handshake = linked.handshake
     linked.handshake = undefined
     if (handshake !== undefined) clearTimeout(handshake.timer)
+    log('link to %s up', id)
     this.node.events.emit('nodeup', id)
     handshake?.resolve(id)
   }
 
   private closed(linked: LinkedNode, reason: LinkCloseReason, detail: string): void {
+    log('link to %s down: %s (%s)', linked.id ?? linked.expect ?? '?', reason, detail)
     this.handshaking.delete(linked)
     const handshake = linked.handshake
     if (handshake !== undefined) {

@@ -9,8 +9,10 @@
  * connection joins with the same id and the same secret `key`, which lets the hub
  * replace this client's stale connection instead of refusing the id as a duplicate.
  */
-import { BadArgError, ClosedError, DistributedError } from '../api/errors.js'
+import { BadArgError, ClosedError, DistributedError, HubUnreachableError } from '../api/errors.js'
 import { unref } from '../util/async.js'
+import { logger } from '../util/log.js'
+import { type ConnectErrorExplainer, type ConnectFailure, explainConnectError } from './connect-error.js'
 import {
   HUB_PROTOCOL_VERSION,
   HubEvents,
@@ -88,6 +90,7 @@ function randomUuid(): string {
 }
 
 const REFUSALS = new Set(['duplicate_id', 'unauthorized', 'badarg', 'protocol'])
+const log = logger('distribunator:signaling')
 
 class SocketIoSignaling implements Signaling {
   readonly id: string
@@ -95,8 +98,10 @@ class SocketIoSignaling implements Signaling {
   private readonly urls: readonly string[]
   private readonly problem: string | undefined
   private socket: HubSocket | undefined
+  /** The URL of `socket`. */
+  private url = ''
   private urlIndex = 0
-  private failures = 0
+  private attempts = 0
   private joined = false
   private everJoined = false
   private closed = false
@@ -112,11 +117,14 @@ class SocketIoSignaling implements Signaling {
   private relayRefusedHandler: (refusal: RelayRefusal) => void = () => {}
   private signalHandler: (from: string, data: unknown) => void = () => {}
   private joinedHandler: (result: JoinResult) => void = () => {}
-  private statusHandler: (status: 'connected' | 'disconnected') => void = () => {}
+  private statusHandler: (status: 'connected' | 'disconnected', url?: string) => void = () => {}
+  /** Why each hub URL failed last (for the error of a first join that never completes). */
+  private readonly failures = new Map<string, ConnectFailure>()
 
   constructor(
     private readonly options: SocketIoSignalingOptions,
     private readonly connect: HubConnector,
+    private readonly explain: ConnectErrorExplainer | undefined,
   ) {
     let urls: readonly string[] = []
     let problem: string | undefined
@@ -143,9 +151,7 @@ class SocketIoSignaling implements Signaling {
       if (this.problem !== undefined) return reject(new BadArgError(this.problem))
       this.settle = { resolve, reject }
       const ms = this.options.joinTimeoutMs ?? 10_000
-      this.deadline = setTimeout(() => {
-        this.fail(new DistributedError('hub_unreachable', `no hub answered within ${ms} ms (${this.urls.join(', ')})`))
-      }, ms)
+      this.deadline = setTimeout(() => this.fail(this.unreachable(ms)), ms)
       unref(this.deadline)
       this.open()
     })
@@ -168,7 +174,7 @@ class SocketIoSignaling implements Signaling {
     this.joinedHandler = handler
   }
 
-  onStatus(handler: (status: 'connected' | 'disconnected') => void): void {
+  onStatus(handler: (status: 'connected' | 'disconnected', url?: string) => void): void {
     this.statusHandler = handler
   }
 
@@ -191,6 +197,20 @@ class SocketIoSignaling implements Signaling {
     this.fail(new ClosedError('signaling was closed before the join completed'))
   }
 
+  /** The error of a first join that did not complete in `ms`: why each URL failed, the last failure as `cause`. */
+  private unreachable(ms: number): DistributedError {
+    const why = this.urls.map((url) => `${url}: ${this.failures.get(url)?.reason ?? (this.socket !== undefined && url === this.url ? 'no answer yet' : 'not tried yet')}`)
+    const last = [...this.failures.values()].pop()
+    return new HubUnreachableError(`no hub answered within ${ms} ms: ${why.join('; ')}`, last === undefined ? undefined : { cause: last.cause })
+  }
+
+  /** Notes why `url` failed, for the logs and the error of a first join that never completes. */
+  private failed(url: string, failure: ConnectFailure): void {
+    this.failures.delete(url)
+    this.failures.set(url, failure)
+    log('%s: %s', url, failure.reason)
+  }
+
   /** Rejects a pending first join and stops for good. */
   private fail(error: DistributedError): void {
     clearTimeout(this.deadline)
@@ -206,6 +226,8 @@ class SocketIoSignaling implements Signaling {
   private open(): void {
     if (this.closed) return
     const url = this.urls[this.urlIndex % this.urls.length] ?? ''
+    this.url = url
+    log('connecting to %s', url)
     const socket = (this.options.io ?? this.connect)(url, {
       forceNew: true,
       reconnection: false,
@@ -215,20 +237,27 @@ class SocketIoSignaling implements Signaling {
     this.socket = socket
     const current = (): boolean => this.socket === socket && !this.closed
     socket.on('connect', () => {
-      if (current()) this.sendJoin(socket)
+      if (!current()) return
+      log('connected to %s', url)
+      this.sendJoin(socket, url)
     })
-    socket.on('connect_error', () => {
-      if (current()) this.retry(true)
+    socket.on('connect_error', (error: unknown) => {
+      if (!current()) return
+      this.failed(url, explainConnectError(error, url, this.explain))
+      this.retry(true)
     })
-    socket.on('disconnect', () => {
+    socket.on('disconnect', (reason: unknown) => {
       if (!current()) return
       const wasJoined = this.joined
+      if (!wasJoined) this.failed(url, { reason: `closed before the join was answered (${String(reason).slice(0, 80)})`, cause: undefined })
+      else log('%s: connection lost (%s)', url, reason)
       this.retry(false)
-      if (wasJoined) this.statusHandler('disconnected')
+      if (wasJoined) this.statusHandler('disconnected', url)
     })
     socket.on(HubEvents.memberJoin, (payload: unknown) => {
       const notice = parseMemberNotice(payload)
       if (!current() || notice === null || notice.id === this.id) return
+      log('member %s joined', notice.id)
       if (this.buffered !== undefined) this.buffered.push(['join', notice.id, notice.noRelay === true])
       else if (this.joined) this.memberJoinHandler(notice.id, notice.noRelay === true)
     })
@@ -267,7 +296,7 @@ class SocketIoSignaling implements Signaling {
     },
   }
 
-  private sendJoin(socket: HubSocket): void {
+  private sendJoin(socket: HubSocket, url: string): void {
     const request: JoinRequest = {
       v: HUB_PROTOCOL_VERSION,
       cluster: this.options.cluster,
@@ -277,12 +306,16 @@ class SocketIoSignaling implements Signaling {
       ...(this.options.relay === false ? { relay: false as const } : {}),
     }
     this.buffered = []
-    socket.timeout(this.options.ackTimeoutMs ?? 5000).emit(HubEvents.join, request, (error: unknown, payload: unknown) => {
+    const ackMs = this.options.ackTimeoutMs ?? 5000
+    socket.timeout(ackMs).emit(HubEvents.join, request, (error: unknown, payload: unknown) => {
       if (this.socket !== socket || this.closed) return
-      if (error) return this.retry(true)
+      if (error) {
+        this.failed(url, { reason: `connected, but the join got no answer in ${ackMs} ms`, cause: error })
+        return this.retry(true)
+      }
       const reply = parseJoinReply(payload)
-      if (reply === null) return this.refused('protocol', 'the hub sent a malformed join reply')
-      if (!reply.ok) return this.refused(reply.code, reply.message)
+      if (reply === null) return this.refused(url, 'protocol', 'the hub sent a malformed join reply')
+      if (!reply.ok) return this.refused(url, reply.code, reply.message)
       const members = new Set(reply.members)
       const noRelay = new Set(reply.noRelay)
       for (const [kind, id, direct] of this.buffered ?? []) {
@@ -295,22 +328,25 @@ class SocketIoSignaling implements Signaling {
       members.delete(this.id)
       this.buffered = undefined
       this.joined = true
-      this.failures = 0
+      this.attempts = 0
+      this.failures.clear()
       const directOnly = [...noRelay].filter((id) => members.has(id))
       const result: JoinResult = { id: this.id, members: [...members], ...(directOnly.length > 0 ? { noRelay: directOnly } : {}) }
       const settle = this.settle
       this.settle = undefined
       clearTimeout(this.deadline)
       this.everJoined = true
+      log('joined %s as %s via %s: %d members', this.options.cluster, this.id, url, result.members.length)
       // Before any member event that follows this reply, and before join() resolves:
       // handlers see the member list, then each change to it, in order.
       this.joinedHandler(result)
       settle?.resolve(result)
-      this.statusHandler('connected')
+      this.statusHandler('connected', url)
     })
   }
 
-  private refused(code: string, message: string): void {
+  private refused(url: string, code: string, message: string): void {
+    log('%s refused the join: %s: %s', url, code, message)
     if (!this.everJoined && REFUSALS.has(code)) {
       const known = code === 'duplicate_id' || code === 'unauthorized' || code === 'badarg' ? code : 'protocol'
       return this.fail(new DistributedError(known, `hub refused the join: ${message}`))
@@ -326,8 +362,9 @@ class SocketIoSignaling implements Signaling {
     if (nextUrl) this.urlIndex = (this.urlIndex + 1) % this.urls.length
     const base = this.options.retryDelayMs ?? 100
     const max = this.options.maxRetryDelayMs ?? 5000
-    const delay = Math.min(max, base * 2 ** Math.min(this.failures, 16)) * (0.5 + Math.random() / 2)
-    this.failures++
+    const delay = Math.min(max, base * 2 ** Math.min(this.attempts, 16)) * (0.5 + Math.random() / 2)
+    this.attempts++
+    log('next attempt in %d ms', Math.round(delay))
     clearTimeout(this.retryTimer)
     this.retryTimer = setTimeout(() => this.open(), delay)
   }
@@ -345,8 +382,9 @@ class SocketIoSignaling implements Signaling {
 
 /**
  * Creates a `Signaling` backend that joins `cluster` on a Socket.IO hub through
- * `connect` (socket.io-client's `io`). `distribunator/browser` and `distribunator/server`
- * export `createSocketIoSignaling(options)`, which hands in their own copy of `io`.
+ * `connect` (socket.io-client's `io`), with the platform's `explain` for why a connection
+ * failed. `distribunator/browser` and `distribunator/server` export
+ * `createSocketIoSignaling(options)`, which hands in their own copy of `io`.
  *
  * @example
  * import { io } from 'socket.io-client'
@@ -355,6 +393,6 @@ class SocketIoSignaling implements Signaling {
  * signaling.onMemberJoin((id) => console.log('joined', id))
  * await signaling.join()
  */
-export function createHubSignaling(options: SocketIoSignalingOptions, connect: HubConnector): Signaling & { readonly id: string } {
-  return new SocketIoSignaling(options, connect)
+export function createHubSignaling(options: SocketIoSignalingOptions, connect: HubConnector, explain?: ConnectErrorExplainer): Signaling & { readonly id: string } {
+  return new SocketIoSignaling(options, connect, explain)
 }

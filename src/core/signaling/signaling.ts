@@ -38,8 +38,11 @@ export interface Signaling {
    * handler sees the member list and then every change to it, in order.
    */
   onJoined(handler: (result: JoinResult) => void): void
-  /** Hub connection state changes, for display and logs. */
-  onStatus?(handler: (status: 'connected' | 'disconnected') => void): void
+  /**
+   * Hub connection state changes, for display and logs: `connected` at each (re)join,
+   * `disconnected` when a joined connection drops, each with the hub URL where there is one.
+   */
+  onStatus?(handler: (status: 'connected' | 'disconnected', url?: string) => void): void
   /** Relays a signal to one member of the same cluster. Dropped while disconnected. */
   sendSignal(to: string, data: unknown): void
   /** Leaves the cluster and stops reconnecting. */

@@ -40,6 +40,7 @@ import {
 } from '../../core/signaling/hub-protocol.js'
 import { admission, authorizer, guardConnection, originPolicy, throttledWarn, TokenBucket } from './guards.js'
 import { resolveHubOptions, type HubOptions } from './options.js'
+import { useDebugLogs } from '../logs.js'
 import { errorMessage } from '../../core/api/errors.js'
 import { claimReader, isOlder, nextStamp, type Claim, type ClaimHandle } from './claims.js'
 import { createHttpServer } from './http.js'
@@ -105,6 +106,7 @@ function splitAck(args: unknown[]): { payload: unknown; ack: Ack | undefined } {
  * await hub.close()
  */
 export async function createHub(options: HubOptions = {}): Promise<Hub> {
+  useDebugLogs()
   const settings = resolveHubOptions(options)
   const { host, log, authorizeTimeoutMs, joinDeadlineMs, maxStrikes } = settings
   const connections = new Set<Connection>()
@@ -155,7 +157,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
   const authorize = authorizer(options.authorize, authorizeTimeoutMs, log)
 
   function refuse(conn: Connection, ack: Ack | undefined, reply: HubErrorReply, what: string): void {
-    log.debug?.(`refused ${what} from ${conn.socket.id}: ${reply.code}: ${reply.message}`)
+    log.debug(`refused ${what} from ${conn.socket.id}: ${reply.code}: ${reply.message}`)
     if (ack !== undefined) ack(reply)
     else warnOnce(`dropped ${what}`, `dropped ${what} from ${conn.socket.id}: ${reply.message}`)
     if (reply.code === 'no_node') return
@@ -205,7 +207,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     }
     for (const stale of others) {
       if (stale.key === key && isOlder(stale, mine)) {
-        log.debug?.(`${cluster}/${id} rejoined; closing its stale connection ${stale.sid}`)
+        log.debug(`${cluster}/${id} rejoined; closing its stale connection ${stale.sid}`)
         stale.disconnect()
       }
     }
@@ -221,7 +223,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     conn.state = 'member'
     ack?.({ ok: true, id, members, ...(noRelay.length > 0 ? { noRelay } : {}) } satisfies JoinReply)
     socket.to(clusterRoom(cluster)).emit(HubEvents.memberJoin, joinNotice(request))
-    log.debug?.(`${cluster}/${id} joined (${members.length} other members)`)
+    log.debug(`${cluster}/${id} joined (${members.length} other members)`)
   }
 
   async function handleSignal(conn: Connection, request: SignalRequest, ack: Ack | undefined): Promise<void> {
@@ -236,7 +238,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     const target = targets.reduce<ClaimHandle | undefined>((best, c) => (best === undefined || isOlder(best, c) ? c : best), undefined)
     if (target === undefined) {
       if (ack !== undefined) ack(hubError('no_node', `no member ${request.to} in cluster ${join.cluster}`))
-      else log.debug?.(`signal from ${join.cluster}/${join.id} to unknown ${request.to} dropped`)
+      else log.debug(`signal from ${join.cluster}/${join.id} to unknown ${request.to} dropped`)
       return
     }
     target.emit(HubEvents.signal, { from: join.id, data: request.data })
@@ -269,7 +271,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     // The same client is already back (a newer connection with its key): it never left.
     if (claims.some((c) => c.key === join.key && c.id === join.id)) return
     io.to(clusterRoom(join.cluster)).emit(HubEvents.memberLeave, { id: join.id })
-    log.debug?.(`${join.cluster}/${join.id} left`)
+    log.debug(`${join.cluster}/${join.id} left`)
   }
 
   /** Withdraws the claim of a join that failed half-way. */
@@ -328,8 +330,9 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
           return handleRelay(io, settings, sender, payload, ack, (reply, strike = true, targets) => {
             // without an ack to answer, the sender hears of its refused packet by an event
             const tell = ack ?? ((r: unknown): void => void socket.emit(RELAY_REFUSED_EVENT, targets === undefined ? r : { ...(r as object), t: targets }))
-            if (strike) refuse(conn, tell, reply, 'relay')
-            else tell(reply)
+            if (strike) return refuse(conn, tell, reply, 'relay')
+            log.debug(`relay packet from ${socket.id}${nameOf(conn)} refused: ${reply.message}`)
+            tell(reply)
           })
         }
         if (!conn.bucket.take()) {
@@ -350,7 +353,8 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
         log.error(`message handling failed: ${errorMessage(error)}`)
       }
     })
-    socket.on('disconnect', () => {
+    socket.on('disconnect', (reason) => {
+      log.debug(`${socket.id}${nameOf(conn)} disconnected: ${reason}`)
       guard.stop()
       connections.delete(conn)
       conn.state = 'gone'

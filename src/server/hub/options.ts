@@ -4,8 +4,14 @@
  * when it acts (see `./hub-guards.ts`).
  */
 import { BadArgError } from '../../core/api/errors.js'
+import { logger } from '../../core/util/log.js'
 
-/** Where the hub reports what it refuses and what goes wrong. */
+/**
+ * Where the hub reports what it refuses and what goes wrong. Whatever the logger, the
+ * `debug` lines (joins, refusals, leaves, closed connections) also go to the debug log
+ * `distribunator:hub` (`DEBUG=distribunator:hub`, or the CLI's `--verbose`), and so do
+ * the `info` lines when no logger is given.
+ */
 export interface HubLogger {
   debug?(message: string): void
   info(message: string): void
@@ -108,7 +114,7 @@ export interface HubOptions {
    * (through another hub) before they count it gone; sent with its leave notice. Default 10000.
    */
   awayGraceMs?: number
-  /** Default: warnings and errors to the console, nothing else. */
+  /** Default: warnings and errors to the console, the rest to the debug log `distribunator:hub`. */
   logger?: HubLogger
 }
 
@@ -131,7 +137,7 @@ export interface HubSettings {
   readonly maxRelayBytesPerSecond: number
   readonly maxRelayBurstBytes: number
   readonly awayGraceMs: number
-  readonly log: HubLogger
+  readonly log: Required<HubLogger>
 }
 
 /** The defaults, as documented on {@link HubOptions}. */
@@ -153,10 +159,25 @@ export const HUB_DEFAULTS = {
   awayGraceMs: 10_000,
 } as const
 
+const debugLog = logger('distribunator:hub')
+
 const consoleLogger: HubLogger = {
-  info: () => {},
+  info: (m) => debugLog('%s', m),
   warn: (m) => console.warn(`[distribunator hub] ${m}`),
   error: (m) => console.error(`[distribunator hub] ${m}`),
+}
+
+/** The logger the hub writes to: `log`, with its `debug` lines in the debug log too. */
+function withDebugLog(log: HubLogger): Required<HubLogger> {
+  return {
+    debug: (m) => {
+      debugLog('%s', m)
+      log.debug?.(m)
+    },
+    info: (m) => log.info(m),
+    warn: (m) => log.warn(m),
+    error: (m) => log.error(m),
+  }
 }
 
 function positive(name: string, value: number | undefined, fallback: number): number {
@@ -195,6 +216,6 @@ export function resolveHubOptions(options: HubOptions): HubSettings {
     maxRelayBytesPerSecond: positive('maxRelayBytesPerSecond', options.maxRelayBytesPerSecond, HUB_DEFAULTS.maxRelayBytesPerSecond),
     maxRelayBurstBytes: positive('maxRelayBurstBytes', options.maxRelayBurstBytes, HUB_DEFAULTS.maxRelayBurstBytes),
     awayGraceMs: positive('awayGraceMs', options.awayGraceMs, HUB_DEFAULTS.awayGraceMs),
-    log: options.logger ?? consoleLogger,
+    log: withDebugLog(options.logger ?? consoleLogger),
   }
 }
