@@ -37,6 +37,25 @@ function serve(n: DistNode): { seen: number[]; inOrder: () => boolean } {
 }
 
 describe('paths', { timeout: 60_000 }, () => {
+  it('WebRTC starts after a relayed link carries its first exchange, or after directDelayMs', async () => {
+    const h = await hub()
+    const b = await node(h.url, 'later', 'b', { directDelayMs: 60_000 })
+    serve(b)
+    const a = await node(h.url, 'later', 'a', { directDelayMs: 60_000 })
+    const c = await node(h.url, 'later', 'c', { directDelayMs: 60_000 })
+    await new Promise((r) => setTimeout(r, 1500))
+    // linked, nothing exchanged yet past the handshake: still on the relay
+    expect(a.links()).toEqual([{ node: 'b', path: 'relay' }, { node: 'c', path: 'relay' }])
+    expect(await a.call('sink', 'one exchange')).toBe('one exchange')
+    await eventually(() => a.links().find((l) => l.node === 'b')?.path === 'direct', 15_000, 'a ↔ b direct after their first exchange')
+    expect(a.links().find((l) => l.node === 'c')?.path).toBe('relay') // a and c have exchanged nothing
+    // with the default delay, a pair that exchanges nothing still goes direct soon
+    const d = await node(h.url, 'later', 'd')
+    const e = await node(h.url, 'later', 'e')
+    await eventually(() => d.links().find((l) => l.node === 'e')?.path === 'direct', 15_000, 'd ↔ e direct after directDelayMs')
+    await expect(connect({ hub: h.url, cluster: 'later', directDelayMs: -1 })).rejects.toThrow(/directDelayMs/)
+  })
+
   it('a newcomer is linked over the relay at once; the link moves to WebRTC under a stream of calls and casts, losing, repeating and reordering nothing', async () => {
     const h = await hub()
     const b = await node(h.url, 'move', 'b')

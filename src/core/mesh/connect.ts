@@ -10,7 +10,8 @@ import { describe } from '../node/validate.js'
 import type { ConnectErrorExplainer } from '../signaling/connect-error.js'
 import { createHubSignaling, type HubConnector, hubUrls } from '../signaling/hub-signaling.js'
 import type { PeerFactory } from '../webrtc/simple-peer.js'
-import { joinMesh, type MeshOptions } from './mesh.js'
+import { joinMesh } from './mesh.js'
+import type { MeshOptions } from './mesh-options.js'
 
 /** `connect()`'s heartbeat on direct links: a ping every second, down after 10 s of silence. */
 export const CONNECT_HEARTBEAT_INTERVAL_MS = 1000

@@ -14,7 +14,7 @@ import { errorMessage } from '../api/errors.js'
 import { startTimer, type TimerHandle } from '../util/async.js'
 import { logger } from '../util/log.js'
 import type { Signaling } from '../signaling/signaling.js'
-import type { PeerFactory, PeerLike } from '../webrtc/simple-peer.js'
+import { onReady, type PeerFactory, type PeerLike } from '../webrtc/simple-peer.js'
 
 interface Attempt {
   readonly peer: PeerLike
@@ -59,6 +59,8 @@ export class DirectLinks {
   /** Members whose peer is open and attached (counted against the budget until it closes). */
   private readonly open = new Map<string, PeerLike>()
   private readonly retries = new Map<string, TimerHandle>()
+  /** First attempts waiting for their time (`considerLater`); unlike retries, they do not hold back `consider`. */
+  private readonly delayed = new Map<string, TimerHandle>()
   private readonly backoff = new Map<string, number>()
   /** Members to offer to once an outgoing slot frees, in the order they came. */
   private readonly offerQueue = new Set<string>()
@@ -155,11 +157,29 @@ export class DirectLinks {
     const delay = Math.min((this.backoff.get(member) ?? 125) * 2, this.options.maxRetryMs)
     this.backoff.set(member, delay)
     log('%s: direct attempt in %d ms', member, delay)
+    this.schedule(member, delay, true)
+  }
+
+  /** `consider(member)` after `delay` ms (0: now), unless it happens sooner. */
+  considerLater(member: string, delay: number): void {
+    if (this.stopped || this.has(member) || this.retries.has(member)) return
+    if (delay === 0) return this.consider(member)
+    if (this.delayed.has(member)) return
+    this.delayed.set(
+      member,
+      startTimer(() => {
+        this.delayed.delete(member)
+        if (this.host.isMember(member)) this.consider(member)
+      }, delay),
+    )
+  }
+
+  private schedule(member: string, delay: number, force: boolean): void {
     this.retries.set(
       member,
       startTimer(() => {
         this.retries.delete(member)
-        if (this.host.isMember(member)) this.consider(member, true)
+        if (this.host.isMember(member)) this.consider(member, force)
       }, delay),
     )
   }
@@ -167,8 +187,9 @@ export class DirectLinks {
   stop(): void {
     if (this.stopped) return
     this.stopped = true
-    for (const timer of this.retries.values()) clearTimeout(timer)
+    for (const timer of [...this.retries.values(), ...this.delayed.values()]) clearTimeout(timer)
     this.retries.clear()
+    this.delayed.clear()
     this.offerQueue.clear()
     for (const [member, attempt] of [...this.attempts]) this.drop(member, attempt)
     // open peers are closed by their links (the node says bye first)
@@ -209,7 +230,7 @@ export class DirectLinks {
       if (this.open.get(member) === peer) this.open.delete(member)
       this.pumpOffers()
     })
-    peer.on('connect', () => {
+    onReady(peer, () => {
       if (this.attempts.get(member) !== attempt) return
       if (this.stopped || !this.host.isMember(member)) return this.drop(member, attempt)
       attempt.open = true
@@ -253,9 +274,11 @@ export class DirectLinks {
   }
 
   private cancelRetry(member: string): void {
-    const timer = this.retries.get(member)
-    if (timer === undefined) return
-    clearTimeout(timer)
-    this.retries.delete(member)
+    for (const timers of [this.retries, this.delayed]) {
+      const timer = timers.get(member)
+      if (timer === undefined) continue
+      clearTimeout(timer)
+      timers.delete(member)
+    }
   }
 }

@@ -18,48 +18,18 @@
  */
 import { LinkLostError } from '../api/channel.js'
 import { BadArgError, errorMessage, ProtocolError } from '../api/errors.js'
-import type { DistNode, NodeOptions } from '../api/types.js'
+import type { DistNode } from '../api/types.js'
 import { startInterval, startTimer, type TimerHandle } from '../util/async.js'
 import { logger } from '../util/log.js'
 import { NodeRuntime } from '../node/node.js'
 import type { Signaling } from '../signaling/signaling.js'
 import { channelFromPeer } from '../webrtc/data-channel.js'
-import type { DataChannelOptions } from '../webrtc/data-channel-options.js'
 import type { PeerFactory, PeerLike } from '../webrtc/simple-peer.js'
 import { DirectLinks } from './direct.js'
+import { budget, type MeshOptions, nonNegative, positive } from './mesh-options.js'
 import { PathChannel } from './path-channel.js'
 import { RelayRouter } from './relay-router.js'
 import { RelayLimits } from '../signaling/relay-protocol.js'
-
-export interface MeshOptions extends NodeOptions {
-  /** ICE servers handed to every peer (STUN/TURN). Default: none (host candidates). */
-  readonly iceServers?: readonly unknown[]
-  /** `connect()` resolves once the members present at join are linked, or after this long. Default 10 s. */
-  readonly meshTimeoutMs?: number
-  /** A direct (WebRTC) attempt that has not opened after this long is dropped and retried. Default 15 s. */
-  readonly linkTimeoutMs?: number
-  /** Data-channel framing options (chunk size, largest value, buffering). */
-  readonly transport?: DataChannelOptions
-  /**
-   * Direct attempts in progress at once, each way; members beyond wait their turn, and an
-   * offer beyond is answered busy. Default 16.
-   */
-  readonly maxPendingLinks?: number
-  /**
-   * Link members through the hub's relay until (or where) WebRTC connects. `false`: no
-   * payload ever passes through the hub (pairs that cannot connect directly stay unlinked).
-   * Default true.
-   */
-  readonly relay?: boolean
-  /** Direct (WebRTC) paths this node holds at most; further pairs stay on the relay (0: all of them). Ignored without relay. Default 32. */
-  readonly maxDirectLinks?: number
-  /** A direct path with no traffic for this long may be moved back to the relay to make room. Default 30 s. */
-  readonly directIdleMs?: number
-  /** Bytes a relayed link has in flight unacknowledged at most. Default 1 MiB. */
-  readonly relayWindowBytes?: number
-  /** How long relayed links wait for this node's lost hub connection to come back. Default 10 s. */
-  readonly hubLostGraceMs?: number
-}
 
 const log = logger('distribunator:mesh')
 
@@ -96,24 +66,12 @@ export async function joinMesh(options: MeshOptions, signaling: Signaling, creat
   return node
 }
 
-const positive = (name: string, value: number | undefined, fallback: number): number => {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) throw new BadArgError(`${name} must be a positive number, got ${String(value)}`)
-  return value
-}
-
-/** The direct-link budget: a whole number, 0 (every link stays on the relay) or more. Default 32. */
-function budget(value: number | undefined): number {
-  if (value === undefined) return 32
-  if (value !== Infinity && (!Number.isInteger(value) || value < 0)) throw new BadArgError(`maxDirectLinks must be a whole number (0 for relay only) or Infinity, got ${String(value)}`)
-  return value
-}
-
 class Mesh {
   private readonly members = new Map<string, Member>()
   private readonly relay: RelayRouter | undefined
   private readonly direct: DirectLinks
   private readonly directIdleMs: number
+  private readonly directDelayMs: number
   private readonly hubLostGraceMs: number
   private hubLost: TimerHandle | undefined
   /** The hub connection dropped and has not come back yet (the `hub` event told `lost`). */
@@ -131,6 +89,7 @@ class Mesh {
     if (!Number.isInteger(maxPending) || maxPending < 1) throw new BadArgError(`maxPendingLinks must be a positive integer, got ${String(maxPending)}`)
     const useRelay = options.relay !== false && signaling.relay !== undefined
     this.directIdleMs = positive('directIdleMs', options.directIdleMs, 30_000)
+    this.directDelayMs = nonNegative('directDelayMs', options.directDelayMs, 250)
     this.hubLostGraceMs = positive('hubLostGraceMs', options.hubLostGraceMs, 10_000)
     this.direct = new DirectLinks(
       {
@@ -205,9 +164,14 @@ class Mesh {
     member.relay = !noRelay
     if (member.away !== undefined) clearTimeout(member.away)
     member.away = undefined
-    if (this.relay !== undefined && member.relay) this.relayLink(member)
+    if (this.relay !== undefined && member.relay) {
+      if (member.path === undefined || member.path.path === 'relay') this.relayLink(member)
+      // WebRTC follows after the relayed link's first exchange (openLink) or directDelayMs
+      this.direct.considerLater(id, this.directDelayMs)
+      return
+    }
     // a member that takes no relay (or this node, without one) must go direct, and either side offers
-    this.direct.consider(id, this.relay === undefined ? false : !member.relay)
+    this.direct.consider(id, this.relay !== undefined)
   }
 
   private joined(members: readonly string[], noRelay: ReadonlySet<string>): void {
@@ -285,6 +249,10 @@ class Mesh {
         if (member.path !== path) return
         log('%s: linked over %s', member.id, path.path)
         this.node.events.emit('path', member.id, path.path)
+        if (path.path !== 'relay') return
+        // WebRTC once the link has carried its first exchange (the first calls go before
+        // the work of opening peer connections), if directDelayMs has not come first
+        path.afterExchange(() => this.members.get(member.id) === member && this.direct.considerLater(member.id, 0))
       },
       (error: unknown) => {
         if (member.path !== path) return

@@ -51,6 +51,8 @@ export class PathChannel implements Channel {
   private closed = false
   /** When either side last sent or received a message (for idle demotion). */
   lastTraffic = 0
+  /** Waiting for a message each way (see `afterExchange`). */
+  private exchange: { sent: boolean; received: boolean; readonly handler: () => void } | undefined
 
   constructor(
     paths: { readonly relay?: Path; readonly direct?: Path },
@@ -107,8 +109,25 @@ export class PathChannel implements Channel {
     this.closeDirectWhenDrained()
   }
 
+  /**
+   * Calls `handler` once (in a microtask) when a message has gone each way from now on:
+   * after the link's handshake, its first exchange (a call and its reply, say).
+   */
+  afterExchange(handler: () => void): void {
+    this.exchange = { sent: false, received: false, handler }
+  }
+
+  private exchanged(way: 'sent' | 'received'): void {
+    const exchange = this.exchange as NonNullable<typeof this.exchange>
+    exchange[way] = true
+    if (!exchange.sent || !exchange.received) return
+    this.exchange = undefined
+    queueMicrotask(exchange.handler)
+  }
+
   send(message: Message): void {
     if (this.closed) return
+    if (this.exchange !== undefined) this.exchanged('sent')
     this.lastTraffic = this.options.now()
     const path = this.sendOn === 'direct' ? this.direct : this.relay
     path?.send(message)
@@ -146,6 +165,7 @@ export class PathChannel implements Channel {
 
   private received(side: Side, message: Message): void {
     if (this.closed) return
+    if (this.exchange !== undefined) this.exchanged('received')
     this.lastTraffic = this.options.now()
     if (side === this.recvFrom) return this.messageHandler?.(message)
     this.heldBytes += size(message)

@@ -40,7 +40,9 @@ interface Internals {
   /** Its readable-stream state: `length` counts the messages it holds unread. */
   readonly _readableState?: { readonly length?: number } | null
   /** Its RTCPeerConnection. */
-  readonly _pc?: (EventTarget & { readonly connectionState?: string; readonly sctp?: { readonly maxMessageSize?: number } | null }) | null
+  readonly _pc?:
+    | (EventTarget & { readonly connectionState?: string; readonly iceConnectionState?: string; readonly sctp?: { readonly maxMessageSize?: number } | null })
+    | null
   /** The "ICE complete" timer it starts on the first candidate and never clears in destroy(). */
   readonly _iceCompleteTimer?: ReturnType<typeof setTimeout> | null
 }
@@ -74,6 +76,35 @@ export function remoteMaxMessageSize(peer: PeerLike): number | undefined {
   } catch {
     return undefined
   }
+}
+
+/**
+ * Calls `handler` once the peer can carry messages: its data channel open and its ICE
+ * connected. That is when simple-peer's `connect` comes, or sooner: simple-peer waits
+ * for `getStats()` to name the selected candidate pair, polling every 100 ms, which in
+ * Chromium costs a link 40 to 175 ms after its channel opened. Nothing else changes:
+ * `send` needs only the open channel. Without a peer connection, `connect` alone.
+ */
+export function onReady(peer: PeerLike, handler: () => void): void {
+  let done = false
+  const fire = (): void => {
+    if (done || peer.destroyed === true) return
+    done = true
+    handler()
+  }
+  peer.on('connect', fire)
+  const pc = internals(peer)._pc
+  if (pc === undefined || pc === null) return
+  const check = (): void => {
+    const ice = pc.iceConnectionState
+    if (dataChannelOpen(peer) && internals(peer)._channel?.readyState === 'open' && (ice === 'connected' || ice === 'completed')) fire()
+  }
+  const watch = (dc: unknown): void => (dc as Partial<EventTarget> | null)?.addEventListener?.('open', check)
+  pc.addEventListener('iceconnectionstatechange', check)
+  const own = internals(peer)._channel
+  // the offerer made its channel already; the answerer's comes with `datachannel`
+  if (own !== undefined && own !== null) watch(own)
+  else pc.addEventListener('datachannel', (event) => watch((event as Event & { channel?: unknown }).channel))
 }
 
 /**

@@ -1,0 +1,61 @@
+/** Options of the mesh (`connect()`'s options but the transport's) and their checks. */
+import { BadArgError } from '../api/errors.js'
+import type { NodeOptions } from '../api/types.js'
+import type { DataChannelOptions } from '../webrtc/data-channel-options.js'
+
+export interface MeshOptions extends NodeOptions {
+  /** ICE servers handed to every peer (STUN/TURN). Default: none (host candidates). */
+  readonly iceServers?: readonly unknown[]
+  /** `connect()` resolves once the members present at join are linked, or after this long. Default 10 s. */
+  readonly meshTimeoutMs?: number
+  /** A direct (WebRTC) attempt that has not opened after this long is dropped and retried. Default 15 s. */
+  readonly linkTimeoutMs?: number
+  /** Data-channel framing options (chunk size, largest value, buffering). */
+  readonly transport?: DataChannelOptions
+  /**
+   * Direct attempts in progress at once, each way; members beyond wait their turn, and an
+   * offer beyond is answered busy. Default 16.
+   */
+  readonly maxPendingLinks?: number
+  /**
+   * Link members through the hub's relay until (or where) WebRTC connects. `false`: no
+   * payload ever passes through the hub (pairs that cannot connect directly stay unlinked).
+   * Default true.
+   */
+  readonly relay?: boolean
+  /** Direct (WebRTC) paths this node holds at most; further pairs stay on the relay (0: all of them). Ignored without relay. Default 32. */
+  readonly maxDirectLinks?: number
+  /** A direct path with no traffic for this long may be moved back to the relay to make room. Default 30 s. */
+  readonly directIdleMs?: number
+  /**
+   * WebRTC to a member linked over the relay starts once the link has carried a message
+   * each way past its handshake (its first call and reply, say), or this long after it is
+   * up (0: at once). Opening several peer connections costs a joining tab most of its
+   * main thread for a while; waiting lets the first calls over the relay go first.
+   * Default 250 ms.
+   */
+  readonly directDelayMs?: number
+  /** Bytes a relayed link has in flight unacknowledged at most. Default 1 MiB. */
+  readonly relayWindowBytes?: number
+  /** How long relayed links wait for this node's lost hub connection to come back. Default 10 s. */
+  readonly hubLostGraceMs?: number
+}
+
+export const positive = (name: string, value: number | undefined, fallback: number): number => {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) throw new BadArgError(`${name} must be a positive number, got ${String(value)}`)
+  return value
+}
+
+export const nonNegative = (name: string, value: number | undefined, fallback: number): number => {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new BadArgError(`${name} must be a number from 0 up, got ${String(value)}`)
+  return value
+}
+
+/** The direct-link budget: a whole number, 0 (every link stays on the relay) or more. Default 32. */
+export function budget(value: number | undefined): number {
+  if (value === undefined) return 32
+  if (value !== Infinity && (!Number.isInteger(value) || value < 0)) throw new BadArgError(`maxDirectLinks must be a whole number (0 for relay only) or Infinity, got ${String(value)}`)
+  return value
+}
