@@ -1,7 +1,8 @@
 /**
  * Nodes that go away and a hub that goes away: a closed tab and a crashed tab leave every
  * other node's registry within the heartbeat bound and calls to them fail with
- * `nodedown`; the mesh outlives a hub restart and a tab opened afterwards joins it.
+ * `nodedown`; the mesh outlives a hub restart (each tab telling `lost`, then `back`) and a
+ * tab opened afterwards joins it; a tab that cannot join says why.
  */
 import { countOf, expect, installState, linksOf, pathsOf, registryOf, spawnEcho, test, workerRegistry, type Tab } from './fixtures.js'
 
@@ -125,8 +126,12 @@ test('the mesh keeps working while the hub is down, and a tab opened after its r
   // links start on the hub's relay and move to WebRTC: only direct links outlive the hub
   await expect.poll(() => pathsOf(a), { timeout: 15_000 }).toEqual({ 'tab-b': 'direct', worker: 'direct' })
   await expect.poll(() => pathsOf(b), { timeout: 15_000 }).toEqual({ 'tab-a': 'direct', worker: 'direct' })
+  await installState(a)
+  const hubEvents = (): Promise<Array<[string, string]>> => a.page.evaluate(() => window.__e2e!.hub)
 
   await hub.stop('SIGKILL')
+  // the tab tells its hub connection is lost (an app shows "reconnecting")
+  await expect.poll(hubEvents).toEqual([['lost', hub.url]])
   await new Promise((resolve) => setTimeout(resolve, 1000))
   // links do not go through the hub: calls tab → tab and tab → Node still work
   expect(await a.page.evaluate(() => window.__distribunator!.node.call('echo:b', 'no hub needed'))).toBe('no hub needed')
@@ -137,6 +142,7 @@ test('the mesh keeps working while the hub is down, and a tab opened after its r
   const restarted = await services.hub(hub.port)
   const c = await tabs.open('tab-c', { hub: restarted.url })
   // the old nodes rejoin the new hub by themselves, and the newcomer links to all of them
+  await expect.poll(hubEvents, { timeout: 20_000 }).toEqual([['lost', hub.url], ['back', restarted.url]])
   await expect.poll(() => linksOf(c), { timeout: 20_000, message: 'tab-c links to everyone' }).toEqual(['tab-a', 'tab-b', 'worker'])
   await expect.poll(() => linksOf(a)).toEqual(['tab-b', 'tab-c', 'worker'])
   await expect.poll(() => linksOf(b)).toEqual(['tab-a', 'tab-c', 'worker'])
@@ -149,4 +155,23 @@ test('the mesh keeps working while the hub is down, and a tab opened after its r
       return views.every((view) => JSON.stringify(view) === JSON.stringify(views[0]))
     }, { message: 'registries converge after the restart' })
     .toBe(true)
+})
+
+test('a tab that cannot join says why: nothing listening, or a hub URL with a path', async ({ browser, site, hub, cluster }) => {
+  // Two pages at once (each waits joinTimeoutMs, 10 s): what the demo shows is connect()'s error.
+  const cases = [
+    // a page is not told why a WebSocket failed (its console is)
+    { hub: 'http://127.0.0.1:1', why: "http://127.0.0.1:1: websocket error, no reason given (a browser's console has it)" },
+    { hub: `${hub.url}/signal`, why: `${hub.url}/signal: not a hub, or a URL with a path (a hub listens at the root: ${hub.url})` },
+  ]
+  const context = await browser.newContext()
+  await Promise.all(
+    cases.map(async ({ hub: target, why }, i) => {
+      const page = await context.newPage()
+      await page.goto(`${site.url}/?${new URLSearchParams({ hub: target, cluster, id: `lost-${i}` }).toString()}`)
+      await expect(page.locator('body')).toHaveClass(/failed/, { timeout: 20_000 })
+      await expect(page.locator('#status')).toContainText(`no hub answered within 10000 ms: ${why}`)
+    }),
+  )
+  await context.close()
 })

@@ -179,14 +179,15 @@ export function countOf(tab: Tab, name: string): Promise<number> {
 
 /**
  * Installs the spec's state (`window.__e2e`) in `tab`, once: from then on the tab records
- * every `nodedown` with the time it arrived.
+ * every `nodedown` with the time it arrived, and every `hub` event.
  */
 export function installState(tab: Tab): Promise<void> {
   return tab.page.evaluate(() => {
     if (window.__e2e !== undefined) return
-    const state: NonNullable<Window['__e2e']> = { inbox: [], downs: [], outcomes: {}, pids: {} }
+    const state: NonNullable<Window['__e2e']> = { inbox: [], downs: [], outcomes: {}, pids: {}, hub: [] }
     window.__e2e = state
     window.__distribunator!.node.on('nodedown', (id, reason) => void state.downs.push({ id, reason, at: Date.now() }))
+    window.__distribunator!.node.on('hub', (hubState, url) => void state.hub.push([hubState, url]))
   })
 }
 

@@ -9,5 +9,7 @@ interface Window {
     outcomes: Record<string, { ok: boolean; code?: string | undefined; value?: unknown; at: number }>
     /** Pids kept for later calls, by label. */
     pids: Record<string, import('../src/browser/index.js').Pid>
+    /** `hub` events this tab saw: `['lost' | 'back', url]`. */
+    hub: Array<[string, string]>
   }
 }
