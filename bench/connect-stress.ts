@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url'
 import { initLogger } from 'node-datachannel'
 import type { PeerLike } from '../src/core/webrtc/simple-peer.js'
 import { cleanupNodeWebRtc, createNodePeer } from '../src/server/node-peer.js'
-import type { RemoteKind } from '../src/server/wrtc.js'
+import type { RemoteKind } from '../src/core/webrtc/simple-peer.js'
 
 export interface ConnectStressOptions {
   /** Connects in all (default 400). */

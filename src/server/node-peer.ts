@@ -20,7 +20,8 @@ import { cleanup } from 'node-datachannel'
 import { BadArgError } from '../core/api/errors.js'
 import type { IceServer } from '../core/mesh/connect.js'
 import { clearIceCompleteTimer, onConnectionState, type PeerFactory, type PeerLike } from '../core/webrtc/simple-peer.js'
-import { nodeWrtcFor, type RemoteKind } from './wrtc.js'
+import type { RemoteKind } from '../core/webrtc/simple-peer.js'
+import { nodeWrtcFor } from './wrtc.js'
 
 /** Peers made by `createNodePeer` and not closed yet, for `cleanupNodeWebRtc`. */
 const livePeers = new Set<Peer.Instance>()

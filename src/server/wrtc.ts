@@ -38,8 +38,7 @@ import {
   RTCSessionDescription as PolyfillSessionDescription,
 } from 'node-datachannel/polyfill'
 
-/** What answers this side's offer, when known: `'node'` (node-datachannel) or `'browser'`. */
-export type RemoteKind = 'node' | 'browser'
+import type { RemoteKind } from '../core/webrtc/simple-peer.js'
 
 /** How an offerer orders its handshake. */
 export interface Ordering {
@@ -259,8 +258,16 @@ export class NodeRTCPeerConnection extends PolyfillPeerConnection {
   }
 }
 
+/** The classes of a `wrtc` object (simple-peer's option). */
+export interface NodeWrtcClasses {
+  readonly RTCPeerConnection: new (config?: RTCConfiguration) => NodeRTCPeerConnection
+  readonly RTCSessionDescription: typeof PolyfillSessionDescription
+  readonly RTCIceCandidate: typeof PolyfillIceCandidate
+  readonly RTCDataChannel: typeof PolyfillDataChannel
+}
+
 /** The `wrtc` object for simple-peer: the polyfill's classes with `NodeRTCPeerConnection`. */
-function wrtcWith(ordering: Ordering) {
+function wrtcWith(ordering: Ordering): NodeWrtcClasses {
   return {
     RTCPeerConnection: class extends NodeRTCPeerConnection {
       constructor(config?: RTCConfiguration) {
@@ -270,7 +277,7 @@ function wrtcWith(ordering: Ordering) {
     RTCSessionDescription: PolyfillSessionDescription,
     RTCIceCandidate: PolyfillIceCandidate,
     RTCDataChannel: PolyfillDataChannel,
-  } as const
+  }
 }
 
 const byRemote = {
@@ -287,7 +294,7 @@ const byRemote = {
  * @example
  * const peer = new Peer({ initiator: true, trickle: true, wrtc: nodeWrtcFor('node'), config: { iceServers: [] } })
  */
-export function nodeWrtcFor(remote: RemoteKind | undefined): typeof nodeWrtc {
+export function nodeWrtcFor(remote: RemoteKind | undefined): NodeWrtcClasses {
   return remote === undefined ? byRemote.unknown : byRemote[remote]
 }
 

@@ -30,8 +30,14 @@ export interface PeerLike {
   readonly destroyed?: boolean
 }
 
-/** Creates a simple-peer instance; `initiator` says whether this side sends the offer. */
-export type PeerFactory = (options: { initiator: boolean; iceServers?: readonly unknown[] }) => PeerLike
+/** What runs a node: a Node.js process (node-datachannel) or a browser. */
+export type RemoteKind = 'node' | 'browser'
+
+/**
+ * Creates a simple-peer instance; `initiator` says whether this side sends the offer,
+ * `remote` what answers it when known (a Node offerer orders its handshake by it).
+ */
+export type PeerFactory = (options: { initiator: boolean; iceServers?: readonly unknown[]; remote?: RemoteKind }) => PeerLike
 
 /** simple-peer 9.11's private fields, as far as this library reads them. */
 interface Internals {
