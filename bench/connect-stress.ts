@@ -42,10 +42,13 @@ export interface ConnectStressOptions {
   readonly timeoutMs?: number
   /** Keeps libdatachannel's Debug log of each failed connect (in one process only). */
   readonly debugLog?: boolean
+  /** Once aborted, no further connect starts; those under way finish (within `timeoutMs`). */
+  readonly signal?: AbortSignal
   readonly log?: (line: string) => void
 }
 
 export interface ConnectStressResult {
+  /** Connects made: all asked for, unless `signal` stopped the run early. */
   readonly connects: number
   readonly failures: number
   readonly stalls: number
@@ -70,6 +73,20 @@ process.on('disconnect', () => process.exit(0));
   if (Date.now() < end) setImmediate(spin); else process.exit(0);
 })();`
 
+/** Burners and far-peer children started here and still running. */
+const running = new Set<ChildProcess>()
+
+function track(child: ChildProcess): ChildProcess {
+  running.add(child)
+  child.once('exit', () => running.delete(child))
+  return child
+}
+
+/** Kills every burner and child started here that is still running (on the way out of the benchmark). */
+export function killConnectStressChildren(): void {
+  for (const child of running) child.kill('SIGKILL')
+}
+
 /**
  * Starts `count` processes that keep a core busy until `ms` have passed or this process
  * goes away (their IPC channel closes), whichever comes first. Returns a function that
@@ -78,7 +95,7 @@ process.on('disconnect', () => process.exit(0));
 export function burnCpu(count: number, ms: number): () => void {
   const burners: ChildProcess[] = []
   for (let i = 0; i < count; i++) {
-    burners.push(spawn(process.execPath, ['-e', BURNER, String(ms)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }))
+    burners.push(track(spawn(process.execPath, ['-e', BURNER, String(ms)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })))
   }
   return () => {
     for (const burner of burners) if (burner.exitCode === null && burner.signalCode === null) burner.kill()
@@ -169,7 +186,7 @@ class ChildFars {
 
   constructor() {
     const script = fileURLToPath(import.meta.url)
-    this.process = spawn(process.execPath, ['--import', 'tsx', script, '--child'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    this.process = track(spawn(process.execPath, ['--import', 'tsx', script, '--child'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }))
     this.ready = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('connect-stress child not ready within 30 s')), 30_000)
       this.process.once('exit', (code) => reject(new Error(`connect-stress child exited with ${String(code)}`)))
@@ -284,7 +301,7 @@ export async function runConnectStress(options: ConnectStressOptions = {}): Prom
   try {
     await child?.ready
     const worker = async (): Promise<void> => {
-      while (started < connects) {
+      while (started < connects && options.signal?.aborted !== true) {
         const index = started++
         // across processes the child offers for every other connect
         const nearInitiates = child === undefined || index % 2 === 0
@@ -317,7 +334,7 @@ export async function runConnectStress(options: ConnectStressOptions = {}): Prom
   }
   times.sort((a, b) => a - b)
   return {
-    connects,
+    connects: started,
     failures: errors.length,
     stalls: times.filter((ms) => ms > stallMs).length,
     p50: percentile(times, 50),

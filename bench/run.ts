@@ -12,14 +12,17 @@
  * 60 and 120 nodes with a direct-link budget (bench/relay-bench.ts); 10: this library,
  * PeerJS, trystero and a raw RTCPeerConnection tab to tab in Chromium (bench/libraries/),
  * skipped when no Chromium is found, which also writes its chart and table
- * (bench/results/libraries.svg and libraries.md) unless --quick. A failed item is reported
- * and the others still run; the exit code is then 1.
+ * (bench/results/libraries.svg and libraries.md) unless --quick; 12: Node↔Node connects
+ * under load, in one process and across two (bench/connect-bench.ts). A failed item is
+ * reported and the others still run; the exit code is then 1.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { killBenchChildren } from './children.js'
+import { runConnectBench } from './connect-bench.js'
+import { killConnectStressChildren } from './connect-stress.js'
 import { killLibraryServers } from './libraries/servers-control.js'
 import { killMeshChildren, runMeshBench } from './mesh-formation.js'
 import { runNodeBench } from './node-bench.js'
@@ -39,6 +42,7 @@ process.on('exit', () => {
   killBenchChildren()
   killMeshChildren()
   killScaleChildren()
+  killConnectStressChildren()
 })
 const budgetMs = quick ? 6 * 60_000 : 15 * 60_000
 const guard = setTimeout(() => {
@@ -80,6 +84,11 @@ if (selected(9)) {
 if (selected(11)) {
   log('11. clusters beyond a full mesh: N nodes, 15 per process, a budget of 4 direct links each')
   figures.push(...(await item('item 11 (scale)', () => runScaleBench(quick ? [30] : [60, 120], log))))
+}
+if (selected(12)) {
+  const connects = quick ? 40 : 400
+  log(`12. Node↔Node connects: ${connects} in one process, ${connects} across two, 4 at a time beside 2 CPU burners`)
+  figures.push(...(await item('item 12 (connects)', () => runConnectBench({ connects, deadlineMs: 60_000 }, log))))
 }
 if (selected(7)) {
   // loaded here, so that Vite and Playwright stay out of this process while items 1–6 run
