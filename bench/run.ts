@@ -1,8 +1,10 @@
 /**
  * `npm run bench`: runs the benchmarks, prints a table and writes
- * bench/results/latest.json. Every figure has min / median / max over repeated rounds;
+ * bench/results/latest.json, then the README's figures and item 10's chart and table
+ * from it (bench/readme.ts). Every figure has min / median / max over repeated rounds;
  * comparisons are ratios against a baseline measured in the same round.
- *   --quick        fewer rounds and samples (a smoke run)
+ *   --quick        fewer rounds and samples (a smoke run); writes bench/results/quick.json
+ *                  instead, and neither the README nor item 10's report
  *   --only 6,7     only these items (1–5 and 8 run together); prints, writes no file
  *                  (except item 10's report, below)
  *
@@ -11,10 +13,10 @@
  * Chromium is found; 9: the relay path and a newcomer's first answers, 11: clusters of
  * 60 and 120 nodes with a direct-link budget (bench/relay-bench.ts); 10: this library,
  * PeerJS, trystero and a raw RTCPeerConnection tab to tab in Chromium (bench/libraries/),
- * skipped when no Chromium is found, which also writes its chart and table
- * (bench/results/libraries.svg and libraries.md) unless --quick; 12: Node↔Node connects
- * under load, in one process and across two (bench/connect-bench.ts). A failed item is
- * reported and the others still run; the exit code is then 1.
+ * skipped when no Chromium is found, whose chart and table (bench/results/libraries.svg and
+ * libraries.md) a full run writes with the README, and `--only 10` on its own; 12: Node↔Node
+ * connects under load, in one process and across two (bench/connect-bench.ts). A failed
+ * item is reported and the others still run; the exit code is then 1.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
@@ -26,6 +28,7 @@ import { killConnectStressChildren } from './connect-stress.js'
 import { killLibraryServers } from './libraries/servers-control.js'
 import { killMeshChildren, runMeshBench } from './mesh-formation.js'
 import { runNodeBench } from './node-bench.js'
+import { updateReadme } from './readme.js'
 import { killScaleChildren, runRelayBench, runScaleBench } from './relay-bench.js'
 import { type Figure, summarize, table } from './stats.js'
 
@@ -54,7 +57,12 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => pr
 
 const failures: string[] = []
 const skipped: string[] = []
-async function item(label: string, run: () => Promise<Figure[]>): Promise<Figure[]> {
+/** Each item's time, s, by the items it runs (`1–5, 8`, `6`, …). */
+const itemSeconds: Record<string, number> = {}
+/** Runs `items` (`1–5, 8`, `6`, …), what it measures named by `what`; a failure is reported, not thrown. */
+async function item(items: string, what: string, run: () => Promise<Figure[]>): Promise<Figure[]> {
+  const label = `${items.includes(',') ? 'items' : 'item'} ${items} (${what})`
+  const start = Date.now()
   try {
     return await run()
   } catch (error) {
@@ -62,33 +70,35 @@ async function item(label: string, run: () => Promise<Figure[]>): Promise<Figure
     log(`${label} failed: ${message}`)
     failures.push(`${label}: ${error instanceof Error ? error.message : String(error)}`)
     return []
+  } finally {
+    itemSeconds[items] = (Date.now() - start) / 1000
   }
 }
 
 const figures: Figure[] = []
 if (selected(1, 2, 3, 4, 5, 8)) {
   figures.push(
-    ...(await item('items 1–5, 8 (Node peers)', () =>
+    ...(await item('1–5, 8', 'Node peers', () =>
       runNodeBench(quick ? { rounds: 2, rttSamples: 300, warmUp: 500, casts: 20_000, bulkBytes: 10_000_000 } : { rounds: 5, rttSamples: 2000, warmUp: 5000, casts: 100_000, bulkBytes: 10_000_000 }, log),
     )),
   )
 }
 if (selected(6)) {
   log('6. mesh formation: 2, 4 and 8 Node nodes, one per process, through a hub')
-  figures.push(...(await item('item 6 (mesh formation)', () => runMeshBench({ rounds: quick ? 1 : 5, sizes: [2, 4, 8] }, log))))
+  figures.push(...(await item('6', 'mesh formation', () => runMeshBench({ rounds: quick ? 1 : 5, sizes: [2, 4, 8] }, log))))
 }
 if (selected(9)) {
   log('9. the relay path: call round trips relay / direct / socket.io through the hub; a newcomer answered by 5 members')
-  figures.push(...(await item('item 9 (relay)', () => runRelayBench(quick ? { rounds: 2, samples: 200 } : { rounds: 5, samples: 1000 }, log))))
+  figures.push(...(await item('9', 'relay', () => runRelayBench(quick ? { rounds: 2, samples: 200 } : { rounds: 5, samples: 1000 }, log))))
 }
 if (selected(11)) {
   log('11. clusters beyond a full mesh: N nodes, 15 per process, a budget of 4 direct links each')
-  figures.push(...(await item('item 11 (scale)', () => runScaleBench(quick ? [30] : [60, 120], log))))
+  figures.push(...(await item('11', 'scale', () => runScaleBench(quick ? [30] : [60, 120], log))))
 }
 if (selected(12)) {
   const connects = quick ? 40 : 400
   log(`12. Node↔Node connects: ${connects} in one process, ${connects} across two, 4 at a time beside 2 CPU burners`)
-  figures.push(...(await item('item 12 (connects)', () => runConnectBench({ connects, deadlineMs: 60_000 }, log))))
+  figures.push(...(await item('12', 'connects', () => runConnectBench({ connects, deadlineMs: 60_000 }, log))))
 }
 if (selected(7)) {
   // loaded here, so that Vite and Playwright stay out of this process while items 1–6 run
@@ -100,7 +110,7 @@ if (selected(7)) {
     skipped.push(line)
   } else {
     log('7. browser: call round trips tab ↔ tab and tab ↔ Node in Chromium')
-    figures.push(...(await item('item 7 (browser)', () => runBrowserBench(quick ? { rounds: 2, rttSamples: 300, warmUp: 500 } : { rounds: 5, rttSamples: 2000, warmUp: 5000 }, log))))
+    figures.push(...(await item('7', 'browser', () => runBrowserBench(quick ? { rounds: 2, rttSamples: 300, warmUp: 500 } : { rounds: 5, rttSamples: 2000, warmUp: 5000 }, log))))
   }
 }
 if (selected(10)) {
@@ -115,9 +125,10 @@ if (selected(10)) {
     const { writeLibrariesReport } = await import('./libraries/report.js')
     const options = quick ? { rounds: 1, rttSamples: 200, warmUp: 300, burst: 20_000, bulkBytes: 10_000_000 } : { rounds: 3, rttSamples: 1000, warmUp: 2000, burst: 20_000, bulkBytes: 10_000_000 }
     log('10. libraries tab to tab in Chromium: distribunator, PeerJS, trystero, raw RTCPeerConnection')
-    const libraries = await item('item 10 (libraries)', () => runLibrariesBench(options, log))
+    const libraries = await item('10', 'libraries', () => runLibrariesBench(options, log))
     figures.push(...libraries)
-    if (!quick && libraries.length > 0) log(`wrote ${writeLibrariesReport(libraries.map(summarize)).join(', ')}`)
+    // a full run writes the report from latest.json with the README, below
+    if (!quick && only !== undefined && libraries.length > 0) log(`wrote ${writeLibrariesReport(libraries.map(summarize)).join(', ')}`)
   }
 }
 
@@ -133,6 +144,7 @@ if (only === undefined) {
     quick,
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
     seconds: (Date.now() - started) / 1000,
+    itemSeconds,
     figures: summaries,
     markdown,
     ...(skipped.length > 0 ? { skipped } : {}),
@@ -140,8 +152,19 @@ if (only === undefined) {
   }
   const dir = fileURLToPath(new URL('./results', import.meta.url))
   mkdirSync(dir, { recursive: true })
-  writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`)
-  log(`wrote bench/results/latest.json; ${((Date.now() - started) / 1000).toFixed(0)} s in all`)
+  // a smoke run leaves the full run's figures, which the README is made from, in place
+  const file = join(dir, quick ? 'quick.json' : 'latest.json')
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`)
+  log(`wrote ${file}; ${((Date.now() - started) / 1000).toFixed(0)} s in all`)
+  if (!quick) {
+    try {
+      log(`README figures: ${updateReadme({ results: file }).join(', ') || 'nothing to change'}`)
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error)
+      log(`README figures failed: ${message}`)
+      failures.push(`README figures: ${message}`)
+    }
+  }
 } else {
   log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s (--only: no file written)`)
 }

@@ -6,6 +6,7 @@
  *   node --import tsx bench/libraries/report.ts [bench/results/latest.json]
  */
 import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Summary } from '../stats.js'
 import { figureName, ITEMS, type Item, LOWEST_RTT, ROW_LABEL, type Row } from './figures.js'
@@ -98,15 +99,23 @@ export function librariesChart(summaries: readonly Summary[], caption: string): 
   ].join('\n')
 }
 
-/** Writes bench/results/libraries.md and libraries.svg; their paths. */
-export function writeLibrariesReport(summaries: readonly Summary[], date = new Date().toISOString()): string[] {
+/** The texts of libraries.md and libraries.svg for the summaries of a run made on `date` (ISO). */
+export function librariesReport(summaries: readonly Summary[], date: string): { 'libraries.md': string; 'libraries.svg': string } {
   const rounds = summaries.find((s) => s.name.startsWith('10.'))?.rounds.length ?? 0
   const caption = `npm run bench, ${date.slice(0, 10)}, ${rounds} rounds: bars at the median, lines from min to max; × the median ratio to raw in the same round; ✓/✗ a target met or missed`
-  const dir = fileURLToPath(new URL('../results/', import.meta.url))
-  const written = [`${dir}libraries.md`, `${dir}libraries.svg`]
-  writeFileSync(written[0]!, `${librariesTable(summaries)}\n`)
-  writeFileSync(written[1]!, librariesChart(summaries, caption))
-  return written
+  return { 'libraries.md': `${librariesTable(summaries)}\n`, 'libraries.svg': librariesChart(summaries, caption) }
+}
+
+/** The folder the report is written to by default: bench/results/. */
+export const RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url))
+
+/** Writes libraries.md and libraries.svg into `dir` (default bench/results/); their paths. */
+export function writeLibrariesReport(summaries: readonly Summary[], date = new Date().toISOString(), dir = RESULTS_DIR): string[] {
+  return Object.entries(librariesReport(summaries, date)).map(([file, text]) => {
+    const path = join(dir, file)
+    writeFileSync(path, text)
+    return path
+  })
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
