@@ -67,11 +67,11 @@ export function createMemoryChannelPair(): [Channel, Channel] {
 
 class MemoryEnd implements Channel {
   peer: MemoryEnd | undefined
-  private messageHandler: ((frame: string | Uint8Array) => void) | undefined
-  private closeHandler: ((error?: Error) => void) | undefined
-  private inbox: Array<string | Uint8Array> = []
-  private scheduled = false
-  private closed = false
+  #messageHandler: ((frame: string | Uint8Array) => void) | undefined
+  #closeHandler: ((error?: Error) => void) | undefined
+  #inbox: Array<string | Uint8Array> = []
+  #scheduled = false
+  #closed = false
 
   get bufferedAmount(): number {
     return 0
@@ -79,46 +79,46 @@ class MemoryEnd implements Channel {
 
   send(frame: string | Uint8Array): void {
     const peer = this.peer
-    if (this.closed || peer === undefined || peer.closed) return
-    peer.deliver(typeof frame === 'string' ? frame : frame.slice())
+    if (this.#closed || peer === undefined || peer.#closed) return
+    peer.#deliver(typeof frame === 'string' ? frame : frame.slice())
   }
 
   onMessage(handler: (frame: string | Uint8Array) => void): void {
-    this.messageHandler = handler
-    if (this.inbox.length > 0) this.schedule()
+    this.#messageHandler = handler
+    if (this.#inbox.length > 0) this.#schedule()
   }
 
   onClose(handler: (error?: Error) => void): void {
-    this.closeHandler = handler
+    this.#closeHandler = handler
   }
 
   close(): void {
-    if (this.closed) return
-    this.closed = true
+    if (this.#closed) return
+    this.#closed = true
     const peer = this.peer
     // Frames already sent are delivered first: the peer's inbox was scheduled earlier.
     setTimeout(() => {
-      this.closeHandler?.()
-      if (peer !== undefined && !peer.closed) peer.close()
+      this.#closeHandler?.()
+      if (peer !== undefined && !peer.#closed) peer.close()
     }, 0)
   }
 
-  private deliver(frame: string | Uint8Array): void {
-    this.inbox.push(frame)
-    this.schedule()
+  #deliver(frame: string | Uint8Array): void {
+    this.#inbox.push(frame)
+    this.#schedule()
   }
 
-  private schedule(): void {
-    if (this.scheduled || this.messageHandler === undefined) return
-    this.scheduled = true
+  #schedule(): void {
+    if (this.#scheduled || this.#messageHandler === undefined) return
+    this.#scheduled = true
     setTimeout(() => {
-      this.scheduled = false
-      const frames = this.inbox
-      this.inbox = []
+      this.#scheduled = false
+      const frames = this.#inbox
+      this.#inbox = []
       for (const frame of frames) {
-        if (this.closed) return
+        if (this.#closed) return
         try {
-          this.messageHandler?.(frame)
+          this.#messageHandler?.(frame)
         } catch (error) {
           reportListenerError(error)
         }

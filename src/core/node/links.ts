@@ -25,86 +25,90 @@ const log = logger('distribunator:link')
 
 export class LinkTable {
   /** Linked nodes by id, from their hello on (`synced` once the handshake is complete). */
-  private readonly byId = new Map<string, LinkedNode>()
+  readonly #byId = new Map<string, LinkedNode>()
   /** Links whose hello has not come yet. */
-  private readonly handshaking = new Set<LinkedNode>()
-  private heartbeat: TimerHandle | undefined
+  readonly #handshaking = new Set<LinkedNode>()
+  #heartbeat: TimerHandle | undefined
 
-  constructor(private readonly node: NodeCore) {}
+  readonly #node: NodeCore
+
+  constructor(node: NodeCore) {
+    this.#node = node
+  }
 
   /** Opens a link over `channel`; resolves with the other node's id once the handshake is complete. */
   open(channel: Channel, expect: string | undefined): Promise<string> {
     return new Promise<string>((resolve, reject) => {
-      const link = new Link(channel, this.node.options, {
-        frame: (_, frame) => this.received(linked, frame),
+      const link = new Link(channel, this.#node.options, {
+        frame: (_, frame) => this.#received(linked, frame),
         invalid: (_, reason) => {
           log('%s: dropped: %s', linked.id ?? '?', reason)
-          this.node.report(linked, reason)
+          this.#node.report(linked, reason)
         },
-        closed: (_, reason, detail) => this.closed(linked, reason, detail),
+        closed: (_, reason, detail) => this.#closed(linked, reason, detail),
       })
       const linked = new LinkedNode(link, expect)
-      const timer = startTimer(() => linked.link.close('handshake_timeout', 'no hello and registry in time'), this.node.options.handshakeTimeoutMs)
+      const timer = startTimer(() => linked.link.close('handshake_timeout', 'no hello and registry in time'), this.#node.options.handshakeTimeoutMs)
       linked.handshake = { resolve, reject, timer }
-      this.handshaking.add(linked)
-      this.startHeartbeat()
-      link.send({ v, t: 'hello', node: this.node.id, inc: this.node.incarnation })
+      this.#handshaking.add(linked)
+      this.#startHeartbeat()
+      link.send({ v, t: 'hello', node: this.#node.id, inc: this.#node.incarnation })
     })
   }
 
   /** The linked node `id`, once its handshake is complete. */
   get(id: string): LinkedNode | undefined {
-    const linked = this.byId.get(id)
+    const linked = this.#byId.get(id)
     return linked?.synced === true ? linked : undefined
   }
 
   /** Whether a link to `id` is past its hello (complete or about to be). */
   has(id: string): boolean {
-    return this.byId.has(id)
+    return this.#byId.has(id)
   }
 
   /** Ids of the nodes whose handshake is complete. */
   ids(): string[] {
     const ids: string[] = []
-    for (const [id, linked] of this.byId) if (linked.synced) ids.push(id)
+    for (const [id, linked] of this.#byId) if (linked.synced) ids.push(id)
     return ids
   }
 
   /** Sends `frame` to every node past its hello (a registry change: they have this node's sync already). */
   broadcast(frame: Frame): void {
-    for (const linked of this.byId.values()) linked.link.send(frame)
+    for (const linked of this.#byId.values()) linked.link.send(frame)
   }
 
   /** Says bye on every link and closes it (the node is closing). */
   closeAll(): void {
-    if (this.heartbeat !== undefined) clearInterval(this.heartbeat)
-    this.heartbeat = undefined
-    for (const linked of [...this.byId.values(), ...this.handshaking]) {
+    if (this.#heartbeat !== undefined) clearInterval(this.#heartbeat)
+    this.#heartbeat = undefined
+    for (const linked of [...this.#byId.values(), ...this.#handshaking]) {
       linked.link.send({ v, t: 'bye', reason: 'node closed' })
       linked.link.close('shutdown', 'this node closed')
     }
   }
 
-  private received(linked: LinkedNode, frame: Frame): void {
+  #received(linked: LinkedNode, frame: Frame): void {
     switch (frame.t) {
       case 'ping':
         return
       case 'bye':
         return linked.link.close('closed', `the peer said bye: ${frame.reason}`)
       case 'hello':
-        return this.helloReceived(linked, frame.node, frame.inc)
+        return this.#helloReceived(linked, frame.node, frame.inc)
       case 'sync':
-        if (!linked.link.up) return this.node.report(linked, 'sync frame before the handshake')
-        return this.syncReceived(linked, frame.names)
+        if (!linked.link.up) return this.#node.report(linked, 'sync frame before the handshake')
+        return this.#syncReceived(linked, frame.names)
     }
     // Nothing but the handshake is acted on until it is complete: the other end is known
     // by the id of its hello only once its registry is in.
-    if (!linked.synced) return this.node.report(linked, `${frame.t} frame before the handshake`)
-    handleFrame(this.node, linked, frame)
+    if (!linked.synced) return this.#node.report(linked, `${frame.t} frame before the handshake`)
+    handleFrame(this.#node, linked, frame)
   }
 
   /** Ends a handshake with a refusal: the other end is told why, `link()` rejects, the channel closes. */
-  private refuse(linked: LinkedNode, reason: string, error: DistributedError): void {
+  #refuse(linked: LinkedNode, reason: string, error: DistributedError): void {
     log('link refused: %s', error.message)
     const handshake = linked.handshake
     linked.handshake = undefined
@@ -116,40 +120,40 @@ export class LinkTable {
     linked.link.close('refused', reason)
   }
 
-  private helloReceived(linked: LinkedNode, id: string, incarnation: number): void {
-    if (linked.handshake === undefined || linked.link.up) return this.node.report(linked, 'hello on a link that is already up')
+  #helloReceived(linked: LinkedNode, id: string, incarnation: number): void {
+    if (linked.handshake === undefined || linked.link.up) return this.#node.report(linked, 'hello on a link that is already up')
     if (linked.expect !== undefined && id !== linked.expect) {
-      this.node.report(linked, `introduced itself as ${id} on a link to ${linked.expect}; link closed`)
-      return this.refuse(linked, 'unexpected node id', new ProtocolError(`expected node ${linked.expect}, the peer said it is ${id}`, id))
+      this.#node.report(linked, `introduced itself as ${id} on a link to ${linked.expect}; link closed`)
+      return this.#refuse(linked, 'unexpected node id', new ProtocolError(`expected node ${linked.expect}, the peer said it is ${id}`, id))
     }
-    if (id === this.node.id) return this.refuse(linked, 'same node id', new BadArgError(`cannot link node ${id} to itself`))
-    if (this.byId.has(id)) return this.refuse(linked, 'already linked', new AlreadyLinkedError(id))
-    this.handshaking.delete(linked)
+    if (id === this.#node.id) return this.#refuse(linked, 'same node id', new BadArgError(`cannot link node ${id} to itself`))
+    if (this.#byId.has(id)) return this.#refuse(linked, 'already linked', new AlreadyLinkedError(id))
+    this.#handshaking.delete(linked)
     linked.link.remote = id
     linked.incarnation = incarnation
     linked.link.up = true
-    this.byId.set(id, linked)
-    linked.link.send({ v, t: 'sync', names: this.node.registryReplica.snapshotOf(this.node.id) })
+    this.#byId.set(id, linked)
+    linked.link.send({ v, t: 'sync', names: this.#node.registryReplica.snapshotOf(this.#node.id) })
     // The handshake ends with the other side's sync, which follows its hello.
   }
 
   /** Its registry arrived: `link()` resolves and `nodeup` fires only now, so its names resolve at once. */
-  private syncReceived(linked: LinkedNode, names: ReadonlyArray<readonly [string, readonly number[]]>): void {
-    if (linked.synced) return this.node.report(linked, 'second sync frame')
+  #syncReceived(linked: LinkedNode, names: ReadonlyArray<readonly [string, readonly number[]]>): void {
+    if (linked.synced) return this.#node.report(linked, 'second sync frame')
     linked.synced = true
     const id = linked.id as string
-    for (const [name, ids] of names) for (const pid of ids) this.node.registryReplica.join(name, new Pid(id, pid, linked.incarnation))
+    for (const [name, ids] of names) for (const pid of ids) this.#node.registryReplica.join(name, new Pid(id, pid, linked.incarnation))
     const handshake = linked.handshake
     linked.handshake = undefined
     if (handshake !== undefined) clearTimeout(handshake.timer)
     log('link to %s up', id)
-    this.node.events.emit('nodeup', id)
+    this.#node.events.emit('nodeup', id)
     handshake?.resolve(id)
   }
 
-  private closed(linked: LinkedNode, reason: LinkCloseReason, detail: string): void {
+  #closed(linked: LinkedNode, reason: LinkCloseReason, detail: string): void {
     log('link to %s down: %s (%s)', linked.id ?? linked.expect ?? '?', reason, detail)
-    this.handshaking.delete(linked)
+    this.#handshaking.delete(linked)
     const handshake = linked.handshake
     if (handshake !== undefined) {
       linked.handshake = undefined
@@ -157,18 +161,18 @@ export class LinkTable {
       handshake.reject(reason === 'handshake_timeout' ? new TimeoutError('link handshake timed out') : new ClosedError(`link closed during handshake: ${detail}`))
     }
     const id = linked.id
-    if (id === undefined || this.byId.get(id) !== linked) return
-    this.byId.delete(id)
-    callsLost(linked, () => (this.node.closed ? new ClosedError(`node ${this.node.id} closed`) : new NodeDownError(id)))
+    if (id === undefined || this.#byId.get(id) !== linked) return
+    this.#byId.delete(id)
+    callsLost(linked, () => (this.#node.closed ? new ClosedError(`node ${this.#node.id} closed`) : new NodeDownError(id)))
     watchersLost(linked)
-    this.node.rpc.linkLost(linked, id)
-    this.node.registryReplica.removeNode(id)
-    monitorsLost(this.node, linked)
-    if (linked.synced) this.node.events.emit('nodedown', id, reason === 'handshake_timeout' || reason === 'refused' ? 'closed' : reason, detail)
+    this.#node.rpc.linkLost(linked, id)
+    this.#node.registryReplica.removeNode(id)
+    monitorsLost(this.#node, linked)
+    if (linked.synced) this.#node.events.emit('nodedown', id, reason === 'handshake_timeout' || reason === 'refused' ? 'closed' : reason, detail)
   }
 
-  private startHeartbeat(): void {
-    const { heartbeatIntervalMs, heartbeatTimeoutMs } = this.node.options
-    this.heartbeat ??= startHeartbeat(() => [...this.byId.values(), ...this.handshaking].map((linked) => linked.link), heartbeatIntervalMs, heartbeatTimeoutMs)
+  #startHeartbeat(): void {
+    const { heartbeatIntervalMs, heartbeatTimeoutMs } = this.#node.options
+    this.#heartbeat ??= startHeartbeat(() => [...this.#byId.values(), ...this.#handshaking].map((linked) => linked.link), heartbeatIntervalMs, heartbeatTimeoutMs)
   }
 }

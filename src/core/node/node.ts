@@ -54,32 +54,32 @@ export class NodeRuntime implements NodeCore {
   readonly rpc: RpcService
   readonly options: ResolvedNodeOptions
   closed = false
-  private readonly table: LinkTable
-  private readonly processes = new Map<number, LocalProcess>()
-  private nextPidId = 1
-  private nextRefId = 1
-  private readonly closeHooks: Array<() => void | Promise<void>> = []
-  private linkPaths: (() => ReadonlyMap<string, LinkPath>) | undefined
-  private readonly watchers: Watchers
+  readonly #table: LinkTable
+  readonly #processes = new Map<number, LocalProcess>()
+  #nextPidId = 1
+  #nextRefId = 1
+  readonly #closeHooks: Array<() => void | Promise<void>> = []
+  #linkPaths: (() => ReadonlyMap<string, LinkPath>) | undefined
+  readonly #watchers: Watchers
 
   constructor(options: NodeOptions) {
     if (options.id !== undefined) assertName(options.id, 'node id')
     this.id = options.id ?? globalThis.crypto.randomUUID()
     this.options = resolveNodeOptions(options)
-    this.table = new LinkTable(this)
+    this.#table = new LinkTable(this)
     this.registryReplica = new Registry({
       join: (name, pid, seq) => {
-        if (pid.node === this.id) this.table.broadcast({ v: PROTOCOL_VERSION, t: 'join', name, pid: [pid.node, pid.id] })
-        this.watchers.changed('join', name, pid, seq)
+        if (pid.node === this.id) this.#table.broadcast({ v: PROTOCOL_VERSION, t: 'join', name, pid: [pid.node, pid.id] })
+        this.#watchers.changed('join', name, pid, seq)
         this.events.emit('join', name, pid)
       },
       leave: (name, pid, seq) => {
-        if (pid.node === this.id) this.table.broadcast({ v: PROTOCOL_VERSION, t: 'leave', name, pid: [pid.node, pid.id] })
-        this.watchers.changed('leave', name, pid, seq)
+        if (pid.node === this.id) this.#table.broadcast({ v: PROTOCOL_VERSION, t: 'leave', name, pid: [pid.node, pid.id] })
+        this.#watchers.changed('leave', name, pid, seq)
         this.events.emit('leave', name, pid)
       },
     })
-    this.watchers = new Watchers(this.registryReplica)
+    this.#watchers = new Watchers(this.registryReplica)
     this.rpc = new RpcService(this)
   }
 
@@ -88,11 +88,11 @@ export class NodeRuntime implements NodeCore {
    * resolves once every hook's promise has settled.
    */
   beforeClose(hook: () => void | Promise<void>): void {
-    this.closeHooks.push(hook)
+    this.#closeHooks.push(hook)
   }
 
   nextRef(): number {
-    return this.nextRefId++
+    return this.#nextRefId++
   }
 
   // ---- links ---------------------------------------------------------------------------
@@ -109,30 +109,30 @@ export class NodeRuntime implements NodeCore {
     } catch (error) {
       return Promise.reject(error)
     }
-    return this.table.open(channel, options.expect)
+    return this.#table.open(channel, options.expect)
   }
 
   linked(node: string): LinkedNode | undefined {
-    return this.table.get(node)
+    return this.#table.get(node)
   }
 
   /** Whether a link to `node` is open or being opened (past its hello). */
   hasLink(node: string): boolean {
-    return this.table.has(node)
+    return this.#table.has(node)
   }
 
   nodes(): string[] {
-    return this.table.ids()
+    return this.#table.ids()
   }
 
   links(): Array<{ node: string; path: LinkPath }> {
-    const paths = this.linkPaths?.()
-    return this.table.ids().map((node) => ({ node, path: paths?.get(node) ?? 'direct' }))
+    const paths = this.#linkPaths?.()
+    return this.#table.ids().map((node) => ({ node, path: paths?.get(node) ?? 'direct' }))
   }
 
   /** Lets a transport (the mesh) say which path each of its links runs on. */
   describeLinks(paths: () => ReadonlyMap<string, LinkPath>): void {
-    this.linkPaths = paths
+    this.#linkPaths = paths
   }
 
   report(linked: LinkedNode | undefined, message: string): void {
@@ -158,23 +158,23 @@ export class NodeRuntime implements NodeCore {
     for (const key of ['handleCall', 'handleCast', 'terminate'] as const) {
       if (behaviour[key] !== undefined) assertFunction(behaviour[key], `behaviour.${key}`)
     }
-    const pid = new Pid(this.id, this.nextPidId++, this.incarnation)
-    const process = new LocalProcess(pid, behaviour, (from) => this.contextFor(pid, from), (envelope) =>
+    const pid = new Pid(this.id, this.#nextPidId++, this.incarnation)
+    const process = new LocalProcess(pid, behaviour, (from) => this.#contextFor(pid, from), (envelope) =>
       envelope.reply({ ok: false, error: new NoProcError(`${pid.toString()} is not alive`) }),
     )
-    this.processes.set(pid.id, process)
+    this.#processes.set(pid.id, process)
     return pid
   }
 
   localProcess(pid: Pid): LocalProcess | undefined {
-    return pid.node === this.id && pid.incarnation === this.incarnation ? this.processes.get(pid.id) : undefined
+    return pid.node === this.id && pid.incarnation === this.incarnation ? this.#processes.get(pid.id) : undefined
   }
 
   processById(id: number): LocalProcess | undefined {
-    return this.processes.get(id)
+    return this.#processes.get(id)
   }
 
-  private contextFor(self: Pid, from: Pid | undefined): ProcessContext {
+  #contextFor(self: Pid, from: Pid | undefined): ProcessContext {
     return new Context(this, self, from)
   }
 
@@ -184,7 +184,7 @@ export class NodeRuntime implements NodeCore {
     if (pid.node !== this.id) throw new BadArgError(`cannot stop ${pid.toString()}: it runs on node ${pid.node}, not here`)
     const process = this.localProcess(pid)
     if (process === undefined) return
-    this.processes.delete(pid.id)
+    this.#processes.delete(pid.id)
     for (const call of process.exit(reason)) call.reply({ ok: false, error: new NoProcError(`${pid.toString()} stopped`) })
     this.registryReplica.removePid(pid)
     processStopped(this, process, reason)
@@ -241,12 +241,12 @@ export class NodeRuntime implements NodeCore {
   watch(name: string, listener: (event: WatchEvent) => void): () => void {
     assertName(name)
     assertFunction(listener, 'listener')
-    return this.watchers.watch(name, listener)
+    return this.#watchers.watch(name, listener)
   }
 
   watchAll(listener: (event: RegistryWatchEvent) => void): () => void {
     assertFunction(listener, 'listener')
-    return this.watchers.watchAll(listener)
+    return this.#watchers.watchAll(listener)
   }
 
   // ---- messaging -----------------------------------------------------------------------
@@ -313,11 +313,11 @@ export class NodeRuntime implements NodeCore {
     if (this.closed) return
     this.closed = true
     const hooks: Array<void | Promise<void>> = []
-    for (const hook of this.closeHooks.splice(0)) this.safely(() => void hooks.push(hook()))
+    for (const hook of this.#closeHooks.splice(0)) this.safely(() => void hooks.push(hook()))
     // Links first: to the other nodes this node is down (nodedown, noconnection), as when
     // it crashes; then the local processes stop with reason `shutdown`.
-    this.table.closeAll()
-    for (const process of [...this.processes.values()]) this.stop(process.pid, 'shutdown')
+    this.#table.closeAll()
+    for (const process of [...this.#processes.values()]) this.stop(process.pid, 'shutdown')
     await Promise.allSettled(hooks)
   }
 

@@ -21,77 +21,85 @@ export class LocalProcess {
   alive = true
   /** Monitors on this process: ref → notified once with the exit reason. */
   readonly watchers = new Map<number, (reason: string) => void>()
-  private readonly mailbox = new Queue<Envelope>()
-  private running = false
+  readonly #mailbox = new Queue<Envelope>()
+  #running = false
   /** The call being handled now; `exit` answers it if the handler has not. */
-  private current: Extract<Envelope, { kind: 'call' }> | undefined
+  #current: Extract<Envelope, { kind: 'call' }> | undefined
+
+  readonly #behaviour: Behaviour
+  readonly #context: (from: Pid | undefined) => ProcessContext
+  readonly #onDeadCall: (envelope: Extract<Envelope, { kind: 'call' }>) => void
 
   constructor(
     readonly pid: Pid,
-    private readonly behaviour: Behaviour,
-    private readonly context: (from: Pid | undefined) => ProcessContext,
-    private readonly onDeadCall: (envelope: Extract<Envelope, { kind: 'call' }>) => void,
-  ) {}
+    behaviour: Behaviour,
+    context: (from: Pid | undefined) => ProcessContext,
+    onDeadCall: (envelope: Extract<Envelope, { kind: 'call' }>) => void,
+  ) {
+    this.#behaviour = behaviour
+    this.#context = context
+    this.#onDeadCall = onDeadCall
+  }
 
   /** Queues a message; the mailbox is worked off asynchronously. */
   post(envelope: Envelope): void {
     if (!this.alive) {
-      if (envelope.kind === 'call') this.onDeadCall(envelope)
+      if (envelope.kind === 'call') this.#onDeadCall(envelope)
       return
     }
-    this.mailbox.push(envelope)
-    if (!this.running) {
-      this.running = true
-      queueMicrotask(() => void this.drain())
+    this.#mailbox.push(envelope)
+    if (!this.#running) {
+      this.#running = true
+      queueMicrotask(() => void this.#drain())
     }
   }
 
-  private async drain(): Promise<void> {
-    while (this.alive && this.mailbox.length > 0) {
-      const envelope = this.mailbox.shift() as Envelope
+  async #drain(): Promise<void> {
+    while (this.alive && this.#mailbox.length > 0) {
+      const envelope = this.#mailbox.shift() as Envelope
       // Synchronous handlers are run back to back; only a returned promise is awaited.
-      const pending = envelope.kind === 'call' ? this.handleCall(envelope) : this.handleCast(envelope)
+      const pending = envelope.kind === 'call' ? this.#handleCall(envelope) : this.#handleCast(envelope)
       if (pending !== undefined) await pending
     }
-    this.running = false
+    this.#running = false
   }
 
-  private handleCall(envelope: Extract<Envelope, { kind: 'call' }>): Promise<void> | undefined {
-    const handler = this.behaviour.handleCall
+  #handleCall(envelope: Extract<Envelope, { kind: 'call' }>): Promise<void> | undefined {
+    const handler = this.#behaviour.handleCall
     if (handler === undefined) {
       envelope.reply({ ok: false, error: Object.assign(new Error('process has no handleCall'), { name: 'UndefinedHandler' }) })
       return undefined
     }
-    this.current = envelope
+    this.#current = envelope
     let value: unknown
     try {
-      value = handler.call(this.behaviour, envelope.msg, this.context(envelope.from))
+      value = handler.call(this.#behaviour, envelope.msg, this.#context(envelope.from))
     } catch (error) {
-      this.answer(envelope, { ok: false, error })
+      this.#answer(envelope, { ok: false, error })
       return undefined
     }
     if (!isThenable(value)) {
-      this.answer(envelope, { ok: true, value })
+      this.#answer(envelope, { ok: true, value })
       return undefined
     }
     return Promise.resolve(value).then(
-      (result) => this.answer(envelope, { ok: true, value: result }),
-      (error: unknown) => this.answer(envelope, { ok: false, error }),
+      (result) => this.#answer(envelope, { ok: true, value: result }),
+      (error: unknown) => this.#answer(envelope, { ok: false, error }),
     )
   }
 
-  private answer(envelope: Extract<Envelope, { kind: 'call' }>, outcome: Outcome): void {
-    if (this.current !== envelope) return // the process stopped meanwhile and answered noproc
-    this.current = undefined
+  #answer(envelope: Extract<Envelope, { kind: 'call' }>, outcome: Outcome): void {
+    if (this.#current !== envelope) return // the process stopped meanwhile and answered noproc
+    this.#current = undefined
     envelope.reply(outcome)
   }
 
-  private handleCast(envelope: Extract<Envelope, { kind: 'cast' }>): Promise<void> | undefined {
-    const handler = this.behaviour.handleCast
+  #handleCast(envelope: Extract<Envelope, { kind: 'cast' }>): Promise<void> | undefined {
+    const handler = this.#behaviour.handleCast
     if (handler === undefined) return undefined
     let result: unknown
     try {
-      result = handler.call(this.behaviour, envelope.msg, this.context(envelope.from))
+      result = handler.call(this.#behaviour, envelope.msg, this.#context(envelope.from))
     } catch (error) {
       reportListenerError(error)
       return undefined
@@ -102,11 +110,11 @@ export class LocalProcess {
   /** Marks the process dead, runs `terminate`, and returns the calls not yet answered. */
   exit(reason: string): Array<Extract<Envelope, { kind: 'call' }>> {
     this.alive = false
-    const pending = this.mailbox.clear().filter((e): e is Extract<Envelope, { kind: 'call' }> => e.kind === 'call')
-    if (this.current !== undefined) pending.unshift(this.current)
-    this.current = undefined
+    const pending = this.#mailbox.clear().filter((e): e is Extract<Envelope, { kind: 'call' }> => e.kind === 'call')
+    if (this.#current !== undefined) pending.unshift(this.#current)
+    this.#current = undefined
     try {
-      this.behaviour.terminate?.(reason)
+      this.#behaviour.terminate?.(reason)
     } catch (error) {
       reportListenerError(error)
     }

@@ -36,7 +36,7 @@ class Group {
   readonly perNode = new Map<string, number>()
   size = 0
   /** Index of the first slot that may hold a member. */
-  private head = 0
+  #head = 0
 
   add(pid: Pid): void {
     const key = pid.key
@@ -51,7 +51,7 @@ class Group {
     this.perNode.set(pid.node, (this.perNode.get(pid.node) ?? 0) + 1)
   }
 
-  private dropFromNode(pid: Pid): void {
+  #dropFromNode(pid: Pid): void {
     const n = (this.perNode.get(pid.node) ?? 1) - 1
     if (n === 0) this.perNode.delete(pid.node)
     else this.perNode.set(pid.node, n)
@@ -66,40 +66,40 @@ class Group {
     const pid = this.slots[slot]
     this.slots[slot] = undefined
     this.size--
-    if (pid !== undefined) this.dropFromNode(pid)
-    this.compactIfSparse()
+    if (pid !== undefined) this.#dropFromNode(pid)
+    this.#compactIfSparse()
     return pid
   }
 
   /** Removes every membership whose pid matches; returns them in join order. */
   removeAll(match: (pid: Pid) => boolean): Pid[] {
     const gone: Pid[] = []
-    for (let i = this.head; i < this.slots.length; i++) {
+    for (let i = this.#head; i < this.slots.length; i++) {
       const pid = this.slots[i]
       if (pid === undefined || !match(pid)) continue
       this.slots[i] = undefined
       gone.push(pid)
       this.positions.delete(pid.key)
-      this.dropFromNode(pid)
+      this.#dropFromNode(pid)
     }
     this.size -= gone.length
-    this.compactIfSparse()
+    this.#compactIfSparse()
     return gone
   }
 
   first(): Pid | undefined {
-    while (this.head < this.slots.length && this.slots[this.head] === undefined) this.head++
-    return this.slots[this.head]
+    while (this.#head < this.slots.length && this.slots[this.#head] === undefined) this.#head++
+    return this.slots[this.#head]
   }
 
   /** Members in join order (a fresh array). */
   list(): Pid[] {
-    this.compact()
+    this.#compact()
     return this.slots.slice() as Pid[] // no holes after compact()
   }
 
   at(index: number): Pid | undefined {
-    this.compact()
+    this.#compact()
     return this.slots[index]
   }
 
@@ -107,17 +107,17 @@ class Group {
     return this.positions.get(key)?.length ?? 0
   }
 
-  private compactIfSparse(): void {
-    if (this.slots.length > 32 && this.slots.length > this.size * 2) this.compact()
+  #compactIfSparse(): void {
+    if (this.slots.length > 32 && this.slots.length > this.size * 2) this.#compact()
   }
 
   /** Drops the holes and renumbers the positions: linear in the slots, amortised by the holes. */
-  private compact(): void {
+  #compact(): void {
     if (this.slots.length === this.size) return
     const slots: Pid[] = []
     for (const pid of this.slots) if (pid !== undefined) slots.push(pid)
     this.slots = slots
-    this.head = 0
+    this.#head = 0
     const seen = new Map<string, number>()
     for (let i = 0; i < slots.length; i++) {
       const key = (slots[i] as Pid).key
@@ -130,79 +130,83 @@ class Group {
 
 export class Registry {
   /** name → members, oldest first. */
-  private readonly groups = new Map<string, Group>()
+  readonly #groups = new Map<string, Group>()
   /** node → names where that node has at least one member (may be over-approximate). */
-  private readonly namesByNode = new Map<string, Set<string>>()
+  readonly #namesByNode = new Map<string, Set<string>>()
   /** How many membership changes have been applied so far (the `seq` of the latest). */
-  private applied = 0
+  #applied = 0
 
-  constructor(private readonly events: RegistryEvents) {}
+  readonly #events: RegistryEvents
+
+  constructor(events: RegistryEvents) {
+    this.#events = events
+  }
 
   /** Adds one membership. */
   join(name: string, pid: Pid): void {
-    let group = this.groups.get(name)
+    let group = this.#groups.get(name)
     if (group === undefined) {
       group = new Group()
-      this.groups.set(name, group)
+      this.#groups.set(name, group)
     }
     group.add(pid)
-    let names = this.namesByNode.get(pid.node)
+    let names = this.#namesByNode.get(pid.node)
     if (names === undefined) {
       names = new Set()
-      this.namesByNode.set(pid.node, names)
+      this.#namesByNode.set(pid.node, names)
     }
     names.add(name)
-    this.events.join(name, pid, ++this.applied)
+    this.#events.join(name, pid, ++this.#applied)
   }
 
   /** How many membership changes have been applied so far: the `seq` of the latest one. */
   get changes(): number {
-    return this.applied
+    return this.#applied
   }
 
   /** Removes one membership of `pid` in `name` (the newest). Returns false when there was none. */
   leave(name: string, pid: Pid): boolean {
-    const group = this.groups.get(name)
+    const group = this.#groups.get(name)
     const member = group?.removeNewest(pid.key)
     if (group === undefined || member === undefined) return false
-    if (group.size === 0) this.groups.delete(name)
-    this.events.leave(name, member, ++this.applied)
+    if (group.size === 0) this.#groups.delete(name)
+    this.#events.leave(name, member, ++this.#applied)
     return true
   }
 
   /** Removes every membership of one pid; returns the names it left (with repeats). */
   removePid(pid: Pid): string[] {
     const key = pid.key
-    return this.removeWhere(pid.node, (member) => member.key === key)
+    return this.#removeWhere(pid.node, (member) => member.key === key)
   }
 
   /** Removes every membership of every pid of `node`. */
   removeNode(node: string): string[] {
-    const left = this.removeWhere(node, (member) => member.node === node)
-    this.namesByNode.delete(node)
+    const left = this.#removeWhere(node, (member) => member.node === node)
+    this.#namesByNode.delete(node)
     return left
   }
 
-  private removeWhere(node: string, match: (member: Pid) => boolean): string[] {
-    const names = this.namesByNode.get(node)
+  #removeWhere(node: string, match: (member: Pid) => boolean): string[] {
+    const names = this.#namesByNode.get(node)
     if (names === undefined) return []
     const left: string[] = []
     for (const name of [...names]) {
-      const group = this.groups.get(name)
+      const group = this.#groups.get(name)
       if (group === undefined) {
         names.delete(name)
         continue
       }
       const gone = group.removeAll(match)
-      if (group.size === 0) this.groups.delete(name)
+      if (group.size === 0) this.#groups.delete(name)
       if (!group.perNode.has(node)) names.delete(name)
       // Every membership of this name is gone already: number them all before the first
       // event runs code that may look at the registry.
-      let seq = this.applied
-      this.applied += gone.length
+      let seq = this.#applied
+      this.#applied += gone.length
       for (const member of gone) {
         left.push(name)
-        this.events.leave(name, member, ++seq)
+        this.#events.leave(name, member, ++seq)
       }
     }
     return left
@@ -210,24 +214,24 @@ export class Registry {
 
   /** Members of `name`, oldest first (a copy). */
   pids(name: string): Pid[] {
-    return this.groups.get(name)?.list() ?? []
+    return this.#groups.get(name)?.list() ?? []
   }
 
   /** The oldest member of `name`. */
   first(name: string): Pid | undefined {
-    return this.groups.get(name)?.first()
+    return this.#groups.get(name)?.first()
   }
 
   /** A random member of `name`. */
   random(name: string): Pid | undefined {
-    const group = this.groups.get(name)
+    const group = this.#groups.get(name)
     if (group === undefined) return undefined
     return group.at(Math.floor(Math.random() * group.size))
   }
 
   /** Distinct nodes of the members of `name`, in order of their first membership. */
   nodes(name: string): string[] {
-    const group = this.groups.get(name)
+    const group = this.#groups.get(name)
     if (group === undefined) return []
     const seen = new Set<string>()
     for (const member of group.list()) seen.add(member.node)
@@ -236,17 +240,17 @@ export class Registry {
 
   /** Every name with its members (copies), names in first-join order. */
   entries(): Array<[string, Pid[]]> {
-    return [...this.groups].map(([name, group]) => [name, group.list()])
+    return [...this.#groups].map(([name, group]) => [name, group.list()])
   }
 
   /** The memberships of `node`'s pids as `[name, ids]`, for the full-state exchange on link. */
   snapshotOf(node: string): Array<[string, number[]]> {
-    const names = this.namesByNode.get(node)
+    const names = this.#namesByNode.get(node)
     if (names === undefined) return []
     const out: Array<[string, number[]]> = []
     for (const name of names) {
       const ids: number[] = []
-      for (const member of this.groups.get(name)?.list() ?? []) if (member.node === node) ids.push(member.id)
+      for (const member of this.#groups.get(name)?.list() ?? []) if (member.node === node) ids.push(member.id)
       if (ids.length > 0) out.push([name, ids])
     }
     return out
@@ -254,6 +258,6 @@ export class Registry {
 
   /** Number of memberships `pid` has in `name`. */
   count(name: string, pid: Pid): number {
-    return this.groups.get(name)?.count(pid.key) ?? 0
+    return this.#groups.get(name)?.count(pid.key) ?? 0
   }
 }

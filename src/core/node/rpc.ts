@@ -21,9 +21,13 @@ const v = PROTOCOL_VERSION
 export const DEFAULT_RPC_TIMEOUT_MS = 5000
 
 export class RpcService implements RpcHandlers {
-  private readonly modules = new Map<string, Map<string, RpcFunction>>()
+  readonly #modules = new Map<string, Map<string, RpcFunction>>()
 
-  constructor(private readonly node: NodeCore) {}
+  readonly #node: NodeCore
+
+  constructor(node: NodeCore) {
+    this.#node = node
+  }
 
   expose(mod: string, fns: Record<string, RpcFunction>): void {
     assertName(mod, 'module name')
@@ -33,13 +37,13 @@ export class RpcService implements RpcHandlers {
       assertName(name, 'function name')
       assertFunction(fn, `${mod}.${name}`)
     }
-    const table = this.modules.get(mod) ?? new Map<string, RpcFunction>()
+    const table = this.#modules.get(mod) ?? new Map<string, RpcFunction>()
     for (const [name, fn] of entries) table.set(name, fn)
-    this.modules.set(mod, table)
+    this.#modules.set(mod, table)
   }
 
-  private lookup(mod: string, fn: string): RpcFunction | undefined {
-    return this.modules.get(mod)?.get(fn)
+  #lookup(mod: string, fn: string): RpcFunction | undefined {
+    return this.#modules.get(mod)?.get(fn)
   }
 
   async call<R>(target: string, mod: string, fn: string, args: unknown[], callback?: RpcCallback<R>, options: RpcOptions = {}): Promise<R> {
@@ -51,9 +55,9 @@ export class RpcService implements RpcHandlers {
     if (typeof options !== 'object' || options === null) throw new BadArgError(`options must be an object, got ${describe(options)}`)
     const timeoutMs = options.timeoutMs ?? DEFAULT_RPC_TIMEOUT_MS
     assertTimeout(timeoutMs)
-    if (this.node.closed) throw new ClosedError(`node ${this.node.id} is closed`)
-    if (target === this.node.id) return this.callLocal<R>(mod, fn, args, callback)
-    const linked = this.node.linked(target)
+    if (this.#node.closed) throw new ClosedError(`node ${this.#node.id} is closed`)
+    if (target === this.#node.id) return this.#callLocal<R>(mod, fn, args, callback)
+    const linked = this.#node.linked(target)
     if (linked === undefined) throw new BadRpcError('nodedown', `badrpc: node ${target} is not linked`)
     if (!linked.link.hasRoom()) throw new OverloadedError(target)
     let payload: Payload
@@ -62,7 +66,7 @@ export class RpcService implements RpcHandlers {
     } catch (error) {
       throw new BadArgError(`args cannot be encoded: ${String(error)}`)
     }
-    const ref = this.node.nextRef()
+    const ref = this.#node.nextRef()
     const result = await new Promise<unknown>((resolve, reject) => {
       const timer =
         timeoutMs === Infinity
@@ -83,10 +87,10 @@ export class RpcService implements RpcHandlers {
     return result as R
   }
 
-  private async callLocal<R>(mod: string, fn: string, args: unknown[], callback: RpcCallback<R>): Promise<R> {
-    const f = this.lookup(mod, fn)
+  async #callLocal<R>(mod: string, fn: string, args: unknown[], callback: RpcCallback<R>): Promise<R> {
+    const f = this.#lookup(mod, fn)
     if (f === undefined) throw new BadRpcError('undef', `badrpc: undef ${mod}.${fn}`)
-    const context: RpcContext = { caller: undefined, callerNode: this.node.id, node: this.node }
+    const context: RpcContext = { caller: undefined, callerNode: this.#node.id, node: this.#node }
     let result: unknown
     try {
       result = f.apply(context, args)
@@ -112,10 +116,10 @@ export class RpcService implements RpcHandlers {
     if (frame.t === 'rpc-err') return pending.reject(rpcErrorFromWire(frame.error))
     let value: unknown
     try {
-      value = decodeValue(frame.value, this.node.options)
+      value = decodeValue(frame.value, this.#node.options)
     } catch (error) {
       done()
-      this.node.report(linked, `undecodable rpc result: ${String(error)}`)
+      this.#node.report(linked, `undecodable rpc result: ${String(error)}`)
       return pending.reject(new BadRpcError('badarg', 'badrpc: the result could not be decoded'))
     }
     const callback = pending.callback
@@ -152,29 +156,29 @@ export class RpcService implements RpcHandlers {
     const ref = frame.ref
     const fail = (reason: string, name: string, message: string): void =>
       void linked.link.answer({ v, t: 'rpc-err', ref, error: { code: 'badrpc', name, message, reason } })
-    if (linked.rpcsIn.has(ref)) return this.node.report(linked, `duplicate rpc ref ${ref}`)
-    if (linked.rpcsIn.size >= this.node.options.maxRpcsPerLink) {
-      this.node.report(linked, `has ${linked.rpcsIn.size} rpc processes running already (maxRpcsPerLink); rpc ${ref} refused`)
+    if (linked.rpcsIn.has(ref)) return this.#node.report(linked, `duplicate rpc ref ${ref}`)
+    if (linked.rpcsIn.size >= this.#node.options.maxRpcsPerLink) {
+      this.#node.report(linked, `has ${linked.rpcsIn.size} rpc processes running already (maxRpcsPerLink); rpc ${ref} refused`)
       return fail('system_limit', 'BadRpcError', `too many rpcs in flight from node ${String(linked.link.remote)}`)
     }
-    const f = this.lookup(frame.mod, frame.fn)
+    const f = this.#lookup(frame.mod, frame.fn)
     if (f === undefined) return fail('undef', 'BadRpcError', `undef ${frame.mod}.${frame.fn}`)
     let args: unknown
     try {
-      args = decodeValue(frame.args, this.node.options)
+      args = decodeValue(frame.args, this.#node.options)
     } catch {
       return fail('badarg', 'BadArgError', 'the args could not be decoded')
     }
     if (!Array.isArray(args)) return fail('badarg', 'BadArgError', 'args is not an array')
-    const pid = this.node.spawn({})
+    const pid = this.#node.spawn({})
     const entry: RpcProcess = { pid, answered: false, abandoned: false, timer: undefined }
     linked.rpcsIn.set(ref, entry)
     const callerNode = linked.link.remote as string
-    const context: RpcContext = { caller: pid, callerNode, node: this.node }
+    const context: RpcContext = { caller: pid, callerNode, node: this.#node }
     const finish = (ok: boolean, value: unknown): void => {
       if (entry.abandoned || !linked.link.up) {
         linked.rpcsIn.delete(ref)
-        return this.stopQuietly(pid, ok ? 'normal' : 'error')
+        return this.#stopQuietly(pid, ok ? 'normal' : 'error')
       }
       if (ok) {
         let payload: Payload | undefined
@@ -188,15 +192,15 @@ export class RpcService implements RpcHandlers {
           try {
             if (!linked.link.answer({ v, t: 'rpc-ok', ref, pid: pid.id, value: payload })) {
               linked.rpcsIn.delete(ref)
-              return this.stopQuietly(pid, 'normal')
+              return this.#stopQuietly(pid, 'normal')
             }
             entry.answered = true
             // The caller's rpc-done ends the process; a caller that never sends it cannot keep it.
             entry.timer = startTimer(() => {
               if (linked.rpcsIn.get(ref) !== entry) return
               linked.rpcsIn.delete(ref)
-              this.stopQuietly(pid, 'timeout')
-            }, this.node.options.rpcDoneTimeoutMs)
+              this.#stopQuietly(pid, 'timeout')
+            }, this.#node.options.rpcDoneTimeoutMs)
             return
           } catch (error) {
             value = error // too large to send: the caller gets that error instead
@@ -204,7 +208,7 @@ export class RpcService implements RpcHandlers {
         }
       }
       linked.rpcsIn.delete(ref)
-      this.stopQuietly(pid, 'error')
+      this.#stopQuietly(pid, 'error')
       const { name, message } = describeThrown(value)
       linked.link.answer({ v, t: 'rpc-err', ref, error: { code: 'remote', name, message } })
     }
@@ -228,7 +232,7 @@ export class RpcService implements RpcHandlers {
     }
     linked.rpcsIn.delete(ref)
     if (entry.timer !== undefined) clearTimeout(entry.timer)
-    this.stopQuietly(entry.pid, 'normal')
+    this.#stopQuietly(entry.pid, 'normal')
   }
 
   /** A link dropped: fail this node's rpcs to it and end the rpc processes run for it. */
@@ -240,12 +244,12 @@ export class RpcService implements RpcHandlers {
     linked.rpcsOut.clear()
     for (const entry of linked.rpcsIn.values()) {
       if (entry.timer !== undefined) clearTimeout(entry.timer)
-      this.stopQuietly(entry.pid, 'noconnection')
+      this.#stopQuietly(entry.pid, 'noconnection')
     }
     linked.rpcsIn.clear()
   }
 
-  private stopQuietly(pid: Pid, reason: string): void {
-    if (this.node.localProcess(pid) !== undefined) this.node.stop(pid, reason)
+  #stopQuietly(pid: Pid, reason: string): void {
+    if (this.#node.localProcess(pid) !== undefined) this.#node.stop(pid, reason)
   }
 }

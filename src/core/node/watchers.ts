@@ -35,65 +35,69 @@ interface Delivery {
 
 export class Watchers {
   /** name → its watchers, in subscription order. */
-  private readonly byName = new Map<string, Set<Watcher<WatchEvent>>>()
-  private readonly everything = new Set<Watcher<RegistryWatchEvent>>()
-  private readonly queue = new Queue<Delivery>()
-  private delivering = false
+  readonly #byName = new Map<string, Set<Watcher<WatchEvent>>>()
+  readonly #everything = new Set<Watcher<RegistryWatchEvent>>()
+  readonly #queue = new Queue<Delivery>()
+  #delivering = false
 
-  constructor(private readonly registry: Registry) {}
+  readonly #registry: Registry
+
+  constructor(registry: Registry) {
+    this.#registry = registry
+  }
 
   /** Watches one name: its members now, then each join and leave. */
   watch(name: string, listener: (event: WatchEvent) => void): () => void {
-    const watcher: Watcher<WatchEvent> = { listener, since: this.registry.changes, active: true }
-    let set = this.byName.get(name)
+    const watcher: Watcher<WatchEvent> = { listener, since: this.#registry.changes, active: true }
+    let set = this.#byName.get(name)
     if (set === undefined) {
       set = new Set()
-      this.byName.set(name, set)
+      this.#byName.set(name, set)
     }
     set.add(watcher)
-    this.send(watcher, { type: 'current', name, pids: this.registry.pids(name) })
-    this.drain()
+    this.#send(watcher, { type: 'current', name, pids: this.#registry.pids(name) })
+    this.#drain()
     return () => {
       if (!watcher.active) return
       watcher.active = false
-      const watchers = this.byName.get(name)
+      const watchers = this.#byName.get(name)
       watchers?.delete(watcher)
-      if (watchers?.size === 0) this.byName.delete(name)
+      if (watchers?.size === 0) this.#byName.delete(name)
     }
   }
 
   /** Watches the whole registry: every name and its members now, then each join and leave. */
   watchAll(listener: (event: RegistryWatchEvent) => void): () => void {
-    const watcher: Watcher<RegistryWatchEvent> = { listener, since: this.registry.changes, active: true }
-    this.everything.add(watcher)
-    this.send(watcher, { type: 'current', registry: this.registry.entries() })
-    this.drain()
+    const watcher: Watcher<RegistryWatchEvent> = { listener, since: this.#registry.changes, active: true }
+    this.#everything.add(watcher)
+    this.#send(watcher, { type: 'current', registry: this.#registry.entries() })
+    this.#drain()
     return () => {
       watcher.active = false
-      this.everything.delete(watcher)
+      this.#everything.delete(watcher)
     }
   }
 
   /** The registry applied a change (`seq` is its number there). */
   changed(type: 'join' | 'leave', name: string, pid: Pid, seq: number): void {
-    const named = this.byName.get(name)
-    if (named === undefined && this.everything.size === 0) return
+    const named = this.#byName.get(name)
+    if (named === undefined && this.#everything.size === 0) return
     const event = { type, name, pid }
-    if (named !== undefined) for (const watcher of named) if (watcher.since < seq) this.send(watcher, event)
-    for (const watcher of this.everything) if (watcher.since < seq) this.send(watcher, event)
-    this.drain()
+    if (named !== undefined) for (const watcher of named) if (watcher.since < seq) this.#send(watcher, event)
+    for (const watcher of this.#everything) if (watcher.since < seq) this.#send(watcher, event)
+    this.#drain()
   }
 
-  private send<E>(watcher: Watcher<E>, event: E): void {
-    this.queue.push({ watcher, run: () => watcher.listener(event) })
+  #send<E>(watcher: Watcher<E>, event: E): void {
+    this.#queue.push({ watcher, run: () => watcher.listener(event) })
   }
 
   /** Delivers what is queued, in order; a change made from inside a listener only queues. */
-  private drain(): void {
-    if (this.delivering) return
-    this.delivering = true
+  #drain(): void {
+    if (this.#delivering) return
+    this.#delivering = true
     try {
-      for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
+      for (let next = this.#queue.shift(); next !== undefined; next = this.#queue.shift()) {
         if (!next.watcher.active) continue
         try {
           next.run()
@@ -102,7 +106,7 @@ export class Watchers {
         }
       }
     } finally {
-      this.delivering = false
+      this.#delivering = false
     }
   }
 }

@@ -5,14 +5,14 @@
 export type Listener<A extends unknown[]> = (...args: A) => void
 
 export class Emitter<Events extends { [K in keyof Events]: unknown[] }> {
-  private readonly listeners = new Map<keyof Events, Set<(...args: never[]) => void>>()
+  readonly #listeners = new Map<keyof Events, Set<(...args: never[]) => void>>()
 
   /** Adds a listener; returns a function that removes it. */
   on<K extends keyof Events>(event: K, listener: Listener<Events[K]>): () => void {
-    let set = this.listeners.get(event)
+    let set = this.#listeners.get(event)
     if (set === undefined) {
       set = new Set()
-      this.listeners.set(event, set)
+      this.#listeners.set(event, set)
     }
     set.add(listener as unknown as (...args: never[]) => void)
     return () => {
@@ -22,11 +22,11 @@ export class Emitter<Events extends { [K in keyof Events]: unknown[] }> {
 
   /** Number of listeners for `event`. */
   count(event: keyof Events): number {
-    return this.listeners.get(event)?.size ?? 0
+    return this.#listeners.get(event)?.size ?? 0
   }
 
   emit<K extends keyof Events>(event: K, ...args: Events[K]): void {
-    const set = this.listeners.get(event)
+    const set = this.#listeners.get(event)
     if (set === undefined || set.size === 0) return
     for (const listener of [...set]) {
       try {
@@ -38,7 +38,7 @@ export class Emitter<Events extends { [K in keyof Events]: unknown[] }> {
   }
 
   clear(): void {
-    this.listeners.clear()
+    this.#listeners.clear()
   }
 }
 

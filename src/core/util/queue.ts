@@ -4,40 +4,40 @@
  * long mailbox or send queue never costs a shift per item.
  */
 export class Queue<T> {
-  private items: Array<T | undefined> = []
-  private head = 0
+  #items: Array<T | undefined> = []
+  #head = 0
 
   get length(): number {
-    return this.items.length - this.head
+    return this.#items.length - this.#head
   }
 
   push(item: T): void {
-    this.items.push(item)
+    this.#items.push(item)
   }
 
   /** The item at the front, left in place. */
   peek(): T | undefined {
-    return this.items[this.head]
+    return this.#items[this.#head]
   }
 
   /** Takes the item at the front. */
   shift(): T | undefined {
-    if (this.head >= this.items.length) return undefined
-    const item = this.items[this.head]
-    this.items[this.head++] = undefined
-    if (this.head === this.items.length) this.clear()
-    else if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head)
-      this.head = 0
+    if (this.#head >= this.#items.length) return undefined
+    const item = this.#items[this.#head]
+    this.#items[this.#head++] = undefined
+    if (this.#head === this.#items.length) this.clear()
+    else if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head)
+      this.#head = 0
     }
     return item
   }
 
   /** Empties the queue and returns what it held, front first. */
   clear(): T[] {
-    const rest = this.items.slice(this.head) as T[]
-    this.items = []
-    this.head = 0
+    const rest = this.#items.slice(this.#head) as T[]
+    this.#items = []
+    this.#head = 0
     return rest
   }
 }
