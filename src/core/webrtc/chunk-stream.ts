@@ -32,16 +32,19 @@ function protocolError(text: string): ProtocolError {
 export class OutgoingStream {
   /** Bytes of the message. */
   readonly total: number
-  private sent = 0
+  #sent = 0
   /** UTF-16 units of a string source encoded so far. */
-  private read = 0
-  private started = false
+  #read = 0
+  #started = false
+
+  readonly #source: string | Uint8Array
 
   private constructor(
     readonly kind: typeof KIND_STRING | typeof KIND_BINARY,
-    private readonly source: string | Uint8Array,
+    source: string | Uint8Array,
     total: number,
   ) {
+    this.#source = source
     this.total = total
   }
 
@@ -56,16 +59,16 @@ export class OutgoingStream {
   }
 
   get remaining(): number {
-    return this.total - this.sent
+    return this.total - this.#sent
   }
 
   get done(): boolean {
-    return this.started && this.sent >= this.total
+    return this.#started && this.#sent >= this.total
   }
 
   /** Size of the header of the next chunk. */
   get headerBytes(): number {
-    return this.started ? 1 : START_HEADER_BYTES
+    return this.#started ? 1 : START_HEADER_BYTES
   }
 
   /** The next chunk, at most `room` bytes long (header included; `room` > 10). */
@@ -73,25 +76,25 @@ export class OutgoingStream {
     const header = this.headerBytes
     const payload = Math.min(this.remaining, room - header)
     const chunk = new Uint8Array(header + payload)
-    if (this.started) chunk[0] = TAG_CONT
+    if (this.#started) chunk[0] = TAG_CONT
     else {
       chunk[0] = TAG_START
       chunk[1] = this.kind
       new DataView(chunk.buffer).setUint32(2, this.total)
-      this.started = true
+      this.#started = true
     }
-    const source = this.source
+    const source = this.#source
     if (typeof source !== 'string') {
-      chunk.set(source.subarray(this.sent, this.sent + payload), header)
-      this.sent += payload
+      chunk.set(source.subarray(this.#sent, this.#sent + payload), header)
+      this.#sent += payload
       return chunk
     }
     // Fills the room with whole characters; a character that does not fit starts the next chunk.
-    const { read, written } = encoder.encodeInto(this.read === 0 ? source : source.substring(this.read), chunk.subarray(header))
-    this.read += read
-    this.sent += written
-    if (this.read >= source.length && this.sent !== this.total) {
-      throw new Error(`string message encoded to ${this.sent} bytes, announced ${this.total}`)
+    const { read, written } = encoder.encodeInto(this.#read === 0 ? source : source.substring(this.#read), chunk.subarray(header))
+    this.#read += read
+    this.#sent += written
+    if (this.#read >= source.length && this.#sent !== this.total) {
+      throw new Error(`string message encoded to ${this.#sent} bytes, announced ${this.total}`)
     }
     return written === payload ? chunk : chunk.subarray(0, header + written)
   }
@@ -148,102 +151,113 @@ export class Reassembler {
    * is taken as data arrives, never on the word of a header: a START announcing 64 MiB
    * costs nothing until the bytes come, and at most `maxBytes` in all.
    */
-  private total = -1
-  private kind: number = KIND_STRING
-  private pieces: Uint8Array[] = []
-  private filled = 0
+  #total = -1
+  #kind: number = KIND_STRING
+  #pieces: Uint8Array[] = []
+  #filled = 0
   /** After an error inside a chunk stream: drop CONT chunks until another chunk comes. */
-  private skipping = false
+  #skipping = false
+
+  readonly #maxBytes: number
+  readonly #deliver: (message: Message) => void
+  readonly #report: (error: Error) => void
+  readonly #control: ((kind: number) => void) | undefined
 
   constructor(
-    private readonly maxBytes: number,
-    private readonly deliver: (message: Message) => void,
-    private readonly report: (error: Error) => void,
+    maxBytes: number,
+    deliver: (message: Message) => void,
+    report: (error: Error) => void,
     /** Control chunks (`TAG_CONTROL`); without a handler they are reported as unexpected. */
-    private readonly control?: (kind: number) => void,
-  ) {}
-
-  reset(): void {
-    this.clear()
-    this.skipping = false
+    control?: (kind: number) => void,
+  ) {
+    this.#maxBytes = maxBytes
+    this.#deliver = deliver
+    this.#report = report
+    this.#control = control
   }
 
-  private clear(): void {
-    this.total = -1
-    this.pieces = []
-    this.filled = 0
+  reset(): void {
+    this.#clear()
+    this.#skipping = false
+  }
+
+  #clear(): void {
+    this.#total = -1
+    this.#pieces = []
+    this.#filled = 0
   }
 
   push(chunk: unknown): void {
     if (typeof chunk === 'string') {
-      this.interrupt()
-      this.deliver(chunk)
+      this.#interrupt()
+      this.#deliver(chunk)
       return
     }
     let bytes: Uint8Array
     if (chunk instanceof Uint8Array) bytes = chunk
     else if (chunk instanceof ArrayBuffer) bytes = new Uint8Array(chunk)
     else {
-      this.interrupt()
-      this.report(protocolError(`unsupported chunk type ${Object.prototype.toString.call(chunk)}`))
+      this.#interrupt()
+      this.#report(protocolError(`unsupported chunk type ${Object.prototype.toString.call(chunk)}`))
       return
     }
     const tag = bytes[0]
     if (tag === TAG_CONT) {
-      this.continueStream(bytes)
+      this.#continueStream(bytes)
       return
     }
-    this.interrupt()
-    if (tag === undefined) this.deliver('')
+    this.#interrupt()
+    if (tag === undefined) this.#deliver('')
     else if (tag === TAG_CONTROL) {
-      if (this.control !== undefined && bytes.byteLength === 2) this.control(bytes[1] as number)
-      else this.report(protocolError('unexpected control chunk'))
-    } else if (tag === TAG_BINARY) this.deliver(new Uint8Array(bytes.buffer, bytes.byteOffset + 1, bytes.byteLength - 1))
-    else if (tag === TAG_START) this.startStream(bytes)
-    else this.deliverString(bytes)
+      if (this.#control !== undefined && bytes.byteLength === 2) this.#control(bytes[1] as number)
+      else this.#report(protocolError('unexpected control chunk'))
+    } else if (tag === TAG_BINARY) this.#deliver(new Uint8Array(bytes.buffer, bytes.byteOffset + 1, bytes.byteLength - 1))
+    else if (tag === TAG_START) this.#startStream(bytes)
+    else this.#deliverString(bytes)
   }
 
   /** A chunk other than CONT arrived: a stream in progress is incomplete. */
-  private interrupt(): void {
-    this.skipping = false
-    if (this.total < 0) return
-    const { filled, total } = this
-    this.clear()
-    this.report(protocolError(`chunked message cut off after ${filled} of ${total} bytes`))
+  #interrupt(): void {
+    this.#skipping = false
+    if (this.#total < 0) return
+    const filled = this.#filled
+    const total = this.#total
+    this.#clear()
+    this.#report(protocolError(`chunked message cut off after ${filled} of ${total} bytes`))
   }
 
-  private fail(error: Error): void {
-    this.clear()
-    this.skipping = true
-    this.report(error)
+  #fail(error: Error): void {
+    this.#clear()
+    this.#skipping = true
+    this.#report(error)
   }
 
-  private startStream(bytes: Uint8Array): void {
-    if (bytes.byteLength < START_HEADER_BYTES) return this.fail(protocolError('truncated chunk header'))
+  #startStream(bytes: Uint8Array): void {
+    if (bytes.byteLength < START_HEADER_BYTES) return this.#fail(protocolError('truncated chunk header'))
     const kind = bytes[1]
     if (kind !== KIND_STRING && kind !== KIND_BINARY) {
-      return this.fail(protocolError(`unknown chunk kind ${String(kind)}`))
+      return this.#fail(protocolError(`unknown chunk kind ${String(kind)}`))
     }
     const total = new DataView(bytes.buffer, bytes.byteOffset, START_HEADER_BYTES).getUint32(2)
-    if (total > this.maxBytes) {
-      return this.fail(new TooLargeError(`incoming message of ${total} bytes exceeds maxMessageBytes ${this.maxBytes}`))
+    if (total > this.#maxBytes) {
+      return this.#fail(new TooLargeError(`incoming message of ${total} bytes exceeds maxMessageBytes ${this.#maxBytes}`))
     }
-    this.kind = kind
-    this.total = total
-    this.append(bytes.subarray(START_HEADER_BYTES))
+    this.#kind = kind
+    this.#total = total
+    this.#append(bytes.subarray(START_HEADER_BYTES))
   }
 
-  private continueStream(bytes: Uint8Array): void {
-    if (this.skipping) return
-    if (this.total < 0) return this.fail(protocolError('chunk continuation without a start'))
-    this.append(bytes.subarray(1))
+  #continueStream(bytes: Uint8Array): void {
+    if (this.#skipping) return
+    if (this.#total < 0) return this.#fail(protocolError('chunk continuation without a start'))
+    this.#append(bytes.subarray(1))
   }
 
-  private append(data: Uint8Array): void {
-    if (this.filled + data.byteLength > this.total) return this.fail(protocolError('chunk data exceeds the announced message size'))
-    if (data.byteLength > 0) this.pieces.push(data)
-    this.filled += data.byteLength
-    if (this.filled === this.total) this.complete()
+  #append(data: Uint8Array): void {
+    if (this.#filled + data.byteLength > this.#total) return this.#fail(protocolError('chunk data exceeds the announced message size'))
+    if (data.byteLength > 0) this.#pieces.push(data)
+    this.#filled += data.byteLength
+    if (this.#filled === this.#total) this.#complete()
   }
 
   /**
@@ -251,9 +265,10 @@ export class Reassembler {
    * decode of 10 MB takes about a third of what decoding its pieces as they come (and
    * joining them) takes.
    */
-  private complete(): void {
-    const { pieces, total } = this
-    this.clear()
+  #complete(): void {
+    const pieces = this.#pieces
+    const total = this.#total
+    this.#clear()
     let whole: Uint8Array
     if (pieces.length === 1) whole = pieces[0] as Uint8Array
     else {
@@ -264,18 +279,18 @@ export class Reassembler {
         at += piece.byteLength
       }
     }
-    if (this.kind === KIND_BINARY) this.deliver(whole)
-    else this.deliverString(whole)
+    if (this.#kind === KIND_BINARY) this.#deliver(whole)
+    else this.#deliverString(whole)
   }
 
-  private deliverString(bytes: Uint8Array): void {
+  #deliverString(bytes: Uint8Array): void {
     let text: string
     try {
       text = decoder.decode(bytes)
     } catch {
-      this.report(protocolError('string message is not valid UTF-8'))
+      this.#report(protocolError('string message is not valid UTF-8'))
       return
     }
-    this.deliver(text)
+    this.#deliver(text)
   }
 }

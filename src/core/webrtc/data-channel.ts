@@ -61,70 +61,73 @@ export function channelFromPeer(peer: PeerLike, options: DataChannelOptions = {}
 type Outgoing = string | Uint8Array | OutgoingStream
 
 class PeerChannel implements DataChannel {
-  private readonly chunkSize: number
-  private readonly maxBytes: number
-  private readonly highWaterMark: number
-  private readonly reportError: ((error: Error) => void) | undefined
-  private readonly dc: DataChannelLike | undefined
-  private readonly scratch: Uint8Array
-  private readonly assembler: Reassembler
-  private messageHandler: ((message: Message) => void) | undefined
-  private activity: (() => void) | undefined
-  private controlHandler: ((kind: number) => void) | undefined
-  private closeHandler: ((error?: Error) => void) | undefined
+  readonly #chunkSize: number
+  readonly #maxBytes: number
+  readonly #highWaterMark: number
+  readonly #reportError: ((error: Error) => void) | undefined
+  readonly #dc: DataChannelLike | undefined
+  readonly #scratch: Uint8Array
+  readonly #assembler: Reassembler
+  #messageHandler: ((message: Message) => void) | undefined
+  #activity: (() => void) | undefined
+  #controlHandler: ((kind: number) => void) | undefined
+  #closeHandler: ((error?: Error) => void) | undefined
   /** What arrived before a message handler was set (or behind what did), in order. */
-  private readonly inbox = new Queue<Message | Control>()
-  private draining = false
-  private readonly queue = new Queue<Outgoing>()
-  private queuedBytes = 0
+  readonly #inbox = new Queue<Message | Control>()
+  #draining = false
+  readonly #queue = new Queue<Outgoing>()
+  #queuedBytes = 0
   /** Upper bound of the data channel's `bufferedAmount`; see `canSend`. */
-  private bufferedBound = 0
-  private timer: ReturnType<typeof setTimeout> | undefined
-  private closing = false
-  private closed = false
-  private closeError: Error | undefined
-  private closeNotified = false
-  private readonly onLow = (): void => {
-    if (this.queue.length > 0) this.flush()
+  #bufferedBound = 0
+  #timer: ReturnType<typeof setTimeout> | undefined
+  #closing = false
+  #closed = false
+  #closeError: Error | undefined
+  #closeNotified = false
+  readonly #onLow = (): void => {
+    if (this.#queue.length > 0) this.#flush()
   }
 
+  readonly #peer: PeerLike
+
   constructor(
-    private readonly peer: PeerLike,
+    peer: PeerLike,
     options: DataChannelOptions,
   ) {
-    this.chunkSize = checkSize('chunkSize', options.chunkSize, defaultChunkSize(peer), MIN_CHUNK_SIZE, MAX_CHUNK_SIZE)
-    this.maxBytes = checkSize('maxMessageBytes', options.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES, 0, 0xffffffff)
-    this.highWaterMark = checkSize('highWaterMark', options.highWaterMark, DEFAULT_HIGH_WATER_MARK, 1, Number.MAX_SAFE_INTEGER)
-    this.reportError = options.onError
-    this.scratch = new Uint8Array(this.chunkSize)
-    this.assembler = new Reassembler(
-      this.maxBytes,
-      (message) => this.deliver(message),
-      (error) => this.report(error),
-      (kind) => this.deliver(new Control(kind)),
+    this.#peer = peer
+    this.#chunkSize = checkSize('chunkSize', options.chunkSize, defaultChunkSize(peer), MIN_CHUNK_SIZE, MAX_CHUNK_SIZE)
+    this.#maxBytes = checkSize('maxMessageBytes', options.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES, 0, 0xffffffff)
+    this.#highWaterMark = checkSize('highWaterMark', options.highWaterMark, DEFAULT_HIGH_WATER_MARK, 1, Number.MAX_SAFE_INTEGER)
+    this.#reportError = options.onError
+    this.#scratch = new Uint8Array(this.#chunkSize)
+    this.#assembler = new Reassembler(
+      this.#maxBytes,
+      (message) => this.#deliver(message),
+      (error) => this.#report(error),
+      (kind) => this.#deliver(new Control(kind)),
     )
 
     const dc = dataChannelOf(peer)
-    this.dc = dc
+    this.#dc = dc
     if (dc !== undefined) {
       try {
         // simple-peer sets its own threshold (64 KiB) and `onbufferedamountlow` for its
         // stream API, which this channel does not use; a listener leaves its handler alone.
-        dc.bufferedAmountLowThreshold = Math.floor(this.highWaterMark / 2)
-        dc.addEventListener?.('bufferedamountlow', this.onLow)
+        dc.bufferedAmountLowThreshold = Math.floor(this.#highWaterMark / 2)
+        dc.addEventListener?.('bufferedamountlow', this.#onLow)
       } catch {
         // A data channel without these features falls back to polling.
       }
     }
     const receive = (data: unknown): void => {
-      if (this.closed) return
-      this.activity?.()
-      this.assembler.push(data)
+      if (this.#closed) return
+      this.#activity?.()
+      this.#assembler.push(data)
     }
-    if (!this.readDirectly(peer, receive)) peer.on('data', receive)
-    peer.on('error', (error) => this.handleClose(error))
-    peer.on('close', () => this.handleClose(undefined))
-    if (peer.destroyed === true) this.handleClose(undefined)
+    if (!this.#readDirectly(peer, receive)) peer.on('data', receive)
+    peer.on('error', (error) => this.#handleClose(error))
+    peer.on('close', () => this.#handleClose(undefined))
+    if (peer.destroyed === true) this.#handleClose(undefined)
   }
 
   /**
@@ -135,8 +138,8 @@ class PeerChannel implements DataChannel {
    * meanwhile wait behind them. Without a data channel or that stream (another
    * `PeerLike`), chunks come through the peer's 'data' event.
    */
-  private readDirectly(peer: PeerLike, receive: (data: unknown) => void): boolean {
-    const dc = this.dc
+  #readDirectly(peer: PeerLike, receive: (data: unknown) => void): boolean {
+    const dc = this.#dc
     const stream = unreadMessagesOf(peer)
     if (dc === undefined || typeof dc.onmessage !== 'function' || typeof stream?.length !== 'number') return false
     let waiting: unknown[] | undefined
@@ -162,47 +165,47 @@ class PeerChannel implements DataChannel {
    * as 3 bytes per UTF-16 unit, the most its UTF-8 can take).
    */
   get bufferedAmount(): number {
-    return this.channelBuffered() + this.queuedBytes
+    return this.#channelBuffered() + this.#queuedBytes
   }
 
   /** Called for every data-channel chunk, whole message or piece of one. */
   onActivity(handler: () => void): void {
-    this.activity = handler
+    this.#activity = handler
   }
 
   send(message: string | Uint8Array): void {
     // fast path: a short string is its own chunk
-    if (typeof message === 'string' && message.length > 0 && message.length * 3 <= this.chunkSize) return this.enqueue(message)
-    const out = chunkMessage(message, this.chunkSize, this.maxBytes, this.scratch) // a byte message is handed over: see Channel.send
-    if (out instanceof OutgoingStream) this.enqueueStream(out)
-    else this.enqueue(out)
+    if (typeof message === 'string' && message.length > 0 && message.length * 3 <= this.#chunkSize) return this.#enqueue(message)
+    const out = chunkMessage(message, this.#chunkSize, this.#maxBytes, this.#scratch) // a byte message is handed over: see Channel.send
+    if (out instanceof OutgoingStream) this.#enqueueStream(out)
+    else this.#enqueue(out)
   }
 
   /** Sends a control chunk (`kind` 0–255) in order with the messages; see `onControl`. */
   sendControl(kind: number): void {
-    this.enqueue(controlChunk(kind))
+    this.#enqueue(controlChunk(kind))
   }
 
   /** Receives control chunks (sent with `sendControl` on the other end). */
   onControl(handler: (kind: number) => void): void {
-    this.controlHandler = handler
+    this.#controlHandler = handler
   }
 
   onMessage(handler: (message: Message) => void): void {
-    this.messageHandler = handler
-    if (this.inbox.length > 0) this.scheduleDrain()
+    this.#messageHandler = handler
+    if (this.#inbox.length > 0) this.#scheduleDrain()
   }
 
   onClose(handler: (error?: Error) => void): void {
-    this.closeHandler = handler
-    if (this.closed && !this.closeNotified) queueMicrotask(() => this.notifyClose())
+    this.#closeHandler = handler
+    if (this.#closed && !this.#closeNotified) queueMicrotask(() => this.#notifyClose())
   }
 
   close(): void {
-    if (this.closing || this.closed) return
-    this.closing = true
-    this.dropQueue()
-    this.peer.destroy()
+    if (this.#closing || this.#closed) return
+    this.#closing = true
+    this.#dropQueue()
+    this.#peer.destroy()
   }
 
   // ---- sending ----
@@ -211,28 +214,28 @@ class PeerChannel implements DataChannel {
    * Bytes a queued chunk takes at most. Queued strings all fit in one chunk, and
    * UTF-8 needs at most 3 bytes per UTF-16 unit.
    */
-  private weightOf(chunk: string | Uint8Array): number {
-    return typeof chunk === 'string' ? Math.min(chunk.length * 3, this.chunkSize) : chunk.byteLength
+  #weightOf(chunk: string | Uint8Array): number {
+    return typeof chunk === 'string' ? Math.min(chunk.length * 3, this.#chunkSize) : chunk.byteLength
   }
 
-  private enqueue(chunk: string | Uint8Array): void {
-    if (this.closing || this.closed) return
-    const weight = this.weightOf(chunk)
-    if (this.queue.length === 0 && this.canSend(weight)) {
-      this.transmit(chunk, weight)
+  #enqueue(chunk: string | Uint8Array): void {
+    if (this.#closing || this.#closed) return
+    const weight = this.#weightOf(chunk)
+    if (this.#queue.length === 0 && this.#canSend(weight)) {
+      this.#transmit(chunk, weight)
       return
     }
-    this.queue.push(chunk)
-    this.queuedBytes += weight
-    this.waitForDrain()
+    this.#queue.push(chunk)
+    this.#queuedBytes += weight
+    this.#waitForDrain()
   }
 
-  private enqueueStream(stream: OutgoingStream): void {
-    if (this.closing || this.closed) return
-    this.queue.push(stream)
-    this.queuedBytes += stream.total
-    if (this.queue.length === 1) this.flush()
-    else this.waitForDrain()
+  #enqueueStream(stream: OutgoingStream): void {
+    if (this.#closing || this.#closed) return
+    this.#queue.push(stream)
+    this.#queuedBytes += stream.total
+    if (this.#queue.length === 1) this.#flush()
+    else this.#waitForDrain()
   }
 
   /**
@@ -240,17 +243,17 @@ class PeerChannel implements DataChannel {
    * `bufferedAmount` can be costly (a native call, a thread hop in libwebrtc), so it is
    * read only when an upper bound of it (last reading + bytes sent since) is too high.
    */
-  private canSend(weight: number): boolean {
-    if (this.bufferedBound + weight <= this.highWaterMark) return true
-    const buffered = this.channelBuffered()
-    this.bufferedBound = buffered
-    return buffered === 0 || buffered + weight <= this.highWaterMark
+  #canSend(weight: number): boolean {
+    if (this.#bufferedBound + weight <= this.#highWaterMark) return true
+    const buffered = this.#channelBuffered()
+    this.#bufferedBound = buffered
+    return buffered === 0 || buffered + weight <= this.#highWaterMark
   }
 
-  private channelBuffered(): number {
-    if (this.dc === undefined || this.closed) return 0
+  #channelBuffered(): number {
+    if (this.#dc === undefined || this.#closed) return 0
     try {
-      const amount = this.dc.bufferedAmount
+      const amount = this.#dc.bufferedAmount
       return typeof amount === 'number' && amount > 0 ? amount : 0
     } catch {
       return 0
@@ -258,133 +261,133 @@ class PeerChannel implements DataChannel {
   }
 
   /** Sends queued chunks while the data channel has room; then waits for it to drain. */
-  private flush(): void {
-    this.clearTimer()
-    for (let item = this.queue.peek(); item !== undefined; item = this.queue.peek()) {
-      if (this.closing || this.closed) return
+  #flush(): void {
+    this.#clearTimer()
+    for (let item = this.#queue.peek(); item !== undefined; item = this.#queue.peek()) {
+      if (this.#closing || this.#closed) return
       if (item instanceof OutgoingStream) {
         const header = item.headerBytes
-        if (!this.canSend(header + Math.min(item.remaining, this.chunkSize - header))) return this.pause()
-        const chunk = item.next(this.chunkSize)
-        this.queuedBytes -= chunk.byteLength - header
-        if (item.done) this.queue.shift()
-        this.transmit(chunk, chunk.byteLength)
+        if (!this.#canSend(header + Math.min(item.remaining, this.#chunkSize - header))) return this.#pause()
+        const chunk = item.next(this.#chunkSize)
+        this.#queuedBytes -= chunk.byteLength - header
+        if (item.done) this.#queue.shift()
+        this.#transmit(chunk, chunk.byteLength)
       } else {
-        const weight = this.weightOf(item)
-        if (!this.canSend(weight)) return this.pause()
-        this.queue.shift()
-        this.queuedBytes -= weight
-        this.transmit(item, weight)
+        const weight = this.#weightOf(item)
+        if (!this.#canSend(weight)) return this.#pause()
+        this.#queue.shift()
+        this.#queuedBytes -= weight
+        this.#transmit(item, weight)
       }
     }
-    this.queuedBytes = 0
+    this.#queuedBytes = 0
   }
 
   /** Stops flushing until the data channel drains. */
-  private pause(): void {
-    this.waitForDrain()
+  #pause(): void {
+    this.#waitForDrain()
   }
 
-  private transmit(chunk: string | Uint8Array, weight: number): void {
-    this.bufferedBound += weight
+  #transmit(chunk: string | Uint8Array, weight: number): void {
+    this.#bufferedBound += weight
     try {
-      this.peer.send(chunk)
+      this.#peer.send(chunk)
     } catch (error) {
       // A channel that is closing drops the message (its close event follows); any other
       // failure breaks the ordered stream, so the link is torn down with that error.
-      if (this.peer.destroyed === true || !dataChannelOpen(this.peer)) return
-      this.peer.destroy(error instanceof Error ? error : new Error(String(error)))
+      if (this.#peer.destroyed === true || !dataChannelOpen(this.#peer)) return
+      this.#peer.destroy(error instanceof Error ? error : new Error(String(error)))
     }
   }
 
-  private waitForDrain(): void {
-    if (this.timer !== undefined || this.closing || this.closed) return
+  #waitForDrain(): void {
+    if (this.#timer !== undefined || this.#closing || this.#closed) return
     // The bufferedamountlow event is the wake-up; the timer is a safety net (or the only
     // mechanism when the data channel has no addEventListener).
-    const delay = this.dc?.addEventListener === undefined ? DRAIN_POLL_MS : SAFETY_POLL_MS
-    this.timer = startTimer(() => {
-      this.timer = undefined
-      this.flush()
+    const delay = this.#dc?.addEventListener === undefined ? DRAIN_POLL_MS : SAFETY_POLL_MS
+    this.#timer = startTimer(() => {
+      this.#timer = undefined
+      this.#flush()
     }, delay)
   }
 
-  private clearTimer(): void {
-    if (this.timer === undefined) return
-    clearTimeout(this.timer)
-    this.timer = undefined
+  #clearTimer(): void {
+    if (this.#timer === undefined) return
+    clearTimeout(this.#timer)
+    this.#timer = undefined
   }
 
-  private dropQueue(): void {
-    this.clearTimer()
-    this.queue.clear()
-    this.queuedBytes = 0
+  #dropQueue(): void {
+    this.#clearTimer()
+    this.#queue.clear()
+    this.#queuedBytes = 0
   }
 
   // ---- receiving and closing ----
 
   /** Hands a message or a control chunk on, in arrival order (queued until there is a message handler). */
-  private deliver(item: Message | Control): void {
-    const handler = this.messageHandler
-    if (handler !== undefined && this.inbox.length === 0) {
-      this.callHandler(handler, item)
+  #deliver(item: Message | Control): void {
+    const handler = this.#messageHandler
+    if (handler !== undefined && this.#inbox.length === 0) {
+      this.#callHandler(handler, item)
       return
     }
-    this.inbox.push(item)
-    if (handler !== undefined) this.scheduleDrain()
+    this.#inbox.push(item)
+    if (handler !== undefined) this.#scheduleDrain()
   }
 
-  private scheduleDrain(): void {
-    if (this.draining) return
-    this.draining = true
+  #scheduleDrain(): void {
+    if (this.#draining) return
+    this.#draining = true
     queueMicrotask(() => {
-      this.draining = false
-      while (this.inbox.length > 0 && !this.closed) {
-        const handler = this.messageHandler
+      this.#draining = false
+      while (this.#inbox.length > 0 && !this.#closed) {
+        const handler = this.#messageHandler
         if (handler === undefined) return
-        this.callHandler(handler, this.inbox.shift() as Message | Control)
+        this.#callHandler(handler, this.#inbox.shift() as Message | Control)
       }
     })
   }
 
-  private callHandler(handler: (message: Message) => void, item: Message | Control): void {
+  #callHandler(handler: (message: Message) => void, item: Message | Control): void {
     try {
-      if (item instanceof Control) this.controlHandler?.(item.kind)
+      if (item instanceof Control) this.#controlHandler?.(item.kind)
       else handler(item)
     } catch (error) {
-      this.report(error instanceof Error ? error : new Error(String(error)))
+      this.#report(error instanceof Error ? error : new Error(String(error)))
     }
   }
 
-  private report(error: Error): void {
+  #report(error: Error): void {
     try {
-      this.reportError?.(error)
+      this.#reportError?.(error)
     } catch {
       // The error sink must not break the receive path.
     }
   }
 
-  private handleClose(error: Error | undefined): void {
-    if (this.closed) return
-    this.closed = true
-    this.closeError = error
-    this.dropQueue()
-    this.assembler.reset()
+  #handleClose(error: Error | undefined): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#closeError = error
+    this.#dropQueue()
+    this.#assembler.reset()
     try {
-      this.dc?.removeEventListener?.('bufferedamountlow', this.onLow)
+      this.#dc?.removeEventListener?.('bufferedamountlow', this.#onLow)
     } catch {
       // Already torn down.
     }
-    this.notifyClose()
+    this.#notifyClose()
   }
 
-  private notifyClose(): void {
-    const handler = this.closeHandler
-    if (this.closeNotified || handler === undefined) return
-    this.closeNotified = true
+  #notifyClose(): void {
+    const handler = this.#closeHandler
+    if (this.#closeNotified || handler === undefined) return
+    this.#closeNotified = true
     try {
-      handler(this.closeError)
+      handler(this.#closeError)
     } catch (error) {
-      this.report(error instanceof Error ? error : new Error(String(error)))
+      this.#report(error instanceof Error ? error : new Error(String(error)))
     }
   }
 }

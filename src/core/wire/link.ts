@@ -43,36 +43,41 @@ export class Link {
   lastReceived = now()
   lastSent = now()
 
-  private queue: string[] = []
-  private queuedChars = 0
+  #queue: string[] = []
+  #queuedChars = 0
   /** Attachments of queued frames, by queue index. */
-  private queuedAttachments: Map<number, Array<Uint8Array | string>> | undefined
-  private flushScheduled = false
+  #queuedAttachments: Map<number, Array<Uint8Array | string>> | undefined
+  #flushScheduled = false
   /** The backlog was over `maxSendBufferBytes` when last read. */
-  private overloaded = false
+  #overloaded = false
   /** Bytes written to the channel since the backlog was last read. */
-  private writtenSinceCheck = 0
+  #writtenSinceCheck = 0
   /**
    * A received frame waiting for its attachments, and the items of its batch after it
    * (`rest` from index `next`), held without copying.
    */
-  private waiting:
+  #waiting:
     | { frame: Frame; binary: number; need: number; got: Array<Uint8Array | string>; bytes: number; rest: readonly unknown[]; next: number }
     | undefined
 
+  readonly #options: LinkOptions
+  readonly #handlers: LinkHandlers
+
   constructor(
     readonly channel: Channel,
-    private readonly options: LinkOptions,
-    private readonly handlers: LinkHandlers,
+    options: LinkOptions,
+    handlers: LinkHandlers,
   ) {
-    channel.onMessage((raw) => this.receive(raw))
+    this.#options = options
+    this.#handlers = handlers
+    channel.onMessage((raw) => this.#receive(raw))
     channel.onActivity?.(() => {
       this.lastReceived = now()
     })
     channel.onClose((error) => {
-      if (error === undefined) this.shutdown('closed', 'the channel closed')
-      else if (error instanceof LinkLostError) this.shutdown(error.reason, error.message)
-      else this.shutdown('transport_error', `channel error: ${error.message}`)
+      if (error === undefined) this.#shutdown('closed', 'the channel closed')
+      else if (error instanceof LinkLostError) this.#shutdown(error.reason, error.message)
+      else this.#shutdown('transport_error', `channel error: ${error.message}`)
     })
   }
 
@@ -86,7 +91,7 @@ export class Link {
   send(frame: Frame): void {
     if (this.closed) return
     const text = JSON.stringify(frame)
-    const limit = this.options.maxFrameBytes
+    const limit = this.#options.maxFrameBytes
     if (text.length > limit) throw new TooLargeError(`a ${frame.t} frame of ${text.length} characters exceeds maxFrameBytes ${limit}`)
     const attachments = payloadOf(frame)?.[ATTACHMENTS]
     if (attachments !== undefined) {
@@ -94,12 +99,12 @@ export class Link {
       for (const item of attachments) bytes += typeof item === 'string' ? item.length : item.byteLength
       if (bytes > limit) throw new TooLargeError(`byte arrays and long strings of ${bytes} bytes in one ${frame.t} frame exceed maxFrameBytes ${limit}`)
     }
-    if (this.queuedChars + text.length > this.options.maxBatchBytes && this.queue.length > 0) this.flush()
-    this.queue.push(text)
-    this.queuedChars += text.length + 1
-    if (attachments !== undefined) (this.queuedAttachments ??= new Map()).set(this.queue.length - 1, attachments)
-    if (!this.flushScheduled) {
-      this.flushScheduled = true
+    if (this.#queuedChars + text.length > this.#options.maxBatchBytes && this.#queue.length > 0) this.flush()
+    this.#queue.push(text)
+    this.#queuedChars += text.length + 1
+    if (attachments !== undefined) (this.#queuedAttachments ??= new Map()).set(this.#queue.length - 1, attachments)
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true
       queueMicrotask(() => this.flush())
     }
   }
@@ -111,9 +116,9 @@ export class Link {
    * plus a quarter plus one frame, at no cost per frame.
    */
   hasRoom(): boolean {
-    if (!this.overloaded) return true
-    this.overloaded = this.backlog() > this.options.maxSendBufferBytes
-    return !this.overloaded
+    if (!this.#overloaded) return true
+    this.#overloaded = this.#backlog() > this.#options.maxSendBufferBytes
+    return !this.#overloaded
   }
 
   /**
@@ -124,35 +129,35 @@ export class Link {
   answer(frame: Frame): boolean {
     if (this.closed) return false
     if (!this.hasRoom()) {
-      this.handlers.invalid(this, `dropped a ${frame.t} frame: the link holds over ${this.options.maxSendBufferBytes} unsent bytes (maxSendBufferBytes)`)
+      this.#handlers.invalid(this, `dropped a ${frame.t} frame: the link holds over ${this.#options.maxSendBufferBytes} unsent bytes (maxSendBufferBytes)`)
       return false
     }
     this.send(frame)
     return true
   }
 
-  private backlog(): number {
+  #backlog(): number {
     const buffered = this.channel.bufferedAmount
-    return this.queuedChars + (typeof buffered === 'number' && buffered > 0 ? buffered : 0)
+    return this.#queuedChars + (typeof buffered === 'number' && buffered > 0 ? buffered : 0)
   }
 
   /** Sends everything queued now. */
   flush(): void {
-    this.flushScheduled = false
-    const queue = this.queue
+    this.#flushScheduled = false
+    const queue = this.#queue
     if (queue.length === 0 || this.closed) return
-    this.queue = []
-    this.queuedChars = 0
-    const attached = this.queuedAttachments
-    this.queuedAttachments = undefined
+    this.#queue = []
+    this.#queuedChars = 0
+    const attached = this.#queuedAttachments
+    this.#queuedAttachments = undefined
     this.lastSent = now()
-    const limit = this.options.maxBatchBytes
+    const limit = this.#options.maxBatchBytes
     let batch: string[] = []
     let size = 0
     for (let i = 0; i < queue.length; i++) {
       const text = queue[i] as string
       if (size + text.length > limit && batch.length > 0) {
-        this.write(batch)
+        this.#write(batch)
         batch = []
         size = 0
       }
@@ -160,59 +165,59 @@ export class Link {
       size += text.length + 1
       const attachments = attached?.get(i)
       if (attachments !== undefined) {
-        this.write(batch)
-        for (const bytes of attachments) this.writeRaw(bytes)
+        this.#write(batch)
+        for (const bytes of attachments) this.#writeRaw(bytes)
         batch = []
         size = 0
       }
     }
-    if (batch.length > 0) this.write(batch)
+    if (batch.length > 0) this.#write(batch)
   }
 
-  private write(batch: string[]): void {
-    this.writeRaw(batch.length === 1 ? (batch[0] as string) : `[${batch.join(',')}]`)
+  #write(batch: string[]): void {
+    this.#writeRaw(batch.length === 1 ? (batch[0] as string) : `[${batch.join(',')}]`)
   }
 
-  private writeRaw(message: string | Uint8Array): void {
+  #writeRaw(message: string | Uint8Array): void {
     if (this.closed) return
     try {
       this.channel.send(message)
-      this.writtenSinceCheck += typeof message === 'string' ? message.length : message.byteLength
-      if (this.writtenSinceCheck * 4 >= this.options.maxSendBufferBytes) {
-        this.writtenSinceCheck = 0
-        this.overloaded = this.backlog() > this.options.maxSendBufferBytes
+      this.#writtenSinceCheck += typeof message === 'string' ? message.length : message.byteLength
+      if (this.#writtenSinceCheck * 4 >= this.#options.maxSendBufferBytes) {
+        this.#writtenSinceCheck = 0
+        this.#overloaded = this.#backlog() > this.#options.maxSendBufferBytes
       }
     } catch (error) {
       // A message the channel refuses for its size is dropped (send() checks sizes first,
       // so only text whose UTF-8 outgrows the limit gets here); anything else breaks the link.
-      if (error instanceof TooLargeError) return this.handlers.invalid(this, `dropped an outgoing message: ${error.message}`)
-      this.shutdown('transport_error', `send failed: ${error instanceof Error ? error.message : String(error)}`)
+      if (error instanceof TooLargeError) return this.#handlers.invalid(this, `dropped an outgoing message: ${error.message}`)
+      this.#shutdown('transport_error', `send failed: ${error instanceof Error ? error.message : String(error)}`)
     }
   }
 
   /** Never throws: a channel calls this from its own event handlers. */
-  private receive(raw: string | Uint8Array): void {
+  #receive(raw: string | Uint8Array): void {
     try {
-      this.receiveMessage(raw)
+      this.#receiveMessage(raw)
     } catch (error) {
-      this.handlers.invalid(this, `a message could not be handled: ${error instanceof Error ? error.message : String(error)}`)
+      this.#handlers.invalid(this, `a message could not be handled: ${error instanceof Error ? error.message : String(error)}`)
     }
   }
 
-  private receiveMessage(raw: string | Uint8Array): void {
+  #receiveMessage(raw: string | Uint8Array): void {
     if (this.closed) return
     this.lastReceived = now()
-    const waiting = this.waiting
+    const waiting = this.#waiting
     if (waiting !== undefined) {
       // byte arrays come first, as binary messages; then long strings, as text (or as
       // UTF-8 bytes, from a transport that delivers text so)
       const binaryDue = waiting.got.length < waiting.binary
       if (raw instanceof Uint8Array || (typeof raw === 'string' && !binaryDue)) {
         waiting.bytes += typeof raw === 'string' ? raw.length : raw.byteLength
-        if (waiting.bytes > this.options.maxFrameBytes) {
+        if (waiting.bytes > this.#options.maxFrameBytes) {
           // the attachments of one frame together stay under the limit of one message
-          this.waiting = undefined
-          return this.handlers.invalid(this, `attachments of over ${this.options.maxFrameBytes} bytes in all; the frame and ${waiting.rest.length - waiting.next} after it dropped`)
+          this.#waiting = undefined
+          return this.#handlers.invalid(this, `attachments of over ${this.#options.maxFrameBytes} bytes in all; the frame and ${waiting.rest.length - waiting.next} after it dropped`)
         }
         if (binaryDue || typeof raw === 'string') waiting.got.push(raw)
         else {
@@ -220,68 +225,68 @@ export class Link {
           try {
             text = strictDecoder.decode(raw)
           } catch {
-            this.waiting = undefined
-            return this.handlers.invalid(this, `a text attachment of a ${waiting.frame.t} frame is not UTF-8; the frame and ${waiting.rest.length - waiting.next} after it dropped`)
+            this.#waiting = undefined
+            return this.#handlers.invalid(this, `a text attachment of a ${waiting.frame.t} frame is not UTF-8; the frame and ${waiting.rest.length - waiting.next} after it dropped`)
           }
           waiting.got.push(text)
         }
         if (waiting.got.length < waiting.need) return
-        this.waiting = undefined
+        this.#waiting = undefined
         const payload = payloadOf(waiting.frame)
         if (payload !== undefined) payload[ATTACHMENTS] = waiting.got
-        this.deliver(waiting.frame)
-        return this.dispatchAll(waiting.rest, waiting.next)
+        this.#deliver(waiting.frame)
+        return this.#dispatchAll(waiting.rest, waiting.next)
       }
-      this.waiting = undefined
-      this.handlers.invalid(this, `a ${waiting.frame.t} frame lost its attachments (${waiting.got.length} of ${waiting.need} came); ${waiting.rest.length - waiting.next} frames after it dropped`)
+      this.#waiting = undefined
+      this.#handlers.invalid(this, `a ${waiting.frame.t} frame lost its attachments (${waiting.got.length} of ${waiting.need} came); ${waiting.rest.length - waiting.next} frames after it dropped`)
     }
     let text: string
     if (typeof raw === 'string') text = raw
     else if (raw instanceof Uint8Array) text = decoder.decode(raw)
-    else return this.handlers.invalid(this, 'message is neither text nor bytes')
-    if (text.length > this.options.maxFrameBytes) {
-      return this.handlers.invalid(this, `message of ${text.length} bytes exceeds the limit of ${this.options.maxFrameBytes}`)
+    else return this.#handlers.invalid(this, 'message is neither text nor bytes')
+    if (text.length > this.#options.maxFrameBytes) {
+      return this.#handlers.invalid(this, `message of ${text.length} bytes exceeds the limit of ${this.#options.maxFrameBytes}`)
     }
     let decoded: unknown
     try {
       decoded = parseUntrustedJson(text)
     } catch {
-      return this.handlers.invalid(this, 'message is not valid JSON')
+      return this.#handlers.invalid(this, 'message is not valid JSON')
     }
-    if (Array.isArray(decoded)) this.dispatchAll(decoded as unknown[], 0)
-    else this.dispatch(decoded, [], 0)
+    if (Array.isArray(decoded)) this.#dispatchAll(decoded as unknown[], 0)
+    else this.#dispatch(decoded, [], 0)
   }
 
   /**
    * Dispatches `items` from index `from` in order; once one waits for attachments, the
    * rest wait behind it (no copy: the work stays linear however the items are split).
    */
-  private dispatchAll(items: readonly unknown[], from: number): void {
+  #dispatchAll(items: readonly unknown[], from: number): void {
     for (let i = from; i < items.length; i++) {
       if (this.closed) return
-      this.dispatch(items[i], items, i + 1)
-      if (this.waiting !== undefined) return
+      this.#dispatch(items[i], items, i + 1)
+      if (this.#waiting !== undefined) return
     }
   }
 
   /** Hands one decoded item on, or holds it (see `waiting`) with the items after it until its attachments are in. */
-  private dispatch(item: unknown, rest: readonly unknown[], next: number): void {
+  #dispatch(item: unknown, rest: readonly unknown[], next: number): void {
     const parsed = parseFrame(item)
-    if (!parsed.ok) return this.handlers.invalid(this, parsed.error)
+    if (!parsed.ok) return this.#handlers.invalid(this, parsed.error)
     const payload = payloadOf(parsed.frame)
     if (payload?.b !== undefined || payload?.s !== undefined) {
       const binary = payload.b ?? 0
-      this.waiting = { frame: parsed.frame, binary, need: binary + (payload.s ?? 0), got: [], bytes: 0, rest, next }
+      this.#waiting = { frame: parsed.frame, binary, need: binary + (payload.s ?? 0), got: [], bytes: 0, rest, next }
       return
     }
-    this.deliver(parsed.frame)
+    this.#deliver(parsed.frame)
   }
 
-  private deliver(frame: Frame): void {
+  #deliver(frame: Frame): void {
     try {
-      this.handlers.frame(this, frame)
+      this.#handlers.frame(this, frame)
     } catch (error) {
-      this.handlers.invalid(this, `frame ${frame.t} failed: ${error instanceof Error ? error.message : String(error)}`)
+      this.#handlers.invalid(this, `frame ${frame.t} failed: ${error instanceof Error ? error.message : String(error)}`)
     }
   }
 
@@ -289,7 +294,7 @@ export class Link {
   close(reason: LinkCloseReason, detail: string = reason): void {
     if (this.closed) return
     this.flush()
-    this.shutdown(reason, detail)
+    this.#shutdown(reason, detail)
     try {
       this.channel.close()
     } catch {
@@ -297,14 +302,14 @@ export class Link {
     }
   }
 
-  private shutdown(reason: LinkCloseReason, detail: string): void {
+  #shutdown(reason: LinkCloseReason, detail: string): void {
     if (this.closed) return
     this.closed = true
     this.up = false
-    this.queue = []
-    this.queuedChars = 0
-    this.queuedAttachments = undefined
-    this.waiting = undefined
-    this.handlers.closed(this, reason, detail)
+    this.#queue = []
+    this.#queuedChars = 0
+    this.#queuedAttachments = undefined
+    this.#waiting = undefined
+    this.#handlers.closed(this, reason, detail)
   }
 }

@@ -43,58 +43,63 @@ export function buildValue(plan: MetaPlan, custom: CustomDecoder): unknown {
 }
 
 class Builder {
-  private readonly slots: MetaPlan['slots']
-  private readonly touched: MetaPlan['touched']
-  private readonly work: Fill[] = []
+  readonly #slots: MetaPlan['slots']
+  readonly #touched: MetaPlan['touched']
+  readonly #work: Fill[] = []
+
+  readonly #plan: MetaPlan
+  readonly #custom: CustomDecoder
 
   constructor(
-    private readonly plan: MetaPlan,
-    private readonly custom: CustomDecoder,
+    plan: MetaPlan,
+    custom: CustomDecoder,
   ) {
-    this.slots = plan.slots
-    this.touched = plan.touched
+    this.#plan = plan
+    this.#custom = custom
+    this.#slots = plan.slots
+    this.#touched = plan.touched
   }
 
   run(): unknown {
-    const result = this.at(this.plan.root, 0, this.plan.root[0])
-    for (let fill = this.work.pop(); fill !== undefined; fill = this.work.pop()) this.fill(fill)
+    const result = this.#at(this.#plan.root, 0, this.#plan.root[0])
+    for (let fill = this.#work.pop(); fill !== undefined; fill = this.#work.pop()) this.#fill(fill)
     return result
   }
 
   /** The value at `container[key]`, whose JSON is `json`. */
-  private at(container: object, key: string | number, json: unknown): unknown {
-    const slot = this.slots.get(container)?.get(key)
-    if (slot === undefined) return this.copy(json)
-    if (slot.share !== undefined) return this.shared(slot.share)
-    return this.make(json, slot.annotation)
+  #at(container: object, key: string | number, json: unknown): unknown {
+    const slot = this.#slots.get(container)?.get(key)
+    if (slot === undefined) return this.#copy(json)
+    if (slot.share !== undefined) return this.#shared(slot.share)
+    return this.#make(json, slot.annotation)
   }
 
   /** `json` itself, or an empty copy to be filled when an annotated or shared place is inside. */
-  private copy(json: unknown): unknown {
-    if (typeof json !== 'object' || json === null || !this.touched.has(json)) return json
+  #copy(json: unknown): unknown {
+    if (typeof json !== 'object' || json === null || !this.#touched.has(json)) return json
     if (Array.isArray(json)) {
       const into: unknown[] = new Array(json.length)
-      this.work.push({ kind: 'array', json, into })
+      this.#work.push({ kind: 'array', json, into })
       return into
     }
     if (!isPlainObject(json)) return json
     const into: Record<string, unknown> = {}
-    this.work.push({ kind: 'object', json, into })
+    this.#work.push({ kind: 'object', json, into })
     return into
   }
 
-  private shared(share: Share): unknown {
+  #shared(share: Share): unknown {
     if (!share.built) {
       const first = share.first
       if (first === undefined) throw new TypeError('malformed payload meta: a shared object has no place')
       share.built = true
-      share.value = this.make(first.value, first.annotation)
+      share.value = this.#make(first.value, first.annotation)
     }
     return share.value
   }
 
-  private make(json: unknown, annotation: Annotation | undefined): unknown {
-    if (annotation === undefined) return this.copy(json)
+  #make(json: unknown, annotation: Annotation | undefined): unknown {
+    if (annotation === undefined) return this.#copy(json)
     switch (annotation.type) {
       case 'undefined':
         return undefined
@@ -110,16 +115,16 @@ class Builder {
         return regexp(text(json))
       case 'set': {
         const items = list(json)
-        if (!this.touched.has(items)) return new Set(items)
+        if (!this.#touched.has(items)) return new Set(items)
         const into = new Set<unknown>()
-        this.work.push({ kind: 'set', json: items, into })
+        this.#work.push({ kind: 'set', json: items, into })
         return into
       }
       case 'map': {
         const entries = list(json)
         const into = new Map<unknown, unknown>()
-        if (this.touched.has(entries)) {
-          this.work.push({ kind: 'map', json: entries, into })
+        if (this.#touched.has(entries)) {
+          this.#work.push({ kind: 'map', json: entries, into })
           return into
         }
         for (const entry of entries) {
@@ -133,40 +138,40 @@ class Builder {
         // as superjson builds it: name and message, an own `cause` and `stack` as sent
         const error = new Error(text(fields.message), { cause: undefined })
         error.name = text(fields.name)
-        if (this.touched.has(fields)) this.work.push({ kind: 'error', json: fields, into: error })
+        if (this.#touched.has(fields)) this.#work.push({ kind: 'error', json: fields, into: error })
         else setErrorFields(error, fields.cause, fields.stack)
         return error
       }
       case 'typed-array':
         return TYPED_ARRAYS[annotation.name].from(list(json), Number)
       case 'custom':
-        return this.custom(annotation.name, json)
+        return this.#custom(annotation.name, json)
     }
   }
 
-  private fill(fill: Fill): void {
+  #fill(fill: Fill): void {
     switch (fill.kind) {
       case 'array':
-        for (let i = 0; i < fill.json.length; i++) fill.into[i] = this.at(fill.json, i, fill.json[i])
+        for (let i = 0; i < fill.json.length; i++) fill.into[i] = this.#at(fill.json, i, fill.json[i])
         return
       case 'object':
         for (const key of Object.keys(fill.json)) {
-          const value = this.at(fill.json, key, fill.json[key])
+          const value = this.#at(fill.json, key, fill.json[key])
           if (key === '__proto__') Object.defineProperty(fill.into, key, { value, writable: true, enumerable: true, configurable: true })
           else fill.into[key] = value
         }
         return
       case 'set':
-        for (let i = 0; i < fill.json.length; i++) fill.into.add(this.at(fill.json, i, fill.json[i]))
+        for (let i = 0; i < fill.json.length; i++) fill.into.add(this.#at(fill.json, i, fill.json[i]))
         return
       case 'map':
         for (const entry of fill.json) {
           const row = list(entry)
-          fill.into.set(this.at(row, 0, row[0]), this.at(row, 1, row[1]))
+          fill.into.set(this.#at(row, 0, row[0]), this.#at(row, 1, row[1]))
         }
         return
       case 'error':
-        setErrorFields(fill.into, this.at(fill.json, 'cause', fill.json.cause), this.at(fill.json, 'stack', fill.json.stack))
+        setErrorFields(fill.into, this.#at(fill.json, 'cause', fill.json.cause), this.#at(fill.json, 'stack', fill.json.stack))
         return
     }
   }

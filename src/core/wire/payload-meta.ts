@@ -178,11 +178,16 @@ class Planner implements MetaPlan {
   /** The place of the whole value. */
   readonly top: Slot
 
+  readonly #legacy: boolean
+  readonly #options: MetaOptions
+
   constructor(
     json: unknown,
-    private readonly legacy: boolean,
-    private readonly options: MetaOptions,
+    legacy: boolean,
+    options: MetaOptions,
   ) {
+    this.#legacy = legacy
+    this.#options = options
     this.root = [json]
     this.touched.add(this.root)
     this.top = this.slot(this.root, 0, json)
@@ -203,7 +208,7 @@ class Planner implements MetaPlan {
   resolve(base: Slot, path: unknown): Slot {
     if (typeof path !== 'string') throw bad('a path is not a string')
     // most paths have no escapes: their segments are read in place, with no array
-    const segments = path.includes('\\') ? segmentsOf(path, this.legacy) : undefined
+    const segments = path.includes('\\') ? segmentsOf(path, this.#legacy) : undefined
     let container = base.container
     let key = base.key
     let value = base.value
@@ -239,8 +244,8 @@ class Planner implements MetaPlan {
   annotate(node: unknown, slot: Slot, depth: number): void {
     if (!Array.isArray(node) || (node.length !== 1 && node.length !== 2)) throw bad('an annotation is not [type] or [type, children]')
     if (slot.annotation !== undefined) throw bad('a value has two annotations')
-    const annotation = this.annotation(node[0])
-    this.check(annotation, slot.value)
+    const annotation = this.#annotation(node[0])
+    this.#check(annotation, slot.value)
     slot.annotation = annotation
     if (node.length === 2) this.children(node[1], slot, depth + 1)
   }
@@ -252,12 +257,12 @@ class Planner implements MetaPlan {
     for (const path of Object.keys(tree)) this.annotate(tree[path], this.resolve(base, path), depth)
   }
 
-  private annotation(x: unknown): Annotation {
+  #annotation(x: unknown): Annotation {
     const simple = SIMPLE.get(x)
     if (simple !== undefined) return simple
     if (Array.isArray(x) && x.length === 2) {
       const [family, name]: unknown[] = x
-      if (family === 'custom' && typeof name === 'string' && this.options.customs.has(name)) return { type: 'custom', name }
+      if (family === 'custom' && typeof name === 'string' && this.#options.customs.has(name)) return { type: 'custom', name }
       const typed = family === 'typed-array' ? TYPED.get(name) : undefined
       if (typed !== undefined) return typed
     }
@@ -265,39 +270,39 @@ class Planner implements MetaPlan {
   }
 
   /** Throws unless `value` has the JSON type superjson writes for `annotation`. */
-  private check(annotation: Annotation, value: unknown): void {
+  #check(annotation: Annotation, value: unknown): void {
     const type = annotation.type
     if (type === 'bigint' && typeof value === 'string') {
       const digits = value.length - (value.startsWith('-') ? 1 : 0)
-      if (digits > this.options.maxBigIntDigits) throw bad(`a BigInt of ${digits} digits (at most ${this.options.maxBigIntDigits} digits)`)
+      if (digits > this.#options.maxBigIntDigits) throw bad(`a BigInt of ${digits} digits (at most ${this.#options.maxBigIntDigits} digits)`)
     }
-    if (!fits(annotation, value, this.options.customs)) throw bad(`a ${type === 'custom' ? annotation.name : type} annotation on ${kindOf(value)} that superjson would not write`)
+    if (!fits(annotation, value, this.#options.customs)) throw bad(`a ${type === 'custom' ? annotation.name : type} annotation on ${kindOf(value)} that superjson would not write`)
   }
 
   /** `referentialEqualities`: `{path: [path, ...]}`, or `[[path, ...]]` / `[[path, ...], {...}]` when the root is shared. */
   shares(tree: unknown): void {
     if (Array.isArray(tree)) {
       if (tree.length !== 1 && tree.length !== 2) throw bad('shared references are not [root] or [root, others]')
-      this.share(this.top, tree[0])
-      if (tree.length === 2) this.shareEach(tree[1])
+      this.#share(this.top, tree[0])
+      if (tree.length === 2) this.#shareEach(tree[1])
     } else {
-      this.shareEach(tree)
+      this.#shareEach(tree)
     }
   }
 
-  private shareEach(tree: unknown): void {
+  #shareEach(tree: unknown): void {
     if (!isPlainObject(tree)) throw bad(`shared references are ${kindOf(tree)}, not an object`)
-    for (const path of Object.keys(tree)) this.share(this.resolve(this.top, path), tree[path])
+    for (const path of Object.keys(tree)) this.#share(this.resolve(this.top, path), tree[path])
   }
 
-  private share(first: Slot, others: unknown): void {
+  #share(first: Slot, others: unknown): void {
     if (!Array.isArray(others) || others.length === 0) throw bad('a shared reference lists no other places')
     const share: Share = { first: undefined, built: false, value: undefined }
-    this.join(first, share)
-    for (const path of others) this.join(this.resolve(this.top, path), share)
+    this.#join(first, share)
+    for (const path of others) this.#join(this.resolve(this.top, path), share)
   }
 
-  private join(slot: Slot, share: Share): void {
+  #join(slot: Slot, share: Share): void {
     if (slot.share !== undefined) throw bad('a place is listed twice among shared references')
     slot.share = share
   }
@@ -311,7 +316,7 @@ class Planner implements MetaPlan {
    */
   checkShares(): void {
     let blockedUntil = -1
-    for (const slot of this.documentOrder()) {
+    for (const slot of this.#documentOrder()) {
       if (slot.pre <= blockedUntil) throw bad('a shared reference inside a place that another one replaces')
       const share = slot.share
       if (share === undefined) continue
@@ -329,7 +334,7 @@ class Planner implements MetaPlan {
    * The shared places in the order of the JSON text, with `pre`, `end` and `weight` set:
    * one walk over `json`, with a stack of its own (no depth of `json` overflows).
    */
-  private documentOrder(): Slot[] {
+  #documentOrder(): Slot[] {
     const order: Slot[] = []
     const stack: Frame[] = []
     let counter = 0
