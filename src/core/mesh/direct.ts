@@ -55,63 +55,73 @@ export interface DirectHost {
 }
 
 export class DirectLinks {
-  private readonly attempts = new Map<string, Attempt>()
+  readonly #attempts = new Map<string, Attempt>()
   /** Members whose peer is open and attached (counted against the budget until it closes). */
-  private readonly open = new Map<string, PeerLike>()
-  private readonly retries = new Map<string, TimerHandle>()
+  readonly #open = new Map<string, PeerLike>()
+  readonly #retries = new Map<string, TimerHandle>()
   /** First attempts waiting for their time (`considerLater`); unlike retries, they do not hold back `consider`. */
-  private readonly delayed = new Map<string, TimerHandle>()
-  private readonly backoff = new Map<string, number>()
+  readonly #delayed = new Map<string, TimerHandle>()
+  readonly #backoff = new Map<string, number>()
   /** Members to offer to once an outgoing slot frees, in the order they came. */
-  private readonly offerQueue = new Set<string>()
-  private offering = 0
-  private answering = 0
-  private stopped = false
+  readonly #offerQueue = new Set<string>()
+  #offering = 0
+  #answering = 0
+  #stopped = false
+
+  readonly #host: DirectHost
+  readonly #signaling: Signaling
+  readonly #createPeer: PeerFactory
+  readonly #options: DirectOptions
 
   constructor(
-    private readonly host: DirectHost,
-    private readonly signaling: Signaling,
-    private readonly createPeer: PeerFactory,
-    private readonly options: DirectOptions,
-  ) {}
+    host: DirectHost,
+    signaling: Signaling,
+    createPeer: PeerFactory,
+    options: DirectOptions,
+  ) {
+    this.#host = host
+    this.#signaling = signaling
+    this.#createPeer = createPeer
+    this.#options = options
+  }
 
   /** Direct paths held or being opened. */
   get used(): number {
-    return this.open.size + this.attempts.size
+    return this.#open.size + this.#attempts.size
   }
 
   /** Whether `member` has an open direct peer or an attempt in progress. */
   has(member: string): boolean {
-    return this.open.has(member) || this.attempts.has(member)
+    return this.#open.has(member) || this.#attempts.has(member)
   }
 
   /** Tries a direct path to `member` if this side offers to it, or `force`s an offer (promotion). */
   consider(member: string, force = false): void {
-    if (this.stopped || member === this.host.id || this.has(member) || this.retries.has(member)) return
-    if (!force && this.host.id > member) return
-    if (this.used >= this.options.maxDirectLinks && !this.host.needsDirect(member)) {
+    if (this.#stopped || member === this.#host.id || this.has(member) || this.#retries.has(member)) return
+    if (!force && this.#host.id > member) return
+    if (this.used >= this.#options.maxDirectLinks && !this.#host.needsDirect(member)) {
       // no room: an idle direct path may make some (its close frees the slot); try later
-      log('%s: no room for a direct path (maxDirectLinks %d)', member, this.options.maxDirectLinks)
-      if (this.host.makeRoom()) this.retryLater(member)
+      log('%s: no room for a direct path (maxDirectLinks %d)', member, this.#options.maxDirectLinks)
+      if (this.#host.makeRoom()) this.retryLater(member)
       return
     }
-    if (this.offering >= this.options.maxPendingLinks) {
-      this.offerQueue.add(member)
+    if (this.#offering >= this.#options.maxPendingLinks) {
+      this.#offerQueue.add(member)
       return
     }
-    this.start(member, true)
+    this.#start(member, true)
   }
 
   /** A signal from `from` (the sender set by the hub). */
   signal(from: string, data: unknown): void {
-    if (this.stopped) return
-    let attempt = this.attempts.get(from)
+    if (this.#stopped) return
+    let attempt = this.#attempts.get(from)
     const type = signalType(data)
     if (type === BUSY.type) {
       // The other side could not take this side's offer now: stay on the relay, try later.
       if (attempt !== undefined && attempt.initiator && !attempt.open) {
         log('%s: busy; direct attempt later', from)
-        this.drop(from, attempt)
+        this.#drop(from, attempt)
         this.retryLater(from)
       }
       return
@@ -119,162 +129,162 @@ export class DirectLinks {
     if (type === 'offer') {
       // Glare: the smaller id keeps its own attempt. Any other offer replaces what this
       // side had with that member (the other side started over).
-      if (this.host.id < from && attempt !== undefined && !attempt.open) return
-      if (attempt !== undefined) this.drop(from, attempt)
-      const closing = this.open.get(from)
-      if (closing !== undefined) this.dropOpen(from, closing)
-      const full = this.used >= this.options.maxDirectLinks && !this.host.needsDirect(from)
-      if (full) this.host.makeRoom() // for its next try
-      if (full || this.answering >= this.options.maxPendingLinks) {
+      if (this.#host.id < from && attempt !== undefined && !attempt.open) return
+      if (attempt !== undefined) this.#drop(from, attempt)
+      const closing = this.#open.get(from)
+      if (closing !== undefined) this.#dropOpen(from, closing)
+      const full = this.used >= this.#options.maxDirectLinks && !this.#host.needsDirect(from)
+      if (full) this.#host.makeRoom() // for its next try
+      if (full || this.#answering >= this.#options.maxPendingLinks) {
         log('%s: offer answered busy (%s)', from, full ? 'maxDirectLinks' : 'maxPendingLinks')
-        this.signaling.sendSignal(from, BUSY)
+        this.#signaling.sendSignal(from, BUSY)
         return
       }
-      attempt = this.start(from, false)
+      attempt = this.#start(from, false)
     }
     if (attempt === undefined) return
     try {
       attempt.peer.signal(data)
     } catch (error) {
-      this.host.report(`bad signal from ${from}: ${errorMessage(error)}`)
+      this.#host.report(`bad signal from ${from}: ${errorMessage(error)}`)
     }
   }
 
   /** The member left: drop whatever this side has with it. */
   forget(member: string): void {
-    this.offerQueue.delete(member)
-    this.cancelRetry(member)
-    this.backoff.delete(member)
-    const attempt = this.attempts.get(member)
-    if (attempt !== undefined) this.drop(member, attempt)
-    const peer = this.open.get(member)
-    if (peer !== undefined) this.dropOpen(member, peer)
+    this.#offerQueue.delete(member)
+    this.#cancelRetry(member)
+    this.#backoff.delete(member)
+    const attempt = this.#attempts.get(member)
+    if (attempt !== undefined) this.#drop(member, attempt)
+    const peer = this.#open.get(member)
+    if (peer !== undefined) this.#dropOpen(member, peer)
   }
 
   /** Tries `member` again later, with backoff (250 ms doubling to `maxRetryMs`). */
   retryLater(member: string): void {
-    if (this.stopped || this.retries.has(member) || !this.host.isMember(member)) return
-    const delay = Math.min((this.backoff.get(member) ?? 125) * 2, this.options.maxRetryMs)
-    this.backoff.set(member, delay)
+    if (this.#stopped || this.#retries.has(member) || !this.#host.isMember(member)) return
+    const delay = Math.min((this.#backoff.get(member) ?? 125) * 2, this.#options.maxRetryMs)
+    this.#backoff.set(member, delay)
     log('%s: direct attempt in %d ms', member, delay)
-    this.schedule(member, delay, true)
+    this.#schedule(member, delay, true)
   }
 
   /** `consider(member)` after `delay` ms (0: now), unless it happens sooner. */
   considerLater(member: string, delay: number): void {
-    if (this.stopped || this.has(member) || this.retries.has(member)) return
+    if (this.#stopped || this.has(member) || this.#retries.has(member)) return
     if (delay === 0) return this.consider(member)
-    if (this.delayed.has(member)) return
-    this.delayed.set(
+    if (this.#delayed.has(member)) return
+    this.#delayed.set(
       member,
       startTimer(() => {
-        this.delayed.delete(member)
-        if (this.host.isMember(member)) this.consider(member)
+        this.#delayed.delete(member)
+        if (this.#host.isMember(member)) this.consider(member)
       }, delay),
     )
   }
 
-  private schedule(member: string, delay: number, force: boolean): void {
-    this.retries.set(
+  #schedule(member: string, delay: number, force: boolean): void {
+    this.#retries.set(
       member,
       startTimer(() => {
-        this.retries.delete(member)
-        if (this.host.isMember(member)) this.consider(member, force)
+        this.#retries.delete(member)
+        if (this.#host.isMember(member)) this.consider(member, force)
       }, delay),
     )
   }
 
   stop(): void {
-    if (this.stopped) return
-    this.stopped = true
-    for (const timer of [...this.retries.values(), ...this.delayed.values()]) clearTimeout(timer)
-    this.retries.clear()
-    this.delayed.clear()
-    this.offerQueue.clear()
-    for (const [member, attempt] of [...this.attempts]) this.drop(member, attempt)
+    if (this.#stopped) return
+    this.#stopped = true
+    for (const timer of [...this.#retries.values(), ...this.#delayed.values()]) clearTimeout(timer)
+    this.#retries.clear()
+    this.#delayed.clear()
+    this.#offerQueue.clear()
+    for (const [member, attempt] of [...this.#attempts]) this.#drop(member, attempt)
     // open peers are closed by their links (the node says bye first)
   }
 
-  private start(member: string, initiator: boolean): Attempt {
-    this.cancelRetry(member)
-    this.offerQueue.delete(member)
-    if (initiator) this.offering++
-    else this.answering++
+  #start(member: string, initiator: boolean): Attempt {
+    this.#cancelRetry(member)
+    this.#offerQueue.delete(member)
+    if (initiator) this.#offering++
+    else this.#answering++
     log('%s: direct attempt, %s', member, initiator ? 'offering' : 'answering')
-    const peer = this.createPeer({ initiator, ...(this.options.iceServers ? { iceServers: this.options.iceServers } : {}) })
+    const peer = this.#createPeer({ initiator, ...(this.#options.iceServers ? { iceServers: this.#options.iceServers } : {}) })
     const timer = startTimer(() => {
-      if (this.attempts.get(member) !== attempt || attempt.open) return
-      log('%s: direct attempt timed out (linkTimeoutMs %d)', member, this.options.linkTimeoutMs)
-      this.drop(member, attempt)
+      if (this.#attempts.get(member) !== attempt || attempt.open) return
+      log('%s: direct attempt timed out (linkTimeoutMs %d)', member, this.#options.linkTimeoutMs)
+      this.#drop(member, attempt)
       this.retryLater(member)
-    }, this.options.linkTimeoutMs)
+    }, this.#options.linkTimeoutMs)
     const attempt: Attempt = { peer, initiator, timer, open: false }
-    this.attempts.set(member, attempt)
+    this.#attempts.set(member, attempt)
     peer.on('signal', (data) => {
       try {
-        this.signaling.sendSignal(member, data)
+        this.#signaling.sendSignal(member, data)
       } catch (error) {
-        this.host.report(`a signal to ${member} could not be sent: ${errorMessage(error)}`)
+        this.#host.report(`a signal to ${member} could not be sent: ${errorMessage(error)}`)
       }
     })
     peer.on('error', (error: unknown) => {
       log('%s: direct peer error: %s', member, errorMessage(error)) // 'close' follows
     })
     peer.on('close', () => {
-      if (this.attempts.get(member) === attempt) {
-        this.attempts.delete(member)
+      if (this.#attempts.get(member) === attempt) {
+        this.#attempts.delete(member)
         clearTimeout(attempt.timer)
-        this.released(attempt)
+        this.#released(attempt)
         if (!attempt.open) this.retryLater(member)
       }
-      if (this.open.get(member) === peer) this.open.delete(member)
-      this.pumpOffers()
+      if (this.#open.get(member) === peer) this.#open.delete(member)
+      this.#pumpOffers()
     })
     onReady(peer, () => {
-      if (this.attempts.get(member) !== attempt) return
-      if (this.stopped || !this.host.isMember(member)) return this.drop(member, attempt)
+      if (this.#attempts.get(member) !== attempt) return
+      if (this.#stopped || !this.#host.isMember(member)) return this.#drop(member, attempt)
       attempt.open = true
       clearTimeout(attempt.timer)
-      this.attempts.delete(member)
-      this.released(attempt)
-      this.backoff.delete(member)
-      this.open.set(member, peer)
-      this.host.opened(member, peer)
+      this.#attempts.delete(member)
+      this.#released(attempt)
+      this.#backoff.delete(member)
+      this.#open.set(member, peer)
+      this.#host.opened(member, peer)
     })
     return attempt
   }
 
   /** An attempt ended or opened: its slot goes to the next member waiting for one. */
-  private released(attempt: Attempt): void {
-    if (attempt.initiator) this.offering--
-    else this.answering--
-    this.pumpOffers()
+  #released(attempt: Attempt): void {
+    if (attempt.initiator) this.#offering--
+    else this.#answering--
+    this.#pumpOffers()
   }
 
-  private pumpOffers(): void {
-    while (!this.stopped && this.offering < this.options.maxPendingLinks && this.offerQueue.size > 0) {
-      const [next] = this.offerQueue as Iterable<string>
-      this.offerQueue.delete(next as string)
-      if (this.host.isMember(next as string)) this.consider(next as string, true)
+  #pumpOffers(): void {
+    while (!this.#stopped && this.#offering < this.#options.maxPendingLinks && this.#offerQueue.size > 0) {
+      const [next] = this.#offerQueue as Iterable<string>
+      this.#offerQueue.delete(next as string)
+      if (this.#host.isMember(next as string)) this.consider(next as string, true)
     }
   }
 
-  private drop(member: string, attempt: Attempt): void {
-    if (this.attempts.get(member) === attempt) {
-      this.attempts.delete(member)
+  #drop(member: string, attempt: Attempt): void {
+    if (this.#attempts.get(member) === attempt) {
+      this.#attempts.delete(member)
       clearTimeout(attempt.timer)
-      this.released(attempt)
+      this.#released(attempt)
     }
     if (!attempt.peer.destroyed) attempt.peer.destroy()
   }
 
-  private dropOpen(member: string, peer: PeerLike): void {
-    if (this.open.get(member) === peer) this.open.delete(member)
+  #dropOpen(member: string, peer: PeerLike): void {
+    if (this.#open.get(member) === peer) this.#open.delete(member)
     if (!peer.destroyed) peer.destroy()
   }
 
-  private cancelRetry(member: string): void {
-    for (const timers of [this.retries, this.delayed]) {
+  #cancelRetry(member: string): void {
+    for (const timers of [this.#retries, this.#delayed]) {
       const timer = timers.get(member)
       if (timer === undefined) continue
       clearTimeout(timer)

@@ -67,37 +67,44 @@ export async function joinMesh(options: MeshOptions, signaling: Signaling, creat
 }
 
 class Mesh {
-  private readonly members = new Map<string, Member>()
-  private readonly relay: RelayRouter | undefined
-  private readonly direct: DirectLinks
-  private readonly directIdleMs: number
-  private readonly directDelayMs: number
-  private readonly hubLostGraceMs: number
-  private hubLost: TimerHandle | undefined
+  readonly #members = new Map<string, Member>()
+  readonly #relay: RelayRouter | undefined
+  readonly #direct: DirectLinks
+  readonly #directIdleMs: number
+  readonly #directDelayMs: number
+  readonly #hubLostGraceMs: number
+  #hubLost: TimerHandle | undefined
   /** The hub connection dropped and has not come back yet (the `hub` event told `lost`). */
-  private hubDown = false
-  private promoter: TimerHandle | undefined
-  private stopped = false
+  #hubDown = false
+  #promoter: TimerHandle | undefined
+  #stopped = false
+
+  readonly #node: NodeRuntime
+  readonly #signaling: Signaling
+  readonly #options: MeshOptions
 
   constructor(
-    private readonly node: NodeRuntime,
-    private readonly signaling: Signaling,
+    node: NodeRuntime,
+    signaling: Signaling,
     createPeer: PeerFactory,
-    private readonly options: MeshOptions,
+    options: MeshOptions,
   ) {
+    this.#node = node
+    this.#signaling = signaling
+    this.#options = options
     const maxPending = options.maxPendingLinks ?? 16
     if (!Number.isInteger(maxPending) || maxPending < 1) throw new BadArgError(`maxPendingLinks must be a positive integer, got ${String(maxPending)}`)
     const useRelay = options.relay !== false && signaling.relay !== undefined
-    this.directIdleMs = positive('directIdleMs', options.directIdleMs, 30_000)
-    this.directDelayMs = nonNegative('directDelayMs', options.directDelayMs, 250)
-    this.hubLostGraceMs = positive('hubLostGraceMs', options.hubLostGraceMs, 10_000)
-    this.direct = new DirectLinks(
+    this.#directIdleMs = positive('directIdleMs', options.directIdleMs, 30_000)
+    this.#directDelayMs = nonNegative('directDelayMs', options.directDelayMs, 250)
+    this.#hubLostGraceMs = positive('hubLostGraceMs', options.hubLostGraceMs, 10_000)
+    this.#direct = new DirectLinks(
       {
         id: node.id,
-        isMember: (id) => this.members.has(id),
-        needsDirect: (id) => this.relay === undefined || this.members.get(id)?.relay === false,
-        opened: (id, peer) => this.directOpened(id, peer),
-        makeRoom: () => this.demoteIdle(),
+        isMember: (id) => this.#members.has(id),
+        needsDirect: (id) => this.#relay === undefined || this.#members.get(id)?.relay === false,
+        opened: (id, peer) => this.#directOpened(id, peer),
+        makeRoom: () => this.#demoteIdle(),
         report: (message) => node.report(undefined, message),
       },
       signaling,
@@ -111,7 +118,7 @@ class Mesh {
       },
     )
     if (useRelay && signaling.relay !== undefined) {
-      this.relay = new RelayRouter(
+      this.#relay = new RelayRouter(
         signaling.relay,
         {
           chunkBytes: 16 * 1024,
@@ -119,140 +126,140 @@ class Mesh {
           windowBytes: Math.max(RelayLimits.chunkMaxBytes, positive('relayWindowBytes', options.relayWindowBytes, 1024 * 1024)),
           retransmitMs: 1000,
         },
-        (from) => (this.stopped ? undefined : this.relayLink(this.member(from))), // it relays: it takes relay
+        (from) => (this.#stopped ? undefined : this.#relayLink(this.#member(from))), // it relays: it takes relay
         (message) => node.report(undefined, message),
       )
     }
   }
 
   async start(): Promise<void> {
-    this.signaling.onMemberJoin((id, noRelay) => this.present(id, noRelay === true))
-    this.signaling.onMemberLeave((id, awayMs) => this.left(id, awayMs))
+    this.#signaling.onMemberJoin((id, noRelay) => this.#present(id, noRelay === true))
+    this.#signaling.onMemberLeave((id, awayMs) => this.#left(id, awayMs))
     // The member list at every (re)join, then each change to it, in order (see Signaling).
-    this.signaling.onJoined(({ id, members, noRelay }) => {
-      if (id === this.node.id) this.joined(members, new Set(noRelay))
+    this.#signaling.onJoined(({ id, members, noRelay }) => {
+      if (id === this.#node.id) this.#joined(members, new Set(noRelay))
     })
-    this.signaling.onStatus?.((status, url = '') => this.hubStatus(status, url))
-    this.signaling.onSignal((from, data) => this.direct.signal(from, data))
-    this.node.on('nodedown', (id) => this.linkLost(id))
-    const { id, members } = await this.signaling.join()
-    if (id !== this.node.id) throw new ProtocolError(`the hub bound id ${id}, expected ${this.node.id}`)
-    if (this.relay !== undefined) this.promoter = startInterval(() => this.promote(), 2000)
-    await this.settle(members, this.options.meshTimeoutMs ?? 10_000)
+    this.#signaling.onStatus?.((status, url = '') => this.#hubStatus(status, url))
+    this.#signaling.onSignal((from, data) => this.#direct.signal(from, data))
+    this.#node.on('nodedown', (id) => this.#linkLost(id))
+    const { id, members } = await this.#signaling.join()
+    if (id !== this.#node.id) throw new ProtocolError(`the hub bound id ${id}, expected ${this.#node.id}`)
+    if (this.#relay !== undefined) this.#promoter = startInterval(() => this.#promote(), 2000)
+    await this.#settle(members, this.#options.meshTimeoutMs ?? 10_000)
   }
 
   /** Each linked member's path, for `node.links()`. */
   paths(): ReadonlyMap<string, 'direct' | 'relay'> {
     const paths = new Map<string, 'direct' | 'relay'>()
-    for (const [id, member] of this.members) if (member.path !== undefined) paths.set(id, member.path.path)
+    for (const [id, member] of this.#members) if (member.path !== undefined) paths.set(id, member.path.path)
     return paths
   }
 
-  private member(id: string): Member {
-    let member = this.members.get(id)
+  #member(id: string): Member {
+    let member = this.#members.get(id)
     if (member === undefined) {
       member = { id, relay: true, path: undefined, away: undefined, retry: undefined }
-      this.members.set(id, member)
+      this.#members.set(id, member)
     }
     return member
   }
 
   /** The hub lists `id` (in a join reply or a member-join): link it. */
-  private present(id: string, noRelay: boolean): void {
-    if (this.stopped || id === this.node.id) return
-    const member = this.member(id)
+  #present(id: string, noRelay: boolean): void {
+    if (this.#stopped || id === this.#node.id) return
+    const member = this.#member(id)
     member.relay = !noRelay
     if (member.away !== undefined) clearTimeout(member.away)
     member.away = undefined
-    if (this.relay !== undefined && member.relay) {
-      if (member.path === undefined || member.path.path === 'relay') this.relayLink(member)
+    if (this.#relay !== undefined && member.relay) {
+      if (member.path === undefined || member.path.path === 'relay') this.#relayLink(member)
       // WebRTC follows after the relayed link's first exchange (openLink) or directDelayMs
-      this.direct.considerLater(id, this.directDelayMs)
+      this.#direct.considerLater(id, this.#directDelayMs)
       return
     }
     // a member that takes no relay (or this node, without one) must go direct, and either side offers
-    this.direct.consider(id, this.relay !== undefined)
+    this.#direct.consider(id, this.#relay !== undefined)
   }
 
-  private joined(members: readonly string[], noRelay: ReadonlySet<string>): void {
-    if (this.hubLost !== undefined) clearTimeout(this.hubLost)
-    this.hubLost = undefined
+  #joined(members: readonly string[], noRelay: ReadonlySet<string>): void {
+    if (this.#hubLost !== undefined) clearTimeout(this.#hubLost)
+    this.#hubLost = undefined
     const listed = new Set(members)
     // Members not listed now may have left while this node's hub connection was away, or be
     // reconnecting themselves (after a hub restart): each gets the grace period to show up.
     // A link on a direct path is left to its heartbeat.
-    for (const [id, member] of this.members) {
-      if (!listed.has(id) && member.path?.heartbeat !== true) this.left(id, this.hubLostGraceMs)
+    for (const [id, member] of this.#members) {
+      if (!listed.has(id) && member.path?.heartbeat !== true) this.#left(id, this.#hubLostGraceMs)
     }
-    for (const id of members) this.present(id, noRelay.has(id))
-    this.relay?.resendAll()
+    for (const id of members) this.#present(id, noRelay.has(id))
+    this.#relay?.resendAll()
   }
 
   /** The hub says `id` left; with `awayMs`, its hub went away and it may come back in that time. */
-  private left(id: string, awayMs: number | undefined): void {
-    const member = this.members.get(id)
+  #left(id: string, awayMs: number | undefined): void {
+    const member = this.#members.get(id)
     if (member === undefined) return
     if (awayMs !== undefined) {
       if (member.away === undefined) log('%s: gone from the hub, waiting %d ms', id, awayMs)
-      member.away ??= startTimer(() => this.left(id, undefined), awayMs)
+      member.away ??= startTimer(() => this.#left(id, undefined), awayMs)
       return
     }
     log('%s: left the cluster', id)
-    this.members.delete(id)
+    this.#members.delete(id)
     if (member.away !== undefined) clearTimeout(member.away)
     if (member.retry !== undefined) clearTimeout(member.retry)
-    this.direct.forget(id)
+    this.#direct.forget(id)
     member.path?.fail(new LinkLostError('left_cluster', `the hub saw ${id} leave the cluster`))
   }
 
   /** The hub connection dropped or came back: the `hub` event, and the grace period of relayed links. */
-  private hubStatus(status: 'connected' | 'disconnected', url: string): void {
-    if (this.stopped || (status === 'disconnected') === this.hubDown) return
-    this.hubDown = status === 'disconnected'
-    this.node.events.emit('hub', this.hubDown ? 'lost' : 'back', url)
-    if (!this.hubDown || this.relay === undefined) return
-    this.hubLost ??= startTimer(() => {
-      this.hubLost = undefined
-      for (const member of this.members.values()) {
-        if (member.path?.heartbeat === false) member.path.fail(new LinkLostError('transport_error', `the hub that relays this link was unreachable for ${this.hubLostGraceMs} ms`))
+  #hubStatus(status: 'connected' | 'disconnected', url: string): void {
+    if (this.#stopped || (status === 'disconnected') === this.#hubDown) return
+    this.#hubDown = status === 'disconnected'
+    this.#node.events.emit('hub', this.#hubDown ? 'lost' : 'back', url)
+    if (!this.#hubDown || this.#relay === undefined) return
+    this.#hubLost ??= startTimer(() => {
+      this.#hubLost = undefined
+      for (const member of this.#members.values()) {
+        if (member.path?.heartbeat === false) member.path.fail(new LinkLostError('transport_error', `the hub that relays this link was unreachable for ${this.#hubLostGraceMs} ms`))
       }
-    }, this.hubLostGraceMs)
+    }, this.#hubLostGraceMs)
   }
 
   /** Opens the member's link over the relay (if it has none); returns its relay channel. */
-  private relayLink(member: Member): ReturnType<RelayRouter['open']> | undefined {
-    const router = this.relay
-    if (router === undefined || this.stopped) return undefined
+  #relayLink(member: Member): ReturnType<RelayRouter['open']> | undefined {
+    const router = this.#relay
+    if (router === undefined || this.#stopped) return undefined
     const existing = router.get(member.id)
     if (member.path !== undefined && existing !== undefined) return existing
     const relay = router.open(member.id)
-    this.openLink(member, new PathChannel({ relay }, this.pathOptions(member.id)))
+    this.#openLink(member, new PathChannel({ relay }, this.#pathOptions(member.id)))
     return relay
   }
 
-  private pathOptions(id: string): ConstructorParameters<typeof PathChannel>[1] {
+  #pathOptions(id: string): ConstructorParameters<typeof PathChannel>[1] {
     return {
-      maxHeldBytes: this.node.options.maxFrameBytes,
+      maxHeldBytes: this.#node.options.maxFrameBytes,
       now: () => performance.now(),
       onPathChange: (path) => {
         log('%s: link moved to %s', id, path)
-        if (this.node.linked(id) !== undefined) this.node.events.emit('path', id, path)
+        if (this.#node.linked(id) !== undefined) this.#node.events.emit('path', id, path)
       },
     }
   }
 
   /** Runs the link handshake over `path`; the hub vouches for the member's id. */
-  private openLink(member: Member, path: PathChannel): void {
+  #openLink(member: Member, path: PathChannel): void {
     member.path = path
-    this.node.link(path, { expect: member.id }).then(
+    this.#node.link(path, { expect: member.id }).then(
       () => {
         if (member.path !== path) return
         log('%s: linked over %s', member.id, path.path)
-        this.node.events.emit('path', member.id, path.path)
+        this.#node.events.emit('path', member.id, path.path)
         if (path.path !== 'relay') return
         // WebRTC once the link has carried its first exchange (the first calls go before
         // the work of opening peer connections), if directDelayMs has not come first
-        path.afterExchange(() => this.members.get(member.id) === member && this.direct.considerLater(member.id, 0))
+        path.afterExchange(() => this.#members.get(member.id) === member && this.#direct.considerLater(member.id, 0))
       },
       (error: unknown) => {
         if (member.path !== path) return
@@ -260,48 +267,48 @@ class Mesh {
         member.path = undefined
         path.close()
         // still a member: try again shortly (a collision with the other side's first packets)
-        if (this.members.get(member.id) === member && !this.stopped) member.retry ??= startTimer(() => {
+        if (this.#members.get(member.id) === member && !this.#stopped) member.retry ??= startTimer(() => {
           member.retry = undefined
-          if (this.members.get(member.id) === member) this.relay !== undefined && member.relay ? this.relayLink(member) : this.direct.consider(member.id, true)
+          if (this.#members.get(member.id) === member) this.#relay !== undefined && member.relay ? this.#relayLink(member) : this.#direct.consider(member.id, true)
         }, 250)
       },
     )
   }
 
-  private directOpened(id: string, peer: PeerLike): void {
-    const member = this.members.get(id)
-    if (member === undefined || this.stopped) return peer.destroy()
-    const channel = channelFromPeer(peer, { ...this.options.transport, onError: (error) => this.node.report(undefined, `transport from ${id}: ${error.message}`) })
-    if (member.path !== undefined && this.relay !== undefined && member.relay) return member.path.attachDirect(channel)
-    this.openLink(member, new PathChannel({ direct: channel }, this.pathOptions(id)))
+  #directOpened(id: string, peer: PeerLike): void {
+    const member = this.#members.get(id)
+    if (member === undefined || this.#stopped) return peer.destroy()
+    const channel = channelFromPeer(peer, { ...this.#options.transport, onError: (error) => this.#node.report(undefined, `transport from ${id}: ${error.message}`) })
+    if (member.path !== undefined && this.#relay !== undefined && member.relay) return member.path.attachDirect(channel)
+    this.#openLink(member, new PathChannel({ direct: channel }, this.#pathOptions(id)))
   }
 
   /** A link went down: a member still listed is linked again (a fresh link, a fresh relay channel). */
-  private linkLost(id: string): void {
-    const member = this.members.get(id)
-    if (member === undefined || this.stopped) return
+  #linkLost(id: string): void {
+    const member = this.#members.get(id)
+    if (member === undefined || this.#stopped) return
     member.path = undefined
-    if (this.relay !== undefined && member.relay) this.relayLink(member)
-    else this.direct.retryLater(id)
+    if (this.#relay !== undefined && member.relay) this.#relayLink(member)
+    else this.#direct.retryLater(id)
   }
 
   /** Busy relayed pairs go direct while there is room (or an idle direct path to give way). */
-  private promote(): void {
+  #promote(): void {
     const now = performance.now()
-    for (const member of this.members.values()) {
+    for (const member of this.#members.values()) {
       const path = member.path
-      if (path === undefined || path.hasDirect || this.direct.has(member.id)) continue
-      if (now - path.lastTraffic < 2500) this.direct.consider(member.id, true)
+      if (path === undefined || path.hasDirect || this.#direct.has(member.id)) continue
+      if (now - path.lastTraffic < 2500) this.#direct.consider(member.id, true)
     }
   }
 
   /** Moves the least recently used idle direct path back to the relay; returns whether it did. */
-  private demoteIdle(): boolean {
+  #demoteIdle(): boolean {
     const now = performance.now()
     let idlest: Member | undefined
-    for (const member of this.members.values()) {
+    for (const member of this.#members.values()) {
       const path = member.path
-      if (path === undefined || path.path !== 'direct' || now - path.lastTraffic < this.directIdleMs) continue
+      if (path === undefined || path.path !== 'direct' || now - path.lastTraffic < this.#directIdleMs) continue
       if (idlest?.path === undefined || path.lastTraffic < idlest.path.lastTraffic) idlest = member
     }
     if (idlest?.path === undefined) return false
@@ -311,12 +318,12 @@ class Mesh {
   }
 
   /** Waits until `members` are linked (or gone from the hub), at most `ms`. */
-  private settle(members: readonly string[], ms: number): Promise<void> {
+  #settle(members: readonly string[], ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const done = (): boolean => members.every((m) => !this.members.has(m) || this.node.linked(m) !== undefined)
+      const done = (): boolean => members.every((m) => !this.#members.has(m) || this.#node.linked(m) !== undefined)
       if (done()) return resolve()
       const timer = startTimer(finish, ms)
-      const offs = [this.node.on('nodeup', check), this.node.on('nodedown', check)]
+      const offs = [this.#node.on('nodeup', check), this.#node.on('nodedown', check)]
       const poll = setInterval(check, 100)
       function check(): void {
         if (done()) finish()
@@ -332,19 +339,19 @@ class Mesh {
 
   /** Stops meshing; resolves once the byes of the closing links have left and the signaling is closed. */
   async stop(): Promise<void> {
-    if (this.stopped) return
-    this.stopped = true
-    if (this.hubLost !== undefined) clearTimeout(this.hubLost)
-    if (this.promoter !== undefined) clearInterval(this.promoter)
-    for (const member of this.members.values()) {
+    if (this.#stopped) return
+    this.#stopped = true
+    if (this.#hubLost !== undefined) clearTimeout(this.#hubLost)
+    if (this.#promoter !== undefined) clearInterval(this.#promoter)
+    for (const member of this.#members.values()) {
       if (member.away !== undefined) clearTimeout(member.away)
       if (member.retry !== undefined) clearTimeout(member.retry)
     }
-    this.direct.stop()
+    this.#direct.stop()
     // The node closes its links after this (each says bye first); their last messages go
     // out in microtasks, so the signaling that relays them closes a task later.
     await new Promise((resolve) => setTimeout(resolve, 0))
-    this.relay?.closeAll()
-    this.signaling.close()
+    this.#relay?.closeAll()
+    this.#signaling.close()
   }
 }

@@ -29,6 +29,7 @@ export interface Path extends Channel {
 
 type Message = string | Uint8Array
 type Side = 'relay' | 'direct'
+type Exchange = { sent: boolean; received: boolean; readonly handler: () => void }
 
 const SWITCH = 1
 const DRAINED = 2
@@ -36,43 +37,46 @@ const DRAINED = 2
 const size = (message: Message): number => (typeof message === 'string' ? message.length : message.byteLength)
 
 export class PathChannel implements Channel {
-  private relay: Path | undefined
-  private direct: Path | undefined
-  private sendOn: Side
-  private recvFrom: Side
+  #relay: Path | undefined
+  #direct: Path | undefined
+  #sendOn: Side
+  #recvFrom: Side
   /** Messages from the path not delivered from yet, in order. */
-  private readonly held = new Queue<Message>()
-  private heldBytes = 0
+  readonly #held = new Queue<Message>()
+  #heldBytes = 0
   /** The other side has our SWITCH on the direct path (it said DRAINED). */
-  private peerDrained = false
-  private messageHandler: ((message: Message) => void) | undefined
-  private closeHandler: ((error?: Error) => void) | undefined
-  private activityHandler: (() => void) | undefined
-  private closed = false
+  #peerDrained = false
+  #messageHandler: ((message: Message) => void) | undefined
+  #closeHandler: ((error?: Error) => void) | undefined
+  #activityHandler: (() => void) | undefined
+  #closed = false
   /** When either side last sent or received a message (for idle demotion). */
   lastTraffic = 0
   /** Waiting for a message each way (see `afterExchange`). */
-  private exchange: { sent: boolean; received: boolean; readonly handler: () => void } | undefined
+  #exchange: Exchange | undefined
+
+  readonly #options: { readonly maxHeldBytes: number; readonly now: () => number; readonly onPathChange?: (path: Side) => void }
 
   constructor(
     paths: { readonly relay?: Path; readonly direct?: Path },
-    private readonly options: { readonly maxHeldBytes: number; readonly now: () => number; readonly onPathChange?: (path: Side) => void },
+    options: { readonly maxHeldBytes: number; readonly now: () => number; readonly onPathChange?: (path: Side) => void },
   ) {
+    this.#options = options
     if (paths.relay === undefined && paths.direct === undefined) throw new Error('a path channel needs a path')
-    this.sendOn = this.recvFrom = paths.relay !== undefined ? 'relay' : 'direct'
-    if (paths.relay !== undefined) this.wire('relay', paths.relay)
-    if (paths.direct !== undefined) this.wire('direct', paths.direct)
+    this.#sendOn = this.#recvFrom = paths.relay !== undefined ? 'relay' : 'direct'
+    if (paths.relay !== undefined) this.#wire('relay', paths.relay)
+    if (paths.direct !== undefined) this.#wire('direct', paths.direct)
     this.lastTraffic = options.now()
   }
 
   /** `direct` once both directions run on the direct path; `relay` otherwise (also while moving). */
   get path(): Side {
-    return this.sendOn === 'direct' && this.recvFrom === 'direct' ? 'direct' : 'relay'
+    return this.#sendOn === 'direct' && this.#recvFrom === 'direct' ? 'direct' : 'relay'
   }
 
   /** Whether a direct path is attached (open, or draining after a demotion). */
   get hasDirect(): boolean {
-    return this.direct !== undefined
+    return this.#direct !== undefined
   }
 
   /** Heartbeats run only while both directions are direct; the hub answers for a relayed member. */
@@ -81,32 +85,32 @@ export class PathChannel implements Channel {
   }
 
   get bufferedAmount(): number {
-    return (this.relay?.bufferedAmount ?? 0) + (this.direct?.bufferedAmount ?? 0)
+    return (this.#relay?.bufferedAmount ?? 0) + (this.#direct?.bufferedAmount ?? 0)
   }
 
   /** A direct path opened: from now on this side sends on it. */
   attachDirect(direct: Path): void {
-    if (this.closed) return direct.close()
-    if (this.direct !== undefined) return direct.close() // one direct path at a time
-    this.wire('direct', direct)
-    if (this.relay === undefined) return
-    this.relay.sendControl(SWITCH)
-    this.moved(() => (this.sendOn = 'direct'))
+    if (this.#closed) return direct.close()
+    if (this.#direct !== undefined) return direct.close() // one direct path at a time
+    this.#wire('direct', direct)
+    if (this.#relay === undefined) return
+    this.#relay.sendControl(SWITCH)
+    this.#moved(() => (this.#sendOn = 'direct'))
   }
 
   /** Runs a change of direction and tells `onPathChange` when the path as a whole changed. */
-  private moved(change: () => void): void {
+  #moved(change: () => void): void {
     const before = this.path
     change()
-    if (this.path !== before) this.options.onPathChange?.(this.path)
+    if (this.path !== before) this.#options.onPathChange?.(this.path)
   }
 
   /** Moves this side's sending back to the relay; the other side follows, then the direct path closes. */
   demote(): void {
-    if (this.closed || this.relay === undefined || this.direct === undefined || this.sendOn !== 'direct') return
-    this.direct.sendControl(SWITCH)
-    this.moved(() => (this.sendOn = 'relay'))
-    this.closeDirectWhenDrained()
+    if (this.#closed || this.#relay === undefined || this.#direct === undefined || this.#sendOn !== 'direct') return
+    this.#direct.sendControl(SWITCH)
+    this.#moved(() => (this.#sendOn = 'relay'))
+    this.#closeDirectWhenDrained()
   }
 
   /**
@@ -114,120 +118,120 @@ export class PathChannel implements Channel {
    * after the link's handshake, its first exchange (a call and its reply, say).
    */
   afterExchange(handler: () => void): void {
-    this.exchange = { sent: false, received: false, handler }
+    this.#exchange = { sent: false, received: false, handler }
   }
 
-  private exchanged(way: 'sent' | 'received'): void {
-    const exchange = this.exchange as NonNullable<typeof this.exchange>
+  #exchanged(way: 'sent' | 'received'): void {
+    const exchange = this.#exchange as Exchange
     exchange[way] = true
     if (!exchange.sent || !exchange.received) return
-    this.exchange = undefined
+    this.#exchange = undefined
     queueMicrotask(exchange.handler)
   }
 
   send(message: Message): void {
-    if (this.closed) return
-    if (this.exchange !== undefined) this.exchanged('sent')
-    this.lastTraffic = this.options.now()
-    const path = this.sendOn === 'direct' ? this.direct : this.relay
+    if (this.#closed) return
+    if (this.#exchange !== undefined) this.#exchanged('sent')
+    this.lastTraffic = this.#options.now()
+    const path = this.#sendOn === 'direct' ? this.#direct : this.#relay
     path?.send(message)
   }
 
   onMessage(handler: (message: Message) => void): void {
-    this.messageHandler = handler
+    this.#messageHandler = handler
   }
 
   onClose(handler: (error?: Error) => void): void {
-    this.closeHandler = handler
+    this.#closeHandler = handler
   }
 
   onActivity(handler: () => void): void {
-    this.activityHandler = handler
+    this.#activityHandler = handler
   }
 
   close(): void {
-    this.end(undefined)
+    this.#end(undefined)
   }
 
   /** Closes the link with a reason (the member left the cluster, the hub stayed away). */
   fail(error: LinkLostError): void {
-    this.end(error)
+    this.#end(error)
   }
 
-  private wire(side: Side, path: Path): void {
-    if (side === 'relay') this.relay = path
-    else this.direct = path
-    path.onMessage((message) => this.received(side, message))
-    path.onControl((kind) => this.control(side, kind))
-    path.onActivity?.(() => this.activityHandler?.())
-    path.onClose((error) => this.pathClosed(side, path, error))
+  #wire(side: Side, path: Path): void {
+    if (side === 'relay') this.#relay = path
+    else this.#direct = path
+    path.onMessage((message) => this.#received(side, message))
+    path.onControl((kind) => this.#control(side, kind))
+    path.onActivity?.(() => this.#activityHandler?.())
+    path.onClose((error) => this.#pathClosed(side, path, error))
   }
 
-  private received(side: Side, message: Message): void {
-    if (this.closed) return
-    if (this.exchange !== undefined) this.exchanged('received')
-    this.lastTraffic = this.options.now()
-    if (side === this.recvFrom) return this.messageHandler?.(message)
-    this.heldBytes += size(message)
-    if (this.heldBytes > this.options.maxHeldBytes) {
-      return this.end(new LinkLostError('transport_error', `over ${this.options.maxHeldBytes} bytes came on the ${side} path before the other path said it was done`))
+  #received(side: Side, message: Message): void {
+    if (this.#closed) return
+    if (this.#exchange !== undefined) this.#exchanged('received')
+    this.lastTraffic = this.#options.now()
+    if (side === this.#recvFrom) return this.#messageHandler?.(message)
+    this.#heldBytes += size(message)
+    if (this.#heldBytes > this.#options.maxHeldBytes) {
+      return this.#end(new LinkLostError('transport_error', `over ${this.#options.maxHeldBytes} bytes came on the ${side} path before the other path said it was done`))
     }
-    this.held.push(message)
+    this.#held.push(message)
   }
 
-  private control(side: Side, kind: number): void {
-    if (this.closed) return
+  #control(side: Side, kind: number): void {
+    if (this.#closed) return
     if (kind === SWITCH) {
       const to: Side = side === 'relay' ? 'direct' : 'relay'
-      if (side !== this.recvFrom) return this.end(new LinkLostError('transport_error', `a switch came on the ${side} path, which was not in use`))
-      this.moved(() => (this.recvFrom = to))
-      for (let message = this.held.shift(); message !== undefined; message = this.held.shift()) this.messageHandler?.(message)
-      this.heldBytes = 0
+      if (side !== this.#recvFrom) return this.#end(new LinkLostError('transport_error', `a switch came on the ${side} path, which was not in use`))
+      this.#moved(() => (this.#recvFrom = to))
+      for (let message = this.#held.shift(); message !== undefined; message = this.#held.shift()) this.#messageHandler?.(message)
+      this.#heldBytes = 0
       if (to === 'relay') {
         // the other side left the direct path: we follow, and tell it its switch came
-        this.relay?.sendControl(DRAINED)
-        if (this.sendOn === 'direct') this.demote()
-        else this.closeDirectWhenDrained()
+        this.#relay?.sendControl(DRAINED)
+        if (this.#sendOn === 'direct') this.demote()
+        else this.#closeDirectWhenDrained()
       }
       return
     }
     if (kind === DRAINED && side === 'relay') {
-      this.peerDrained = true
-      this.closeDirectWhenDrained()
+      this.#peerDrained = true
+      this.#closeDirectWhenDrained()
     }
   }
 
-  private closeDirectWhenDrained(): void {
-    const direct = this.direct
-    if (direct === undefined || this.sendOn !== 'relay' || this.recvFrom !== 'relay' || !this.peerDrained) return
-    this.direct = undefined
-    this.peerDrained = false
+  #closeDirectWhenDrained(): void {
+    const direct = this.#direct
+    if (direct === undefined || this.#sendOn !== 'relay' || this.#recvFrom !== 'relay' || !this.#peerDrained) return
+    this.#direct = undefined
+    this.#peerDrained = false
     direct.close()
   }
 
-  private pathClosed(side: Side, path: Path, error: Error | undefined): void {
-    if (this.closed) return
+  #pathClosed(side: Side, path: Path, error: Error | undefined): void {
+    if (this.#closed) return
     if (side === 'relay') {
       // The other side closed its relay cleanly while the link runs direct: the direct path
       // carries what is left (its bye among it) and ends the link itself.
       if (error === undefined && this.path === 'direct') {
-        this.relay = undefined
+        this.#relay = undefined
         return
       }
-      return this.end(error ?? new LinkLostError('closed', 'the relay path closed'))
+      return this.#end(error ?? new LinkLostError('closed', 'the relay path closed'))
     }
-    if (this.direct !== path) return // a direct path already dropped after a demotion
-    this.direct = undefined
-    if (this.relay !== undefined && this.sendOn === 'relay' && this.recvFrom === 'relay' && this.held.length === 0) return // it carried nothing
-    this.end(error ?? new LinkLostError('closed', 'the direct path closed'))
+    if (this.#direct !== path) return // a direct path already dropped after a demotion
+    this.#direct = undefined
+    if (this.#relay !== undefined && this.#sendOn === 'relay' && this.#recvFrom === 'relay' && this.#held.length === 0) return // it carried nothing
+    this.#end(error ?? new LinkLostError('closed', 'the direct path closed'))
   }
 
-  private end(error: Error | undefined): void {
-    if (this.closed) return
-    this.closed = true
-    this.held.clear()
-    this.relay?.close()
-    this.direct?.close()
-    this.closeHandler?.(error)
+  #end(error: Error | undefined): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#held.clear()
+    this.#relay?.close()
+    this.#direct?.close()
+    this.#closeHandler?.(error)
   }
 }

@@ -56,89 +56,96 @@ export class RelayChannel implements Channel {
   /** This side's epoch; packets name it so the other side can tell a fresh channel from this one. */
   readonly epoch = globalThis.crypto.getRandomValues(new Uint32Array(1))[0] as number
   /** The other side's epoch, from its first packet. */
-  private remoteEpoch: number | undefined
-  private nextSeq = 1
-  private readonly unacked = new Queue<Packet>()
-  private unackedBytes = 0
+  #remoteEpoch: number | undefined
+  #nextSeq = 1
+  readonly #unacked = new Queue<Packet>()
+  #unackedBytes = 0
   /** Chunks (and streams of chunks) waiting for room in the window. */
-  private readonly waiting = new Queue<string | Uint8Array | OutgoingStream>()
-  private waitingBytes = 0
+  readonly #waiting = new Queue<string | Uint8Array | OutgoingStream>()
+  #waitingBytes = 0
   /** The last packet delivered in order; the cumulative ack this side sends. */
-  private delivered = 0
+  #delivered = 0
   /** Packets that came ahead of a gap, held until it is filled (at most `windowBytes`). */
-  private readonly ahead = new Map<number, string | Uint8Array>()
-  private aheadBytes = 0
-  private ackOwed = false
-  private readonly assembler: Reassembler
-  private readonly scratch: Uint8Array
-  private retransmitTimer: TimerHandle | undefined
-  private retransmitSoon: TimerHandle | undefined
-  private backoff = 1
-  private messageHandler: ((message: Message) => void) | undefined
-  private controlHandler: ((kind: number) => void) | undefined
-  private closeHandler: ((error?: Error) => void) | undefined
-  private activityHandler: (() => void) | undefined
+  readonly #ahead = new Map<number, string | Uint8Array>()
+  #aheadBytes = 0
+  #ackOwed = false
+  readonly #assembler: Reassembler
+  readonly #scratch: Uint8Array
+  #retransmitTimer: TimerHandle | undefined
+  #retransmitSoon: TimerHandle | undefined
+  #backoff = 1
+  #messageHandler: ((message: Message) => void) | undefined
+  #controlHandler: ((kind: number) => void) | undefined
+  #closeHandler: ((error?: Error) => void) | undefined
+  #activityHandler: (() => void) | undefined
   /** Closed for its user: nothing more is sent or delivered (what was sent still drains). */
-  private closed = false
+  #closed = false
   /** Done for good: nothing is sent again, timers stopped. */
-  private finished = false
-  private closeNotified = false
+  #finished = false
+  #closeNotified = false
+
+  readonly #outlet: RelayOutlet
+  readonly #options: RelayChannelOptions
+  readonly #onDropped: (error: Error) => void
 
   constructor(
     /** The member at the other end. */
     readonly remote: string,
-    private readonly outlet: RelayOutlet,
-    private readonly options: RelayChannelOptions,
-    private readonly onDropped: (error: Error) => void,
+    outlet: RelayOutlet,
+    options: RelayChannelOptions,
+    onDropped: (error: Error) => void,
   ) {
-    this.scratch = new Uint8Array(options.chunkBytes)
-    this.assembler = new Reassembler(
+    this.#outlet = outlet
+    this.#options = options
+    this.#onDropped = onDropped
+    this.#scratch = new Uint8Array(options.chunkBytes)
+    this.#assembler = new Reassembler(
       options.maxMessageBytes,
-      (message) => this.handle(() => this.messageHandler?.(message)),
-      (error) => this.onDropped(error),
-      (kind) => (kind === CONTROL_CLOSE ? this.shutdown(undefined, false) : this.handle(() => this.controlHandler?.(kind))),
+      (message) => this.#handle(() => this.#messageHandler?.(message)),
+      (error) => this.#onDropped(error),
+      (kind) => (kind === CONTROL_CLOSE ? this.#shutdown(undefined, false) : this.#handle(() => this.#controlHandler?.(kind))),
     )
   }
 
   /** Bytes not yet acknowledged by the other side, sent or waiting. */
   get bufferedAmount(): number {
-    return this.unackedBytes + this.waitingBytes
+    return this.#unackedBytes + this.#waitingBytes
   }
 
   /** Liveness of a relayed member comes from the hub: the link sends no heartbeat here. */
   readonly heartbeat = false
 
   send(message: string | Uint8Array): void {
-    if (this.closed) return
-    const out = chunkMessage(message, this.options.chunkBytes, this.options.maxMessageBytes, this.scratch)
-    this.waiting.push(out)
-    this.waitingBytes += out instanceof OutgoingStream ? out.total : weight(out)
-    this.pump()
+    if (this.#closed) return
+    const out = chunkMessage(message, this.#options.chunkBytes, this.#options.maxMessageBytes, this.#scratch)
+    this.#waiting.push(out)
+    this.#waitingBytes += out instanceof OutgoingStream ? out.total : weight(out)
+    this.#pump()
   }
 
   /** Sends a control chunk in order with the messages. */
   sendControl(kind: number): void {
-    if (this.finished || (this.closed && kind !== CONTROL_CLOSE)) return
+    if (this.#finished || (this.#closed && kind !== CONTROL_CLOSE)) return
     const chunk = controlChunk(kind)
-    this.waiting.push(chunk)
-    this.waitingBytes += chunk.byteLength
-    this.pump()
+    this.#waiting.push(chunk)
+    this.#waitingBytes += chunk.byteLength
+    this.#pump()
   }
 
   onMessage(handler: (message: Message) => void): void {
-    this.messageHandler = handler
+    this.#messageHandler = handler
   }
 
   onControl(handler: (kind: number) => void): void {
-    this.controlHandler = handler
+    this.#controlHandler = handler
   }
 
   onClose(handler: (error?: Error) => void): void {
-    this.closeHandler = handler
+    this.#closeHandler = handler
   }
 
   onActivity(handler: () => void): void {
-    this.activityHandler = handler
+    this.#activityHandler = handler
   }
 
   /**
@@ -146,149 +153,149 @@ export class RelayChannel implements Channel {
    * sent keeps being delivered for a while, as a data channel does.
    */
   close(): void {
-    if (this.closed) return
+    if (this.#closed) return
     this.sendControl(CONTROL_CLOSE)
-    this.shutdown(undefined, true)
+    this.#shutdown(undefined, true)
   }
 
   /** Closes with an error at once (the member left, the other side started over, the hub is gone). */
   fail(error: Error): void {
-    this.shutdown(error, false)
+    this.#shutdown(error, false)
   }
 
   get isClosed(): boolean {
-    return this.closed
+    return this.#closed
   }
 
   // ---- sending ----
 
   /** Moves waiting chunks into the window as far as it allows. */
-  private pump(): void {
-    while (!this.finished && this.waiting.length > 0) {
-      const head = this.waiting.peek() as string | Uint8Array | OutgoingStream
+  #pump(): void {
+    while (!this.#finished && this.#waiting.length > 0) {
+      const head = this.#waiting.peek() as string | Uint8Array | OutgoingStream
       let data: string | Uint8Array
       if (head instanceof OutgoingStream) {
-        if (this.unackedBytes + this.options.chunkBytes > this.options.windowBytes && this.unackedBytes > 0) return
+        if (this.#unackedBytes + this.#options.chunkBytes > this.#options.windowBytes && this.#unackedBytes > 0) return
         const header = head.headerBytes
-        data = head.next(this.options.chunkBytes)
-        this.waitingBytes -= data.byteLength - header
-        if (head.done) this.waiting.shift()
+        data = head.next(this.#options.chunkBytes)
+        this.#waitingBytes -= data.byteLength - header
+        if (head.done) this.#waiting.shift()
       } else {
         const bytes = weight(head)
-        if (this.unackedBytes + bytes > this.options.windowBytes && this.unackedBytes > 0) return
-        this.waiting.shift()
-        this.waitingBytes -= bytes
+        if (this.#unackedBytes + bytes > this.#options.windowBytes && this.#unackedBytes > 0) return
+        this.#waiting.shift()
+        this.#waitingBytes -= bytes
         data = head
       }
-      const packet: Packet = { seq: this.nextSeq++, data, bytes: weight(data) }
-      this.unacked.push(packet)
-      this.unackedBytes += packet.bytes
-      this.ackOwed = false // the packet carries the ack
-      this.outlet.send(this, packet)
-      this.armRetransmit()
+      const packet: Packet = { seq: this.#nextSeq++, data, bytes: weight(data) }
+      this.#unacked.push(packet)
+      this.#unackedBytes += packet.bytes
+      this.#ackOwed = false // the packet carries the ack
+      this.#outlet.send(this, packet)
+      this.#armRetransmit()
     }
   }
 
   /** The cumulative ack to send now (the outlet reads it for every packet to the other side). */
   takeAck(): number {
-    this.ackOwed = false
-    return this.delivered
+    this.#ackOwed = false
+    return this.#delivered
   }
 
   /** Whether a bare ack is owed (packets came and none went back since). */
   get owesAck(): boolean {
-    return this.ackOwed
+    return this.#ackOwed
   }
 
-  private armRetransmit(): void {
-    if (this.retransmitTimer !== undefined || this.unacked.length === 0 || this.finished) return
-    const ms = this.options.retransmitMs * this.backoff
-    this.retransmitTimer = startTimer(() => {
-      this.retransmitTimer = undefined
-      log('%s: no ack in %d ms; resending %d packets', this.remote, ms, this.unacked.length)
-      this.backoff = Math.min(this.backoff * 2, 8)
+  #armRetransmit(): void {
+    if (this.#retransmitTimer !== undefined || this.#unacked.length === 0 || this.#finished) return
+    const ms = this.#options.retransmitMs * this.#backoff
+    this.#retransmitTimer = startTimer(() => {
+      this.#retransmitTimer = undefined
+      log('%s: no ack in %d ms; resending %d packets', this.remote, ms, this.#unacked.length)
+      this.#backoff = Math.min(this.#backoff * 2, 8)
       this.resend()
     }, ms)
   }
 
   /** A packet was not forwarded (the hub refused it, or its connection dropped): send again soon. */
   notForwarded(): void {
-    if (this.finished || this.retransmitSoon !== undefined) return
-    this.retransmitSoon = startTimer(() => {
-      this.retransmitSoon = undefined
+    if (this.#finished || this.#retransmitSoon !== undefined) return
+    this.#retransmitSoon = startTimer(() => {
+      this.#retransmitSoon = undefined
       this.resend()
-    }, Math.min(50, this.options.retransmitMs))
+    }, Math.min(50, this.#options.retransmitMs))
   }
 
   /** Sends every unacknowledged packet again (after a timeout, a refusal, or the hub coming back). */
   resend(): void {
-    if (this.finished) return
-    const packets = this.unacked.clear()
-    for (const packet of packets) this.unacked.push(packet)
-    for (const packet of packets) this.outlet.send(this, packet)
-    this.armRetransmit()
+    if (this.#finished) return
+    const packets = this.#unacked.clear()
+    for (const packet of packets) this.#unacked.push(packet)
+    for (const packet of packets) this.#outlet.send(this, packet)
+    this.#armRetransmit()
   }
 
   // ---- receiving ----
 
   /** A packet from the other side (through the outlet's router). */
   receive(notice: RelayNotice): void {
-    if (this.finished) return
-    if (this.remoteEpoch === undefined) this.remoteEpoch = notice.epoch
-    else if (notice.epoch !== this.remoteEpoch) {
+    if (this.#finished) return
+    if (this.#remoteEpoch === undefined) this.#remoteEpoch = notice.epoch
+    else if (notice.epoch !== this.#remoteEpoch) {
       return this.fail(new ProtocolError(`relay: ${this.remote} started its link over`, this.remote))
     }
-    this.activityHandler?.()
-    this.acknowledged(notice.ack)
+    this.#activityHandler?.()
+    this.#acknowledged(notice.ack)
     const data = notice.data
     if (data === undefined) return
-    this.ackOwed = true
-    this.outlet.send(this, undefined) // an ack goes back, on a packet of ours or bare
+    this.#ackOwed = true
+    this.#outlet.send(this, undefined) // an ack goes back, on a packet of ours or bare
     const seq = notice.seq
-    if (seq <= this.delivered || this.ahead.has(seq)) return // a repeat
-    if (seq > this.delivered + 1) {
+    if (seq <= this.#delivered || this.#ahead.has(seq)) return // a repeat
+    if (seq > this.#delivered + 1) {
       // ahead of a gap the sender fills again: held, within what an honest sender has in flight
       const bytes = weight(data)
-      if (this.aheadBytes + bytes <= this.options.windowBytes) {
-        this.ahead.set(seq, data)
-        this.aheadBytes += bytes
+      if (this.#aheadBytes + bytes <= this.#options.windowBytes) {
+        this.#ahead.set(seq, data)
+        this.#aheadBytes += bytes
       }
       return
     }
-    this.deliver(seq, data)
-    for (let next = this.ahead.get(this.delivered + 1); next !== undefined; next = this.ahead.get(this.delivered + 1)) {
-      this.ahead.delete(this.delivered + 1)
-      this.aheadBytes -= weight(next)
-      this.deliver(this.delivered + 1, next)
+    this.#deliver(seq, data)
+    for (let next = this.#ahead.get(this.#delivered + 1); next !== undefined; next = this.#ahead.get(this.#delivered + 1)) {
+      this.#ahead.delete(this.#delivered + 1)
+      this.#aheadBytes -= weight(next)
+      this.#deliver(this.#delivered + 1, next)
     }
   }
 
-  private deliver(seq: number, data: string | Uint8Array): void {
-    this.delivered = seq
-    if (!this.closed) this.assembler.push(data)
+  #deliver(seq: number, data: string | Uint8Array): void {
+    this.#delivered = seq
+    if (!this.#closed) this.#assembler.push(data)
   }
 
-  private acknowledged(ack: number): void {
+  #acknowledged(ack: number): void {
     let progress = false
-    for (let head = this.unacked.peek(); head !== undefined && head.seq <= ack; head = this.unacked.peek()) {
-      this.unacked.shift()
-      this.unackedBytes -= head.bytes
+    for (let head = this.#unacked.peek(); head !== undefined && head.seq <= ack; head = this.#unacked.peek()) {
+      this.#unacked.shift()
+      this.#unackedBytes -= head.bytes
       progress = true
     }
     if (!progress) return
-    if (this.closed && this.unacked.length === 0 && this.waiting.length === 0) return this.finish() // drained
-    this.backoff = 1
-    if (this.retransmitTimer !== undefined) clearTimeout(this.retransmitTimer)
-    this.retransmitTimer = undefined
-    this.pump()
-    this.armRetransmit()
+    if (this.#closed && this.#unacked.length === 0 && this.#waiting.length === 0) return this.#finish() // drained
+    this.#backoff = 1
+    if (this.#retransmitTimer !== undefined) clearTimeout(this.#retransmitTimer)
+    this.#retransmitTimer = undefined
+    this.#pump()
+    this.#armRetransmit()
   }
 
-  private handle(fn: () => void): void {
+  #handle(fn: () => void): void {
     try {
       fn()
     } catch (error) {
-      this.onDropped(new Error(`a relay message handler threw: ${errorMessage(error)}`))
+      this.#onDropped(new Error(`a relay message handler threw: ${errorMessage(error)}`))
     }
   }
 
@@ -296,32 +303,32 @@ export class RelayChannel implements Channel {
    * Closes for the user (once: the close handler runs once). With `drain`, what is still
    * unacknowledged keeps being sent until the other side has it, for at most `DRAIN_MS`.
    */
-  private shutdown(error: Error | undefined, drain: boolean): void {
-    if (!this.closed) {
-      this.closed = true
-      this.assembler.reset()
-      const handler = this.closeHandler
-      if (!this.closeNotified && handler !== undefined) {
-        this.closeNotified = true
+  #shutdown(error: Error | undefined, drain: boolean): void {
+    if (!this.#closed) {
+      this.#closed = true
+      this.#assembler.reset()
+      const handler = this.#closeHandler
+      if (!this.#closeNotified && handler !== undefined) {
+        this.#closeNotified = true
         queueMicrotask(() => handler(error))
       }
     }
-    if (drain && this.unacked.length + this.waiting.length > 0) startTimer(() => this.finish(), DRAIN_MS)
-    else this.finish()
+    if (drain && this.#unacked.length + this.#waiting.length > 0) startTimer(() => this.#finish(), DRAIN_MS)
+    else this.#finish()
   }
 
-  private finish(): void {
-    if (this.finished) return
-    this.finished = true
-    if (this.retransmitTimer !== undefined) clearTimeout(this.retransmitTimer)
-    if (this.retransmitSoon !== undefined) clearTimeout(this.retransmitSoon)
-    this.retransmitTimer = undefined
-    this.retransmitSoon = undefined
-    this.unacked.clear()
-    this.waiting.clear()
-    this.ahead.clear()
-    this.unackedBytes = 0
-    this.waitingBytes = 0
-    this.aheadBytes = 0
+  #finish(): void {
+    if (this.#finished) return
+    this.#finished = true
+    if (this.#retransmitTimer !== undefined) clearTimeout(this.#retransmitTimer)
+    if (this.#retransmitSoon !== undefined) clearTimeout(this.#retransmitSoon)
+    this.#retransmitTimer = undefined
+    this.#retransmitSoon = undefined
+    this.#unacked.clear()
+    this.#waiting.clear()
+    this.#ahead.clear()
+    this.#unackedBytes = 0
+    this.#waitingBytes = 0
+    this.#aheadBytes = 0
   }
 }

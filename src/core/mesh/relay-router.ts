@@ -22,22 +22,31 @@ const log = logger('distribunator:relay')
 type Outgoing = { readonly channel: RelayChannel; readonly seq: number; readonly data: string | Uint8Array }
 
 export class RelayRouter implements RelayOutlet {
-  private readonly channels = new Map<string, RelayChannel>()
-  private outgoing: Outgoing[] = []
-  private readonly acks = new Set<RelayChannel>()
-  private scheduled = false
-  private ackTimer: ReturnType<typeof setTimeout> | undefined
+  readonly #channels = new Map<string, RelayChannel>()
+  #outgoing: Outgoing[] = []
+  readonly #acks = new Set<RelayChannel>()
+  #scheduled = false
+  #ackTimer: ReturnType<typeof setTimeout> | undefined
   /** The last packet could not leave (no hub connection): logged once until one does. */
-  private stalled = false
+  #stalled = false
+
+  readonly #transport: RelayTransport
+  readonly #options: RelayChannelOptions
+  readonly #unknownSender: (from: string) => RelayChannel | undefined
+  readonly #report: (message: string) => void
 
   constructor(
-    private readonly transport: RelayTransport,
-    private readonly options: RelayChannelOptions,
+    transport: RelayTransport,
+    options: RelayChannelOptions,
     /** A packet came from a member with no channel here: make one (or return undefined to drop it). */
-    private readonly unknownSender: (from: string) => RelayChannel | undefined,
-    private readonly report: (message: string) => void,
+    unknownSender: (from: string) => RelayChannel | undefined,
+    report: (message: string) => void,
   ) {
-    transport.onPacket((notice) => this.received(notice))
+    this.#transport = transport
+    this.#options = options
+    this.#unknownSender = unknownSender
+    this.#report = report
+    transport.onPacket((notice) => this.#received(notice))
     transport.onRefused((refusal) => {
       log('hub refused a packet (%s); resending', refusal.code)
       for (const [to, epoch] of refusal.targets) {
@@ -49,57 +58,57 @@ export class RelayRouter implements RelayOutlet {
 
   /** Makes the channel to `member` (replacing a closed one). */
   open(member: string): RelayChannel {
-    const channel = new RelayChannel(member, this, this.options, (error) => {
+    const channel = new RelayChannel(member, this, this.#options, (error) => {
       log('%s: dropped: %s', member, error.message)
-      this.report(`relay from ${member}: ${error.message}`)
+      this.#report(`relay from ${member}: ${error.message}`)
     })
-    this.channels.set(member, channel)
+    this.#channels.set(member, channel)
     channel.onClose(() => {
-      if (this.channels.get(member) === channel) this.channels.delete(member)
+      if (this.#channels.get(member) === channel) this.#channels.delete(member)
     })
     return channel
   }
 
   get(member: string): RelayChannel | undefined {
-    const channel = this.channels.get(member)
+    const channel = this.#channels.get(member)
     return channel?.isClosed === false ? channel : undefined
   }
 
   /** Sends again everything not acknowledged (the hub connection came back). */
   resendAll(): void {
-    for (const channel of this.channels.values()) channel.resend()
+    for (const channel of this.#channels.values()) channel.resend()
   }
 
   /** Closes every channel (the node is closing). */
   closeAll(): void {
-    for (const channel of [...this.channels.values()]) channel.close()
-    this.channels.clear()
-    if (this.ackTimer !== undefined) clearTimeout(this.ackTimer)
-    this.ackTimer = undefined
-    this.acks.clear()
+    for (const channel of [...this.#channels.values()]) channel.close()
+    this.#channels.clear()
+    if (this.#ackTimer !== undefined) clearTimeout(this.#ackTimer)
+    this.#ackTimer = undefined
+    this.#acks.clear()
   }
 
   send(channel: RelayChannel, packet: { readonly seq: number; readonly data: string | Uint8Array } | undefined): void {
     if (packet === undefined) {
-      this.acks.add(channel)
-      this.ackTimer ??= setTimeout(() => this.flushAcks(), ACK_DELAY_MS)
+      this.#acks.add(channel)
+      this.#ackTimer ??= setTimeout(() => this.#flushAcks(), ACK_DELAY_MS)
       return
     }
-    this.outgoing.push({ channel, seq: packet.seq, data: packet.data })
-    if (this.scheduled) return
-    this.scheduled = true
-    queueMicrotask(() => this.flush())
+    this.#outgoing.push({ channel, seq: packet.seq, data: packet.data })
+    if (this.#scheduled) return
+    this.#scheduled = true
+    queueMicrotask(() => this.#flush())
   }
 
-  private received(notice: RelayNotice): void {
-    const channel = this.get(notice.from) ?? this.unknownSender(notice.from)
+  #received(notice: RelayNotice): void {
+    const channel = this.get(notice.from) ?? this.#unknownSender(notice.from)
     channel?.receive(notice)
   }
 
-  private flush(): void {
-    this.scheduled = false
-    const outgoing = this.outgoing
-    this.outgoing = []
+  #flush(): void {
+    this.#scheduled = false
+    const outgoing = this.#outgoing
+    this.#outgoing = []
     // Packets leave in the order they were made (each member gets its own in sequence); a
     // run of the same chunk for different members leaves as one event listing them all.
     let data: string | Uint8Array | undefined
@@ -107,7 +116,7 @@ export class RelayRouter implements RelayOutlet {
     let members: RelayChannel[] = []
     for (const packet of outgoing) {
       if (targets.length > 0 && (packet.data !== data || members.includes(packet.channel))) {
-        this.emit(targets, data, members)
+        this.#emit(targets, data, members)
         targets = []
         members = []
       }
@@ -115,26 +124,26 @@ export class RelayRouter implements RelayOutlet {
       members.push(packet.channel)
       targets.push([packet.channel.remote, packet.channel.epoch, packet.seq, packet.channel.takeAck()])
     }
-    if (targets.length > 0) this.emit(targets, data, members)
+    if (targets.length > 0) this.#emit(targets, data, members)
   }
 
   /** Sends the acks still owed (no packet went back to carry them). */
-  private flushAcks(): void {
-    this.ackTimer = undefined
+  #flushAcks(): void {
+    this.#ackTimer = undefined
     const bare: RelayTarget[] = []
-    for (const channel of this.acks) if (!channel.isClosed && channel.owesAck) bare.push([channel.remote, channel.epoch, 0, channel.takeAck()])
-    this.acks.clear()
+    for (const channel of this.#acks) if (!channel.isClosed && channel.owesAck) bare.push([channel.remote, channel.epoch, 0, channel.takeAck()])
+    this.#acks.clear()
     // a lost bare ack is made good by the next one (the sender's retransmission brings it)
-    for (let at = 0; at < bare.length; at += RelayLimits.maxTargets) this.transport.send(bare.slice(at, at + RelayLimits.maxTargets), undefined)
+    for (let at = 0; at < bare.length; at += RelayLimits.maxTargets) this.#transport.send(bare.slice(at, at + RelayLimits.maxTargets), undefined)
   }
 
-  private emit(targets: RelayTarget[], data: string | Uint8Array | undefined, owners: readonly RelayChannel[]): void {
+  #emit(targets: RelayTarget[], data: string | Uint8Array | undefined, owners: readonly RelayChannel[]): void {
     for (let at = 0; at < targets.length; at += RelayLimits.maxTargets) {
       // A packet that could not leave (no hub connection) stays unacknowledged with its
       // channel, which sends it again soon; one lost on the way, by its retransmit timer.
-      const sent = this.transport.send(targets.slice(at, at + RelayLimits.maxTargets), data)
-      if (sent === this.stalled) log(sent ? 'packets leave again' : 'hub unreachable: packets wait')
-      this.stalled = !sent
+      const sent = this.#transport.send(targets.slice(at, at + RelayLimits.maxTargets), data)
+      if (sent === this.#stalled) log(sent ? 'packets leave again' : 'hub unreachable: packets wait')
+      this.#stalled = !sent
       if (!sent) for (const owner of owners.slice(at, at + RelayLimits.maxTargets)) owner.notForwarded()
     }
   }

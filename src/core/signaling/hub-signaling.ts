@@ -94,38 +94,40 @@ const log = logger('distribunator:signaling')
 
 class SocketIoSignaling implements Signaling {
   readonly id: string
-  private readonly key = randomUuid()
-  private readonly urls: readonly string[]
-  private readonly problem: string | undefined
-  private socket: HubSocket | undefined
+  readonly #key = randomUuid()
+  readonly #urls: readonly string[]
+  readonly #problem: string | undefined
+  #socket: HubSocket | undefined
   /** The URL of `socket`. */
-  private url = ''
-  private urlIndex = 0
-  private attempts = 0
-  private joined = false
-  private everJoined = false
-  private closed = false
+  #url = ''
+  #urlIndex = 0
+  #attempts = 0
+  #joined = false
+  #everJoined = false
+  #closed = false
   /** Member events that arrived while a join was awaiting its ack, applied to its member list. */
-  private buffered: Array<[kind: 'join' | 'leave', id: string, noRelay?: boolean]> | undefined
-  private retryTimer: Timer | undefined
-  private deadline: Timer | undefined
-  private joinPromise: Promise<JoinResult> | undefined
-  private settle: { resolve: (r: JoinResult) => void; reject: (e: Error) => void } | undefined
-  private memberJoinHandler: (id: string, noRelay?: boolean) => void = () => {}
-  private memberLeaveHandler: (id: string, awayMs?: number) => void = () => {}
-  private relayHandler: (notice: RelayNotice) => void = () => {}
-  private relayRefusedHandler: (refusal: RelayRefusal) => void = () => {}
-  private signalHandler: (from: string, data: unknown) => void = () => {}
-  private joinedHandler: (result: JoinResult) => void = () => {}
-  private statusHandler: (status: 'connected' | 'disconnected', url?: string) => void = () => {}
+  #buffered: Array<[kind: 'join' | 'leave', id: string, noRelay?: boolean]> | undefined
+  #retryTimer: Timer | undefined
+  #deadline: Timer | undefined
+  #joinPromise: Promise<JoinResult> | undefined
+  #settle: { resolve: (r: JoinResult) => void; reject: (e: Error) => void } | undefined
+  #memberJoinHandler: (id: string, noRelay?: boolean) => void = () => {}
+  #memberLeaveHandler: (id: string, awayMs?: number) => void = () => {}
+  #relayHandler: (notice: RelayNotice) => void = () => {}
+  #relayRefusedHandler: (refusal: RelayRefusal) => void = () => {}
+  #signalHandler: (from: string, data: unknown) => void = () => {}
+  #joinedHandler: (result: JoinResult) => void = () => {}
+  #statusHandler: (status: 'connected' | 'disconnected', url?: string) => void = () => {}
   /** Why each hub URL failed last (for the error of a first join that never completes). */
-  private readonly failures = new Map<string, ConnectFailure>()
+  readonly #failures = new Map<string, ConnectFailure>()
+  readonly #options: SocketIoSignalingOptions
+  readonly #connect: HubConnector
+  readonly #explain: ConnectErrorExplainer | undefined
 
-  constructor(
-    private readonly options: SocketIoSignalingOptions,
-    private readonly connect: HubConnector,
-    private readonly explain: ConnectErrorExplainer | undefined,
-  ) {
+  constructor(options: SocketIoSignalingOptions, connect: HubConnector, explain: ConnectErrorExplainer | undefined) {
+    this.#options = options
+    this.#connect = connect
+    this.#explain = explain
     let urls: readonly string[] = []
     let problem: string | undefined
     try {
@@ -133,49 +135,49 @@ class SocketIoSignaling implements Signaling {
     } catch (error) {
       problem = (error as Error).message
     }
-    this.urls = urls
+    this.#urls = urls
     this.id = options.id ?? randomUuid()
-    this.problem = problem ?? this.validate()
+    this.#problem = problem ?? this.#validate()
   }
 
-  private validate(): string | undefined {
-    if (!isHubName(this.options.cluster)) return 'cluster must be 1..128 characters from A-Z a-z 0-9 _ - . : @'
+  #validate(): string | undefined {
+    if (!isHubName(this.#options.cluster)) return 'cluster must be 1..128 characters from A-Z a-z 0-9 _ - . : @'
     if (!isHubName(this.id)) return 'id must be 1..128 characters from A-Z a-z 0-9 _ - . : @'
-    if (this.options.auth !== undefined && !isJson(this.options.auth, HubLimits.authMaxBytes)) return 'auth must be plain JSON of at most 4 KiB'
+    if (this.#options.auth !== undefined && !isJson(this.#options.auth, HubLimits.authMaxBytes)) return 'auth must be plain JSON of at most 4 KiB'
     return undefined
   }
 
   join(): Promise<JoinResult> {
-    this.joinPromise ??= new Promise<JoinResult>((resolve, reject) => {
-      if (this.closed) return reject(new ClosedError('signaling is closed'))
-      if (this.problem !== undefined) return reject(new BadArgError(this.problem))
-      this.settle = { resolve, reject }
-      const ms = this.options.joinTimeoutMs ?? 10_000
-      this.deadline = setTimeout(() => this.fail(this.unreachable(ms)), ms)
-      unref(this.deadline)
-      this.open()
+    this.#joinPromise ??= new Promise<JoinResult>((resolve, reject) => {
+      if (this.#closed) return reject(new ClosedError('signaling is closed'))
+      if (this.#problem !== undefined) return reject(new BadArgError(this.#problem))
+      this.#settle = { resolve, reject }
+      const ms = this.#options.joinTimeoutMs ?? 10_000
+      this.#deadline = setTimeout(() => this.#fail(this.#unreachable(ms)), ms)
+      unref(this.#deadline)
+      this.#open()
     })
-    return this.joinPromise
+    return this.#joinPromise
   }
 
   onMemberJoin(handler: (id: string, noRelay?: boolean) => void): void {
-    this.memberJoinHandler = handler
+    this.#memberJoinHandler = handler
   }
 
   onMemberLeave(handler: (id: string, awayMs?: number) => void): void {
-    this.memberLeaveHandler = handler
+    this.#memberLeaveHandler = handler
   }
 
   onSignal(handler: (from: string, data: unknown) => void): void {
-    this.signalHandler = handler
+    this.#signalHandler = handler
   }
 
   onJoined(handler: (result: JoinResult) => void): void {
-    this.joinedHandler = handler
+    this.#joinedHandler = handler
   }
 
   onStatus(handler: (status: 'connected' | 'disconnected', url?: string) => void): void {
-    this.statusHandler = handler
+    this.#statusHandler = handler
   }
 
   /**
@@ -185,140 +187,140 @@ class SocketIoSignaling implements Signaling {
   sendSignal(to: string, data: unknown): void {
     if (!isHubName(to)) throw new BadArgError(`invalid member id ${JSON.stringify(String(to)).slice(0, 140)}`)
     if (!isJson(data, HubLimits.signalMaxBytes)) throw new BadArgError('signal data must be plain JSON of at most 64 KiB')
-    const socket = this.socket
-    if (this.joined && socket !== undefined) socket.emit(HubEvents.signal, { to, data })
+    const socket = this.#socket
+    if (this.#joined && socket !== undefined) socket.emit(HubEvents.signal, { to, data })
   }
 
   close(): void {
-    if (this.closed) return
-    this.closed = true
-    clearTimeout(this.retryTimer)
-    this.drop()
-    this.fail(new ClosedError('signaling was closed before the join completed'))
+    if (this.#closed) return
+    this.#closed = true
+    clearTimeout(this.#retryTimer)
+    this.#drop()
+    this.#fail(new ClosedError('signaling was closed before the join completed'))
   }
 
   /** The error of a first join that did not complete in `ms`: why each URL failed, the last failure as `cause`. */
-  private unreachable(ms: number): DistributedError {
-    const why = this.urls.map((url) => `${url}: ${this.failures.get(url)?.reason ?? (this.socket !== undefined && url === this.url ? 'no answer yet' : 'not tried yet')}`)
-    const last = [...this.failures.values()].pop()
+  #unreachable(ms: number): DistributedError {
+    const why = this.#urls.map((url) => `${url}: ${this.#failures.get(url)?.reason ?? (this.#socket !== undefined && url === this.#url ? 'no answer yet' : 'not tried yet')}`)
+    const last = [...this.#failures.values()].pop()
     return new HubUnreachableError(`no hub answered within ${ms} ms: ${why.join('; ')}`, last === undefined ? undefined : { cause: last.cause })
   }
 
   /** Notes why `url` failed, for the logs and the error of a first join that never completes. */
-  private failed(url: string, failure: ConnectFailure): void {
-    this.failures.delete(url)
-    this.failures.set(url, failure)
+  #failed(url: string, failure: ConnectFailure): void {
+    this.#failures.delete(url)
+    this.#failures.set(url, failure)
     log('%s: %s', url, failure.reason)
   }
 
   /** Rejects a pending first join and stops for good. */
-  private fail(error: DistributedError): void {
-    clearTimeout(this.deadline)
-    const settle = this.settle
-    this.settle = undefined
+  #fail(error: DistributedError): void {
+    clearTimeout(this.#deadline)
+    const settle = this.#settle
+    this.#settle = undefined
     if (settle === undefined) return
-    this.closed = true
-    clearTimeout(this.retryTimer)
-    this.drop()
+    this.#closed = true
+    clearTimeout(this.#retryTimer)
+    this.#drop()
     settle.reject(error)
   }
 
-  private open(): void {
-    if (this.closed) return
-    const url = this.urls[this.urlIndex % this.urls.length] ?? ''
-    this.url = url
+  #open(): void {
+    if (this.#closed) return
+    const url = this.#urls[this.#urlIndex % this.#urls.length] ?? ''
+    this.#url = url
     log('connecting to %s', url)
-    const socket = (this.options.io ?? this.connect)(url, {
+    const socket = (this.#options.io ?? this.#connect)(url, {
       forceNew: true,
       reconnection: false,
       transports: ['websocket'],
-      timeout: this.options.ackTimeoutMs ?? 5000,
+      timeout: this.#options.ackTimeoutMs ?? 5000,
     })
-    this.socket = socket
-    const current = (): boolean => this.socket === socket && !this.closed
+    this.#socket = socket
+    const current = (): boolean => this.#socket === socket && !this.#closed
     socket.on('connect', () => {
       if (!current()) return
       log('connected to %s', url)
-      this.sendJoin(socket, url)
+      this.#sendJoin(socket, url)
     })
     socket.on('connect_error', (error: unknown) => {
       if (!current()) return
-      this.failed(url, explainConnectError(error, url, this.explain))
-      this.retry(true)
+      this.#failed(url, explainConnectError(error, url, this.#explain))
+      this.#retry(true)
     })
     socket.on('disconnect', (reason: unknown) => {
       if (!current()) return
-      const wasJoined = this.joined
-      if (!wasJoined) this.failed(url, { reason: `closed before the join was answered (${String(reason).slice(0, 80)})`, cause: undefined })
+      const wasJoined = this.#joined
+      if (!wasJoined) this.#failed(url, { reason: `closed before the join was answered (${String(reason).slice(0, 80)})`, cause: undefined })
       else log('%s: connection lost (%s)', url, reason)
-      this.retry(false)
-      if (wasJoined) this.statusHandler('disconnected', url)
+      this.#retry(false)
+      if (wasJoined) this.#statusHandler('disconnected', url)
     })
     socket.on(HubEvents.memberJoin, (payload: unknown) => {
       const notice = parseMemberNotice(payload)
       if (!current() || notice === null || notice.id === this.id) return
       log('member %s joined', notice.id)
-      if (this.buffered !== undefined) this.buffered.push(['join', notice.id, notice.noRelay === true])
-      else if (this.joined) this.memberJoinHandler(notice.id, notice.noRelay === true)
+      if (this.#buffered !== undefined) this.#buffered.push(['join', notice.id, notice.noRelay === true])
+      else if (this.#joined) this.#memberJoinHandler(notice.id, notice.noRelay === true)
     })
     socket.on(HubEvents.memberLeave, (payload: unknown) => {
       const notice = parseMemberNotice(payload)
       if (!current() || notice === null || notice.id === this.id) return
-      if (this.buffered !== undefined) this.buffered.push(['leave', notice.id])
-      else if (this.joined) this.memberLeaveHandler(notice.id, notice.away)
+      if (this.#buffered !== undefined) this.#buffered.push(['leave', notice.id])
+      else if (this.#joined) this.#memberLeaveHandler(notice.id, notice.away)
     })
     socket.on(HubEvents.signal, (payload: unknown) => {
       const notice = parseSignalNotice(payload)
-      if (current() && this.joined && notice !== null) this.signalHandler(notice.from, notice.data)
+      if (current() && this.#joined && notice !== null) this.#signalHandler(notice.from, notice.data)
     })
     socket.on(RELAY_EVENT, (payload: unknown) => {
       const notice = parseRelayNotice(payload)
-      if (current() && this.joined && notice !== null && notice.from !== this.id) this.relayHandler(notice)
+      if (current() && this.#joined && notice !== null && notice.from !== this.id) this.#relayHandler(notice)
     })
     socket.on(RELAY_REFUSED_EVENT, (payload: unknown) => {
       const refusal = parseRelayRefusal(payload)
-      if (current() && refusal !== null) this.relayRefusedHandler(refusal)
+      if (current() && refusal !== null) this.#relayRefusedHandler(refusal)
     })
   }
 
   readonly relay: RelayTransport = {
     send: (targets, data) => {
-      const socket = this.socket
-      if (!this.joined || socket === undefined) return false
+      const socket = this.#socket
+      if (!this.#joined || socket === undefined) return false
       socket.emit(RELAY_EVENT, data === undefined ? { t: targets } : { t: targets, d: data })
       return true
     },
     onPacket: (handler) => {
-      this.relayHandler = handler
+      this.#relayHandler = handler
     },
     onRefused: (handler) => {
-      this.relayRefusedHandler = handler
+      this.#relayRefusedHandler = handler
     },
   }
 
-  private sendJoin(socket: HubSocket, url: string): void {
+  #sendJoin(socket: HubSocket, url: string): void {
     const request: JoinRequest = {
       v: HUB_PROTOCOL_VERSION,
-      cluster: this.options.cluster,
+      cluster: this.#options.cluster,
       id: this.id,
-      key: this.key,
-      ...(this.options.auth !== undefined && isJson(this.options.auth, HubLimits.authMaxBytes) ? { auth: this.options.auth } : {}),
-      ...(this.options.relay === false ? { relay: false as const } : {}),
+      key: this.#key,
+      ...(this.#options.auth !== undefined && isJson(this.#options.auth, HubLimits.authMaxBytes) ? { auth: this.#options.auth } : {}),
+      ...(this.#options.relay === false ? { relay: false as const } : {}),
     }
-    this.buffered = []
-    const ackMs = this.options.ackTimeoutMs ?? 5000
+    this.#buffered = []
+    const ackMs = this.#options.ackTimeoutMs ?? 5000
     socket.timeout(ackMs).emit(HubEvents.join, request, (error: unknown, payload: unknown) => {
-      if (this.socket !== socket || this.closed) return
+      if (this.#socket !== socket || this.#closed) return
       if (error) {
-        this.failed(url, { reason: `connected, but the join got no answer in ${ackMs} ms`, cause: error })
-        return this.retry(true)
+        this.#failed(url, { reason: `connected, but the join got no answer in ${ackMs} ms`, cause: error })
+        return this.#retry(true)
       }
       const reply = parseJoinReply(payload)
-      if (reply === null) return this.refused(url, 'protocol', 'the hub sent a malformed join reply')
-      if (!reply.ok) return this.refused(url, reply.code, reply.message)
+      if (reply === null) return this.#refused(url, 'protocol', 'the hub sent a malformed join reply')
+      if (!reply.ok) return this.#refused(url, reply.code, reply.message)
       const members = new Set(reply.members)
       const noRelay = new Set(reply.noRelay)
-      for (const [kind, id, direct] of this.buffered ?? []) {
+      for (const [kind, id, direct] of this.#buffered ?? []) {
         if (kind === 'leave') members.delete(id)
         else {
           members.add(id)
@@ -326,54 +328,54 @@ class SocketIoSignaling implements Signaling {
         }
       }
       members.delete(this.id)
-      this.buffered = undefined
-      this.joined = true
-      this.attempts = 0
-      this.failures.clear()
+      this.#buffered = undefined
+      this.#joined = true
+      this.#attempts = 0
+      this.#failures.clear()
       const directOnly = [...noRelay].filter((id) => members.has(id))
       const result: JoinResult = { id: this.id, members: [...members], ...(directOnly.length > 0 ? { noRelay: directOnly } : {}) }
-      const settle = this.settle
-      this.settle = undefined
-      clearTimeout(this.deadline)
-      this.everJoined = true
-      log('joined %s as %s via %s: %d members', this.options.cluster, this.id, url, result.members.length)
+      const settle = this.#settle
+      this.#settle = undefined
+      clearTimeout(this.#deadline)
+      this.#everJoined = true
+      log('joined %s as %s via %s: %d members', this.#options.cluster, this.id, url, result.members.length)
       // Before any member event that follows this reply, and before join() resolves:
       // handlers see the member list, then each change to it, in order.
-      this.joinedHandler(result)
+      this.#joinedHandler(result)
       settle?.resolve(result)
-      this.statusHandler('connected', url)
+      this.#statusHandler('connected', url)
     })
   }
 
-  private refused(url: string, code: string, message: string): void {
+  #refused(url: string, code: string, message: string): void {
     log('%s refused the join: %s: %s', url, code, message)
-    if (!this.everJoined && REFUSALS.has(code)) {
+    if (!this.#everJoined && REFUSALS.has(code)) {
       const known = code === 'duplicate_id' || code === 'unauthorized' || code === 'badarg' ? code : 'protocol'
-      return this.fail(new DistributedError(known, `hub refused the join: ${message}`))
+      return this.#fail(new DistributedError(known, `hub refused the join: ${message}`))
     }
     // Already part of the cluster once: keep trying (the id may free up, auth may change).
-    this.retry(false)
+    this.#retry(false)
   }
 
   /** Closes the current connection and schedules the next attempt. */
-  private retry(nextUrl: boolean): void {
-    this.drop()
-    if (this.closed) return
-    if (nextUrl) this.urlIndex = (this.urlIndex + 1) % this.urls.length
-    const base = this.options.retryDelayMs ?? 100
-    const max = this.options.maxRetryDelayMs ?? 5000
-    const delay = Math.min(max, base * 2 ** Math.min(this.attempts, 16)) * (0.5 + Math.random() / 2)
-    this.attempts++
+  #retry(nextUrl: boolean): void {
+    this.#drop()
+    if (this.#closed) return
+    if (nextUrl) this.#urlIndex = (this.#urlIndex + 1) % this.#urls.length
+    const base = this.#options.retryDelayMs ?? 100
+    const max = this.#options.maxRetryDelayMs ?? 5000
+    const delay = Math.min(max, base * 2 ** Math.min(this.#attempts, 16)) * (0.5 + Math.random() / 2)
+    this.#attempts++
     log('next attempt in %d ms', Math.round(delay))
-    clearTimeout(this.retryTimer)
-    this.retryTimer = setTimeout(() => this.open(), delay)
+    clearTimeout(this.#retryTimer)
+    this.#retryTimer = setTimeout(() => this.#open(), delay)
   }
 
-  private drop(): void {
-    const socket = this.socket
-    this.socket = undefined
-    this.joined = false
-    this.buffered = undefined
+  #drop(): void {
+    const socket = this.#socket
+    this.#socket = undefined
+    this.#joined = false
+    this.#buffered = undefined
     if (socket === undefined) return
     socket.off()
     socket.disconnect()
