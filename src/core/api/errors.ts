@@ -147,3 +147,8 @@ export class OverloadedError extends nodeFailure('overloaded', 'OverloadedError'
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }
+
+/** Anything thrown, as an Error (a non-Error becomes an Error with its text as the message). */
+export function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error))
+}

@@ -8,7 +8,7 @@
  */
 import { decodeValue, encodeValue, type Payload } from '../wire/codec.js'
 import { describeThrown, rpcErrorFromWire } from '../wire/error-wire.js'
-import { BadArgError, BadRpcError, ClosedError, OverloadedError, RemoteError } from '../api/errors.js'
+import { BadArgError, BadRpcError, ClosedError, OverloadedError, RemoteError, toError } from '../api/errors.js'
 import type { NodeCore, RpcHandlers } from './node-core.js'
 import type { LinkedNode, RpcProcess } from './linked-node.js'
 import { Pid } from '../api/pid.js'
@@ -133,7 +133,7 @@ export class RpcService implements RpcHandlers {
       back = callback(value, rpcPid)
     } catch (error) {
       done()
-      return pending.reject(error instanceof Error ? error : new Error(String(error)))
+      return pending.reject(toError(error))
     }
     if (!isThenable(back)) {
       done()
@@ -146,7 +146,7 @@ export class RpcService implements RpcHandlers {
       },
       (error: unknown) => {
         done()
-        pending.reject(error instanceof Error ? error : new Error(String(error)))
+        pending.reject(toError(error))
       },
     )
   }

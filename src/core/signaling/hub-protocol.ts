@@ -23,7 +23,7 @@
  * non-finite numbers and nesting deeper than 32 levels are refused.
  */
 import type { ErrorCode } from '../api/errors.js'
-import { FORBIDDEN_KEYS } from '../util/untrusted-json.js'
+import { FORBIDDEN_KEYS, isPlainObject } from '../util/untrusted-json.js'
 import { utf8Length } from '../util/utf8.js'
 
 /** Version of the client ↔ hub protocol, sent in every `join`. */
@@ -130,9 +130,7 @@ export function isJoinKey(value: unknown): value is string {
 
 /** A plain object (prototype `Object.prototype` or `null`) with none of the forbidden keys. */
 function isPlainRecord(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
-  const proto: unknown = Object.getPrototypeOf(value)
-  if (proto !== Object.prototype && proto !== null) return false
+  if (!isPlainObject(value)) return false
   for (const key of Object.keys(value)) if (FORBIDDEN_KEYS.has(key)) return false
   return true
 }

@@ -14,6 +14,7 @@
  *
  * Hub → client: `{ f, e, s, a, d? }`: the same for one receiver, `f` set by the hub.
  */
+import { isPlainObject } from '../util/untrusted-json.js'
 import { utf8Length } from '../util/utf8.js'
 import { isHubName } from './hub-protocol.js'
 
@@ -70,12 +71,6 @@ function chunkOf(value: unknown): string | Uint8Array | undefined | null {
   return bytes.byteLength <= RelayLimits.chunkMaxBytes ? bytes : null
 }
 
-function plainRecord(value: unknown): Record<string, unknown> | null {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null
-  const proto: unknown = Object.getPrototypeOf(value)
-  return proto === Object.prototype || proto === null ? (value as Record<string, unknown>) : null
-}
-
 function relayTargets(t: unknown): RelayTarget[] | null {
   if (!Array.isArray(t) || t.length === 0 || t.length > RelayLimits.maxTargets) return null
   const targets: RelayTarget[] = []
@@ -90,9 +85,8 @@ function relayTargets(t: unknown): RelayTarget[] | null {
 
 /** Parses a `relay` payload (client → hub), or `null`. */
 export function parseRelayRequest(payload: unknown): RelayRequest | null {
-  const record = plainRecord(payload)
-  if (record === null) return null
-  const { t, d } = record
+  if (!isPlainObject(payload)) return null
+  const { t, d } = payload
   const targets = relayTargets(t)
   if (targets === null) return null
   const data = chunkOf(d)
@@ -104,9 +98,8 @@ export function parseRelayRequest(payload: unknown): RelayRequest | null {
 
 /** Parses a `relay` payload (hub → client), or `null`. */
 export function parseRelayNotice(payload: unknown): RelayNotice | null {
-  const record = plainRecord(payload)
-  if (record === null) return null
-  const { f, e, s, a, d } = record
+  if (!isPlainObject(payload)) return null
+  const { f, e, s, a, d } = payload
   if (!isHubName(f) || !isEpoch(e) || !isCount(s) || !isCount(a)) return null
   const data = chunkOf(d)
   if (data === null || (data === undefined) !== (s === 0)) return null
@@ -115,9 +108,8 @@ export function parseRelayNotice(payload: unknown): RelayNotice | null {
 
 /** Parses a `relay-refused` payload (hub → client), or `null`. */
 export function parseRelayRefusal(payload: unknown): RelayRefusal | null {
-  const record = plainRecord(payload)
-  if (record === null) return null
-  const { code, message, t } = record
+  if (!isPlainObject(payload)) return null
+  const { code, message, t } = payload
   if (typeof code !== 'string' || code.length > 64 || typeof message !== 'string' || message.length > 1024) return null
   if (t === undefined) return { code, message, targets: [] }
   const targets = relayTargets(t)

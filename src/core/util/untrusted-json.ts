@@ -3,6 +3,13 @@
  * through, whichever way the text spells them.
  */
 
+/** Whether `x` is a plain object: an object literal's prototype or none (not an array, not a class instance). */
+export function isPlainObject(x: unknown): x is Record<string, unknown> {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) return false
+  const proto: unknown = Object.getPrototypeOf(x)
+  return proto === Object.prototype || proto === null
+}
+
 /** Keys dropped from (or refused in) anything parsed from untrusted input. */
 export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype'])
 

@@ -14,6 +14,7 @@
  * the error goes to `onError`, and the channel keeps working.
  */
 import type { Channel } from '../api/channel.js'
+import { toError } from '../api/errors.js'
 import { dataChannelOf, dataChannelOpen, type DataChannelLike, type PeerLike, unreadMessagesOf } from './simple-peer.js'
 import { checkSize, defaultChunkSize, DEFAULT_HIGH_WATER_MARK, DEFAULT_MAX_MESSAGE_BYTES, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, type DataChannelOptions } from './data-channel-options.js'
 import { startTimer } from '../util/async.js'
@@ -296,7 +297,7 @@ class PeerChannel implements DataChannel {
       // A channel that is closing drops the message (its close event follows); any other
       // failure breaks the ordered stream, so the link is torn down with that error.
       if (this.#peer.destroyed === true || !dataChannelOpen(this.#peer)) return
-      this.#peer.destroy(error instanceof Error ? error : new Error(String(error)))
+      this.#peer.destroy(toError(error))
     }
   }
 
@@ -354,7 +355,7 @@ class PeerChannel implements DataChannel {
       if (item instanceof Control) this.#controlHandler?.(item.kind)
       else handler(item)
     } catch (error) {
-      this.#report(error instanceof Error ? error : new Error(String(error)))
+      this.#report(toError(error))
     }
   }
 
@@ -387,7 +388,7 @@ class PeerChannel implements DataChannel {
     try {
       handler(this.#closeError)
     } catch (error) {
-      this.#report(error instanceof Error ? error : new Error(String(error)))
+      this.#report(toError(error))
     }
   }
 }

@@ -11,7 +11,7 @@
 import { type Channel, LinkLostError } from '../api/channel.js'
 import { parseUntrustedJson } from '../util/untrusted-json.js'
 import { ATTACHMENTS } from './codec.js'
-import { TooLargeError } from '../api/errors.js'
+import { errorMessage, TooLargeError } from '../api/errors.js'
 import { type Frame, parseFrame, payloadOf } from './protocol.js'
 import { now } from '../util/async.js'
 import type { LinkCloseReason } from '../api/types.js'
@@ -191,7 +191,7 @@ export class Link {
       // A message the channel refuses for its size is dropped (send() checks sizes first,
       // so only text whose UTF-8 outgrows the limit gets here); anything else breaks the link.
       if (error instanceof TooLargeError) return this.#handlers.invalid(this, `dropped an outgoing message: ${error.message}`)
-      this.#shutdown('transport_error', `send failed: ${error instanceof Error ? error.message : String(error)}`)
+      this.#shutdown('transport_error', `send failed: ${errorMessage(error)}`)
     }
   }
 
@@ -200,7 +200,7 @@ export class Link {
     try {
       this.#receiveMessage(raw)
     } catch (error) {
-      this.#handlers.invalid(this, `a message could not be handled: ${error instanceof Error ? error.message : String(error)}`)
+      this.#handlers.invalid(this, `a message could not be handled: ${errorMessage(error)}`)
     }
   }
 
@@ -286,7 +286,7 @@ export class Link {
     try {
       this.#handlers.frame(this, frame)
     } catch (error) {
-      this.#handlers.invalid(this, `frame ${frame.t} failed: ${error instanceof Error ? error.message : String(error)}`)
+      this.#handlers.invalid(this, `frame ${frame.t} failed: ${errorMessage(error)}`)
     }
   }
 

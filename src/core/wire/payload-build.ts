@@ -6,7 +6,8 @@
  * filled from a work list of their own, so cycles close on objects that exist already and
  * no depth of `json` overflows the stack. Linear in the size of the payload.
  */
-import { type Annotation, isPlainObject, type MetaPlan, type Share, TYPED_ARRAY_NAMES, type TypedArrayName } from './payload-meta.js'
+import { isPlainObject } from '../util/untrusted-json.js'
+import { type Annotation, type MetaPlan, type Share, TYPED_ARRAY_NAMES, type TypedArrayName } from './payload-meta.js'
 
 /** Decodes the JSON value of a custom type (`registerCustom` on the sending side). */
 export type CustomDecoder = (name: string, json: unknown) => unknown

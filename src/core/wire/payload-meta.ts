@@ -11,7 +11,7 @@
  * the result is a `MetaPlan` that `payload-build.ts` turns into the value in linear time.
  * Anything superjson's serializer does not write is refused with a TypeError.
  */
-import { FORBIDDEN_KEYS } from '../util/untrusted-json.js'
+import { FORBIDDEN_KEYS, isPlainObject } from '../util/untrusted-json.js'
 
 /** A place in `json`: `container[key]`, and the JSON value found there. */
 export interface Slot {
@@ -78,12 +78,6 @@ const INDEX = /^(?:0|[1-9][0-9]{0,14})$/
 const DECIMAL = /^-?[0-9]+$/
 
 const bad = (message: string): TypeError => new TypeError(`malformed payload meta: ${message}`)
-
-export function isPlainObject(x: unknown): x is Record<string, unknown> {
-  if (typeof x !== 'object' || x === null || Array.isArray(x)) return false
-  const proto: unknown = Object.getPrototypeOf(x)
-  return proto === Object.prototype || proto === null
-}
 
 export function kindOf(x: unknown): JsonKind | 'other' {
   if (x === null) return 'null'
