@@ -34,11 +34,11 @@ const bytesOf = (chunk: string | Uint8Array): Uint8Array => (typeof chunk === 's
 
 /** Node's EventEmitter, as far as simple-peer and its users call it. */
 export class EventEmitter {
-  private readonly _events = new Map<string | symbol, Wrapped[]>()
+  readonly #events = new Map<string | symbol, Wrapped[]>()
 
   on(type: string | symbol, listener: Listener): this {
-    const list = this._events.get(type)
-    if (list === undefined) this._events.set(type, [listener])
+    const list = this.#events.get(type)
+    if (list === undefined) this.#events.set(type, [listener])
     else list.push(listener)
     return this
   }
@@ -48,7 +48,7 @@ export class EventEmitter {
   }
 
   prependListener(type: string | symbol, listener: Listener): this {
-    this._events.set(type, [listener, ...(this._events.get(type) ?? [])])
+    this.#events.set(type, [listener, ...(this.#events.get(type) ?? [])])
     return this
   }
 
@@ -62,7 +62,7 @@ export class EventEmitter {
   }
 
   removeListener(type: string | symbol, listener: Listener): this {
-    const list = this._events.get(type)
+    const list = this.#events.get(type)
     if (list === undefined) return this
     for (let i = list.length - 1; i >= 0; i--) {
       if (list[i] === listener || list[i]?.listener === listener) {
@@ -70,7 +70,7 @@ export class EventEmitter {
         break
       }
     }
-    if (list.length === 0) this._events.delete(type)
+    if (list.length === 0) this.#events.delete(type)
     return this
   }
 
@@ -79,21 +79,21 @@ export class EventEmitter {
   }
 
   removeAllListeners(type?: string | symbol): this {
-    if (type === undefined) this._events.clear()
-    else this._events.delete(type)
+    if (type === undefined) this.#events.clear()
+    else this.#events.delete(type)
     return this
   }
 
   listeners(type: string | symbol): Listener[] {
-    return (this._events.get(type) ?? []).map((l) => l.listener ?? l)
+    return (this.#events.get(type) ?? []).map((l) => l.listener ?? l)
   }
 
   listenerCount(type: string | symbol): number {
-    return this._events.get(type)?.length ?? 0
+    return this.#events.get(type)?.length ?? 0
   }
 
   emit(type: string | symbol, ...args: unknown[]): boolean {
-    const list = this._events.get(type)
+    const list = this.#events.get(type)
     if (list === undefined) {
       if (type !== 'error') return false
       const error = args[0]
@@ -161,7 +161,7 @@ export class Duplex extends EventEmitter {
     const state = this._readableState
     if (chunk === null) {
       state.ended = true
-      if (state.flowing === true) this.scheduleFlow()
+      if (state.flowing === true) this.#scheduleFlow()
       return false
     }
     if (state.ended) {
@@ -175,7 +175,7 @@ export class Duplex extends EventEmitter {
     } else {
       state.buffer.push(bytes)
       state.length += bytes.length
-      if (state.flowing === true) this.scheduleFlow()
+      if (state.flowing === true) this.#scheduleFlow()
     }
     return state.length < HIGH_WATER_MARK
   }
@@ -195,7 +195,7 @@ export class Duplex extends EventEmitter {
     const state = this._readableState
     if (state.flowing !== true) {
       state.flowing = true
-      this.scheduleFlow()
+      this.#scheduleFlow()
     }
     return this
   }
@@ -213,17 +213,17 @@ export class Duplex extends EventEmitter {
     return this._readableState.flowing === false
   }
 
-  private scheduleFlow(): void {
+  #scheduleFlow(): void {
     const state = this._readableState
     if (state.resumeScheduled) return
     state.resumeScheduled = true
     queueMicrotask(() => {
       state.resumeScheduled = false
-      this.flow()
+      this.#flow()
     })
   }
 
-  private flow(): void {
+  #flow(): void {
     const state = this._readableState
     while (state.flowing === true && state.buffer.length > 0) {
       const chunk = state.buffer.shift() as Uint8Array
@@ -262,7 +262,7 @@ export class Duplex extends EventEmitter {
     const below = state.length < HIGH_WATER_MARK
     if (!below) state.needDrain = true
     state.queue.push([bytes, done])
-    if (!state.writing) this.writeNext()
+    if (!state.writing) this.#writeNext()
     return below
   }
 
@@ -278,12 +278,12 @@ export class Duplex extends EventEmitter {
     if (state.ended) return this
     state.ended = true
     this.writable = false
-    if (!state.writing) this.finishIfDone()
+    if (!state.writing) this.#finishIfDone()
     return this
   }
 
   /** Hands the next queued chunk to `_write`; when it is written, starts the one after, then calls back. */
-  private writeNext(): void {
+  #writeNext(): void {
     const state = this._writableState
     const next = state.queue.shift()
     if (next === undefined) return
@@ -300,14 +300,14 @@ export class Duplex extends EventEmitter {
         return
       }
       const last = state.ended && state.queue.length === 0
-      if (!last) this.writeNext()
+      if (!last) this.#writeNext()
       const after = (): void => {
         if (!last && state.length === 0 && state.needDrain) {
           state.needDrain = false
           this.emit('drain')
         }
         done?.()
-        this.finishIfDone()
+        this.#finishIfDone()
       }
       if (sync) queueMicrotask(after)
       else after()
@@ -315,7 +315,7 @@ export class Duplex extends EventEmitter {
     sync = false
   }
 
-  private finishIfDone(): void {
+  #finishIfDone(): void {
     const state = this._writableState
     if (!state.ended || state.finished || state.writing || state.queue.length > 0) return
     state.finished = true

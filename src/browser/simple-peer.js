@@ -103,10 +103,10 @@ var init_duplex = __esm({
     encoder = new TextEncoder();
     bytesOf = (chunk) => typeof chunk === "string" ? encoder.encode(chunk) : chunk;
     EventEmitter = class {
-      _events = /* @__PURE__ */ new Map();
+      #events = /* @__PURE__ */ new Map();
       on(type, listener) {
-        const list = this._events.get(type);
-        if (list === void 0) this._events.set(type, [listener]);
+        const list = this.#events.get(type);
+        if (list === void 0) this.#events.set(type, [listener]);
         else list.push(listener);
         return this;
       }
@@ -114,7 +114,7 @@ var init_duplex = __esm({
         return this.on(type, listener);
       }
       prependListener(type, listener) {
-        this._events.set(type, [listener, ...this._events.get(type) ?? []]);
+        this.#events.set(type, [listener, ...this.#events.get(type) ?? []]);
         return this;
       }
       once(type, listener) {
@@ -126,7 +126,7 @@ var init_duplex = __esm({
         return this.on(type, wrapper);
       }
       removeListener(type, listener) {
-        const list = this._events.get(type);
+        const list = this.#events.get(type);
         if (list === void 0) return this;
         for (let i = list.length - 1; i >= 0; i--) {
           if (list[i] === listener || list[i]?.listener === listener) {
@@ -134,25 +134,25 @@ var init_duplex = __esm({
             break;
           }
         }
-        if (list.length === 0) this._events.delete(type);
+        if (list.length === 0) this.#events.delete(type);
         return this;
       }
       off(type, listener) {
         return this.removeListener(type, listener);
       }
       removeAllListeners(type) {
-        if (type === void 0) this._events.clear();
-        else this._events.delete(type);
+        if (type === void 0) this.#events.clear();
+        else this.#events.delete(type);
         return this;
       }
       listeners(type) {
-        return (this._events.get(type) ?? []).map((l) => l.listener ?? l);
+        return (this.#events.get(type) ?? []).map((l) => l.listener ?? l);
       }
       listenerCount(type) {
-        return this._events.get(type)?.length ?? 0;
+        return this.#events.get(type)?.length ?? 0;
       }
       emit(type, ...args) {
-        const list = this._events.get(type);
+        const list = this.#events.get(type);
         if (list === void 0) {
           if (type !== "error") return false;
           const error = args[0];
@@ -184,7 +184,7 @@ var init_duplex = __esm({
         const state = this._readableState;
         if (chunk === null) {
           state.ended = true;
-          if (state.flowing === true) this.scheduleFlow();
+          if (state.flowing === true) this.#scheduleFlow();
           return false;
         }
         if (state.ended) {
@@ -198,7 +198,7 @@ var init_duplex = __esm({
         } else {
           state.buffer.push(bytes);
           state.length += bytes.length;
-          if (state.flowing === true) this.scheduleFlow();
+          if (state.flowing === true) this.#scheduleFlow();
         }
         return state.length < HIGH_WATER_MARK;
       }
@@ -215,7 +215,7 @@ var init_duplex = __esm({
         const state = this._readableState;
         if (state.flowing !== true) {
           state.flowing = true;
-          this.scheduleFlow();
+          this.#scheduleFlow();
         }
         return this;
       }
@@ -230,16 +230,16 @@ var init_duplex = __esm({
       isPaused() {
         return this._readableState.flowing === false;
       }
-      scheduleFlow() {
+      #scheduleFlow() {
         const state = this._readableState;
         if (state.resumeScheduled) return;
         state.resumeScheduled = true;
         queueMicrotask(() => {
           state.resumeScheduled = false;
-          this.flow();
+          this.#flow();
         });
       }
-      flow() {
+      #flow() {
         const state = this._readableState;
         while (state.flowing === true && state.buffer.length > 0) {
           const chunk = state.buffer.shift();
@@ -275,7 +275,7 @@ var init_duplex = __esm({
         const below = state.length < HIGH_WATER_MARK;
         if (!below) state.needDrain = true;
         state.queue.push([bytes, done]);
-        if (!state.writing) this.writeNext();
+        if (!state.writing) this.#writeNext();
         return below;
       }
       /** Ends the writable side after `chunk` (if any): 'finish' once every write is done. */
@@ -290,11 +290,11 @@ var init_duplex = __esm({
         if (state.ended) return this;
         state.ended = true;
         this.writable = false;
-        if (!state.writing) this.finishIfDone();
+        if (!state.writing) this.#finishIfDone();
         return this;
       }
       /** Hands the next queued chunk to `_write`; when it is written, starts the one after, then calls back. */
-      writeNext() {
+      #writeNext() {
         const state = this._writableState;
         const next = state.queue.shift();
         if (next === void 0) return;
@@ -311,21 +311,21 @@ var init_duplex = __esm({
             return;
           }
           const last = state.ended && state.queue.length === 0;
-          if (!last) this.writeNext();
+          if (!last) this.#writeNext();
           const after = () => {
             if (!last && state.length === 0 && state.needDrain) {
               state.needDrain = false;
               this.emit("drain");
             }
             done?.();
-            this.finishIfDone();
+            this.#finishIfDone();
           };
           if (sync) queueMicrotask(after);
           else after();
         });
         sync = false;
       }
-      finishIfDone() {
+      #finishIfDone() {
         const state = this._writableState;
         if (!state.ended || state.finished || state.writing || state.queue.length > 0) return;
         state.finished = true;
