@@ -6,7 +6,10 @@
 // `randombytes` and `debug`. simple-peer's prebundled simplepeer.min.js carries all of those
 // in full: 28 kB gzipped against about 6 kB for this build. simple-peer's own debug calls
 // (which log nothing through the no-op `debug`) are marked pure, so an app's minifier drops
-// them with their message strings.
+// them with their message strings. simple-peer and its three small CommonJS dependencies are
+// read as ES modules (their `require`s turned into imports, `module.exports` into `export
+// default`), so the output carries no CommonJS wrapper or interop helper and an app's
+// minifier can shorten every top-level name in it.
 //
 // The output is committed: the sources use it as they are (the demo and the e2e tests
 // import src/browser through an alias), and `npm run build` copies it into dist/browser/
@@ -36,7 +39,33 @@ const SHIMS = {
   debug: { file: join(here, 'node-shims.ts'), exported: 'createDebug' },
 }
 
-/** Points simple-peer's `require`s at the shims; a shim that is called as a function is a CommonJS module of that one export. */
+/**
+ * simple-peer's `require`s, each as the import that replaces it. simple-peer and its three
+ * small CommonJS dependencies are read as ES modules (their one `module.exports` an
+ * `export default`), so the bundle needs none of esbuild's CommonJS interop helpers.
+ */
+const IMPORTS = [
+  ["const debug = require('debug')('simple-peer')", "import createDebug from 'debug'\nconst debug = createDebug('simple-peer')"],
+  ["const getBrowserRTC = require('get-browser-rtc')", "import getBrowserRTC from 'get-browser-rtc'"],
+  ["const randombytes = require('randombytes')", "import randombytes from 'randombytes'"],
+  ["const stream = require('readable-stream')", "import * as stream from 'readable-stream'"],
+  ["const queueMicrotask = require('queue-microtask')", "import queueMicrotask from 'queue-microtask'"],
+  ["const errCode = require('err-code')", "import errCode from 'err-code'"],
+  ["const { Buffer } = require('buffer')", "import { Buffer } from 'buffer'"],
+  ['module.exports = Peer', 'export default Peer'],
+]
+
+/** The CommonJS modules read as ES modules: each ends with one `module.exports =`. */
+const AS_ESM = /[\\/]node_modules[\\/](simple-peer|get-browser-rtc|queue-microtask|err-code)[\\/]index\.js$/
+
+/** Replaces `from` by `to` in `text`, where it must occur once. */
+function replaceOnce(text, from, to, path) {
+  const at = text.indexOf(from)
+  if (at < 0 || text.indexOf(from, at + 1) >= 0) throw new Error(`${path}: expected ${JSON.stringify(from)} once (a new version of the package?)`)
+  return text.slice(0, at) + to + text.slice(at + from.length)
+}
+
+/** Points simple-peer's imports at the shims and reads it and its dependencies as ES modules. */
 const shims = {
   name: 'simple-peer-shims',
   setup(build) {
@@ -45,14 +74,18 @@ const shims = {
       const shim = SHIMS[path]
       return shim.exported ? { path, namespace: 'shim' } : { path: shim.file }
     })
-    // Its debug calls log nothing here (`debug` is a no-op): marked pure, an app's minifier drops them.
-    build.onLoad({ filter: /simple-peer[\\/]index\.js$/ }, ({ path }) => ({
-      contents: readFileSync(path, 'utf8').replace(/this\._debug\(/g, '/* @__PURE__ */ this._debug('),
-      loader: 'js',
-    }))
+    build.onLoad({ filter: AS_ESM }, ({ path }) => {
+      let contents = readFileSync(path, 'utf8')
+      if (/[\\/]simple-peer[\\/]/.test(path)) {
+        for (const [from, to] of IMPORTS) contents = replaceOnce(contents, from, to, path)
+        // Its debug calls log nothing here (`debug` is a no-op): marked pure, an app's minifier drops them.
+        contents = contents.replace(/this\._debug\(/g, '/* @__PURE__ */ this._debug(')
+      } else contents = replaceOnce(contents, 'module.exports =', 'export default', path)
+      return { contents, loader: 'js' }
+    })
     build.onLoad({ filter: /.*/, namespace: 'shim' }, ({ path }) => {
       const shim = SHIMS[path]
-      return { contents: `module.exports = require(${JSON.stringify(shim.file)}).${shim.exported}`, resolveDir: here, loader: 'js' }
+      return { contents: `export { ${shim.exported} as default } from ${JSON.stringify(shim.file)}`, resolveDir: here, loader: 'js' }
     })
   },
 }
