@@ -21,22 +21,27 @@ export async function startChildPeer(hub: string | readonly string[], cluster: s
     stdio: ['pipe', 'pipe', 'inherit'],
   })
   const exited = new Promise<number | string | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)))
-  await new Promise<void>((resolve, reject) => {
+  await readyLine(child, `ready ${id}`, `child ${id}`, 20_000)
+  return { id, process: child, exited }
+}
+
+/** Resolves once `child` prints `line`; rejects when it exits first or takes over `ms`. */
+export function readyLine(child: ChildProcess, line: string, what: string, ms: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     let out = ''
-    const timer = setTimeout(() => reject(new Error(`child ${id} did not get ready: ${out}`)), 20_000)
+    const timer = setTimeout(() => reject(new Error(`${what} did not get ready: ${out}`)), ms)
     child.stdout?.on('data', (chunk: Buffer) => {
       out += chunk.toString()
-      if (out.includes(`ready ${id}`)) {
+      if (out.includes(line)) {
         clearTimeout(timer)
         resolve()
       }
     })
     child.once('exit', (code) => {
       clearTimeout(timer)
-      reject(new Error(`child ${id} exited with ${code}: ${out}`))
+      reject(new Error(`${what} exited with ${String(code)}: ${out}`))
     })
   })
-  return { id, process: child, exited }
 }
 
 /** Ends a child gracefully (stdin closed) and waits for it. */

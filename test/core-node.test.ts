@@ -1,34 +1,19 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   BadRpcError,
   type Channel,
   createMemoryChannelPair,
-  createNode,
   DistributedError,
   type DistNode,
-  type NodeOptions,
   NoProcError,
   Pid,
   RemoteError,
   TimeoutError,
 } from '../src/core/index.js'
 import { eventually } from './cluster-suite.js'
+import { memoryNodes } from './memory-nodes.js'
 
-const open: DistNode[] = []
-function node(options: NodeOptions = {}): DistNode {
-  const n = createNode(options)
-  open.push(n)
-  return n
-}
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((n) => n.close()))
-})
-
-async function pair(a: DistNode, b: DistNode): Promise<[Channel, Channel]> {
-  const [x, y] = createMemoryChannelPair()
-  await Promise.all([a.link(x), b.link(y)])
-  return [x, y]
-}
+const { node, pair } = memoryNodes()
 
 describe('local processes', () => {
   it('spawns, stops and reports liveness; stop runs terminate once with the reason', () => {

@@ -5,25 +5,14 @@
  * watcher's snapshot with its events applied always equals the registry, whatever runs.
  */
 import fc from 'fast-check'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { type Channel, createMemoryChannelPair, createNode, type DistNode, type Pid, type RegistryWatchEvent, type WatchEvent } from '../src/core/index.js'
 import { eventually } from './cluster-suite.js'
+import { memoryNodes } from './memory-nodes.js'
 
-const open: DistNode[] = []
-function node(id: string): DistNode {
-  const n = createNode({ id })
-  open.push(n)
-  return n
-}
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((n) => n.close()))
-})
-
-async function pair(a: DistNode, b: DistNode): Promise<[Channel, Channel]> {
-  const [x, y] = createMemoryChannelPair()
-  await Promise.all([a.link(x), b.link(y)])
-  return [x, y]
-}
+const nodes = memoryNodes()
+const node = (id: string): DistNode => nodes.node({ id })
+const pair = nodes.pair
 
 /** A watch event as a short string: `current:<a.1.x>,<b.1.y>`, `join:<a.1.x>`, `leave:<a.1.x>`. */
 function show(event: WatchEvent | RegistryWatchEvent): string {

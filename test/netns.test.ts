@@ -5,13 +5,15 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createConnection, createServer, type Server } from 'node:net'
+import { createConnection, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { connect, createHub, NodeDownError } from '../src/server/index.js'
+import { readyLine } from './child-peers.js'
 import { eventually } from './cluster-suite.js'
+import { pipeServer } from './fixtures/pipe.js'
 
 const fixture = fileURLToPath(new URL('./fixtures/netns-peer.ts', import.meta.url))
 const cleanups: Array<() => unknown> = []
@@ -21,16 +23,7 @@ afterEach(async () => {
 
 /** A Unix socket that pipes every connection to the hub's TCP port. */
 async function unixBridge(path: string, port: number): Promise<Server> {
-  const server = createServer((local) => {
-    const upstream = createConnection(port, '127.0.0.1')
-    local.pipe(upstream).pipe(local)
-    const end = (): void => {
-      local.destroy()
-      upstream.destroy()
-    }
-    local.on('error', end)
-    upstream.on('error', end)
-  })
+  const server = pipeServer(() => createConnection(port, '127.0.0.1'))
   await new Promise<void>((resolve) => server.listen(path, resolve))
   return server
 }
@@ -38,21 +31,7 @@ async function unixBridge(path: string, port: number): Promise<Server> {
 function startIsolated(socket: string, cluster: string, id: string): { child: ChildProcess; ready: Promise<void> } {
   const command = `ip link set lo up && exec "${process.execPath}" --import tsx "${fixture}" "${socket}" "${cluster}" "${id}"`
   const child = spawn('unshare', ['-n', 'sh', '-c', command], { stdio: ['pipe', 'pipe', 'inherit'] })
-  const ready = new Promise<void>((resolve, reject) => {
-    let out = ''
-    const timer = setTimeout(() => reject(new Error(`the isolated peer did not get ready: ${out}`)), 30_000)
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString()
-      if (out.includes(`ready ${id}`)) {
-        clearTimeout(timer)
-        resolve()
-      }
-    })
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      reject(new Error(`the isolated peer exited with ${String(code)}: ${out}`))
-    })
-  })
+  const ready = readyLine(child, `ready ${id}`, 'the isolated peer', 30_000)
   return { child, ready }
 }
 

@@ -28,6 +28,7 @@
 import { type Browser, chromium, type Page } from '@playwright/test'
 import { build, type PreviewServer, preview } from 'vite'
 import playwrightConfig from '../../playwright.config.js'
+import { within } from '../browser-bench.js'
 import { type Figure, percentile } from '../stats.js'
 import type { Servers } from './adapter.js'
 import { LIBRARIES, type Library, libraryFigures, type Row } from './figures.js'
@@ -73,18 +74,6 @@ async function buildAndServePage(): Promise<{ url: string; server: PreviewServer
     throw new Error('the page server has no local URL')
   }
   return { url, server }
-}
-
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no result within ${ms} ms`)), ms)
-  })
-  try {
-    return await Promise.race([promise, timeout])
-  } finally {
-    clearTimeout(timer)
-  }
 }
 
 interface Tab {
