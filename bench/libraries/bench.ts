@@ -26,9 +26,9 @@
  * BENCH_TAB_PROF=<steps> records CPU profiles of the tabs (bench/libraries/profile.ts).
  */
 import { type Browser, chromium, type Page } from '@playwright/test'
-import { build, type PreviewServer, preview } from 'vite'
+import type { PreviewServer } from 'vite'
 import playwrightConfig from '../../playwright.config.js'
-import { within } from '../browser-bench.js'
+import { servePage, within } from '../browser-bench.js'
 import { type Figure, percentile } from '../stats.js'
 import type { Servers } from './adapter.js'
 import { LIBRARIES, type Library, libraryFigures, type Row } from './figures.js'
@@ -62,18 +62,8 @@ const pageConfig = {
 } as const
 
 /** Builds the page and serves it with cross-origin isolation (performance.now() in 5 µs steps, not 100 µs). */
-async function buildAndServePage(): Promise<{ url: string; server: PreviewServer }> {
-  await build(pageConfig)
-  const server = await preview({
-    ...pageConfig,
-    preview: { host: '127.0.0.1', port: 0, headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } },
-  })
-  const url = server.resolvedUrls?.local[0]
-  if (url === undefined) {
-    await server.close()
-    throw new Error('the page server has no local URL')
-  }
-  return { url, server }
+function buildAndServePage(): Promise<{ url: string; server: PreviewServer }> {
+  return servePage(pageConfig)
 }
 
 interface Tab {
