@@ -26,7 +26,7 @@ import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { type Browser, type BrowserContext, chromium, type Page } from '@playwright/test'
 import type Peer from 'simple-peer'
-import { build, type InlineConfig, type PreviewServer, preview } from 'vite'
+import { build, type BuildOptions, type InlineConfig, type PreviewServer, preview } from 'vite'
 import playwrightConfig from '../playwright.config.js'
 import { createHub, type Hub } from '../src/server/index.js'
 import type {} from './browser/page.js'
@@ -72,18 +72,21 @@ export async function within<T>(promise: Promise<T>, ms: number, what: string): 
   }
 }
 
-const pageConfig = {
-  configFile: false,
-  root: pageDir,
-  base: './',
-  logLevel: 'warn',
-  resolve: { alias: { 'distribunator/browser': browserEntry } },
-  build: { outDir, emptyOutDir: true, reportCompressedSize: false },
-} as const
+/** Vite's config for a bench page in `root`, built into `outDir`, with `distribunator/browser` from the sources. */
+export function pageConfig(root: string, outDir: string, build: BuildOptions = {}): InlineConfig {
+  return {
+    configFile: false,
+    root,
+    base: './',
+    logLevel: 'warn',
+    resolve: { alias: { 'distribunator/browser': browserEntry } },
+    build: { outDir, emptyOutDir: true, reportCompressedSize: false, ...build },
+  }
+}
 
 /** Builds the page and serves it on a free port; its URL and the server. */
 function buildAndServePage(): Promise<{ url: string; server: PreviewServer }> {
-  return servePage(pageConfig)
+  return servePage(pageConfig(pageDir, outDir))
 }
 
 /**

@@ -100,27 +100,28 @@ if (selected(12)) {
   log(`12. Node↔Node connects: ${connects} in one process, ${connects} across two, 4 at a time beside 2 CPU burners`)
   figures.push(...(await item('12', 'connects', () => runConnectBench({ connects, deadlineMs: 60_000 }, log))))
 }
-if (selected(7)) {
+
+/** Whether Chromium is there for item `what`; logs and lists the skip when it is not. */
+async function haveChromium(what: string): Promise<boolean> {
   // loaded here, so that Vite and Playwright stay out of this process while items 1–6 run
-  const { missingChromium, runBrowserBench } = await import('./browser-bench.js')
+  const { missingChromium } = await import('./browser-bench.js')
   const noChromium = missingChromium()
-  if (noChromium !== undefined) {
-    const line = `7. browser: skipped, no Chromium at ${noChromium} (set CHROMIUM_PATH to a Chromium executable)`
-    log(line)
-    skipped.push(line)
-  } else {
+  if (noChromium === undefined) return true
+  const line = `${what}: skipped, no Chromium at ${noChromium} (set CHROMIUM_PATH to a Chromium executable)`
+  log(line)
+  skipped.push(line)
+  return false
+}
+
+if (selected(7)) {
+  if (await haveChromium('7. browser')) {
+    const { runBrowserBench } = await import('./browser-bench.js')
     log('7. browser: call round trips tab ↔ tab and tab ↔ Node in Chromium')
     figures.push(...(await item('7', 'browser', () => runBrowserBench(quick ? { rounds: 2, rttSamples: 300, warmUp: 500 } : { rounds: 5, rttSamples: 2000, warmUp: 5000 }, log))))
   }
 }
 if (selected(10)) {
-  const { missingChromium } = await import('./browser-bench.js')
-  const noChromium = missingChromium()
-  if (noChromium !== undefined) {
-    const line = `10. libraries: skipped, no Chromium at ${noChromium} (set CHROMIUM_PATH to a Chromium executable)`
-    log(line)
-    skipped.push(line)
-  } else {
+  if (await haveChromium('10. libraries')) {
     const { runLibrariesBench } = await import('./libraries/bench.js')
     const { writeLibrariesReport } = await import('./libraries/report.js')
     const options = quick ? { rounds: 1, rttSamples: 200, warmUp: 300, burst: 20_000, bulkBytes: 10_000_000 } : { rounds: 3, rttSamples: 1000, warmUp: 2000, burst: 20_000, bulkBytes: 10_000_000 }

@@ -7,7 +7,8 @@ import { spawn } from 'node:child_process'
 import { connect as tcpConnect } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { io as connectRaw, type Socket as RawSocket } from 'socket.io-client'
-import { createHub, type Hub, type HubLogger, type HubOptions } from '../src/server/hub/hub.js'
+import { createHub, type Hub, type HubOptions } from '../src/server/hub/hub.js'
+import { recordingLogger } from './hub-logger.js'
 import { cleanups, field, joinRequest, KEY, openWire, queuedBytes, startProbe, wireMember, type WireClient } from './hub-hostile-clients.js'
 
 afterEach(async () => {
@@ -17,16 +18,10 @@ afterEach(async () => {
 type TestHub = Hub & { lines: string[] }
 
 async function startHub(options: HubOptions = {}): Promise<TestHub> {
-  const lines: string[] = []
-  const logger: HubLogger = {
-    debug: (m) => lines.push(`debug ${m}`),
-    info: (m) => lines.push(`info ${m}`),
-    warn: (m) => lines.push(`warn ${m}`),
-    error: (m) => lines.push(`error ${m}`),
-  }
+  const logger = recordingLogger()
   const hub = await createHub({ port: 0, logger, ...options })
   cleanups.push(() => hub.close())
-  return Object.assign(hub, { lines })
+  return Object.assign(hub, { lines: logger.lines })
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))

@@ -5,7 +5,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { io as connectRaw, type Socket as RawSocket } from 'socket.io-client'
 import { createSocketIoSignaling, type SocketIoSignalingOptions } from '../src/server/index.js'
 import type { JoinResult } from '../src/core/signaling/signaling.js'
-import { createHub, type Hub, type HubLogger } from '../src/server/hub/hub.js'
+import { createHub, type Hub } from '../src/server/hub/hub.js'
+import { recordingLogger } from './hub-logger.js'
 import { startRedisServer, type RedisServer } from './redis-server.js'
 
 let redisServer: RedisServer | undefined
@@ -35,16 +36,10 @@ type TestHub = Hub & { lines: string[] }
 async function startHubs(count: number): Promise<TestHub[]> {
   const hubs: TestHub[] = []
   for (let i = 0; i < count; i++) {
-    const lines: string[] = []
-    const logger: HubLogger = {
-      debug: (m) => lines.push(`debug ${m}`),
-      info: (m) => lines.push(`info ${m}`),
-      warn: (m) => lines.push(`warn ${m}`),
-      error: (m) => lines.push(`error ${m}`),
-    }
+    const logger = recordingLogger()
     const hub = await createHub({ port: 0, redisUrl: redis().url, logger })
     cleanups.push(() => hub.close())
-    hubs.push(Object.assign(hub, { lines }))
+    hubs.push(Object.assign(hub, { lines: logger.lines }))
   }
   return hubs
 }

@@ -7,23 +7,13 @@ import { io as connectRaw, type Socket as RawSocket } from 'socket.io-client'
 import { createSocketIoSignaling, type SocketIoSignalingOptions } from '../src/server/index.js'
 import { DistributedError } from '../src/core/api/errors.js'
 import type { JoinResult } from '../src/core/signaling/signaling.js'
-import { createHub, type Hub, type HubLogger, type HubOptions } from '../src/server/hub/hub.js'
+import { createHub, type Hub, type HubOptions } from '../src/server/hub/hub.js'
+import { recordingLogger } from './hub-logger.js'
 
 const cleanups: Array<() => unknown> = []
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
-
-function recordingLogger(): HubLogger & { lines: string[] } {
-  const lines: string[] = []
-  return {
-    lines,
-    debug: (m) => lines.push(`debug ${m}`),
-    info: (m) => lines.push(`info ${m}`),
-    warn: (m) => lines.push(`warn ${m}`),
-    error: (m) => lines.push(`error ${m}`),
-  }
-}
 
 async function startHub(options: HubOptions = {}): Promise<Hub & { lines: string[] }> {
   const logger = recordingLogger()

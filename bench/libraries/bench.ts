@@ -28,7 +28,7 @@
 import { type Browser, chromium, type Page } from '@playwright/test'
 import type { PreviewServer } from 'vite'
 import playwrightConfig from '../../playwright.config.js'
-import { servePage, within } from '../browser-bench.js'
+import { pageConfig, servePage, within } from '../browser-bench.js'
 import { type Figure, percentile } from '../stats.js'
 import type { Servers } from './adapter.js'
 import { LIBRARIES, type Library, libraryFigures, type Row } from './figures.js'
@@ -49,21 +49,14 @@ export interface LibrariesBenchOptions {
 
 const pageDir = new URL('.', import.meta.url).pathname
 const outDir = new URL('../../node_modules/.cache/distribunator-bench/libraries', import.meta.url).pathname
-const browserEntry = new URL('../../src/browser/index.ts', import.meta.url).pathname
 const MESH = 6
 
-const pageConfig = {
-  configFile: false,
-  root: pageDir,
-  base: './',
-  logLevel: 'warn',
-  resolve: { alias: { 'distribunator/browser': browserEntry } },
-  build: { outDir, emptyOutDir: true, reportCompressedSize: false, target: 'es2022', chunkSizeWarningLimit: 2000, minify: false },
-} as const
+// unminified, so the tabs' CPU profiles read
+const config = pageConfig(pageDir, outDir, { target: 'es2022', chunkSizeWarningLimit: 2000, minify: false })
 
 /** Builds the page and serves it with cross-origin isolation (performance.now() in 5 µs steps, not 100 µs). */
 function buildAndServePage(): Promise<{ url: string; server: PreviewServer }> {
-  return servePage(pageConfig)
+  return servePage(config)
 }
 
 interface Tab {

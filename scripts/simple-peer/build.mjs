@@ -55,6 +55,14 @@ const IMPORTS = [
   ['module.exports = Peer', 'export default Peer'],
 ]
 
+/** Comments of simple-peer's that the build keeps and that no longer hold here, each as what it says instead. */
+const COMMENTS = [
+  [
+    '  // TODO: Delete this method once readable-stream is updated to contain a default\n  // implementation of destroy() that automatically calls _destroy()\n  // See: https://github.com/nodejs/readable-stream/issues/283\n',
+    "  // simple-peer's own destroy(), which calls its _destroy() (readable-stream 3's did not:\n  // https://github.com/nodejs/readable-stream/issues/283)\n",
+  ],
+]
+
 /** The CommonJS modules read as ES modules: each ends with one `module.exports =`. */
 const AS_ESM = /[\\/]node_modules[\\/](simple-peer|get-browser-rtc|queue-microtask|err-code)[\\/]index\.js$/
 
@@ -77,7 +85,7 @@ const shims = {
     build.onLoad({ filter: AS_ESM }, ({ path }) => {
       let contents = readFileSync(path, 'utf8')
       if (/[\\/]simple-peer[\\/]/.test(path)) {
-        for (const [from, to] of IMPORTS) contents = replaceOnce(contents, from, to, path)
+        for (const [from, to] of [...IMPORTS, ...COMMENTS]) contents = replaceOnce(contents, from, to, path)
         // Its debug calls log nothing here (`debug` is a no-op): marked pure, an app's minifier drops them.
         contents = contents.replace(/this\._debug\(/g, '/* @__PURE__ */ this._debug(')
       } else contents = replaceOnce(contents, 'module.exports =', 'export default', path)

@@ -136,7 +136,7 @@ export interface DuplexOptions {
 }
 
 /** The Duplex stream simple-peer's `Peer` extends. */
-export class Duplex extends EventEmitter {
+export abstract class Duplex extends EventEmitter {
   readonly _readableState: ReadableState = { length: 0, buffer: [], flowing: null, resumeScheduled: false, ended: false, endEmitted: false }
   readonly _writableState: WritableState = { length: 0, queue: [], writing: false, needDrain: false, ended: false, finished: false }
   readable = true
@@ -242,10 +242,8 @@ export class Duplex extends EventEmitter {
 
   // ---- writable side ----
 
-  /** Writes one chunk; simple-peer's sends it on the data channel and calls back when it may take more. */
-  _write(_chunk: Uint8Array, _encoding: string, callback: Callback): void {
-    callback(new Error('_write() is not implemented'))
-  }
+  /** Writes one chunk: the subclass's (simple-peer's sends it on the data channel and calls back when it may take more). */
+  abstract _write(chunk: Uint8Array, encoding: string, callback: Callback): void
 
   /** Queues `chunk` for `_write`. Returns false once 16 KiB or more wait ('drain' follows). */
   write(chunk: string | Uint8Array, encoding?: string | Callback, callback?: Callback): boolean {

@@ -186,11 +186,6 @@ var Duplex = class extends EventEmitter {
       });
     }
   }
-  // ---- writable side ----
-  /** Writes one chunk; simple-peer's sends it on the data channel and calls back when it may take more. */
-  _write(_chunk, _encoding, callback) {
-    callback(new Error("_write() is not implemented"));
-  }
   /** Queues `chunk` for `_write`. Returns false once 16 KiB or more wait ('drain' follows). */
   write(chunk, encoding, callback) {
     const done = typeof encoding === "function" ? encoding : callback;
@@ -662,9 +657,8 @@ var Peer = class _Peer extends Duplex {
     }
     this._isNegotiating = true;
   }
-  // TODO: Delete this method once readable-stream is updated to contain a default
-  // implementation of destroy() that automatically calls _destroy()
-  // See: https://github.com/nodejs/readable-stream/issues/283
+  // simple-peer's own destroy(), which calls its _destroy() (readable-stream 3's did not:
+  // https://github.com/nodejs/readable-stream/issues/283)
   destroy(err) {
     this._destroy(err, () => {
     });

@@ -60,7 +60,7 @@ export class RelayChannel implements Channel {
   #nextSeq = 1
   readonly #unacked = new Queue<Packet>()
   #unackedBytes = 0
-  /** Chunks (and streams of chunks) waiting for room in the window. */
+  /** Chunks (and streams of chunks) waiting until fewer than windowBytes are unacknowledged. */
   readonly #waiting = new Queue<string | Uint8Array | OutgoingStream>()
   #waitingBytes = 0
   /** The last packet delivered in order; the cumulative ack this side sends. */
@@ -169,7 +169,7 @@ export class RelayChannel implements Channel {
 
   // ---- sending ----
 
-  /** Moves waiting chunks into the window as far as it allows. */
+  /** Sends waiting chunks while fewer than windowBytes are unacknowledged. */
   #pump(): void {
     while (!this.#finished && this.#waiting.length > 0) {
       const head = this.#waiting.peek() as string | Uint8Array | OutgoingStream

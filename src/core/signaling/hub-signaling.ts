@@ -389,7 +389,7 @@ class SocketIoSignaling implements Signaling {
  * `createSocketIoSignaling(options)`, which hands in their own copy of `io`.
  *
  * @example
- * import { io } from 'socket.io-client'
+ * // `io`: socket.io-client's, as the entries hand it in
  * const signaling = createHubSignaling({ hub: 'http://127.0.0.1:8080', cluster: 'demo' }, io)
  * signaling.onJoined(({ members }) => console.log('present', members))
  * signaling.onMemberJoin((id) => console.log('joined', id))

@@ -25,16 +25,15 @@ let factory: LogFactory | undefined
 let generation = 0
 
 /**
- * Routes distribunator's debug logs through `factory`: the `debug` package (then
- * `DEBUG=distribunator*` in Node, `localStorage.debug = 'distribunator*'` in a page,
- * turns them on), or your own. `undefined` silences them. `distribunator/server` sets
- * `debug` by itself; a page calls this once, with `debug` imported by the app.
+ * Routes distribunator's debug logs through `factory`: the `debug` package (whose own
+ * switch then turns namespaces on: README, "Debugging"), or your own. `undefined`
+ * silences them. `distribunator/server` sets `debug` by itself; a page calls this once,
+ * with `debug` imported by the app.
  *
  * @example
  * import debug from 'debug'
  * import { setLogger } from 'distribunator/browser'
  * setLogger(debug)
- * localStorage.debug = 'distribunator:*'
  */
 export function setLogger(logFactory: LogFactory | undefined): void {
   if (logFactory !== undefined && typeof logFactory !== 'function') throw new TypeError('setLogger takes a function (namespace) => log, such as the debug package')
