@@ -10,6 +10,7 @@ import { io as connectRaw, type Socket as RawSocket } from 'socket.io-client'
 import { createHub, type Hub, type HubOptions } from '../src/server/hub/hub.js'
 import { recordingLogger } from './hub-logger.js'
 import { cleanups, field, joinRequest, KEY, openWire, queuedBytes, startProbe, wireMember, type WireClient } from './hub-hostile-clients.js'
+import { eventually } from './cluster-suite.js'
 
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
@@ -25,14 +26,6 @@ async function startHub(options: HubOptions = {}): Promise<TestHub> {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
-
-async function waitFor(condition: () => boolean, what: string, ms = 5000): Promise<void> {
-  const until = Date.now() + ms
-  while (!condition()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
-    await sleep(10)
-  }
-}
 
 function rawSocket(hub: Hub): Promise<RawSocket> {
   const socket = connectRaw(hub.url, { transports: ['websocket'], forceNew: true, reconnection: false })
@@ -110,7 +103,7 @@ describe('hub under floods', () => {
     }
     // The bucket holds 50 (the join took one): about 49 pass, the rest are refused.
     const first = await burst(120)
-    await waitFor(() => delivered === first.ok, 'the admitted signals')
+    await eventually(() => delivered === first.ok, 5000, 'the admitted signals')
     // It refills at 20 per second.
     await sleep(1000)
     const second = await burst(10)
@@ -143,7 +136,7 @@ describe('hub under floods', () => {
       newcomer.emit('signal', { to: 'mate', data: offer }, (r: unknown) => replies.push(r))
       for (let c = 0; c < 30; c++) newcomer.emit('signal', { to: 'mate', data: candidate }, (r: unknown) => replies.push(r))
     }
-    await waitFor(() => replies.length === 9300 || !newcomer.connected, 'every ack', 40_000)
+    await eventually(() => replies.length === 9300 || !newcomer.connected, 40_000, 'every ack')
     expect(replies.filter((r) => field(r, 'ok') !== true)).toEqual([])
     expect(newcomer.connected).toBe(true)
   })
@@ -171,7 +164,7 @@ describe('hub against slow and silent members', () => {
       maxQueued = Math.max(maxQueued, queuedBytes(hub, 'victim') ?? 0)
     }
     console.log(`slow consumer: ${sent} signals of 60 KiB sent, hub queue peaked at ${(maxQueued / 2 ** 20).toFixed(1)} MiB, cut: ${victimLeft}`)
-    await waitFor(() => victimLeft, 'the leave of the slow member', 5000)
+    await eventually(() => victimLeft, 5000, 'the leave of the slow member')
     expect(maxQueued).toBeLessThan(8 * 1024 * 1024)
     expect(queuedBytes(hub, 'victim')).toBeUndefined()
     expect(hub.lines.some((l) => l.startsWith('warn') && l.includes('slow consumer'))).toBe(true)
@@ -189,7 +182,7 @@ describe('hub against slow and silent members', () => {
     })
     const stalled = Date.now()
     silent.tcp.pause()
-    await waitFor(() => leftAt > 0, 'the leave of the silent member', 15_000)
+    await eventually(() => leftAt > 0, 15_000, 'the leave of the silent member')
     console.log(`silent member left after ${leftAt - stalled} ms`)
     expect(leftAt - stalled).toBeLessThan(12_000)
     const newcomer = await rawSocket(hub)
@@ -264,7 +257,7 @@ describe('hub connection bounds', () => {
     expect(hub.io.engine.clientsCount).toBe(3)
     expect(hub.lines.some((l) => l.startsWith('warn') && l.includes('maxConnections'))).toBe(true)
     admitted[0]?.disconnect()
-    await waitFor(() => hub.io.engine.clientsCount === 2, 'the hub to see the leave')
+    await eventually(() => hub.io.engine.clientsCount === 2, 5000, 'the hub to see the leave')
     const again = await rawSocket(hub)
     expect(await rawJoin(again, 'room', 'again')).toMatchObject({ ok: true })
 
@@ -275,7 +268,7 @@ describe('hub connection bounds', () => {
       cleanups.push(() => tcp.destroy())
       return tcp
     })
-    await waitFor(() => idle.filter((t) => t.closed).length >= 40 - 16, 'the hub to close the sockets past its cap')
+    await eventually(() => idle.filter((t) => t.closed).length >= 40 - 16, 5000, 'the hub to close the sockets past its cap')
     await sleep(200)
     console.log(`TCP cap: ${idle.filter((t) => t.closed).length} of 40 idle sockets closed by the hub`)
     expect(idle.filter((t) => t.closed).length).toBeLessThanOrEqual(40 - 16 + 3)
@@ -329,7 +322,7 @@ describe('distribunator-hub CLI bounds', () => {
     cleanups.push(() => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
     })
-    await waitFor(() => /listening on http:\/\/127\.0\.0\.1:\d+/.test(out), 'the listening line', 15_000)
+    await eventually(() => /listening on http:\/\/127\.0\.0\.1:\d+/.test(out), 15_000, 'the listening line')
     const port = Number(/listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out)?.[1])
     const upgrade = async (origin?: string): Promise<{ status: number; client: WireClient | undefined }> =>
       openWire(port, origin === undefined ? {} : { Origin: origin })

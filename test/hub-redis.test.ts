@@ -8,6 +8,7 @@ import type { JoinResult } from '../src/core/signaling/signaling.js'
 import { createHub, type Hub } from '../src/server/hub/hub.js'
 import { recordingLogger } from './hub-logger.js'
 import { startRedisServer, type RedisServer } from './redis-server.js'
+import { eventually } from './cluster-suite.js'
 
 let redisServer: RedisServer | undefined
 
@@ -64,14 +65,6 @@ function makeNode(hub: string | string[], cluster: string, id: string, extra: Pa
   return node
 }
 
-async function waitFor(condition: () => boolean, what: string, ms = 5000): Promise<void> {
-  const until = Date.now() + ms
-  while (!condition()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 10))
-  }
-}
-
 async function rawSocket(hub: Hub): Promise<RawSocket> {
   const socket = connectRaw(hub.url, { transports: ['websocket'], forceNew: true, reconnection: false })
   cleanups.push(() => socket.disconnect())
@@ -102,20 +95,20 @@ describe('hubs sharing Redis', () => {
     expect(sorted((await c.signaling.join()).members)).toEqual(['a', 'b'])
     const other = makeNode(h3.url, 'elsewhere', 'z')
     expect(await other.signaling.join()).toEqual({ id: 'z', members: [] })
-    await waitFor(() => a.joins.length === 2 && b.joins.length === 1, 'join notices across hubs')
+    await eventually(() => a.joins.length === 2 && b.joins.length === 1, 5000, 'join notices across hubs')
     expect(a.joins).toEqual(['b', 'c'])
 
     b.signaling.sendSignal('a', { type: 'offer', sdp: 'from b' })
     c.signaling.sendSignal('b', { type: 'answer', sdp: 'from c' })
     for (let i = 0; i < 20; i++) a.signaling.sendSignal('c', { seq: i })
     other.signaling.sendSignal('a', { sdp: 'cross-cluster' })
-    await waitFor(() => a.signals.length === 1 && b.signals.length === 1 && c.signals.length === 20, 'signals across hubs')
+    await eventually(() => a.signals.length === 1 && b.signals.length === 1 && c.signals.length === 20, 5000, 'signals across hubs')
     expect(a.signals).toEqual([{ from: 'b', data: { type: 'offer', sdp: 'from b' } }])
     expect(b.signals).toEqual([{ from: 'c', data: { type: 'answer', sdp: 'from c' } }])
     expect(c.signals.map((s) => s.data)).toEqual(Array.from({ length: 20 }, (_, i) => ({ seq: i })))
 
     c.signaling.close()
-    await waitFor(() => a.leaves.includes('c') && b.leaves.includes('c'), 'leave notices across hubs')
+    await eventually(() => a.leaves.includes('c') && b.leaves.includes('c'), 5000, 'leave notices across hubs')
   })
 
   it('refuses a duplicate id across hubs and lets the same client move between hubs', async () => {
@@ -162,12 +155,12 @@ describe('hubs sharing Redis', () => {
     const m = makeNode([h1.url, h2.url, h3.url], 'moving', 'm')
     expect(sorted((await m.signaling.join()).members)).toEqual(['b', 'c'])
     await h1.close()
-    await waitFor(() => m.rejoins.length === 1, 'the rejoin through another hub')
+    await eventually(() => m.rejoins.length === 1, 5000, 'the rejoin through another hub')
     expect(m.rejoins[0]?.id).toBe('m')
     expect(sorted(m.rejoins[0]?.members ?? [])).toEqual(['b', 'c'])
-    await waitFor(() => b.leaves.includes('m') && b.joins.filter((id) => id === 'm').length === 2, 'b sees m leave and come back')
+    await eventually(() => b.leaves.includes('m') && b.joins.filter((id) => id === 'm').length === 2, 5000, 'b sees m leave and come back')
     b.signaling.sendSignal('m', { after: 'move' })
-    await waitFor(() => m.signals.length === 1, 'a signal to the moved client')
+    await eventually(() => m.signals.length === 1, 5000, 'a signal to the moved client')
     expect(m.signals[0]).toEqual({ from: 'b', data: { after: 'move' } })
   })
 
@@ -180,22 +173,22 @@ describe('hubs sharing Redis', () => {
     expect(await b.signaling.join()).toEqual({ id: 'b', members: ['a'] })
 
     await killRedis()
-    await waitFor(() => h1.lines.some((l) => l.includes('unreachable')) && h2.lines.some((l) => l.includes('unreachable')), 'the outage logged')
+    await eventually(() => h1.lines.some((l) => l.includes('unreachable')) && h2.lines.some((l) => l.includes('unreachable')), 5000, 'the outage logged')
     // Local service goes on: joins, member lists and signals among one hub's members.
     const c = makeNode(h1.url, 'outage', 'c')
     expect(await c.signaling.join()).toEqual({ id: 'c', members: ['a'] })
     c.signaling.sendSignal('a', { during: 'outage' })
-    await waitFor(() => a.signals.length === 1, 'a local signal during the outage')
+    await eventually(() => a.signals.length === 1, 5000, 'a local signal during the outage')
     expect(a.signals[0]).toEqual({ from: 'c', data: { during: 'outage' } })
 
     await startRedis()
-    await waitFor(() => h1.lines.some((l) => l.includes('reachable again')) && h2.lines.some((l) => l.includes('reachable again')), 'the recovery logged')
+    await eventually(() => h1.lines.some((l) => l.includes('reachable again')) && h2.lines.some((l) => l.includes('reachable again')), 5000, 'the recovery logged')
     // The member that joined during the outage is announced to the other hub's members.
-    await waitFor(() => b.joins.includes('c'), 'b learns c after the recovery')
+    await eventually(() => b.joins.includes('c'), 5000, 'b learns c after the recovery')
     const d = makeNode(h2.url, 'outage', 'd')
     expect(sorted((await d.signaling.join()).members)).toEqual(['a', 'b', 'c'])
     d.signaling.sendSignal('c', { after: 'recovery' })
-    await waitFor(() => c.signals.length === 1, 'a cross-hub signal after the recovery')
+    await eventually(() => c.signals.length === 1, 5000, 'a cross-hub signal after the recovery')
     expect(c.signals[0]).toEqual({ from: 'd', data: { after: 'recovery' } })
     const dup = makeNode(h1.url, 'outage', 'd')
     await expect(dup.signaling.join()).rejects.toMatchObject({ code: 'duplicate_id' })

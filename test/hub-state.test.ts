@@ -7,6 +7,7 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { connect, createHub, type DistNode, DistributedError, HubUnreachableError, type Hub } from '../src/server/index.js'
+import { eventually } from './cluster-suite.js'
 
 const cleanups: Array<() => Promise<unknown> | unknown> = []
 afterEach(async () => {
@@ -25,14 +26,6 @@ async function connected(hub: string | string[], id: string): Promise<{ node: Di
   const events: Array<[string, string]> = []
   node.on('hub', (state, url) => events.push([state, url]))
   return { node, events }
-}
-
-async function waitFor(condition: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
@@ -75,10 +68,10 @@ describe('the hub event', () => {
     await sleep(300)
     expect(events).toEqual([])
     await hub.close()
-    await waitFor(() => events.length === 1, "the 'lost' event")
+    await eventually(() => events.length === 1, 10_000, "the 'lost' event")
     expect(events).toEqual([['lost', hub.url]])
     const again = await startHub(hub.port)
-    await waitFor(() => events.length === 2, "the 'back' event", 15_000)
+    await eventually(() => events.length === 2, 15_000, "the 'back' event")
     expect(events).toEqual([['lost', hub.url], ['back', again.url]])
     expect(again.url).toBe(hub.url)
     await node.close()
@@ -93,10 +86,10 @@ describe('the hub event', () => {
     const { events } = await connected([first.url, second.url], 'b')
     const { node: other } = await connected(second.url, 'c')
     await first.close()
-    await waitFor(() => events.length === 2, "'lost' and 'back'", 15_000)
+    await eventually(() => events.length === 2, 15_000, "'lost' and 'back'")
     expect(events).toEqual([['lost', first.url], ['back', second.url]])
     // linked again through the second hub
-    await waitFor(() => other.nodes().includes('b'), 'c sees b')
+    await eventually(() => other.nodes().includes('b'), 10_000, 'c sees b')
   }, 30_000)
 
 })

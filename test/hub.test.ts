@@ -9,6 +9,7 @@ import { DistributedError } from '../src/core/api/errors.js'
 import type { JoinResult } from '../src/core/signaling/signaling.js'
 import { createHub, type Hub, type HubOptions } from '../src/server/hub/hub.js'
 import { recordingLogger } from './hub-logger.js'
+import { eventually } from './cluster-suite.js'
 
 const cleanups: Array<() => unknown> = []
 afterEach(async () => {
@@ -44,14 +45,6 @@ function makeNode(hub: string | string[], cluster: string, id?: string, extra: P
   return node
 }
 
-async function waitFor(condition: () => boolean, what: string, ms = 3000): Promise<void> {
-  const until = Date.now() + ms
-  while (!condition()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 10))
-  }
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 async function rawSocket(hub: Hub): Promise<RawSocket> {
@@ -82,10 +75,10 @@ describe('hub membership', () => {
     const joined = await c.signaling.join()
     expect(joined.id).toMatch(/^[0-9a-f-]{36}$/)
     expect([...joined.members].sort()).toEqual(['a', 'b'])
-    await waitFor(() => a.joins.length === 2 && b.joins.length === 1, 'join notices')
+    await eventually(() => a.joins.length === 2 && b.joins.length === 1, 3000, 'join notices')
     expect(a.joins).toEqual(['b', joined.id])
     b.signaling.close()
-    await waitFor(() => a.leaves.includes('b') && c.leaves.includes('b'), 'leave notices')
+    await eventually(() => a.leaves.includes('b') && c.leaves.includes('b'), 3000, 'leave notices')
     expect(a.statuses).toEqual(['connected'])
   })
 
@@ -102,7 +95,7 @@ describe('hub membership', () => {
     expect(await ask(intruder, 'signal', { to: 'a', data: { sdp: 'evil' } })).toMatchObject({ ok: false, code: 'no_node' })
     b.signaling.sendSignal('a', { sdp: 'evil' })
     c.signaling.sendSignal('a', { sdp: 'fine' })
-    await waitFor(() => a.signals.length === 1, 'the same-cluster signal')
+    await eventually(() => a.signals.length === 1, 3000, 'the same-cluster signal')
     await sleep(100)
     expect(a.signals).toEqual([{ from: 'c', data: { sdp: 'fine' } }])
     expect(a.joins).toEqual(['c'])
@@ -116,14 +109,14 @@ describe('hub membership', () => {
     const b = makeNode(hub.url, 'room', 'b')
     await b.signaling.join()
     for (let i = 0; i < 50; i++) b.signaling.sendSignal('a', { seq: i })
-    await waitFor(() => a.signals.length === 50, '50 signals')
+    await eventually(() => a.signals.length === 50, 3000, '50 signals')
     expect(a.signals.map((s) => s.data)).toEqual(Array.from({ length: 50 }, (_, i) => ({ seq: i })))
     expect(a.signals.every((s) => s.from === 'b')).toBe(true)
 
     const forger = await rawSocket(hub)
     await rawJoin(forger, 'room', 'mallory')
     expect(await ask(forger, 'signal', { to: 'a', from: 'b', data: { type: 'offer', sdp: 'x' } })).toEqual({ ok: true })
-    await waitFor(() => a.signals.length === 51, 'the forged signal')
+    await eventually(() => a.signals.length === 51, 3000, 'the forged signal')
     expect(a.signals[50]).toEqual({ from: 'mallory', data: { type: 'offer', sdp: 'x' } })
   })
 
@@ -149,7 +142,7 @@ describe('hub membership', () => {
     expect(watcher.leaves).toEqual([])
     expect(watcher.joins).toEqual(['same', 'same'])
     fresh.disconnect()
-    await waitFor(() => watcher.leaves.includes('same'), 'the leave of the replacement')
+    await eventually(() => watcher.leaves.includes('same'), 3000, 'the leave of the replacement')
   })
 
   it('lets exactly one of many racing joins with the same id win', async () => {
@@ -256,7 +249,7 @@ describe('hub input validation', () => {
     expect(await ask(bad, 'signal', { to: 'bad', data: {} })).toMatchObject({ ok: false, code: 'badarg' })
     expect(await ask(bad, 'signal', { to: 'nobody', data: {} })).toMatchObject({ ok: false, code: 'no_node' })
     expect(await ask(bad, 'signal', { to: 'member', data: { ok: 1 } })).toEqual({ ok: true })
-    await waitFor(() => member.signals.length === 1, 'the valid signal')
+    await eventually(() => member.signals.length === 1, 3000, 'the valid signal')
     expect(member.signals).toEqual([{ from: 'bad', data: { ok: 1 } }])
     expect(({} as Record<string, unknown>)['admin']).toBeUndefined()
     expect(hub.lines.some((l) => l.startsWith('warn dropped message'))).toBe(true)
@@ -294,19 +287,19 @@ describe('hub restart', () => {
     await a.signaling.join()
     await b.signaling.join()
     await first.close()
-    await waitFor(() => a.statuses.includes('disconnected') && b.statuses.includes('disconnected'), 'disconnects')
+    await eventually(() => a.statuses.includes('disconnected') && b.statuses.includes('disconnected'), 3000, 'disconnects')
     const second = await startHub({ port })
-    await waitFor(() => a.rejoins.length === 1 && b.rejoins.length === 1, 'rejoins')
+    await eventually(() => a.rejoins.length === 1 && b.rejoins.length === 1, 3000, 'rejoins')
     expect(a.rejoins[0]?.id).toBe('a')
     expect(b.rejoins[0]?.id).toBe('b')
     // Whoever rejoined second got the other in its list; the first learns by a notice.
     const aKnowsB = a.rejoins[0]?.members.includes('b') === true || a.joins.includes('b')
     const bKnowsA = b.rejoins[0]?.members.includes('a') === true || b.joins.includes('a')
-    await waitFor(() => aKnowsB || a.joins.includes('b'), 'a learns b')
-    await waitFor(() => bKnowsA || b.joins.includes('a'), 'b learns a')
+    await eventually(() => aKnowsB || a.joins.includes('b'), 3000, 'a learns b')
+    await eventually(() => bKnowsA || b.joins.includes('a'), 3000, 'b learns a')
     expect(a.statuses).toEqual(['connected', 'disconnected', 'connected'])
     b.signaling.sendSignal('a', { after: 'restart' })
-    await waitFor(() => a.signals.length === 1, 'a signal through the new hub')
+    await eventually(() => a.signals.length === 1, 3000, 'a signal through the new hub')
     expect(a.signals[0]).toEqual({ from: 'b', data: { after: 'restart' } })
     await second.close()
   })
@@ -328,7 +321,7 @@ describe('distribunator-hub CLI', () => {
 
   it('starts, prints its URL, serves clients and exits 0 on SIGTERM', async () => {
     const cli = runCli(['--port', '0'])
-    await waitFor(() => /listening on http:\/\/127\.0\.0\.1:\d+/.test(cli.stdout()), 'the listening line', 10_000)
+    await eventually(() => /listening on http:\/\/127\.0\.0\.1:\d+/.test(cli.stdout()), 10_000, 'the listening line')
     const url = /distribunator hub listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(cli.stdout())?.[1] ?? ''
     const node = makeNode(url, 'room', 'cli-node')
     await expect(node.signaling.join()).resolves.toEqual({ id: 'cli-node', members: [] })

@@ -4,6 +4,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
+import { eventually } from './cluster-suite.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const peerFixture = fileURLToPath(new URL('./fixtures/peer-node.ts', import.meta.url))
@@ -39,24 +40,16 @@ function run(args: string[], debug: string | undefined): Proc {
   return proc
 }
 
-async function waitFor(condition: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-}
-
 /** Starts the hub CLI on a free port; resolves with its URL. */
 async function startCli(flags: string[], debug?: string, port = 0): Promise<Proc & { url: string }> {
   const cli = run(['src/server/cli.ts', '--port', String(port), ...flags], debug)
-  await waitFor(() => /listening on http:\/\/127\.0\.0\.1:\d+/.test(cli.stdout()), 'the hub to listen')
+  await eventually(() => /listening on http:\/\/127\.0\.0\.1:\d+/.test(cli.stdout()), 15_000, 'the hub to listen')
   return { ...cli, url: /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(cli.stdout())?.[1] ?? '' }
 }
 
 async function startPeer(hub: string, cluster: string, id: string, debug?: string): Promise<Proc> {
   const peer = run([peerFixture, hub, cluster, id], debug)
-  await waitFor(() => peer.stdout().includes(`ready ${id}`), `${id} to be ready`, 20_000)
+  await eventually(() => peer.stdout().includes(`ready ${id}`), 20_000, `${id} to be ready`)
   return peer
 }
 
@@ -69,7 +62,7 @@ describe('debug logs', () => {
     const a = await startPeer(hub.url, 'logs', 'a', 'distribunator*')
     const b = await startPeer(hub.url, 'logs', 'b')
     // a joined alone, saw b join, linked it over the relay at once, then moved it to WebRTC
-    await waitFor(() => /distribunator:mesh b: link moved to direct/.test(a.stderr()), "a's link to b moving to the direct path")
+    await eventually(() => /distribunator:mesh b: link moved to direct/.test(a.stderr()), 15_000, "a's link to b moving to the direct path")
     const log = a.stderr()
     expect(lines(log, /distribunator:signaling joined /)).toEqual([expect.stringContaining(`distribunator:signaling joined logs as a via ${hub.url}: 0 members`)])
     expect(log).toMatch(/distribunator:signaling member b joined/)
@@ -81,7 +74,7 @@ describe('debug logs', () => {
     expect(order).toEqual([...order].sort((x, y) => x - y))
     // b's process dies: the hub sees it leave, a's link goes down with the reason
     b.child.kill('SIGKILL')
-    await waitFor(() => /distribunator:link link to b down: left_cluster/.test(a.stderr()), "a's link to b down")
+    await eventually(() => /distribunator:link link to b down: left_cluster/.test(a.stderr()), 15_000, "a's link to b down")
     expect(a.stderr()).toMatch(/distribunator:mesh b: left the cluster/)
     // The join key and auth are never in the log; b, without DEBUG, printed nothing of ours.
     expect(a.stderr()).not.toMatch(/key|auth/i)
@@ -93,11 +86,11 @@ describe('debug logs', () => {
     const hub = await startCli([])
     const a = await startPeer(hub.url, 'logs', 'a', 'distribunator:signaling')
     hub.child.kill('SIGTERM')
-    await waitFor(() => /distribunator:signaling http:\/\/127\.0\.0\.1:\d+: connection lost \(transport close\)/.test(a.stderr()), 'the lost hub in the log')
-    await waitFor(() => /distribunator:signaling .*connection refused: nothing listens on 127\.0\.0\.1:\d+/.test(a.stderr()), 'a refused reconnection in the log')
+    await eventually(() => /distribunator:signaling http:\/\/127\.0\.0\.1:\d+: connection lost \(transport close\)/.test(a.stderr()), 15_000, 'the lost hub in the log')
+    await eventually(() => /distribunator:signaling .*connection refused: nothing listens on 127\.0\.0\.1:\d+/.test(a.stderr()), 15_000, 'a refused reconnection in the log')
     expect(a.stderr()).toMatch(/distribunator:signaling next attempt in \d+ ms/)
     await startCli([], undefined, Number(new URL(hub.url).port))
-    await waitFor(() => lines(a.stderr(), /distribunator:signaling joined logs as a via/).length === 2, 'the join again in the log')
+    await eventually(() => lines(a.stderr(), /distribunator:signaling joined logs as a via/).length === 2, 15_000, 'the join again in the log')
     // only the namespace asked for
     expect(lines(a.stderr(), /distribunator:(?!signaling )/)).toEqual([])
   }, 60_000)
@@ -111,7 +104,7 @@ describe('debug logs', () => {
       peer.child.stdin?.end()
       await peer.exit
     }
-    await waitFor(() => /distribunator:hub cli\/p left/.test(verbose.stderr()), 'the leave in the verbose log')
+    await eventually(() => /distribunator:hub cli\/p left/.test(verbose.stderr()), 15_000, 'the leave in the verbose log')
     expect(verbose.stderr()).toMatch(/distribunator:hub cli\/p joined \(0 other members\)/)
     expect(verbose.stderr()).toMatch(/distribunator:hub \S+ \(cli\/p\) disconnected: /)
     expect(verbose.stderr()).toMatch(/socket\.io:socket /)
