@@ -11,7 +11,7 @@ import type { Hub } from '../src/server/hub/hub.js'
 export const cleanups: Array<() => unknown> = []
 
 export const KEY = 'k'.repeat(16)
-export const joinRequest = (cluster: string, id: string, key = KEY) => ({ v: 1, cluster, id, key })
+export const joinRequest = (cluster: string, id: string, key = KEY) => ({ v: 2, cluster, id, key, inc: 1 })
 export const field = (value: unknown, name: string): unknown => (typeof value === 'object' && value !== null ? Reflect.get(value, name) : undefined)
 
 /** What the hub holds for one member's connection right now: engine.io's queue plus the WebSocket's. */
@@ -47,8 +47,8 @@ const connect = () => new Promise((resolve, reject) => {
 ;(async () => {
   const a = await connect()
   const b = await connect()
-  await a.timeout(10000).emitWithAck('join', { v: 1, cluster: 'probe', id: 'a', key: 'p'.repeat(16) })
-  await b.timeout(10000).emitWithAck('join', { v: 1, cluster: 'probe', id: 'b', key: 'p'.repeat(16) })
+  await a.timeout(10000).emitWithAck('join', { v: 2, cluster: 'probe', id: 'a', key: 'p'.repeat(16), inc: 1 })
+  await b.timeout(10000).emitWithAck('join', { v: 2, cluster: 'probe', id: 'b', key: 'p'.repeat(16), inc: 1 })
   let delivered = 0
   b.on('signal', () => delivered++)
   process.on('message', async (ms) => {
@@ -57,7 +57,7 @@ const connect = () => new Promise((resolve, reject) => {
     const end = Date.now() + ms
     while (Date.now() < end) {
       const started = performance.now()
-      pending.push(a.timeout(30000).emitWithAck('signal', { to: 'b', data: { n: pending.length } }).then(() => rtts.push(performance.now() - started)))
+      pending.push(a.timeout(30000).emitWithAck('signal', { to: 'b', ti: 1, data: { n: pending.length } }).then(() => rtts.push(performance.now() - started)))
       await new Promise((r) => setTimeout(r, 20))
     }
     await Promise.allSettled(pending)

@@ -95,7 +95,7 @@ describe('hub under floods', () => {
     let delivered = 0
     mate.on('signal', () => delivered++)
     const burst = async (count: number): Promise<{ ok: number; limited: number }> => {
-      const replies = await Promise.all(Array.from({ length: count }, (_, i) => ask(chatty, 'signal', { to: 'mate', data: { i } })))
+      const replies = await Promise.all(Array.from({ length: count }, (_, i) => ask(chatty, 'signal', { to: 'mate', ti: 1, data: { i } })))
       return {
         ok: replies.filter((r) => field(r, 'ok') === true).length,
         limited: replies.filter((r) => field(r, 'ok') === false && String(field(r, 'message')).includes('rate limit')).length,
@@ -116,7 +116,7 @@ describe('hub under floods', () => {
     expect(hub.lines.some((l) => l.startsWith('warn') && l.includes('rate limit'))).toBe(true)
     // Refused messages are strikes: a sender that keeps pushing is cut off.
     const cut = disconnected(chatty)
-    for (let i = 0; i < 400; i++) chatty.emit('signal', { to: 'mate', data: { i } })
+    for (let i = 0; i < 400; i++) chatty.emit('signal', { to: 'mate', ti: 1, data: { i } })
     await Promise.race([cut, sleep(5000)])
     expect(chatty.connected).toBe(false)
     expect(hub.lines.some((l) => l.startsWith('warn closing') && l.includes('maxStrikes'))).toBe(true)
@@ -133,8 +133,8 @@ describe('hub under floods', () => {
     const offer = { type: 'offer', sdp: 'v=0\r\n'.padEnd(3000, 'a') }
     const replies: unknown[] = []
     for (let peer = 0; peer < 300; peer++) {
-      newcomer.emit('signal', { to: 'mate', data: offer }, (r: unknown) => replies.push(r))
-      for (let c = 0; c < 30; c++) newcomer.emit('signal', { to: 'mate', data: candidate }, (r: unknown) => replies.push(r))
+      newcomer.emit('signal', { to: 'mate', ti: 1, data: offer }, (r: unknown) => replies.push(r))
+      for (let c = 0; c < 30; c++) newcomer.emit('signal', { to: 'mate', ti: 1, data: candidate }, (r: unknown) => replies.push(r))
     }
     await eventually(() => replies.length === 9300 || !newcomer.connected, 40_000, 'every ack')
     expect(replies.filter((r) => field(r, 'ok') !== true)).toEqual([])
@@ -159,7 +159,7 @@ describe('hub against slow and silent members', () => {
     let sent = 0
     const until = Date.now() + 40_000
     while (!victimLeft && sent < 4000 && maxQueued < 64 * 1024 * 1024 && Date.now() < until) {
-      await Promise.all(Array.from({ length: 16 }, () => ask(flooder, 'signal', { to: 'victim', data })))
+      await Promise.all(Array.from({ length: 16 }, () => ask(flooder, 'signal', { to: 'victim', ti: 1, data })))
       sent += 16
       maxQueued = Math.max(maxQueued, queuedBytes(hub, 'victim') ?? 0)
     }
@@ -186,7 +186,7 @@ describe('hub against slow and silent members', () => {
     console.log(`silent member left after ${leftAt - stalled} ms`)
     expect(leftAt - stalled).toBeLessThan(12_000)
     const newcomer = await rawSocket(hub)
-    expect(await rawJoin(newcomer, 'room', 'newcomer')).toEqual({ ok: true, id: 'newcomer', members: ['watcher'] })
+    expect(await rawJoin(newcomer, 'room', 'newcomer')).toEqual({ ok: true, id: 'newcomer', members: [{ id: 'watcher', inc: 1 }] })
   })
 })
 

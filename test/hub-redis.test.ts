@@ -54,11 +54,11 @@ interface TestNode {
 }
 
 function makeNode(hub: string | string[], cluster: string, id: string, extra: Partial<SocketIoSignalingOptions> = {}): TestNode {
-  const signaling = createSocketIoSignaling({ hub, cluster, id, joinTimeoutMs: 4000, retryDelayMs: 50, maxRetryDelayMs: 300, ...extra })
+  const signaling = createSocketIoSignaling({ hub, cluster, id, joinTimeoutMs: 4000, retryDelayMs: 50, maxRetryDelayMs: 300, incarnation: 1, ...extra })
   const node: TestNode = { signaling, joins: [], leaves: [], signals: [], rejoins: [] }
-  signaling.onMemberJoin((m) => node.joins.push(m))
-  signaling.onMemberLeave((m) => node.leaves.push(m))
-  signaling.onSignal((from, data) => node.signals.push({ from, data }))
+  signaling.onMemberJoin((m) => node.joins.push(m.id))
+  signaling.onMemberLeave((id) => node.leaves.push(id))
+  signaling.onSignal((from, _inc, data) => node.signals.push({ from, data }))
   let first = true
   signaling.onJoined((r) => (first ? (first = false) : node.rejoins.push(r)))
   cleanups.push(() => signaling.close())
@@ -82,6 +82,7 @@ function pick<T>(list: readonly T[], index: number): T {
 }
 
 const sorted = (ids: readonly string[]): string[] => [...ids].sort()
+const names = (result: JoinResult): string[] => result.members.map((m) => m.id)
 
 describe('hubs sharing Redis', () => {
   it('members on different hubs see each other and signal each other', async () => {
@@ -90,18 +91,18 @@ describe('hubs sharing Redis', () => {
     const a = makeNode(h1.url, 'shared', 'a')
     expect(await a.signaling.join()).toEqual({ id: 'a', members: [] })
     const b = makeNode(h2.url, 'shared', 'b')
-    expect(await b.signaling.join()).toEqual({ id: 'b', members: ['a'] })
+    expect(await b.signaling.join()).toEqual({ id: 'b', members: [{ id: 'a', inc: 1 }] })
     const c = makeNode(h3.url, 'shared', 'c')
-    expect(sorted((await c.signaling.join()).members)).toEqual(['a', 'b'])
+    expect(sorted(names(await c.signaling.join()))).toEqual(['a', 'b'])
     const other = makeNode(h3.url, 'elsewhere', 'z')
     expect(await other.signaling.join()).toEqual({ id: 'z', members: [] })
     await eventually(() => a.joins.length === 2 && b.joins.length === 1, 5000, 'join notices across hubs')
     expect(a.joins).toEqual(['b', 'c'])
 
-    b.signaling.sendSignal('a', { type: 'offer', sdp: 'from b' })
-    c.signaling.sendSignal('b', { type: 'answer', sdp: 'from c' })
-    for (let i = 0; i < 20; i++) a.signaling.sendSignal('c', { seq: i })
-    other.signaling.sendSignal('a', { sdp: 'cross-cluster' })
+    b.signaling.sendSignal('a', 1, { type: 'offer', sdp: 'from b' })
+    c.signaling.sendSignal('b', 1, { type: 'answer', sdp: 'from c' })
+    for (let i = 0; i < 20; i++) a.signaling.sendSignal('c', 1, { seq: i })
+    other.signaling.sendSignal('a', 1, { sdp: 'cross-cluster' })
     await eventually(() => a.signals.length === 1 && b.signals.length === 1 && c.signals.length === 20, 5000, 'signals across hubs')
     expect(a.signals).toEqual([{ from: 'b', data: { type: 'offer', sdp: 'from b' } }])
     expect(b.signals).toEqual([{ from: 'c', data: { type: 'answer', sdp: 'from c' } }])
@@ -123,12 +124,12 @@ describe('hubs sharing Redis', () => {
     await watcher.signaling.join()
     const key = 'moving-client-key-0001'
     const stale = await rawSocket(h1)
-    expect(await stale.timeout(3000).emitWithAck('join', { v: 1, cluster: 'dups', id: 'mover', key })).toMatchObject({ ok: true })
+    expect(await stale.timeout(3000).emitWithAck('join', { v: 2, inc: 1, cluster: 'dups', id: 'mover', key })).toMatchObject({ ok: true })
     const staleGone = new Promise((resolve) => stale.once('disconnect', resolve))
     const fresh = await rawSocket(h2)
-    const intruder = await fresh.timeout(3000).emitWithAck('join', { v: 1, cluster: 'dups', id: 'mover', key: 'another-key-000000001' })
+    const intruder = await fresh.timeout(3000).emitWithAck('join', { v: 2, inc: 1, cluster: 'dups', id: 'mover', key: 'another-key-000000001' })
     expect(intruder).toMatchObject({ ok: false, code: 'duplicate_id' })
-    const moved: unknown = await fresh.timeout(3000).emitWithAck('join', { v: 1, cluster: 'dups', id: 'mover', key })
+    const moved: unknown = await fresh.timeout(3000).emitWithAck('join', { v: 2, inc: 1, cluster: 'dups', id: 'mover', key })
     expect(moved).toMatchObject({ ok: true, id: 'mover' })
     await staleGone
     await new Promise((r) => setTimeout(r, 200))
@@ -139,7 +140,7 @@ describe('hubs sharing Redis', () => {
     const hubs = await startHubs(3)
     const sockets = await Promise.all(Array.from({ length: 9 }, (_, i) => rawSocket(pick(hubs, i % 3))))
     const replies = await Promise.all(
-      sockets.map((s, i) => s.timeout(3000).emitWithAck('join', { v: 1, cluster: 'race', id: 'contested', key: `racing-client-key-${i}` })),
+      sockets.map((s, i) => s.timeout(3000).emitWithAck('join', { v: 2, inc: 1, cluster: 'race', id: 'contested', key: `racing-client-key-${i}` })),
     )
     expect(replies.filter((r: unknown) => Reflect.get(Object(r), 'ok') === true)).toHaveLength(1)
     expect(replies.filter((r: unknown) => Reflect.get(Object(r), 'code') === 'duplicate_id')).toHaveLength(8)
@@ -153,13 +154,13 @@ describe('hubs sharing Redis', () => {
     const c = makeNode(h3.url, 'moving', 'c')
     await c.signaling.join()
     const m = makeNode([h1.url, h2.url, h3.url], 'moving', 'm')
-    expect(sorted((await m.signaling.join()).members)).toEqual(['b', 'c'])
+    expect(sorted(names(await m.signaling.join()))).toEqual(['b', 'c'])
     await h1.close()
     await eventually(() => m.rejoins.length === 1, 5000, 'the rejoin through another hub')
     expect(m.rejoins[0]?.id).toBe('m')
-    expect(sorted(m.rejoins[0]?.members ?? [])).toEqual(['b', 'c'])
+    expect(sorted(m.rejoins[0] === undefined ? [] : names(m.rejoins[0]))).toEqual(['b', 'c'])
     await eventually(() => b.leaves.includes('m') && b.joins.filter((id) => id === 'm').length === 2, 5000, 'b sees m leave and come back')
-    b.signaling.sendSignal('m', { after: 'move' })
+    b.signaling.sendSignal('m', 1, { after: 'move' })
     await eventually(() => m.signals.length === 1, 5000, 'a signal to the moved client')
     expect(m.signals[0]).toEqual({ from: 'b', data: { after: 'move' } })
   })
@@ -170,14 +171,14 @@ describe('hubs sharing Redis', () => {
     const a = makeNode(h1.url, 'outage', 'a')
     await a.signaling.join()
     const b = makeNode(h2.url, 'outage', 'b')
-    expect(await b.signaling.join()).toEqual({ id: 'b', members: ['a'] })
+    expect(await b.signaling.join()).toEqual({ id: 'b', members: [{ id: 'a', inc: 1 }] })
 
     await killRedis()
     await eventually(() => h1.lines.some((l) => l.includes('unreachable')) && h2.lines.some((l) => l.includes('unreachable')), 5000, 'the outage logged')
     // Local service goes on: joins, member lists and signals among one hub's members.
     const c = makeNode(h1.url, 'outage', 'c')
-    expect(await c.signaling.join()).toEqual({ id: 'c', members: ['a'] })
-    c.signaling.sendSignal('a', { during: 'outage' })
+    expect(await c.signaling.join()).toEqual({ id: 'c', members: [{ id: 'a', inc: 1 }] })
+    c.signaling.sendSignal('a', 1, { during: 'outage' })
     await eventually(() => a.signals.length === 1, 5000, 'a local signal during the outage')
     expect(a.signals[0]).toEqual({ from: 'c', data: { during: 'outage' } })
 
@@ -186,8 +187,8 @@ describe('hubs sharing Redis', () => {
     // The member that joined during the outage is announced to the other hub's members.
     await eventually(() => b.joins.includes('c'), 5000, 'b learns c after the recovery')
     const d = makeNode(h2.url, 'outage', 'd')
-    expect(sorted((await d.signaling.join()).members)).toEqual(['a', 'b', 'c'])
-    d.signaling.sendSignal('c', { after: 'recovery' })
+    expect(sorted(names(await d.signaling.join()))).toEqual(['a', 'b', 'c'])
+    d.signaling.sendSignal('c', 1, { after: 'recovery' })
     await eventually(() => c.signals.length === 1, 5000, 'a cross-hub signal after the recovery')
     expect(c.signals[0]).toEqual({ from: 'd', data: { after: 'recovery' } })
     const dup = makeNode(h1.url, 'outage', 'd')

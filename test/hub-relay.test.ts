@@ -34,7 +34,7 @@ async function client(h: Hub, cluster?: string, id?: string): Promise<Client> {
   const got: unknown[] = []
   socket.on('relay', (notice: unknown) => got.push(notice))
   if (cluster !== undefined && id !== undefined) {
-    const reply = await socket.timeout(2000).emitWithAck('join', { v: 1, cluster, id, key: `key-${id}-0123456789abcdef` })
+    const reply = await socket.timeout(2000).emitWithAck('join', { v: 2, cluster, id, key: `key-${id}-0123456789abcdef`, inc: 1 })
     expect(reply).toMatchObject({ ok: true })
   }
   return { socket, got }
@@ -49,11 +49,11 @@ describe('the hub relay', () => {
     const a = await client(h, 'one', 'a')
     const b = await client(h, 'one', 'b')
     const other = await client(h, 'two', 'b') // same id, another cluster
-    expect(await relay(a, { t: [['b', 7, 1, 0]], d: 'hello', f: 'mallory' })).toEqual({ ok: true })
-    expect(await relay(a, { t: [['b', 7, 2, 0]], d: new Uint8Array([1, 2, 3]) })).toEqual({ ok: true })
+    expect(await relay(a, { t: [['b', 2, 7, 1, 0]], d: 'hello', f: 'mallory' })).toEqual({ ok: true })
+    expect(await relay(a, { t: [['b', 2, 7, 2, 0]], d: new Uint8Array([1, 2, 3]) })).toEqual({ ok: true })
     await settle()
     expect(b.got).toHaveLength(2)
-    expect(b.got[0]).toEqual({ f: 'a', e: 7, s: 1, a: 0, d: 'hello' })
+    expect(b.got[0]).toEqual({ f: 'a', fi: 1, ti: 2, e: 7, s: 1, a: 0, d: 'hello' })
     expect(new Uint8Array((b.got[1] as { d: ArrayBufferLike }).d as ArrayBuffer)).toEqual(new Uint8Array([1, 2, 3]))
     expect(other.got).toEqual([])
   })
@@ -61,15 +61,15 @@ describe('the hub relay', () => {
   it('refuses a connection that has not joined, malformed packets, and more than the relay budget', async () => {
     const h = await hub({ maxRelayBurstBytes: 100_000, maxRelayBytesPerSecond: 1000 })
     const outsider = await client(h)
-    expect(await relay(outsider, { t: [['b', 1, 1, 0]], d: 'x' })).toMatchObject({ ok: false, code: 'protocol' })
+    expect(await relay(outsider, { t: [['b', 2, 1, 1, 0]], d: 'x' })).toMatchObject({ ok: false, code: 'protocol' })
     const a = await client(h, 'one', 'a')
     const b = await client(h, 'one', 'b')
-    for (const bad of [null, {}, { t: [] }, { t: [['b', 1, 1]] }, { t: [['b', -1, 1, 0]], d: 'x' }, { t: [['b', 1, 0, 0]], d: 'x' }, { t: [['b', 1, 1, 0]] }, { t: [['b', 1, 1, 0]], d: 'x'.repeat(70_000) }]) {
+    for (const bad of [null, {}, { t: [] }, { t: [['b', 2, 1, 1]] }, { t: [['b', 2, -1, 1, 0]], d: 'x' }, { t: [['b', 2, 1, 0, 0]], d: 'x' }, { t: [['b', 2, 1, 1, 0]] }, { t: [['b', 2, 1, 1, 0]], d: 'x'.repeat(70_000) }]) {
       expect(await relay(a, bad), JSON.stringify(bad)?.slice(0, 60)).toMatchObject({ ok: false, code: 'badarg' })
     }
     let refused = 0
     for (let i = 0; i < 40 && refused === 0; i++) {
-      const reply = (await relay(a, { t: [['b', 1, i + 1, 0]], d: 'y'.repeat(10_000) })) as { ok: boolean }
+      const reply = (await relay(a, { t: [['b', 2, 1, i + 1, 0]], d: 'y'.repeat(10_000) })) as { ok: boolean }
       if (!reply.ok) refused++
     }
     expect(refused).toBe(1) // past 100 kB at once
@@ -83,13 +83,13 @@ describe('the hub relay', () => {
     const b = await client(h, 'one', 'b')
     const refusals: unknown[] = []
     a.socket.on('relay-refused', (r: unknown) => refusals.push(r))
-    for (let i = 1; i <= 5; i++) a.socket.emit('relay', { t: [['b', 3, i, 0]], d: 'z'.repeat(10_000) })
+    for (let i = 1; i <= 5; i++) a.socket.emit('relay', { t: [['b', 2, 3, i, 0]], d: 'z'.repeat(10_000) })
     await settle()
     expect(b.got.length).toBeGreaterThan(0)
     expect(b.got.length).toBeLessThan(5)
     expect(refusals.length).toBe(5 - b.got.length)
-    expect(refusals[0]).toMatchObject({ code: 'protocol', t: [['b', 3, b.got.length + 1, 0]] })
-    a.socket.emit('relay', { t: [['b', 3]], d: 'x' }) // malformed: no targets to name
+    expect(refusals[0]).toMatchObject({ code: 'protocol', t: [['b', 2, 3, b.got.length + 1, 0]] })
+    a.socket.emit('relay', { t: [['b', 2, 3]], d: 'x' }) // malformed: no targets to name
     await settle()
     expect(refusals.at(-1)).toMatchObject({ code: 'badarg' })
     expect((refusals.at(-1) as { t?: unknown }).t).toBeUndefined()
@@ -99,7 +99,7 @@ describe('the hub relay', () => {
     const h = await hub({ relay: false })
     const a = await client(h, 'one', 'a')
     const b = await client(h, 'one', 'b')
-    expect(await relay(a, { t: [['b', 1, 1, 0]], d: 'x' })).toMatchObject({ ok: false, code: 'protocol' })
+    expect(await relay(a, { t: [['b', 2, 1, 1, 0]], d: 'x' })).toMatchObject({ ok: false, code: 'protocol' })
     await settle()
     expect(b.got).toEqual([])
   })
@@ -108,8 +108,8 @@ describe('the hub relay', () => {
     const h = await hub()
     const a = await client(h, 'fan', 'a')
     const members = await Promise.all(['b', 'c', 'd'].map((id) => client(h, 'fan', id)))
-    expect(await relay(a, { t: [['b', 1, 5, 2], ['c', 2, 9, 0], ['d', 3, 1, 1]], d: 'join' })).toEqual({ ok: true })
+    expect(await relay(a, { t: [['b', 2, 1, 5, 2], ['c', 2, 2, 9, 0], ['d', 2, 3, 1, 1]], d: 'join' })).toEqual({ ok: true })
     await settle()
-    expect(members.map((m) => m.got)).toEqual([[{ f: 'a', e: 1, s: 5, a: 2, d: 'join' }], [{ f: 'a', e: 2, s: 9, a: 0, d: 'join' }], [{ f: 'a', e: 3, s: 1, a: 1, d: 'join' }]])
+    expect(members.map((m) => m.got)).toEqual([[{ f: 'a', fi: 1, ti: 2, e: 1, s: 5, a: 2, d: 'join' }], [{ f: 'a', fi: 1, ti: 2, e: 2, s: 9, a: 0, d: 'join' }], [{ f: 'a', fi: 1, ti: 2, e: 3, s: 1, a: 1, d: 'join' }]])
   })
 })

@@ -33,11 +33,12 @@ interface TestNode {
 }
 
 function makeNode(hub: string | string[], cluster: string, id?: string, extra: Partial<SocketIoSignalingOptions> = {}): TestNode {
-  const signaling = createSocketIoSignaling({ hub, cluster, ...(id === undefined ? {} : { id }), joinTimeoutMs: 3000, ...extra })
+  // every test node is incarnation 1, so raw clients can address it (`ti: 1`)
+  const signaling = createSocketIoSignaling({ hub, cluster, ...(id === undefined ? {} : { id }), joinTimeoutMs: 3000, incarnation: 1, ...extra })
   const node: TestNode = { signaling, joins: [], leaves: [], signals: [], rejoins: [], statuses: [] }
-  signaling.onMemberJoin((m) => node.joins.push(m))
-  signaling.onMemberLeave((m) => node.leaves.push(m))
-  signaling.onSignal((from, data) => node.signals.push({ from, data }))
+  signaling.onMemberJoin((m) => node.joins.push(m.id))
+  signaling.onMemberLeave((id) => node.leaves.push(id))
+  signaling.onSignal((from, _inc, data) => node.signals.push({ from, data }))
   let first = true
   signaling.onJoined((r) => (first ? (first = false) : node.rejoins.push(r)))
   signaling.onStatus?.((s) => node.statuses.push(s))
@@ -62,7 +63,10 @@ function ask(socket: RawSocket, event: string, ...args: unknown[]): Promise<unkn
   return socket.timeout(2000).emitWithAck(event, ...args)
 }
 const deep = (levels: number): unknown => (levels === 0 ? 'deep' : [deep(levels - 1)])
-const rawJoin = (socket: RawSocket, cluster: string, id: string, key = KEY): Promise<unknown> => ask(socket, 'join', { v: 1, cluster, id, key })
+const rawJoin = (socket: RawSocket, cluster: string, id: string, key = KEY): Promise<unknown> => ask(socket, 'join', { v: 2, cluster, id, key, inc: 1 })
+/** Members as the hub lists them: every client of these tests is incarnation 1. */
+const listed = (...ids: string[]): Array<{ id: string; inc: number }> => ids.map((id) => ({ id, inc: 1 }))
+const names = (result: JoinResult): string[] => result.members.map((m) => m.id)
 
 describe('hub membership', () => {
   it('answers a join with the members present and tells the others who comes and goes', async () => {
@@ -70,11 +74,11 @@ describe('hub membership', () => {
     const a = makeNode(hub.url, 'room', 'a')
     expect(await a.signaling.join()).toEqual({ id: 'a', members: [] })
     const b = makeNode(hub.url, 'room', 'b')
-    expect(await b.signaling.join()).toEqual({ id: 'b', members: ['a'] })
+    expect(await b.signaling.join()).toEqual({ id: 'b', members: listed('a') })
     const c = makeNode(hub.url, 'room')
     const joined = await c.signaling.join()
     expect(joined.id).toMatch(/^[0-9a-f-]{36}$/)
-    expect([...joined.members].sort()).toEqual(['a', 'b'])
+    expect(names(joined).sort()).toEqual(['a', 'b'])
     await eventually(() => a.joins.length === 2 && b.joins.length === 1, 3000, 'join notices')
     expect(a.joins).toEqual(['b', joined.id])
     b.signaling.close()
@@ -89,12 +93,12 @@ describe('hub membership', () => {
     const b = makeNode(hub.url, 'blue', 'b')
     expect((await b.signaling.join()).members).toEqual([])
     const c = makeNode(hub.url, 'red', 'c')
-    expect((await c.signaling.join()).members).toEqual(['a'])
+    expect(names(await c.signaling.join())).toEqual(['a'])
     const intruder = await rawSocket(hub)
-    expect(await rawJoin(intruder, 'blue', 'x')).toEqual({ ok: true, id: 'x', members: ['b'] })
-    expect(await ask(intruder, 'signal', { to: 'a', data: { sdp: 'evil' } })).toMatchObject({ ok: false, code: 'no_node' })
-    b.signaling.sendSignal('a', { sdp: 'evil' })
-    c.signaling.sendSignal('a', { sdp: 'fine' })
+    expect(await rawJoin(intruder, 'blue', 'x')).toEqual({ ok: true, id: 'x', members: listed('b') })
+    expect(await ask(intruder, 'signal', { to: 'a', ti: 1, data: { sdp: 'evil' } })).toMatchObject({ ok: false, code: 'no_node' })
+    b.signaling.sendSignal('a', 1, { sdp: 'evil' })
+    c.signaling.sendSignal('a', 1, { sdp: 'fine' })
     await eventually(() => a.signals.length === 1, 3000, 'the same-cluster signal')
     await sleep(100)
     expect(a.signals).toEqual([{ from: 'c', data: { sdp: 'fine' } }])
@@ -108,14 +112,14 @@ describe('hub membership', () => {
     await a.signaling.join()
     const b = makeNode(hub.url, 'room', 'b')
     await b.signaling.join()
-    for (let i = 0; i < 50; i++) b.signaling.sendSignal('a', { seq: i })
+    for (let i = 0; i < 50; i++) b.signaling.sendSignal('a', 1, { seq: i })
     await eventually(() => a.signals.length === 50, 3000, '50 signals')
     expect(a.signals.map((s) => s.data)).toEqual(Array.from({ length: 50 }, (_, i) => ({ seq: i })))
     expect(a.signals.every((s) => s.from === 'b')).toBe(true)
 
     const forger = await rawSocket(hub)
     await rawJoin(forger, 'room', 'mallory')
-    expect(await ask(forger, 'signal', { to: 'a', from: 'b', data: { type: 'offer', sdp: 'x' } })).toEqual({ ok: true })
+    expect(await ask(forger, 'signal', { to: 'a', ti: 1, from: 'b', data: { type: 'offer', sdp: 'x' } })).toEqual({ ok: true })
     await eventually(() => a.signals.length === 51, 3000, 'the forged signal')
     expect(a.signals[50]).toEqual({ from: 'mallory', data: { type: 'offer', sdp: 'x' } })
   })
@@ -136,7 +140,7 @@ describe('hub membership', () => {
     const staleGone = new Promise((resolve) => stale.once('disconnect', resolve))
     const fresh = await rawSocket(hub)
     expect(await rawJoin(fresh, 'room', 'same', 'other-key-0123456789')).toMatchObject({ ok: false, code: 'duplicate_id' })
-    expect(await rawJoin(fresh, 'room', 'same', 'secret-key-0123456789')).toEqual({ ok: true, id: 'same', members: ['dup', 'watcher'] })
+    expect(await rawJoin(fresh, 'room', 'same', 'secret-key-0123456789')).toEqual({ ok: true, id: 'same', members: listed('dup', 'watcher') })
     await staleGone
     await sleep(100)
     expect(watcher.leaves).toEqual([])
@@ -152,7 +156,7 @@ describe('hub membership', () => {
     expect(replies.filter((r) => Reflect.get(Object(r), 'ok') === true)).toHaveLength(1)
     expect(replies.filter((r) => Reflect.get(Object(r), 'code') === 'duplicate_id')).toHaveLength(9)
     const late = await rawSocket(hub)
-    expect(await rawJoin(late, 'race', 'late')).toEqual({ ok: true, id: 'late', members: ['contested'] })
+    expect(await rawJoin(late, 'race', 'late')).toEqual({ ok: true, id: 'late', members: listed('contested') })
   })
 
   it('runs the authorize hook: allow, deny, throw, slow', async () => {
@@ -175,7 +179,7 @@ describe('hub membership', () => {
     }
     expect(hub.lines.some((l) => l.includes('authorize hook threw') && l.includes('boom'))).toBe(true)
     const later = makeNode(hub.url, 'room', 'later', { auth: { token: 'yes' } })
-    await expect(later.signaling.join()).resolves.toEqual({ id: 'later', members: ['ok'] })
+    await expect(later.signaling.join()).resolves.toEqual({ id: 'later', members: listed('ok') })
   })
 
   it('rejects a join with hub_unreachable when no hub answers in time', async () => {
@@ -199,56 +203,63 @@ describe('hub input validation', () => {
     const protoAuth: unknown = JSON.parse('{"__proto__": {"admin": true}}')
     const protoData: unknown = JSON.parse('{"type": "offer", "__proto__": {"polluted": 1}}')
 
-    expect(await ask(bad, 'signal', { to: 'member', data: {} })).toMatchObject({ ok: false, code: 'protocol' })
+    expect(await ask(bad, 'signal', { to: 'member', ti: 1, data: {} })).toMatchObject({ ok: false, code: 'protocol' })
     const badJoins: unknown[] = [
       undefined,
       'join',
       42,
       [],
-      { v: 1 },
-      { v: 1, cluster: 7, id: 'x', key: KEY },
-      { v: 1, cluster: 'room', id: 'x'.repeat(129), key: KEY },
-      { v: 1, cluster: 'room', id: 'a b', key: KEY },
-      { v: 1, cluster: 'room', id: 'a/b', key: KEY },
-      { v: 1, cluster: '', id: 'x', key: KEY },
-      { v: 1, cluster: 'room', id: 'x', key: 'short' },
-      { v: 1, cluster: 'room', id: 'x', key: KEY, auth: 'a'.repeat(5000) },
-      { v: 1, cluster: 'room', id: 'x', key: KEY, auth: protoAuth },
-      { v: 1, cluster: 'room', id: 'x', key: KEY, auth: { constructor: 1 } },
-      { v: 1, cluster: 'room', id: 'x', key: KEY, auth: new Uint8Array([1, 2, 3]) },
-      JSON.parse('{"__proto__": {"v": 1}, "cluster": "room", "id": "x", "key": "kkkkkkkkkkkkkkkk"}'),
+      { v: 2 },
+      { v: 2, inc: 1, cluster: 7, id: 'x', key: KEY },
+      { v: 2, inc: 1, cluster: 'room', id: 'x'.repeat(129), key: KEY },
+      { v: 2, inc: 1, cluster: 'room', id: 'a b', key: KEY },
+      { v: 2, inc: 1, cluster: 'room', id: 'a/b', key: KEY },
+      { v: 2, inc: 1, cluster: '', id: 'x', key: KEY },
+      { v: 2, cluster: 'room', id: 'x', key: KEY },
+      { v: 2, inc: -1, cluster: 'room', id: 'x', key: KEY },
+      { v: 2, inc: 2 ** 32, cluster: 'room', id: 'x', key: KEY },
+      { v: 2, inc: '1', cluster: 'room', id: 'x', key: KEY },
+      { v: 2, inc: 1, cluster: 'room', id: 'x', key: 'short' },
+      { v: 2, inc: 1, cluster: 'room', id: 'x', key: KEY, auth: 'a'.repeat(5000) },
+      { v: 2, inc: 1, cluster: 'room', id: 'x', key: KEY, auth: protoAuth },
+      { v: 2, inc: 1, cluster: 'room', id: 'x', key: KEY, auth: { constructor: 1 } },
+      { v: 2, inc: 1, cluster: 'room', id: 'x', key: KEY, auth: new Uint8Array([1, 2, 3]) },
+      JSON.parse('{"__proto__": {"v": 2}, "inc": 1, "cluster": "room", "id": "x", "key": "kkkkkkkkkkkkkkkk"}'),
     ]
     for (const payload of badJoins) {
       expect(await ask(bad, 'join', payload), JSON.stringify(payload)).toMatchObject({ ok: false, code: 'badarg' })
     }
-    expect(await ask(bad, 'join', { v: 2, cluster: 'room', id: 'x', key: KEY })).toMatchObject({ ok: false, code: 'protocol' })
+    expect(await ask(bad, 'join', { v: 1, cluster: 'room', id: 'x', key: KEY })).toMatchObject({ ok: false, code: 'protocol' })
+    expect(await ask(bad, 'join', { v: 3, inc: 1, cluster: 'room', id: 'x', key: KEY })).toMatchObject({ ok: false, code: 'protocol' })
     expect(await ask(bad, 'join')).toMatchObject({ ok: false, code: 'badarg' })
     expect(await ask(bad, 'nonsense', { a: 1 })).toMatchObject({ ok: false, code: 'protocol' })
     bad.emit('nonsense', 1)
     bad.emit('join', 'no ack here')
-    bad.emit('signal', { to: 'member', data: {} })
+    bad.emit('signal', { to: 'member', ti: 1, data: {} })
 
-    expect(await rawJoin(bad, 'room', 'bad')).toEqual({ ok: true, id: 'bad', members: ['member'] })
+    expect(await rawJoin(bad, 'room', 'bad')).toEqual({ ok: true, id: 'bad', members: listed('member') })
     expect(await rawJoin(bad, 'other', 'bad')).toMatchObject({ ok: false, code: 'badarg' })
     // Repeating the join on a joined connection is refused too (see test/hub-hostile.test.ts).
     expect(await rawJoin(bad, 'room', 'bad')).toMatchObject({ ok: false, code: 'badarg', message: expect.stringContaining('already joined') })
     const badSignals: unknown[] = [
       undefined,
       { data: {} },
-      { to: 5, data: {} },
-      { to: 'member' },
-      { to: 'member', data: 'x'.repeat(70_000) },
-      { to: 'member', data: protoData },
-      { to: 'member', data: { candidate: { constructor: 'x' } } },
-      { to: 'member', data: { blob: new Uint8Array(8) } },
-      { to: 'member', data: deep(40) },
+      { to: 5, ti: 1, data: {} },
+      { to: 'member', ti: 1 },
+      { to: 'member', data: {} },
+      { to: 'member', ti: -1, data: {} },
+      { to: 'member', ti: 1, data: 'x'.repeat(70_000) },
+      { to: 'member', ti: 1, data: protoData },
+      { to: 'member', ti: 1, data: { candidate: { constructor: 'x' } } },
+      { to: 'member', ti: 1, data: { blob: new Uint8Array(8) } },
+      { to: 'member', ti: 1, data: deep(40) },
     ]
     for (const payload of badSignals) {
       expect(await ask(bad, 'signal', payload), JSON.stringify(payload)?.slice(0, 60)).toMatchObject({ ok: false, code: 'badarg' })
     }
-    expect(await ask(bad, 'signal', { to: 'bad', data: {} })).toMatchObject({ ok: false, code: 'badarg' })
-    expect(await ask(bad, 'signal', { to: 'nobody', data: {} })).toMatchObject({ ok: false, code: 'no_node' })
-    expect(await ask(bad, 'signal', { to: 'member', data: { ok: 1 } })).toEqual({ ok: true })
+    expect(await ask(bad, 'signal', { to: 'bad', ti: 1, data: {} })).toMatchObject({ ok: false, code: 'badarg' })
+    expect(await ask(bad, 'signal', { to: 'nobody', ti: 1, data: {} })).toMatchObject({ ok: false, code: 'no_node' })
+    expect(await ask(bad, 'signal', { to: 'member', ti: 1, data: { ok: 1 } })).toEqual({ ok: true })
     await eventually(() => member.signals.length === 1, 3000, 'the valid signal')
     expect(member.signals).toEqual([{ from: 'bad', data: { ok: 1 } }])
     expect(({} as Record<string, unknown>)['admin']).toBeUndefined()
@@ -256,9 +267,9 @@ describe('hub input validation', () => {
     expect(hub.lines.some((l) => l.startsWith('warn dropped join'))).toBe(true)
 
     // The client refuses what the hub would refuse, before sending it.
-    expect(() => member.signaling.sendSignal('not valid', {})).toThrow(/invalid member id/)
-    expect(() => member.signaling.sendSignal('bad', 'z'.repeat(70_000))).toThrow(/64 KiB/)
-    expect(() => member.signaling.sendSignal('bad', protoData)).toThrow(/plain JSON/)
+    expect(() => member.signaling.sendSignal('not valid', 1, {})).toThrow(/invalid member id/)
+    expect(() => member.signaling.sendSignal('bad', 1, 'z'.repeat(70_000))).toThrow(/64 KiB/)
+    expect(() => member.signaling.sendSignal('bad', 1, protoData)).toThrow(/plain JSON/)
 
     // A connection that keeps sending garbage is closed after 100 strikes.
     const flooder = await rawSocket(hub)
@@ -270,11 +281,11 @@ describe('hub input validation', () => {
     // A frame above maxHttpBufferSize closes that connection only.
     const huge = await rawSocket(hub)
     const closed = new Promise((resolve) => huge.once('disconnect', resolve))
-    huge.emit('signal', { to: 'member', data: 'y'.repeat(300_000) })
+    huge.emit('signal', { to: 'member', ti: 1, data: 'y'.repeat(300_000) })
     await closed
     expect(bad.connected).toBe(true)
     const after = makeNode(hub.url, 'room', 'after')
-    expect([...(await after.signaling.join()).members].sort()).toEqual(['bad', 'member'])
+    expect(names(await after.signaling.join()).sort()).toEqual(['bad', 'member'])
   })
 })
 
@@ -293,12 +304,12 @@ describe('hub restart', () => {
     expect(a.rejoins[0]?.id).toBe('a')
     expect(b.rejoins[0]?.id).toBe('b')
     // Whoever rejoined second got the other in its list; the first learns by a notice.
-    const aKnowsB = a.rejoins[0]?.members.includes('b') === true || a.joins.includes('b')
-    const bKnowsA = b.rejoins[0]?.members.includes('a') === true || b.joins.includes('a')
+    const aKnowsB = a.rejoins[0]?.members.some((m) => m.id === 'b') === true || a.joins.includes('b')
+    const bKnowsA = b.rejoins[0]?.members.some((m) => m.id === 'a') === true || b.joins.includes('a')
     await eventually(() => aKnowsB || a.joins.includes('b'), 3000, 'a learns b')
     await eventually(() => bKnowsA || b.joins.includes('a'), 3000, 'b learns a')
     expect(a.statuses).toEqual(['connected', 'disconnected', 'connected'])
-    b.signaling.sendSignal('a', { after: 'restart' })
+    b.signaling.sendSignal('a', 1, { after: 'restart' })
     await eventually(() => a.signals.length === 1, 3000, 'a signal through the new hub')
     expect(a.signals[0]).toEqual({ from: 'b', data: { after: 'restart' } })
     await second.close()

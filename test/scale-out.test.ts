@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createSocketIoSignaling } from '../src/server/index.js'
 import { joinMesh } from '../src/core/mesh/mesh.js'
-import type { JoinResult, Signaling } from '../src/core/signaling/signaling.js'
+import type { JoinResult, MemberInfo, Signaling } from '../src/core/signaling/signaling.js'
 import type { PeerFactory, PeerLike } from '../src/core/webrtc/simple-peer.js'
 import { connect, createHub, type DistNode, type Hub, type HubLogger, type Pid } from '../src/server/index.js'
 import { type ChildPeer, startChildPeer, stopChildPeer } from './child-peers.js'
@@ -97,7 +97,7 @@ let probeCount = 0
 async function membersSeenThrough(url: string, cluster: string): Promise<string[]> {
   const signaling = createSocketIoSignaling({ hub: url, cluster, id: `a-probe-${++probeCount}` })
   try {
-    return [...(await signaling.join()).members].sort()
+    return (await signaling.join()).members.map((m) => m.id).sort()
   } finally {
     signaling.close()
   }
@@ -313,15 +313,16 @@ describe('member events racing the join reply', () => {
   // (onJoined), then the change; the mesh must keep that member, or a failed first link
   // attempt to it is never retried.
   it('keeps a member announced before join() resumed, and retries a failed link to it', async () => {
-    let onJoin: (id: string) => void = () => {}
+    let onJoin: (member: MemberInfo) => void = () => {}
     let onJoined: (result: JoinResult) => void = () => {}
     const signaling: Signaling = {
+      incarnation: 1,
       join: () =>
         new Promise<JoinResult>((resolve) => {
           setTimeout(() => {
             onJoined({ id: 'a', members: [] })
             resolve({ id: 'a', members: [] })
-            onJoin('b') // same task as the reply: before the mesh resumes
+            onJoin({ id: 'b', inc: 2 }) // same task as the reply: before the mesh resumes
           }, 0)
         }),
       onMemberJoin: (handler) => void (onJoin = handler),

@@ -84,6 +84,13 @@ export interface LinkOpenOptions {
    * the channel and rejects `link()` with a `protocol` error. Default: any id.
    */
   readonly expect?: string
+  /**
+   * With `expect`: the incarnation the other end must have (a new life of a node id the
+   * hub announced). A hello of another incarnation is refused like another id. A hello of
+   * a new incarnation of a node this node is linked to, on a link whose id was vouched for
+   * (`expect`), supersedes the old link: it goes down (`closed`) first.
+   */
+  readonly incarnation?: number
 }
 
 /** What an exposed rpc function sees as `this`. */

@@ -17,6 +17,8 @@ import type { Signaling } from '../signaling/signaling.js'
 import { onReady, type PeerFactory, type PeerLike } from '../webrtc/simple-peer.js'
 
 interface Attempt {
+  /** The incarnation of the member it links to: its signals are addressed to that life only. */
+  readonly inc: number
   readonly peer: PeerLike
   readonly initiator: boolean
   readonly timer: TimerHandle
@@ -45,6 +47,8 @@ export interface DirectHost {
   readonly id: string
   /** Whether `member` is (still) a member the mesh wants linked. */
   isMember(member: string): boolean
+  /** The incarnation of `member` the mesh links to, if it is a member. */
+  incarnationOf(member: string): number | undefined
   /** Whether `member` can only be linked directly (one of the two takes no relay): the budget does not apply. */
   needsDirect(member: string): boolean
   /** A peer to `member` opened: attach it to the member's link. */
@@ -109,17 +113,21 @@ export class DirectLinks {
       this.#offerQueue.add(member)
       return
     }
-    this.#start(member, true)
+    const inc = this.#host.incarnationOf(member)
+    if (inc !== undefined) this.#start(member, inc, true)
   }
 
-  /** A signal from `from` (the sender set by the hub). */
-  signal(from: string, data: unknown): void {
+  /**
+   * A signal from incarnation `inc` of `from` (both set by the hub; the mesh has dropped
+   * those of a superseded incarnation, and forgotten what this side had with one).
+   */
+  signal(from: string, inc: number, data: unknown): void {
     if (this.#stopped) return
     let attempt = this.#attempts.get(from)
     const type = signalType(data)
     if (type === BUSY.type) {
       // The other side could not take this side's offer now: stay on the relay, try later.
-      if (attempt !== undefined && attempt.initiator && !attempt.open) {
+      if (attempt !== undefined && attempt.inc === inc && attempt.initiator && !attempt.open) {
         log('%s: busy; direct attempt later', from)
         this.#drop(from, attempt)
         this.retryLater(from)
@@ -137,12 +145,12 @@ export class DirectLinks {
       if (full) this.#host.makeRoom() // for its next try
       if (full || this.#answering >= this.#options.maxPendingLinks) {
         log('%s: offer answered busy (%s)', from, full ? 'maxDirectLinks' : 'maxPendingLinks')
-        this.#signaling.sendSignal(from, BUSY)
+        this.#signaling.sendSignal(from, inc, BUSY)
         return
       }
-      attempt = this.#start(from, false)
+      attempt = this.#start(from, inc, false)
     }
-    if (attempt === undefined) return
+    if (attempt === undefined || attempt.inc !== inc) return // none, or one with another life of that member
     try {
       attempt.peer.signal(data)
     } catch (error) {
@@ -205,7 +213,7 @@ export class DirectLinks {
     // open peers are closed by their links (the node says bye first)
   }
 
-  #start(member: string, initiator: boolean): Attempt {
+  #start(member: string, inc: number, initiator: boolean): Attempt {
     this.#cancelRetry(member)
     this.#offerQueue.delete(member)
     if (initiator) this.#offering++
@@ -218,11 +226,11 @@ export class DirectLinks {
       this.#drop(member, attempt)
       this.retryLater(member)
     }, this.#options.linkTimeoutMs)
-    const attempt: Attempt = { peer, initiator, timer, open: false }
+    const attempt: Attempt = { inc, peer, initiator, timer, open: false }
     this.#attempts.set(member, attempt)
     peer.on('signal', (data) => {
       try {
-        this.#signaling.sendSignal(member, data)
+        this.#signaling.sendSignal(member, inc, data)
       } catch (error) {
         this.#host.report(`a signal to ${member} could not be sent: ${errorMessage(error)}`)
       }

@@ -8,6 +8,13 @@ export interface MeshOptions extends NodeOptions {
   readonly iceServers?: readonly unknown[]
   /** `connect()` resolves once the members present at join are linked, or after this long. Default 10 s. */
   readonly meshTimeoutMs?: number
+  /**
+   * `connect()` does not wait for a member present at join that has not answered at all
+   * (no hello over the relay, no WebRTC signal) within this long: a frozen tab or a
+   * client that never answers cannot hold every newcomer up. It is linked later if it
+   * ever answers. Default 1000 ms.
+   */
+  readonly answerTimeoutMs?: number
   /** A direct (WebRTC) attempt that has not opened after this long is dropped and retried. Default 15 s. */
   readonly linkTimeoutMs?: number
   /** Data-channel framing options (chunk size, largest value, buffering). */

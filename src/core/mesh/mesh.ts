@@ -15,6 +15,18 @@
  *
  * With `relay: false` no payload ever passes the hub: pairs link only directly (every
  * pair, whatever the budget), as a plain WebRTC mesh.
+ *
+ * **Incarnations.** A member is one life of a node id: the hub names each member with its
+ * incarnation. A member restarted under the same id (a server restart, a tab reload) is
+ * a new incarnation, and the first word of it (a member-join, a relay packet or a signal
+ * stamped with it) supersedes the old one at once: the old link goes down (once) and
+ * everything kept for it (relay channel, direct peer, timers) is dropped, so nothing of
+ * the old life can touch the new link. Traffic of a superseded incarnation is dropped.
+ *
+ * **`connect()`** resolves once the members present at join are linked, but does not wait
+ * for one that has not answered at all (no hello, no signal) within `answerTimeoutMs`:
+ * a frozen tab or a hostile client cannot hold every newcomer up. It is linked later if
+ * it ever answers.
  */
 import { LinkLostError } from '../api/channel.js'
 import { BadArgError, errorMessage, ProtocolError } from '../api/errors.js'
@@ -22,7 +34,7 @@ import type { DistNode } from '../api/types.js'
 import { startInterval, startTimer, type TimerHandle } from '../util/async.js'
 import { logger } from '../util/log.js'
 import { NodeRuntime } from '../node/node.js'
-import type { Signaling } from '../signaling/signaling.js'
+import type { MemberInfo, Signaling } from '../signaling/signaling.js'
 import { channelFromPeer } from '../webrtc/data-channel.js'
 import type { PeerFactory, PeerLike } from '../webrtc/simple-peer.js'
 import { DirectLinks } from './direct.js'
@@ -33,9 +45,16 @@ import { RelayLimits } from '../signaling/relay-protocol.js'
 
 const log = logger('distribunator:mesh')
 
-/** One member as the mesh keeps it. */
+/** Superseded incarnations remembered (their late traffic is dropped), oldest forgotten first. */
+const MAX_RETIRED = 1024
+
+/** One member as the mesh keeps it: one incarnation of a node id. */
 interface Member {
   readonly id: string
+  /** Its incarnation: the life of that node id this entry is about. */
+  readonly inc: number
+  /** A signal came from it (for `connect()`: it answers, though its link is not up yet). */
+  heard: boolean
   /** It takes relayed traffic (false: it links only directly, whatever the budget). */
   relay: boolean
   /** The link's channel, from the moment the link is opened. */
@@ -53,7 +72,7 @@ interface Member {
  * const node = await joinMesh({ id: 'tab-1' }, signaling, createPeer)
  */
 export async function joinMesh(options: MeshOptions, signaling: Signaling, createPeer: PeerFactory): Promise<DistNode> {
-  const node = new NodeRuntime(options)
+  const node = new NodeRuntime(options, signaling.incarnation)
   const mesh = new Mesh(node, signaling, createPeer, options)
   node.beforeClose(() => mesh.stop())
   node.describeLinks(() => mesh.paths())
@@ -68,11 +87,14 @@ export async function joinMesh(options: MeshOptions, signaling: Signaling, creat
 
 class Mesh {
   readonly #members = new Map<string, Member>()
+  /** Incarnations a newer one of the same id superseded, as `id inc` keys (bounded, oldest out first). */
+  readonly #retired = new Set<string>()
   readonly #relay: RelayRouter | undefined
   readonly #direct: DirectLinks
   readonly #directIdleMs: number
   readonly #directDelayMs: number
   readonly #hubLostGraceMs: number
+  readonly #answerTimeoutMs: number
   #hubLost: TimerHandle | undefined
   /** The hub connection dropped and has not come back yet (the `hub` event told `lost`). */
   #hubDown = false
@@ -98,10 +120,12 @@ class Mesh {
     this.#directIdleMs = positive('directIdleMs', options.directIdleMs, 30_000)
     this.#directDelayMs = nonNegative('directDelayMs', options.directDelayMs, 250)
     this.#hubLostGraceMs = positive('hubLostGraceMs', options.hubLostGraceMs, 10_000)
+    this.#answerTimeoutMs = positive('answerTimeoutMs', options.answerTimeoutMs, 1000)
     this.#direct = new DirectLinks(
       {
         id: node.id,
         isMember: (id) => this.#members.has(id),
+        incarnationOf: (id) => this.#members.get(id)?.inc,
         needsDirect: (id) => this.#relay === undefined || this.#members.get(id)?.relay === false,
         opened: (id, peer) => this.#directOpened(id, peer),
         makeRoom: () => this.#demoteIdle(),
@@ -126,26 +150,33 @@ class Mesh {
           windowBytes: Math.max(RelayLimits.chunkMaxBytes, positive('relayWindowBytes', options.relayWindowBytes, 1024 * 1024)),
           retransmitMs: 1000,
         },
-        (from) => (this.#stopped ? undefined : this.#relayLink(this.#member(from))), // it relays: it takes relay
+        (from, inc) => this.#newRelayLink(from, inc),
         (message) => node.report(undefined, message),
       )
     }
   }
 
   async start(): Promise<void> {
-    this.#signaling.onMemberJoin((id, noRelay) => this.#present(id, noRelay === true))
-    this.#signaling.onMemberLeave((id, awayMs) => this.#left(id, awayMs))
+    this.#signaling.onMemberJoin((member) => this.#present(member.id, member.inc, member.noRelay === true))
+    this.#signaling.onMemberLeave((id, inc, awayMs) => this.#left(id, inc, awayMs))
     // The member list at every (re)join, then each change to it, in order (see Signaling).
-    this.#signaling.onJoined(({ id, members, noRelay }) => {
-      if (id === this.#node.id) this.#joined(members, new Set(noRelay))
+    this.#signaling.onJoined(({ id, members }) => {
+      if (id === this.#node.id) this.#joined(members)
     })
     this.#signaling.onStatus?.((status, url = '') => this.#hubStatus(status, url))
-    this.#signaling.onSignal((from, data) => this.#direct.signal(from, data))
+    this.#signaling.onSignal((from, inc, data) => {
+      if (this.#stopped || this.#isRetired(from, inc)) return // a signal of an earlier life of that member
+      const known = this.#members.get(from)
+      if (known !== undefined && known.inc !== inc) this.#present(from, inc, !known.relay) // a new life of it
+      const current = this.#members.get(from)
+      if (current !== undefined) current.heard = true
+      this.#direct.signal(from, inc, data)
+    })
     this.#node.on('nodedown', (id) => this.#linkLost(id))
     const { id, members } = await this.#signaling.join()
     if (id !== this.#node.id) throw new ProtocolError(`the hub bound id ${id}, expected ${this.#node.id}`)
     if (this.#relay !== undefined) this.#promoter = startInterval(() => this.#promote(), 2000)
-    await this.#settle(members, this.#options.meshTimeoutMs ?? 10_000)
+    await this.#settle(members.map((member) => member.id), this.#options.meshTimeoutMs ?? 10_000)
   }
 
   /** Each linked member's path, for `node.links()`. */
@@ -155,19 +186,72 @@ class Mesh {
     return paths
   }
 
-  #member(id: string): Member {
+  /**
+   * The member entry of incarnation `inc` of `id`, made if there is none. A member entry
+   * of another incarnation is superseded first: `inc` is a newer life of that id (the
+   * caller has checked that it is not a retired one).
+   */
+  #member(id: string, inc: number): Member {
+    const known = this.#members.get(id)
+    if (known !== undefined && known.inc !== inc) this.#supersede(known)
     let member = this.#members.get(id)
     if (member === undefined) {
-      member = { id, relay: true, path: undefined, away: undefined, retry: undefined }
+      member = { id, inc, relay: true, heard: false, path: undefined, away: undefined, retry: undefined }
       this.#members.set(id, member)
     }
     return member
   }
 
-  /** The hub lists `id` (in a join reply or a member-join): link it. */
-  #present(id: string, noRelay: boolean): void {
-    if (this.#stopped || id === this.#node.id) return
-    const member = this.#member(id)
+  #isRetired(id: string, inc: number): boolean {
+    return this.#retired.has(`${id} ${inc}`)
+  }
+
+  /**
+   * A newer incarnation of `member`'s id appeared: the old one is down at once (its link
+   * fails with `closed`, once) and everything kept for it goes, sending nothing more.
+   */
+  #supersede(member: Member): void {
+    log('%s: restarted (incarnation %d is over)', member.id, member.inc)
+    this.#retired.add(`${member.id} ${member.inc}`)
+    if (this.#retired.size > MAX_RETIRED) this.#retired.delete(this.#retired.values().next().value as string)
+    this.#drop(member, new LinkLostError('closed', `${member.id} restarted: a new incarnation of it joined`))
+  }
+
+  /** Removes `member` and ends its link with `error`; nothing more is sent to it. */
+  #drop(member: Member, error: LinkLostError): void {
+    this.#members.delete(member.id)
+    if (member.away !== undefined) clearTimeout(member.away)
+    if (member.retry !== undefined) clearTimeout(member.retry)
+    this.#direct.forget(member.id)
+    const path = member.path
+    member.path = undefined
+    path?.fail(error)
+    this.#relay?.forget(member.id, error)
+  }
+
+  /**
+   * A relay packet no open channel takes came from incarnation `inc` of `from`: a member
+   * not known yet, a new life of one, or the same life starting a new link (it ended the
+   * one this side had). Whatever this side had with that member is over; a fresh relay
+   * link takes the packet. Returns undefined to drop it (a superseded incarnation).
+   */
+  #newRelayLink(from: string, inc: number): ReturnType<RelayRouter['open']> | undefined {
+    if (this.#stopped || from === this.#node.id || this.#isRetired(from, inc)) return undefined
+    const member = this.#member(from, inc)
+    const path = member.path
+    if (path !== undefined && !path.isClosed) {
+      log('%s: started its link over', from)
+      member.path = undefined
+      this.#direct.forget(from)
+      path.fail(new LinkLostError('closed', `${from} started its link over (it had closed the link this node knew)`))
+    }
+    return this.#relayLink(member) // it relays: it takes relay
+  }
+
+  /** The hub lists incarnation `inc` of `id` (in a join reply or a member-join): link it. */
+  #present(id: string, inc: number, noRelay: boolean): void {
+    if (this.#stopped || id === this.#node.id || this.#isRetired(id, inc)) return
+    const member = this.#member(id, inc)
     member.relay = !noRelay
     if (member.away !== undefined) clearTimeout(member.away)
     member.away = undefined
@@ -181,35 +265,35 @@ class Mesh {
     this.#direct.consider(id, this.#relay !== undefined)
   }
 
-  #joined(members: readonly string[], noRelay: ReadonlySet<string>): void {
+  #joined(members: readonly MemberInfo[]): void {
     if (this.#hubLost !== undefined) clearTimeout(this.#hubLost)
     this.#hubLost = undefined
-    const listed = new Set(members)
+    const listed = new Set(members.map((member) => member.id))
     // Members not listed now may have left while this node's hub connection was away, or be
     // reconnecting themselves (after a hub restart): each gets the grace period to show up.
-    // A link on a direct path is left to its heartbeat.
+    // A link on a direct path is left to its heartbeat. One listed with another
+    // incarnation restarted meanwhile: `#present` supersedes it.
     for (const [id, member] of this.#members) {
-      if (!listed.has(id) && member.path?.heartbeat !== true) this.#left(id, this.#hubLostGraceMs)
+      if (!listed.has(id) && member.path?.heartbeat !== true) this.#left(id, member.inc, this.#hubLostGraceMs)
     }
-    for (const id of members) this.#present(id, noRelay.has(id))
+    for (const member of members) this.#present(member.id, member.inc, member.noRelay === true)
     this.#relay?.resendAll()
   }
 
-  /** The hub says `id` left; with `awayMs`, its hub went away and it may come back in that time. */
-  #left(id: string, awayMs: number | undefined): void {
+  /**
+   * The hub says incarnation `inc` of `id` left (a leave of another life is ignored); with
+   * `awayMs`, its hub went away and it may come back in that time.
+   */
+  #left(id: string, inc: number, awayMs: number | undefined): void {
     const member = this.#members.get(id)
-    if (member === undefined) return
+    if (member === undefined || member.inc !== inc) return
     if (awayMs !== undefined) {
       if (member.away === undefined) log('%s: gone from the hub, waiting %d ms', id, awayMs)
-      member.away ??= startTimer(() => this.#left(id, undefined), awayMs)
+      member.away ??= startTimer(() => this.#left(id, inc, undefined), awayMs)
       return
     }
     log('%s: left the cluster', id)
-    this.#members.delete(id)
-    if (member.away !== undefined) clearTimeout(member.away)
-    if (member.retry !== undefined) clearTimeout(member.retry)
-    this.#direct.forget(id)
-    member.path?.fail(new LinkLostError('left_cluster', `the hub saw ${id} leave the cluster`))
+    this.#drop(member, new LinkLostError('left_cluster', `the hub saw ${id} leave the cluster`))
   }
 
   /** The hub connection dropped or came back: the `hub` event, and the grace period of relayed links. */
@@ -232,7 +316,7 @@ class Mesh {
     if (router === undefined || this.#stopped) return undefined
     const existing = router.get(member.id)
     if (member.path !== undefined && existing !== undefined) return existing
-    const relay = router.open(member.id)
+    const relay = router.open(member.id, member.inc)
     this.#openLink(member, new PathChannel({ relay }, this.#pathOptions(member.id)))
     return relay
   }
@@ -251,7 +335,7 @@ class Mesh {
   /** Runs the link handshake over `path`; the hub vouches for the member's id. */
   #openLink(member: Member, path: PathChannel): void {
     member.path = path
-    this.#node.link(path, { expect: member.id }).then(
+    this.#node.link(path, { expect: member.id, incarnation: member.inc }).then(
       () => {
         if (member.path !== path) return
         log('%s: linked over %s', member.id, path.path)
@@ -287,6 +371,7 @@ class Mesh {
   #linkLost(id: string): void {
     const member = this.#members.get(id)
     if (member === undefined || this.#stopped) return
+    if (member.path !== undefined && !member.path.isClosed) return // an earlier link went; the member has a newer one
     member.path = undefined
     if (this.#relay !== undefined && member.relay) this.#relayLink(member)
     else this.#direct.retryLater(id)
@@ -317,10 +402,21 @@ class Mesh {
     return true
   }
 
-  /** Waits until `members` are linked (or gone from the hub), at most `ms`. */
+  /**
+   * Waits until `members` are linked (or gone from the hub), at most `ms`; after
+   * `answerTimeoutMs`, no longer for a member that has not answered at all (no hello came
+   * from it, no signal): it is linked later if it ever answers.
+   */
   #settle(members: readonly string[], ms: number): Promise<void> {
+    const started = performance.now()
     return new Promise((resolve) => {
-      const done = (): boolean => members.every((m) => !this.#members.has(m) || this.#node.linked(m) !== undefined)
+      const waitsFor = (id: string): boolean => {
+        const member = this.#members.get(id)
+        if (member === undefined || this.#node.linked(id) !== undefined) return false
+        if (member.heard || this.#node.hasLink(id)) return true // it answers: its link is on the way
+        return performance.now() - started < this.#answerTimeoutMs
+      }
+      const done = (): boolean => !members.some(waitsFor)
       if (done()) return resolve()
       const timer = startTimer(finish, ms)
       const offs = [this.#node.on('nodeup', check), this.#node.on('nodedown', check)]

@@ -25,6 +25,8 @@ import { Queue } from '../util/queue.js'
 export interface Path extends Channel {
   sendControl(kind: number): void
   onControl(handler: (kind: number) => void): void
+  /** Closes at once with an error, sending nothing more (a link that failed has nothing to drain). */
+  fail?(error: Error): void
 }
 
 type Message = string | Uint8Array
@@ -77,6 +79,11 @@ export class PathChannel implements Channel {
   /** Whether a direct path is attached (open, or draining after a demotion). */
   get hasDirect(): boolean {
     return this.#direct !== undefined
+  }
+
+  /** Whether the link over this channel is over. */
+  get isClosed(): boolean {
+    return this.#closed
   }
 
   /** Heartbeats run only while both directions are direct; the hub answers for a relayed member. */
@@ -230,8 +237,11 @@ export class PathChannel implements Channel {
     if (this.#closed) return
     this.#closed = true
     this.#held.clear()
-    this.#relay?.close()
-    this.#direct?.close()
+    for (const path of [this.#relay, this.#direct]) {
+      // a clean close lets what was sent drain (the bye among it); a failed link sends nothing more
+      if (error !== undefined && path?.fail !== undefined) path.fail(error)
+      else path?.close()
+    }
     this.#closeHandler?.(error)
   }
 }

@@ -9,11 +9,14 @@
  * `windowBytes` are in flight unacknowledged; the rest waits here and counts in
  * `bufferedAmount` (which the link bounds with `maxSendBufferBytes`).
  *
- * A random `epoch` per channel tells the receiver when the other side started over (it
- * closed its link and opened another): then this channel closes, and its link with it.
+ * A channel belongs to one incarnation of each end: its packets name the other side's
+ * incarnation (`remoteInc`), and its `epoch` (given by the router, growing with each
+ * channel a node opens) tells the other side which of this node's links they belong to.
+ * The router (relay-router.ts) decides which channel a packet belongs to: packets of an
+ * earlier epoch or another incarnation never reach this one.
  */
 import type { Channel } from '../api/channel.js'
-import { errorMessage, ProtocolError } from '../api/errors.js'
+import { errorMessage } from '../api/errors.js'
 import { startTimer, type TimerHandle } from '../util/async.js'
 import { logger } from '../util/log.js'
 import { Queue } from '../util/queue.js'
@@ -53,8 +56,6 @@ const CONTROL_CLOSE = 0
 const DRAIN_MS = 10_000
 
 export class RelayChannel implements Channel {
-  /** This side's epoch; packets name it so the other side can tell a fresh channel from this one. */
-  readonly epoch = globalThis.crypto.getRandomValues(new Uint32Array(1))[0] as number
   /** The other side's epoch, from its first packet. */
   #remoteEpoch: number | undefined
   #nextSeq = 1
@@ -91,6 +92,10 @@ export class RelayChannel implements Channel {
   constructor(
     /** The member at the other end. */
     readonly remote: string,
+    /** Its incarnation: every packet of this channel is addressed to it. */
+    readonly remoteInc: number,
+    /** This side's epoch; packets name it so the other side can tell a fresh channel from this one. */
+    readonly epoch: number,
     outlet: RelayOutlet,
     options: RelayChannelOptions,
     onDropped: (error: Error) => void,
@@ -167,6 +172,16 @@ export class RelayChannel implements Channel {
     return this.#closed
   }
 
+  /** Done for good: closed, and nothing left to send. */
+  get isFinished(): boolean {
+    return this.#finished
+  }
+
+  /** The other side's epoch on this channel, once a packet of it came. */
+  get remoteEpoch(): number | undefined {
+    return this.#remoteEpoch
+  }
+
   // ---- sending ----
 
   /** Sends waiting chunks while fewer than windowBytes are unacknowledged. */
@@ -238,13 +253,10 @@ export class RelayChannel implements Channel {
 
   // ---- receiving ----
 
-  /** A packet from the other side (through the outlet's router). */
+  /** A packet from the other side's channel of this link (the router checked its incarnation and epoch). */
   receive(notice: RelayNotice): void {
     if (this.#finished) return
-    if (this.#remoteEpoch === undefined) this.#remoteEpoch = notice.epoch
-    else if (notice.epoch !== this.#remoteEpoch) {
-      return this.fail(new ProtocolError(`relay: ${this.remote} started its link over`, this.remote))
-    }
+    this.#remoteEpoch ??= notice.epoch
     this.#activityHandler?.()
     this.#acknowledged(notice.ack)
     const data = notice.data

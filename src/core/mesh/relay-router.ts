@@ -8,11 +8,21 @@
  * `ACK_DELAY_MS` (a reply usually goes back sooner) has it sent bare, in one event for
  * all such channels. The hub does not acknowledge packets: the receivers do, end to end,
  * and the hub only tells of a packet it refused (`onRefused`), which is sent again soon.
+ *
+ * Which channel a packet belongs to: the one to the sender's incarnation (stamped by the
+ * hub) whose other end has that epoch. Each node numbers its channels in the order it
+ * opens them, so a packet of an earlier epoch than the newest seen from that incarnation
+ * belongs to a link that is over (a resend from before it closed) and is dropped; a newer
+ * epoch, or another incarnation, goes to the mesh (`route`), which says whether it starts
+ * a new link (the other side started over, or restarted) or is dropped.
  */
 import { RelayLimits, type RelayNotice, type RelayTarget } from '../signaling/relay-protocol.js'
 import type { RelayTransport } from '../signaling/signaling.js'
 import { logger } from '../util/log.js'
 import { RelayChannel, type RelayChannelOptions, type RelayOutlet } from './relay-channel.js'
+
+/** Members whose newest epoch is remembered, at most. */
+const MAX_KNOWN = 4096
 
 /** How long an owed ack waits for a packet going back to ride on. */
 const ACK_DELAY_MS = 2
@@ -23,6 +33,16 @@ type Outgoing = { readonly channel: RelayChannel; readonly seq: number; readonly
 
 export class RelayRouter implements RelayOutlet {
   readonly #channels = new Map<string, RelayChannel>()
+  /**
+   * The newest epoch taken from each member's incarnation, one entry per member id (kept
+   * when it leaves: it may come back with the same life), at most `MAX_KNOWN`, the least
+   * recently heard from forgotten first.
+   */
+  readonly #newest = new Map<string, { readonly inc: number; readonly epoch: number }>()
+  /** The epoch of the next channel this node opens. */
+  #nextEpoch = 1
+  /** Channels closed cleanly and replaced, still sending what the other side has not acknowledged. */
+  readonly #draining = new Set<RelayChannel>()
   #outgoing: Outgoing[] = []
   readonly #acks = new Set<RelayChannel>()
   #scheduled = false
@@ -32,36 +52,43 @@ export class RelayRouter implements RelayOutlet {
 
   readonly #transport: RelayTransport
   readonly #options: RelayChannelOptions
-  readonly #unknownSender: (from: string) => RelayChannel | undefined
+  readonly #route: (from: string, inc: number) => RelayChannel | undefined
   readonly #report: (message: string) => void
 
   constructor(
     transport: RelayTransport,
     options: RelayChannelOptions,
-    /** A packet came from a member with no channel here: make one (or return undefined to drop it). */
-    unknownSender: (from: string) => RelayChannel | undefined,
+    /**
+     * A packet no open channel takes came from incarnation `inc` of `from` (a new link, or
+     * a new life of that member): end what the mesh had with `from` and return a fresh
+     * channel, or return undefined to drop it.
+     */
+    route: (from: string, inc: number) => RelayChannel | undefined,
     report: (message: string) => void,
   ) {
     this.#transport = transport
     this.#options = options
-    this.#unknownSender = unknownSender
+    this.#route = route
     this.#report = report
     transport.onPacket((notice) => this.#received(notice))
     transport.onRefused((refusal) => {
       log('hub refused a packet (%s); resending', refusal.code)
-      for (const [to, epoch] of refusal.targets) {
+      for (const [to, , epoch] of refusal.targets) {
         const channel = this.get(to)
         if (channel?.epoch === epoch) channel.notForwarded()
       }
     })
   }
 
-  /** Makes the channel to `member` (replacing a closed one). */
-  open(member: string): RelayChannel {
-    const channel = new RelayChannel(member, this, this.#options, (error) => {
+  /** Makes the channel to incarnation `inc` of `member` (replacing the one it had). */
+  open(member: string, inc: number): RelayChannel {
+    const channel = new RelayChannel(member, inc, this.#nextEpoch++, this, this.#options, (error) => {
       log('%s: dropped: %s', member, error.message)
       this.#report(`relay from ${member}: ${error.message}`)
     })
+    const previous = this.#channels.get(member)
+    if (previous !== undefined && !previous.isFinished) this.#draining.add(previous)
+    for (const old of this.#draining) if (old.isFinished) this.#draining.delete(old)
     this.#channels.set(member, channel)
     channel.onClose(() => {
       if (this.#channels.get(member) === channel) this.#channels.delete(member)
@@ -72,6 +99,20 @@ export class RelayRouter implements RelayOutlet {
   get(member: string): RelayChannel | undefined {
     const channel = this.#channels.get(member)
     return channel?.isClosed === false ? channel : undefined
+  }
+
+  /**
+   * Drops the channel to `member` at once, sending nothing more on it (not even what it had
+   * not delivered yet), and what was known of its epochs: the member left, or restarted.
+   */
+  forget(member: string, error: Error): void {
+    this.#channels.get(member)?.fail(error)
+    this.#channels.delete(member)
+    for (const old of this.#draining) {
+      if (old.remote !== member && !old.isFinished) continue
+      old.fail(error)
+      this.#draining.delete(old)
+    }
   }
 
   /** Sends again everything not acknowledged (the hub connection came back). */
@@ -101,7 +142,27 @@ export class RelayRouter implements RelayOutlet {
   }
 
   #received(notice: RelayNotice): void {
-    const channel = this.get(notice.from) ?? this.#unknownSender(notice.from)
+    const { from, fromInc, epoch } = notice
+    const newest = this.#newest.get(from)
+    const known = newest !== undefined && newest.inc === fromInc
+    // an earlier link of that incarnation: what it still resends is not for the current one
+    if (known && epoch < newest.epoch) return
+    let channel = this.get(from)
+    const takes =
+      channel !== undefined &&
+      channel.remoteInc === fromInc &&
+      (channel.remoteEpoch === undefined ? !known || epoch > newest.epoch : channel.remoteEpoch === epoch)
+    if (!takes) {
+      // a fresh channel of ours does not take the newest epoch it saw before it: that link is over
+      if (channel !== undefined && channel.remoteInc === fromInc && channel.remoteEpoch === undefined && known) return
+      channel = this.#route(from, fromInc)
+      if (channel === undefined) return
+    }
+    if (!known || epoch > newest.epoch) {
+      this.#newest.delete(from)
+      this.#newest.set(from, { inc: fromInc, epoch })
+      if (this.#newest.size > MAX_KNOWN) this.#newest.delete(this.#newest.keys().next().value as string)
+    }
     channel?.receive(notice)
   }
 
@@ -122,7 +183,8 @@ export class RelayRouter implements RelayOutlet {
       }
       data = packet.data
       members.push(packet.channel)
-      targets.push([packet.channel.remote, packet.channel.epoch, packet.seq, packet.channel.takeAck()])
+      const channel = packet.channel
+      targets.push([channel.remote, channel.remoteInc, channel.epoch, packet.seq, channel.takeAck()])
     }
     if (targets.length > 0) this.#emit(targets, data, members)
   }
@@ -131,7 +193,7 @@ export class RelayRouter implements RelayOutlet {
   #flushAcks(): void {
     this.#ackTimer = undefined
     const bare: RelayTarget[] = []
-    for (const channel of this.#acks) if (!channel.isClosed && channel.owesAck) bare.push([channel.remote, channel.epoch, 0, channel.takeAck()])
+    for (const channel of this.#acks) if (!channel.isClosed && channel.owesAck) bare.push([channel.remote, channel.remoteInc, channel.epoch, 0, channel.takeAck()])
     this.#acks.clear()
     // a lost bare ack is made good by the next one (the sender's retransmission brings it)
     for (let at = 0; at < bare.length; at += RelayLimits.maxTargets) this.#transport.send(bare.slice(at, at + RelayLimits.maxTargets), undefined)

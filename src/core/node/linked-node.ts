@@ -61,6 +61,8 @@ export class LinkedNode {
   constructor(
     readonly link: Link,
     readonly expect?: string,
+    /** With `expect`: the incarnation the other end must introduce itself with. */
+    readonly expectIncarnation?: number,
   ) {}
 
   /** The linked node's id, once its hello arrived. */

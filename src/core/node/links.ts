@@ -37,7 +37,7 @@ export class LinkTable {
   }
 
   /** Opens a link over `channel`; resolves with the other node's id once the handshake is complete. */
-  open(channel: Channel, expect: string | undefined): Promise<string> {
+  open(channel: Channel, expect: string | undefined, incarnation?: number): Promise<string> {
     return new Promise<string>((resolve, reject) => {
       const link = new Link(channel, this.#node.options, {
         frame: (_, frame) => this.#received(linked, frame),
@@ -47,7 +47,7 @@ export class LinkTable {
         },
         closed: (_, reason, detail) => this.#closed(linked, reason, detail),
       })
-      const linked = new LinkedNode(link, expect)
+      const linked = new LinkedNode(link, expect, incarnation)
       const timer = startTimer(() => linked.link.close('handshake_timeout', 'no hello and registry in time'), this.#node.options.handshakeTimeoutMs)
       linked.handshake = { resolve, reject, timer }
       this.#handshaking.add(linked)
@@ -126,7 +126,16 @@ export class LinkTable {
       this.#node.report(linked, `introduced itself as ${id} on a link to ${linked.expect}; link closed`)
       return this.#refuse(linked, 'unexpected node id', new ProtocolError(`expected node ${linked.expect}, the peer said it is ${id}`, id))
     }
+    if (linked.expectIncarnation !== undefined && incarnation !== linked.expectIncarnation) {
+      this.#node.report(linked, `introduced itself as incarnation ${incarnation} of ${id} on a link to incarnation ${linked.expectIncarnation}; link closed`)
+      return this.#refuse(linked, 'unexpected incarnation', new ProtocolError(`expected incarnation ${linked.expectIncarnation} of ${id}, the peer said ${incarnation}`, id))
+    }
     if (id === this.#node.id) return this.#refuse(linked, 'same node id', new BadArgError(`cannot link node ${id} to itself`))
+    const existing = this.#byId.get(id)
+    if (existing !== undefined && linked.expect === id && existing.incarnation !== incarnation && existing.link.up) {
+      // a new life of that node, vouched for: the old one is gone (it restarted)
+      existing.link.close('closed', `${id} restarted: a new incarnation of it linked`)
+    }
     if (this.#byId.has(id)) return this.#refuse(linked, 'already linked', new AlreadyLinkedError(id))
     this.#handshaking.delete(linked)
     linked.link.remote = id

@@ -7,7 +7,7 @@
 import type { Channel } from '../api/channel.js'
 import { BadArgError, ClosedError, errorMessage, NoNodeError, NoProcError, ProtocolError } from '../api/errors.js'
 import type { AnyNames, NameMap } from '../api/names.js'
-import { newIncarnation, Pid } from '../api/pid.js'
+import { isIncarnation, newIncarnation, Pid } from '../api/pid.js'
 import type { Behaviour, DistNode, LinkOpenOptions, LinkPath, ModuleHandle, NodeEvents, NodeOptions, ProcessContext, RpcCallback, RpcFunction, RpcOptions } from '../api/types.js'
 import type { RegistryWatchEvent, WatchEvent } from '../api/watch.js'
 import { Emitter } from '../util/emitter.js'
@@ -48,7 +48,7 @@ export function createNode<Names extends NameMap<Names> = AnyNames>(options: Nod
 /** @internal The node implementation (transports reach it through `createNode` and `connect`). */
 export class NodeRuntime implements NodeCore {
   readonly id: string
-  readonly incarnation = newIncarnation()
+  readonly incarnation: number
   readonly registryReplica: Registry
   readonly events = new Emitter<NodeEvents>()
   readonly rpc: RpcService
@@ -62,9 +62,11 @@ export class NodeRuntime implements NodeCore {
   #linkPaths: (() => ReadonlyMap<string, LinkPath>) | undefined
   readonly #watchers: Watchers
 
-  constructor(options: NodeOptions) {
+  /** @param incarnation given by a transport that announced it already (the mesh's signaling); default a random one */
+  constructor(options: NodeOptions, incarnation = newIncarnation()) {
     if (options.id !== undefined) assertName(options.id, 'node id')
     this.id = options.id ?? globalThis.crypto.randomUUID()
+    this.incarnation = incarnation
     this.options = resolveNodeOptions(options)
     this.#table = new LinkTable(this)
     this.registryReplica = new Registry({
@@ -106,10 +108,11 @@ export class NodeRuntime implements NodeCore {
     if (typeof options !== 'object' || options === null) return Promise.reject(new BadArgError(`options must be an object, got ${describe(options)}`))
     try {
       if (options.expect !== undefined) assertName(options.expect, 'expect')
+      if (options.incarnation !== undefined && !isIncarnation(options.incarnation)) throw new BadArgError(`incarnation must be an integer from 0 to 2^32 - 1, got ${describe(options.incarnation)}`)
     } catch (error) {
       return Promise.reject(error)
     }
-    return this.#table.open(channel, options.expect)
+    return this.#table.open(channel, options.expect, options.incarnation)
   }
 
   linked(node: string): LinkedNode | undefined {

@@ -12,8 +12,17 @@
  * - `member-join` / `member-leave` {@link MemberNotice}
  * - `signal` {@link SignalNotice} (`from` is set by the hub, never by the sender)
  *
+ * Every member is named with its **incarnation** (`inc`, a random 32-bit number the node
+ * picks when it starts, part of each of its pids): a node restarted under the same id (a
+ * server restart, a tab reload) joins with a new one. The hub stamps the sender's
+ * incarnation on what it forwards (`fi`) as it stamps its id, and a sender names the
+ * incarnation it means to reach (`ti`): a node drops what was meant for another life of
+ * itself, so nothing sent to a member before it restarted reaches its new life.
+ *
  * `member-join` may repeat for an id already known (the node rejoined, or hubs re-announce
- * their members after their shared Redis view came back): treat it as "present".
+ * their members after their shared Redis view came back): treat it as "present". A
+ * `member-join` with a new incarnation of a known id says the old one is gone; a
+ * `member-leave` names the incarnation that left (a late leave of an old life is ignored).
  *
  * Limits: node ids and cluster names are 1..128 characters from `A-Z a-z 0-9 _ - . : @`
  * (the same set everywhere, so a name never needs escaping and can be part of a room
@@ -23,11 +32,12 @@
  * non-finite numbers and nesting deeper than 32 levels are refused.
  */
 import type { ErrorCode } from '../api/errors.js'
+import { isIncarnation } from '../api/pid.js'
 import { FORBIDDEN_KEYS, isPlainObject } from '../util/untrusted-json.js'
 import { utf8Length } from '../util/utf8.js'
 
 /** Version of the client ↔ hub protocol, sent in every `join`. */
-export const HUB_PROTOCOL_VERSION = 1
+export const HUB_PROTOCOL_VERSION = 2
 
 /** Socket.IO event names. */
 export const HubEvents = {
@@ -66,14 +76,17 @@ export interface JoinRequest {
   readonly cluster: string
   readonly id: string
   readonly key: string
+  /** The node's incarnation (see the module comment). */
+  readonly inc: number
   readonly auth?: Json
   /** `false`: this member takes no relayed link traffic (it links only directly). */
   readonly relay?: false
 }
 
-/** `signal`, client → hub. Any other field (such as a forged `from`) is ignored. */
+/** `signal`, client → hub: `ti` is the incarnation of `to` it is meant for. Any other field (such as a forged `from`) is ignored. */
 export interface SignalRequest {
   readonly to: string
+  readonly ti: number
   readonly data: Json
 }
 
@@ -84,11 +97,16 @@ export interface HubErrorReply {
   readonly message: string
 }
 
-/**
- * The ack of `join`: the id bound to the connection and the other members present;
- * `noRelay` lists those of them that take no relayed traffic (they link only directly).
- */
-export type JoinReply = { readonly ok: true; readonly id: string; readonly members: readonly string[]; readonly noRelay?: readonly string[] } | HubErrorReply
+/** A member as the hub names it: its id, its incarnation, and whether it takes relayed traffic. */
+export interface MemberInfo {
+  readonly id: string
+  readonly inc: number
+  /** The member takes no relayed traffic (it links only directly). */
+  readonly noRelay?: true
+}
+
+/** The ack of `join`: the id bound to the connection and the other members present. */
+export type JoinReply = { readonly ok: true; readonly id: string; readonly members: readonly MemberInfo[] } | HubErrorReply
 
 /** The ack of `signal`. */
 export type HubAck = { readonly ok: true } | HubErrorReply
@@ -98,16 +116,15 @@ export type HubAck = { readonly ok: true } | HubErrorReply
  * the member's hub went away, not the member: it may come back through another hub within
  * that time, and counts as gone only after it.
  */
-export interface MemberNotice {
-  readonly id: string
+export interface MemberNotice extends MemberInfo {
   readonly away?: number
-  /** On a join: the member takes no relayed traffic (it links only directly). */
-  readonly noRelay?: true
 }
 
-/** `signal`, hub → client. */
+/** `signal`, hub → client: `fi` is the sender's incarnation (stamped by the hub), `ti` the one it was meant for. */
 export interface SignalNotice {
   readonly from: string
+  readonly fi: number
+  readonly ti: number
   readonly data: Json
 }
 
@@ -191,10 +208,10 @@ export function joinVersion(payload: unknown): unknown {
 /** Parses a `join` payload (client → hub). */
 export function parseJoinRequest(payload: unknown): JoinRequest | null {
   if (!isPlainRecord(payload)) return null
-  const { v, cluster, id, key, auth, relay } = payload
-  if (v !== HUB_PROTOCOL_VERSION || !isHubName(cluster) || !isHubName(id) || !isJoinKey(key)) return null
+  const { v, cluster, id, key, inc, auth, relay } = payload
+  if (v !== HUB_PROTOCOL_VERSION || !isHubName(cluster) || !isHubName(id) || !isJoinKey(key) || !isIncarnation(inc)) return null
   if (relay !== undefined && relay !== false) return null
-  const request: { -readonly [K in keyof JoinRequest]: JoinRequest[K] } = { v, cluster, id, key }
+  const request: { -readonly [K in keyof JoinRequest]: JoinRequest[K] } = { v, cluster, id, key, inc }
   if (relay === false) request.relay = false
   if (auth === undefined) return request
   if (!isJson(auth, HubLimits.authMaxBytes)) return null
@@ -205,9 +222,9 @@ export function parseJoinRequest(payload: unknown): JoinRequest | null {
 /** Parses a `signal` payload (client → hub). */
 export function parseSignalRequest(payload: unknown): SignalRequest | null {
   if (!isPlainRecord(payload)) return null
-  const { to, data } = payload
-  if (!isHubName(to) || !isJson(data, HubLimits.signalMaxBytes)) return null
-  return { to, data }
+  const { to, ti, data } = payload
+  if (!isHubName(to) || !isIncarnation(ti) || !isJson(data, HubLimits.signalMaxBytes)) return null
+  return { to, ti, data }
 }
 
 function parseErrorReply(payload: Record<string, unknown>): HubErrorReply | null {
@@ -217,26 +234,26 @@ function parseErrorReply(payload: Record<string, unknown>): HubErrorReply | null
   return known === undefined ? null : { ok, code: known, message }
 }
 
-function parseNameList(value: unknown): string[] | null {
-  if (!Array.isArray(value)) return null
-  const names: string[] = []
-  for (const item of value) {
-    if (!isHubName(item)) return null
-    names.push(item)
-  }
-  return names
+/** Reads `{id, inc, noRelay?}` (the fields a member list and a member notice share), or `null`. */
+function memberInfo(value: Record<string, unknown>): MemberInfo | null {
+  const { id, inc, noRelay } = value
+  if (!isHubName(id) || !isIncarnation(inc) || (noRelay !== undefined && noRelay !== true)) return null
+  return noRelay === true ? { id, inc, noRelay } : { id, inc }
 }
 
 /** Parses the ack of `join` (hub → client). */
 export function parseJoinReply(payload: unknown): JoinReply | null {
   if (!isPlainRecord(payload)) return null
   if (payload['ok'] !== true) return parseErrorReply(payload)
-  const { id, members, noRelay } = payload
-  const list = parseNameList(members)
-  if (!isHubName(id) || list === null) return null
-  if (noRelay === undefined) return { ok: true, id, members: list }
-  const direct = parseNameList(noRelay)
-  return direct === null ? null : { ok: true, id, members: list, noRelay: direct }
+  const { id, members } = payload
+  if (!isHubName(id) || !Array.isArray(members)) return null
+  const list: MemberInfo[] = []
+  for (const item of members as unknown[]) {
+    const member = isPlainRecord(item) ? memberInfo(item) : null
+    if (member === null) return null
+    list.push(member)
+  }
+  return { ok: true, id, members: list }
 }
 
 /** Parses the ack of `signal` (hub → client). */
@@ -248,19 +265,20 @@ export function parseHubAck(payload: unknown): HubAck | null {
 /** Parses `member-join` / `member-leave` (hub → client). */
 export function parseMemberNotice(payload: unknown): MemberNotice | null {
   if (!isPlainRecord(payload)) return null
-  const { id, away, noRelay } = payload
-  if (!isHubName(id)) return null
-  if (noRelay === true) return away === undefined ? { id, noRelay } : null
-  if (away === undefined) return { id }
-  return typeof away === 'number' && Number.isFinite(away) && away > 0 && away <= 300_000 ? { id, away } : null
+  const member = memberInfo(payload)
+  const { away } = payload
+  if (member === null) return null
+  if (away === undefined) return member
+  if (member.noRelay === true) return null // a leave says nothing of the relay
+  return typeof away === 'number' && Number.isFinite(away) && away > 0 && away <= 300_000 ? { ...member, away } : null
 }
 
 /** Parses `signal` (hub → client). */
 export function parseSignalNotice(payload: unknown): SignalNotice | null {
   if (!isPlainRecord(payload)) return null
-  const { from, data } = payload
-  if (!isHubName(from) || !isJson(data, HubLimits.signalMaxBytes)) return null
-  return { from, data }
+  const { from, fi, ti, data } = payload
+  if (!isHubName(from) || !isIncarnation(fi) || !isIncarnation(ti) || !isJson(data, HubLimits.signalMaxBytes)) return null
+  return { from, fi, ti, data }
 }
 
 /** Builds an error reply. */

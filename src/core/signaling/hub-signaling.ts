@@ -10,6 +10,7 @@
  * replace this client's stale connection instead of refusing the id as a duplicate.
  */
 import { BadArgError, ClosedError, DistributedError, HubUnreachableError } from '../api/errors.js'
+import { isIncarnation, newIncarnation } from '../api/pid.js'
 import { unref } from '../util/async.js'
 import { logger } from '../util/log.js'
 import { type ConnectErrorExplainer, type ConnectFailure, explainConnectError } from './connect-error.js'
@@ -24,6 +25,7 @@ import {
   parseMemberNotice,
   parseSignalNotice,
   type JoinRequest,
+  type MemberInfo,
 } from './hub-protocol.js'
 import { parseRelayNotice, parseRelayRefusal, RELAY_EVENT, RELAY_REFUSED_EVENT, type RelayNotice, type RelayRefusal } from './relay-protocol.js'
 import type { JoinResult, RelayTransport, Signaling } from './signaling.js'
@@ -73,6 +75,8 @@ export interface SocketIoSignalingOptions {
   io?: HubConnector
   /** `false`: tell the hub (and so the other members) that this node takes no relayed traffic. Default true. */
   relay?: boolean
+  /** The node's incarnation (a node restarted under the same id has a new one). Default: a random one. */
+  incarnation?: number
 }
 
 type Timer = ReturnType<typeof setTimeout>
@@ -94,6 +98,7 @@ const log = logger('distribunator:signaling')
 
 class SocketIoSignaling implements Signaling {
   readonly id: string
+  readonly incarnation: number
   readonly #key = randomUuid()
   readonly #urls: readonly string[]
   readonly #problem: string | undefined
@@ -106,16 +111,16 @@ class SocketIoSignaling implements Signaling {
   #everJoined = false
   #closed = false
   /** Member events that arrived while a join was awaiting its ack, applied to its member list. */
-  #buffered: Array<[kind: 'join' | 'leave', id: string, noRelay?: boolean]> | undefined
+  #buffered: Array<[kind: 'join' | 'leave', member: MemberInfo]> | undefined
   #retryTimer: Timer | undefined
   #deadline: Timer | undefined
   #joinPromise: Promise<JoinResult> | undefined
   #settle: { resolve: (r: JoinResult) => void; reject: (e: Error) => void } | undefined
-  #memberJoinHandler: (id: string, noRelay?: boolean) => void = () => {}
-  #memberLeaveHandler: (id: string, awayMs?: number) => void = () => {}
+  #memberJoinHandler: (member: MemberInfo) => void = () => {}
+  #memberLeaveHandler: (id: string, inc: number, awayMs?: number) => void = () => {}
   #relayHandler: (notice: RelayNotice) => void = () => {}
   #relayRefusedHandler: (refusal: RelayRefusal) => void = () => {}
-  #signalHandler: (from: string, data: unknown) => void = () => {}
+  #signalHandler: (from: string, inc: number, data: unknown) => void = () => {}
   #joinedHandler: (result: JoinResult) => void = () => {}
   #statusHandler: (status: 'connected' | 'disconnected', url?: string) => void = () => {}
   /** Why each hub URL failed last (for the error of a first join that never completes). */
@@ -137,12 +142,14 @@ class SocketIoSignaling implements Signaling {
     }
     this.#urls = urls
     this.id = options.id ?? randomUuid()
+    this.incarnation = options.incarnation ?? newIncarnation()
     this.#problem = problem ?? this.#validate()
   }
 
   #validate(): string | undefined {
     if (!isHubName(this.#options.cluster)) return 'cluster must be 1..128 characters from A-Z a-z 0-9 _ - . : @'
     if (!isHubName(this.id)) return 'id must be 1..128 characters from A-Z a-z 0-9 _ - . : @'
+    if (!isIncarnation(this.incarnation)) return 'incarnation must be an integer from 0 to 2^32 - 1'
     if (this.#options.auth !== undefined && !isJson(this.#options.auth, HubLimits.authMaxBytes)) return 'auth must be plain JSON of at most 4 KiB'
     return undefined
   }
@@ -160,15 +167,15 @@ class SocketIoSignaling implements Signaling {
     return this.#joinPromise
   }
 
-  onMemberJoin(handler: (id: string, noRelay?: boolean) => void): void {
+  onMemberJoin(handler: (member: MemberInfo) => void): void {
     this.#memberJoinHandler = handler
   }
 
-  onMemberLeave(handler: (id: string, awayMs?: number) => void): void {
+  onMemberLeave(handler: (id: string, inc: number, awayMs?: number) => void): void {
     this.#memberLeaveHandler = handler
   }
 
-  onSignal(handler: (from: string, data: unknown) => void): void {
+  onSignal(handler: (from: string, inc: number, data: unknown) => void): void {
     this.#signalHandler = handler
   }
 
@@ -181,14 +188,16 @@ class SocketIoSignaling implements Signaling {
   }
 
   /**
-   * Relays `data` to member `to`; dropped while not joined. Throws `BadArgError` for an
-   * invalid id or for data that is not plain JSON of at most 64 KiB (the hub would refuse it).
+   * Relays `data` to incarnation `inc` of member `to`; dropped while not joined. Throws
+   * `BadArgError` for an invalid id or incarnation, or for data that is not plain JSON of
+   * at most 64 KiB (the hub would refuse it).
    */
-  sendSignal(to: string, data: unknown): void {
+  sendSignal(to: string, inc: number, data: unknown): void {
     if (!isHubName(to)) throw new BadArgError(`invalid member id ${JSON.stringify(String(to)).slice(0, 140)}`)
+    if (!isIncarnation(inc)) throw new BadArgError(`invalid incarnation ${String(inc).slice(0, 40)}`)
     if (!isJson(data, HubLimits.signalMaxBytes)) throw new BadArgError('signal data must be plain JSON of at most 64 KiB')
     const socket = this.#socket
-    if (this.#joined && socket !== undefined) socket.emit(HubEvents.signal, { to, data })
+    if (this.#joined && socket !== undefined) socket.emit(HubEvents.signal, { to, ti: inc, data })
   }
 
   close(): void {
@@ -260,22 +269,24 @@ class SocketIoSignaling implements Signaling {
       const notice = parseMemberNotice(payload)
       if (!current() || notice === null || notice.id === this.id) return
       log('member %s joined', notice.id)
-      if (this.#buffered !== undefined) this.#buffered.push(['join', notice.id, notice.noRelay === true])
-      else if (this.#joined) this.#memberJoinHandler(notice.id, notice.noRelay === true)
+      const member: MemberInfo = notice.noRelay === true ? { id: notice.id, inc: notice.inc, noRelay: true } : { id: notice.id, inc: notice.inc }
+      if (this.#buffered !== undefined) this.#buffered.push(['join', member])
+      else if (this.#joined) this.#memberJoinHandler(member)
     })
     socket.on(HubEvents.memberLeave, (payload: unknown) => {
       const notice = parseMemberNotice(payload)
       if (!current() || notice === null || notice.id === this.id) return
-      if (this.#buffered !== undefined) this.#buffered.push(['leave', notice.id])
-      else if (this.#joined) this.#memberLeaveHandler(notice.id, notice.away)
+      if (this.#buffered !== undefined) this.#buffered.push(['leave', notice])
+      else if (this.#joined) this.#memberLeaveHandler(notice.id, notice.inc, notice.away)
     })
+    // What was meant for another incarnation of this node (its earlier life) is dropped here.
     socket.on(HubEvents.signal, (payload: unknown) => {
       const notice = parseSignalNotice(payload)
-      if (current() && this.#joined && notice !== null) this.#signalHandler(notice.from, notice.data)
+      if (current() && this.#joined && notice !== null && notice.ti === this.incarnation) this.#signalHandler(notice.from, notice.fi, notice.data)
     })
     socket.on(RELAY_EVENT, (payload: unknown) => {
       const notice = parseRelayNotice(payload)
-      if (current() && this.#joined && notice !== null && notice.from !== this.id) this.#relayHandler(notice)
+      if (current() && this.#joined && notice !== null && notice.from !== this.id && notice.toInc === this.incarnation) this.#relayHandler(notice)
     })
     socket.on(RELAY_REFUSED_EVENT, (payload: unknown) => {
       const refusal = parseRelayRefusal(payload)
@@ -304,6 +315,7 @@ class SocketIoSignaling implements Signaling {
       cluster: this.#options.cluster,
       id: this.id,
       key: this.#key,
+      inc: this.incarnation,
       ...(this.#options.auth !== undefined && isJson(this.#options.auth, HubLimits.authMaxBytes) ? { auth: this.#options.auth } : {}),
       ...(this.#options.relay === false ? { relay: false as const } : {}),
     }
@@ -318,22 +330,19 @@ class SocketIoSignaling implements Signaling {
       const reply = parseJoinReply(payload)
       if (reply === null) return this.#refused(url, 'protocol', 'the hub sent a malformed join reply')
       if (!reply.ok) return this.#refused(url, reply.code, reply.message)
-      const members = new Set(reply.members)
-      const noRelay = new Set(reply.noRelay)
-      for (const [kind, id, direct] of this.#buffered ?? []) {
-        if (kind === 'leave') members.delete(id)
-        else {
-          members.add(id)
-          if (direct === true) noRelay.add(id)
-        }
+      // the member list, with the member events that came while the join was answered
+      const members = new Map<string, MemberInfo>()
+      for (const member of reply.members) members.set(member.id, member)
+      for (const [kind, member] of this.#buffered ?? []) {
+        if (kind === 'join') members.set(member.id, member)
+        else if (members.get(member.id)?.inc === member.inc) members.delete(member.id)
       }
       members.delete(this.id)
       this.#buffered = undefined
       this.#joined = true
       this.#attempts = 0
       this.#failures.clear()
-      const directOnly = [...noRelay].filter((id) => members.has(id))
-      const result: JoinResult = { id: this.id, members: [...members], ...(directOnly.length > 0 ? { noRelay: directOnly } : {}) }
+      const result: JoinResult = { id: this.id, members: [...members.values()] }
       const settle = this.#settle
       this.#settle = undefined
       clearTimeout(this.#deadline)

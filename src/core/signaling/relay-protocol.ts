@@ -5,15 +5,20 @@
  * to one or more members of the same cluster; the hub forwards it only within the
  * sender's cluster and stamps the sender, as it does for signals.
  *
- * Client → hub: `{ t: [[to, epoch, seq, ack], ...], d? }`: one chunk `d` (a string, or
- * bytes) for each target, with that pair's relay epoch, the packet's sequence number on
+ * Client → hub: `{ t: [[to, ti, epoch, seq, ack], ...], d? }`: one chunk `d` (a string,
+ * or bytes) for each target, with the target's incarnation `ti` (the life of that member
+ * the packet is meant for), the sender's relay epoch on the pair (a number that grows
+ * each time the sender opens a new link to that member), the packet's sequence number on
  * the pair (0 for a packet that carries no chunk, only an ack) and the cumulative ack of
  * what the sender received from that target. Sent without a Socket.IO acknowledgement
  * (the receivers acknowledge end to end); a packet the hub refuses is answered with
  * `relay-refused` `{ code, message, t? }`, `t` the refused packet's targets.
  *
- * Hub → client: `{ f, e, s, a, d? }`: the same for one receiver, `f` set by the hub.
+ * Hub → client: `{ f, fi, ti, e, s, a, d? }`: the same for one receiver, the sender's id
+ * `f` and incarnation `fi` set by the hub. A receiver drops a packet whose `ti` is not
+ * its own incarnation, and one of an earlier epoch of that sender's incarnation.
  */
+import { isIncarnation } from '../api/pid.js'
 import { isPlainObject } from '../util/untrusted-json.js'
 import { utf8Length } from '../util/utf8.js'
 import { isHubName } from './hub-protocol.js'
@@ -39,8 +44,8 @@ export const RelayLimits = {
   maxTargets: 1024,
 } as const
 
-/** One target of a relay packet: `[member id, relay epoch, seq, ack]`. */
-export type RelayTarget = readonly [to: string, epoch: number, seq: number, ack: number]
+/** One target of a relay packet: `[member id, its incarnation, relay epoch, seq, ack]`. */
+export type RelayTarget = readonly [to: string, ti: number, epoch: number, seq: number, ack: number]
 
 /** `relay`, client → hub. */
 export interface RelayRequest {
@@ -51,6 +56,10 @@ export interface RelayRequest {
 /** `relay`, hub → client. */
 export interface RelayNotice {
   readonly from: string
+  /** The sender's incarnation, set by the hub. */
+  readonly fromInc: number
+  /** The incarnation of the receiver the packet is meant for. */
+  readonly toInc: number
   readonly epoch: number
   readonly seq: number
   readonly ack: number
@@ -58,7 +67,6 @@ export interface RelayNotice {
 }
 
 const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0
-const isEpoch = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 0xffffffff
 
 /** A relay chunk as it came off the socket: a string, or bytes (a Buffer in Node, an ArrayBuffer in a browser). */
 function chunkOf(value: unknown): string | Uint8Array | undefined | null {
@@ -75,10 +83,10 @@ function relayTargets(t: unknown): RelayTarget[] | null {
   if (!Array.isArray(t) || t.length === 0 || t.length > RelayLimits.maxTargets) return null
   const targets: RelayTarget[] = []
   for (const item of t as unknown[]) {
-    if (!Array.isArray(item) || item.length !== 4) return null
-    const [to, epoch, seq, ack] = item as unknown[]
-    if (!isHubName(to) || !isEpoch(epoch) || !isCount(seq) || !isCount(ack)) return null
-    targets.push([to, epoch, seq, ack])
+    if (!Array.isArray(item) || item.length !== 5) return null
+    const [to, ti, epoch, seq, ack] = item as unknown[]
+    if (!isHubName(to) || !isIncarnation(ti) || !isCount(epoch) || !isCount(seq) || !isCount(ack)) return null
+    targets.push([to, ti, epoch, seq, ack])
   }
   return targets
 }
@@ -92,18 +100,18 @@ export function parseRelayRequest(payload: unknown): RelayRequest | null {
   const data = chunkOf(d)
   if (data === null) return null
   // a packet with a chunk is numbered; one without is a bare ack
-  if ((data === undefined) !== targets.every((target) => target[2] === 0)) return null
+  if ((data === undefined) !== targets.every((target) => target[3] === 0)) return null
   return { targets, data }
 }
 
 /** Parses a `relay` payload (hub → client), or `null`. */
 export function parseRelayNotice(payload: unknown): RelayNotice | null {
   if (!isPlainObject(payload)) return null
-  const { f, e, s, a, d } = payload
-  if (!isHubName(f) || !isEpoch(e) || !isCount(s) || !isCount(a)) return null
+  const { f, fi, ti, e, s, a, d } = payload
+  if (!isHubName(f) || !isIncarnation(fi) || !isIncarnation(ti) || !isCount(e) || !isCount(s) || !isCount(a)) return null
   const data = chunkOf(d)
   if (data === null || (data === undefined) !== (s === 0)) return null
-  return { from: f, epoch: e, seq: s, ack: a, data }
+  return { from: f, fromInc: fi, toInc: ti, epoch: e, seq: s, ack: a, data }
 }
 
 /** Parses a `relay-refused` payload (hub → client), or `null`. */

@@ -3,34 +3,46 @@
  * WebRTC signals with them. The core imports no transport: `distribunator/browser` and
  * `distribunator/server` hand in the Socket.IO implementation (./hub-signaling.ts).
  */
+import type { MemberInfo } from './hub-protocol.js'
 import type { RelayNotice, RelayRefusal, RelayTarget } from './relay-protocol.js'
+
+export type { MemberInfo } from './hub-protocol.js'
 
 /** What the hub tells a node when it (re)joins its cluster. */
 export interface JoinResult {
   /** The node's id as bound by the hub (the requested one, or one the client generated). */
   readonly id: string
-  /** Ids of the other members present, in no particular order. */
-  readonly members: readonly string[]
-  /** Those of them that take no relayed traffic (they link only directly). */
-  readonly noRelay?: readonly string[]
+  /** The other members present (id, incarnation, whether they take relayed traffic), in no particular order. */
+  readonly members: readonly MemberInfo[]
 }
 
-/** A signaling backend: one per node. Implemented over Socket.IO in `./hub-signaling.ts`. */
+/**
+ * A signaling backend: one per node. Implemented over Socket.IO in `./hub-signaling.ts`.
+ *
+ * Every member is named with its incarnation (`inc`): a member restarted under the same
+ * id comes back with a new one. What was addressed to another incarnation of this node
+ * never reaches the handlers: the backend drops it.
+ */
 export interface Signaling {
+  /** This node's incarnation, which it joins with (the node's pids carry it). */
+  readonly incarnation: number
   /**
    * Joins the cluster. Rejects with a `DistributedError` when the hub refuses
    * (code `duplicate_id`, `unauthorized`, `badarg`) or cannot be reached in time.
    */
   join(): Promise<JoinResult>
-  /** Another member joined the cluster; `noRelay`: it takes no relayed traffic (it links only directly). */
-  onMemberJoin(handler: (id: string, noRelay?: boolean) => void): void
   /**
-   * Another member left the cluster. With `awayMs`, its hub went away rather than the
-   * member: it may come back through another hub within that time.
+   * Another member joined the cluster (or a new incarnation of a member did: the old one
+   * is gone); `noRelay`: it takes no relayed traffic (it links only directly).
    */
-  onMemberLeave(handler: (id: string, awayMs?: number) => void): void
-  /** A WebRTC signal from `from` (the sender id is set by the hub, never by a client). */
-  onSignal(handler: (from: string, data: unknown) => void): void
+  onMemberJoin(handler: (member: MemberInfo) => void): void
+  /**
+   * Incarnation `inc` of member `id` left the cluster. With `awayMs`, its hub went away
+   * rather than the member: it may come back through another hub within that time.
+   */
+  onMemberLeave(handler: (id: string, inc: number, awayMs?: number) => void): void
+  /** A WebRTC signal from incarnation `inc` of `from` (both set by the hub, never by a client). */
+  onSignal(handler: (from: string, inc: number, data: unknown) => void): void
   /**
    * The node joined (first) or joined again after a lost hub connection came back, with
    * the same id: `result.members` are the other members present. Called before any
@@ -43,8 +55,8 @@ export interface Signaling {
    * `disconnected` when a joined connection drops, each with the hub URL where there is one.
    */
   onStatus?(handler: (status: 'connected' | 'disconnected', url?: string) => void): void
-  /** Relays a signal to one member of the same cluster. Dropped while disconnected. */
-  sendSignal(to: string, data: unknown): void
+  /** Relays a signal to incarnation `inc` of one member of the same cluster. Dropped while disconnected. */
+  sendSignal(to: string, inc: number, data: unknown): void
   /** Leaves the cluster and stops reconnecting. */
   close(): void
   /** The relay path through the hub, where the backend has one. */
@@ -59,7 +71,7 @@ export interface RelayTransport {
    * receivers acknowledge end to end; the hub answers only a refusal (`onRefused`).
    */
   send(targets: readonly RelayTarget[], data: string | Uint8Array | undefined): boolean
-  /** Packets from other members, the sender set by the hub. */
+  /** Packets from other members meant for this incarnation, the sender (id and incarnation) set by the hub. */
   onPacket(handler: (notice: RelayNotice) => void): void
   /** A packet the hub refused (over the relay budget, malformed), with its targets. */
   onRefused(handler: (refusal: RelayRefusal) => void): void

@@ -5,6 +5,7 @@
  */
 import type { Server } from 'socket.io'
 import { errorMessage } from '../../core/api/errors.js'
+import { isIncarnation } from '../../core/api/pid.js'
 import { isHubName, isJoinKey } from '../../core/signaling/hub-protocol.js'
 import type { HubLogger } from './options.js'
 import type { RedisLink } from './redis.js'
@@ -19,6 +20,8 @@ export interface Claim {
   readonly state: 'claim' | 'member'
   /** The member takes relayed traffic (false: it links only directly). */
   readonly relay: boolean
+  /** The member's incarnation (a new one each time the node starts). */
+  readonly inc: number
 }
 
 /** A claim read from the cluster view, with the means to reach its connection on any hub. */
@@ -47,9 +50,10 @@ function readClaim(sid: string, data: unknown): Claim | null {
   const key: unknown = Reflect.get(data, 'key')
   const stamp: unknown = Reflect.get(data, 'stamp')
   const state: unknown = Reflect.get(data, 'state')
-  if (!isHubName(cluster) || !isHubName(id) || !isJoinKey(key) || typeof stamp !== 'number') return null
+  const inc: unknown = Reflect.get(data, 'inc')
+  if (!isHubName(cluster) || !isHubName(id) || !isJoinKey(key) || typeof stamp !== 'number' || !isIncarnation(inc)) return null
   if (state !== 'claim' && state !== 'member') return null
-  return { sid, cluster, id, key, stamp, state, relay: Reflect.get(data, 'relay') !== false }
+  return { sid, cluster, id, key, stamp, state, relay: Reflect.get(data, 'relay') !== false, inc }
 }
 
 /**

@@ -36,6 +36,7 @@ import {
   type HubErrorReply,
   type JoinReply,
   type JoinRequest,
+  type MemberInfo,
   type SignalRequest,
 } from '../../core/signaling/hub-protocol.js'
 import { admission, authorizer, guardConnection, originPolicy, throttledWarn, TokenBucket } from './guards.js'
@@ -139,20 +140,18 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
   /** Reads the claims in a room, through the adapter; only local ones while Redis is away. */
   const claimsIn = claimReader(io, redis, log)
 
-  /** The members of `cluster` but `except`, and those of them that take no relayed traffic. */
-  async function membersOf(cluster: string, except: string): Promise<{ members: string[]; noRelay: string[] }> {
-    const ids = new Set<string>()
-    const noRelay = new Set<string>()
+  /** The members of `cluster` but `except`: id, incarnation and whether each takes relayed traffic. */
+  async function membersOf(cluster: string, except: string): Promise<MemberInfo[]> {
+    const members = new Map<string, MemberInfo>()
     for (const claim of await claimsIn(clusterRoom(cluster))) {
       if (claim.state !== 'member' || claim.cluster !== cluster || claim.id === except) continue
-      ids.add(claim.id)
-      if (!claim.relay) noRelay.add(claim.id)
+      members.set(claim.id, claim.relay ? { id: claim.id, inc: claim.inc } : { id: claim.id, inc: claim.inc, noRelay: true })
     }
-    return { members: [...ids], noRelay: [...noRelay] }
+    return [...members.values()]
   }
 
-  /** A member-join notice for `join` (saying when it takes no relayed traffic). */
-  const joinNotice = (join: JoinRequest): { id: string; noRelay?: true } => (join.relay === false ? { id: join.id, noRelay: true } : { id: join.id })
+  /** A member-join notice for `join` (its incarnation, and whether it takes relayed traffic). */
+  const joinNotice = (join: JoinRequest): MemberInfo => (join.relay === false ? { id: join.id, inc: join.inc, noRelay: true } : { id: join.id, inc: join.inc })
 
   const authorize = authorizer(options.authorize, authorizeTimeoutMs, log)
 
@@ -178,7 +177,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     }
     const request = parseJoinRequest(payload)
     if (request === null) {
-      return refuse(conn, ack, hubError('badarg', 'malformed join: expected {v, cluster, id, key, auth?} within the limits'), 'join')
+      return refuse(conn, ack, hubError('badarg', 'malformed join: expected {v, cluster, id, key, inc, auth?} within the limits'), 'join')
     }
     if (conn.state === 'member' && conn.join !== undefined) {
       // Answered without reading the cluster: a repeated join costs a strike, not a scan.
@@ -191,10 +190,10 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
       return refuse(conn, ack, hubError('unauthorized', `not allowed to join ${request.cluster} as ${request.id}`), 'join')
     }
     if (conn.state !== 'joining') return
-    const { cluster, id, key } = request
+    const { cluster, id, key, inc } = request
     const relay = request.relay !== false
-    const mine: Claim = { sid: socket.id, cluster, id, key, stamp: nextStamp(), state: 'claim', relay }
-    socket.data = { cluster, id, key, stamp: mine.stamp, state: 'claim', relay }
+    const mine: Claim = { sid: socket.id, cluster, id, key, stamp: nextStamp(), state: 'claim', relay, inc }
+    socket.data = { cluster, id, key, stamp: mine.stamp, state: 'claim', relay, inc }
     socket.join(idRoom(cluster, id))
     const claims = await claimsIn(idRoom(cluster, id))
     if (conn.state !== 'joining') return
@@ -214,14 +213,14 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     conn.owner = true
     conn.join = request
     socket.join(clusterRoom(cluster))
-    const { members, noRelay } = await membersOf(cluster, id)
+    const members = await membersOf(cluster, id)
     if (conn.state !== 'joining') return
     // Confirm, answer and announce in one step: signals are relayed only to confirmed
     // members, so nothing reaches this node before its join ack.
-    socket.data = { cluster, id, key, stamp: mine.stamp, state: 'member', relay }
+    socket.data = { cluster, id, key, stamp: mine.stamp, state: 'member', relay, inc }
     socket.join(memberRoom(cluster, id))
     conn.state = 'member'
-    ack?.({ ok: true, id, members, ...(noRelay.length > 0 ? { noRelay } : {}) } satisfies JoinReply)
+    ack?.({ ok: true, id, members } satisfies JoinReply)
     socket.to(clusterRoom(cluster)).emit(HubEvents.memberJoin, joinNotice(request))
     log.debug(`${cluster}/${id} joined (${members.length} other members)`)
   }
@@ -241,7 +240,9 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
       else log.debug(`signal from ${join.cluster}/${join.id} to unknown ${request.to} dropped`)
       return
     }
-    target.emit(HubEvents.signal, { from: join.id, data: request.data })
+    // the sender's id and incarnation come from its join; `ti` lets the receiver drop what
+    // was meant for an earlier life of itself
+    target.emit(HubEvents.signal, { from: join.id, fi: join.inc, ti: request.ti, data: request.data })
     ack?.({ ok: true })
   }
 
@@ -270,7 +271,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     const claims = await claimsIn(idRoom(join.cluster, join.id))
     // The same client is already back (a newer connection with its key): it never left.
     if (claims.some((c) => c.key === join.key && c.id === join.id)) return
-    io.to(clusterRoom(join.cluster)).emit(HubEvents.memberLeave, { id: join.id })
+    io.to(clusterRoom(join.cluster)).emit(HubEvents.memberLeave, { id: join.id, inc: join.inc })
     log.debug(`${join.cluster}/${join.id} left`)
   }
 
@@ -386,7 +387,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
         const local = [...connections].map((conn) => conn.socket.id)
         for (const conn of connections) {
           if (conn.owner && conn.join !== undefined) {
-            io.to(clusterRoom(conn.join.cluster)).except(local).emit(HubEvents.memberLeave, { id: conn.join.id, away: settings.awayGraceMs })
+            io.to(clusterRoom(conn.join.cluster)).except(local).emit(HubEvents.memberLeave, { id: conn.join.id, inc: conn.join.inc, away: settings.awayGraceMs })
           }
         }
         await http.close(io.close())

@@ -53,7 +53,7 @@ export function handleRelay(
   if (!settings.relay) return refuse(hubError('protocol', 'this hub does not relay'))
   if (!sender.member || join === undefined) return refuse(hubError('protocol', 'join a cluster before relaying'))
   const request = parseRelayRequest(payload)
-  if (request === null) return refuse(hubError('badarg', 'malformed relay: expected {t: [[to, epoch, seq, ack], ...], d?} within the limits'))
+  if (request === null) return refuse(hubError('badarg', 'malformed relay: expected {t: [[to, ti, epoch, seq, ack], ...], d?} within the limits'))
   const { data, targets } = request
   const bytes = data === undefined ? 0 : typeof data === 'string' ? data.length : data.byteLength
   if (!sender.relay.bucket.take(COST_PER_EVENT + bytes + COST_PER_TARGET * targets.length)) {
@@ -61,9 +61,10 @@ export function handleRelay(
     return refuse(hubError('protocol', `relay rate limit: at most ${limit} (maxRelayBytesPerSecond, maxRelayBurstBytes)`), false, targets)
   }
   const local = io.sockets.adapter.rooms
-  for (const [to, epoch, seq, ack] of targets) {
+  for (const [to, ti, epoch, seq, ack] of targets) {
     if (to === join.id) continue
-    const notice = data === undefined ? { f: join.id, e: epoch, s: seq, a: ack } : { f: join.id, e: epoch, s: seq, a: ack, d: data }
+    // the sender's id and incarnation come from its join, never from the packet
+    const notice = data === undefined ? { f: join.id, fi: join.inc, ti, e: epoch, s: seq, a: ack } : { f: join.id, fi: join.inc, ti, e: epoch, s: seq, a: ack, d: data }
     const room = memberRoom(join.cluster, to)
     // A confirmed member is in one hub's room at a time: on this hub, straight to its
     // socket (no broadcast, nothing through Redis); elsewhere, through the adapter.

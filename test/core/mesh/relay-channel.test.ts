@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RelayChannel } from '../../../src/core/mesh/relay-channel.js'
 import { RelayRouter } from '../../../src/core/mesh/relay-router.js'
+import type { RelayNotice } from '../../../src/core/signaling/relay-protocol.js'
 import type { RelayTransport } from '../../../src/core/signaling/signaling.js'
 import { createHub, createSocketIoSignaling, type Hub } from '../../../src/server/index.js'
 import { channelCompliance, type ChannelPair } from '../../../src/testing/index.js'
@@ -32,8 +33,8 @@ async function relayPair(wrap: (transport: RelayTransport) => RelayTransport = (
   await Promise.all([sa.join(), sb.join()])
   const ra = new RelayRouter(wrap(sa.relay as RelayTransport), OPTIONS, () => undefined, () => {})
   const rb: RelayRouter = new RelayRouter(wrap(sb.relay as RelayTransport), OPTIONS, () => undefined, () => {})
-  const a = ra.open('b')
-  const b = rb.open('a')
+  const a = ra.open('b', sb.incarnation)
+  const b = rb.open('a', sa.incarnation)
   cleanups.push(() => {
     sa.close()
     sb.close()
@@ -104,13 +105,82 @@ describe('relay channel over a real hub', () => {
     expect(refused).toBeGreaterThan(0)
   })
 
-  it('closes when the other side starts over (a new epoch)', async () => {
-    const { a, b } = await relayPair()
-    const closed = new Promise<Error | undefined>((resolve) => b.onClose(resolve))
-    b.onMessage(() => {})
-    a.send('hello')
-    await eventually(() => a.bufferedAmount === 0)
-    b.receive({ from: 'a', epoch: (a.epoch + 1) >>> 0, seq: 1, ack: 0, data: 'from a new life' })
-    expect(await closed).toMatchObject({ code: 'protocol' })
+})
+
+/**
+ * Two routers joined by a loopback transport that stamps what a hub stamps; every packet
+ * that crossed is kept, so a test can deliver it again late (a resend from before).
+ */
+function loopback(incA: number, incB: number) {
+  const handlers = new Map<string, (notice: RelayNotice) => void>()
+  const crossed: Array<{ readonly to: string; readonly notice: RelayNotice }> = []
+  const transport = (self: string, inc: number): RelayTransport => ({
+    onPacket: (handler) => void handlers.set(self, handler),
+    onRefused: () => {},
+    send: (targets, data) => {
+      for (const [to, ti, epoch, seq, ack] of targets) {
+        const notice: RelayNotice = { from: self, fromInc: inc, toInc: ti, epoch, seq, ack, data }
+        crossed.push({ to, notice })
+        queueMicrotask(() => handlers.get(to)?.(notice))
+      }
+      return true
+    },
+  })
+  const routed: string[] = []
+  const received: string[] = []
+  const router = (self: string, inc: number): RelayRouter => {
+    const r: RelayRouter = new RelayRouter(
+      transport(self, inc),
+      OPTIONS,
+      (from, fromInc) => {
+        routed.push(`${self} <- ${from}/${fromInc}`)
+        const channel = r.open(from, fromInc)
+        channel.onMessage((m) => received.push(`${self} link ${channel.epoch}: ${String(m)}`))
+        return channel
+      },
+      () => {},
+    )
+    return r
+  }
+  const deliver = (to: string, notice: RelayNotice): void => handlers.get(to)?.(notice)
+  return { a: router('a', incA), b: router('b', incB), crossed, routed, received, deliver }
+}
+
+describe('relay router: which link a packet belongs to', () => {
+  it('a newer epoch of the same life starts a new link; a late packet of an earlier link is dropped', async () => {
+    const net = loopback(11, 22)
+    const first = net.a.open('b', 22)
+    first.onMessage(() => {})
+    first.send('one')
+    await eventually(() => net.received.length === 1)
+    const late = net.crossed.find(({ notice }) => notice.data === 'one')?.notice as RelayNotice
+    // a closes that link and opens another: b's link to it is over, a new one takes the packet
+    first.close()
+    const second = net.a.open('b', 22)
+    second.onMessage(() => {})
+    second.send('two')
+    await eventually(() => net.received.length === 2)
+    expect(net.routed).toEqual(['b <- a/11', 'b <- a/11'])
+    expect(net.received).toEqual(['b link 1: one', 'b link 2: two'])
+    // a resend of the first link comes late: dropped, and the current link goes on
+    let closed = false
+    net.b.get('a')?.onClose(() => (closed = true))
+    net.deliver('b', late)
+    second.send('three')
+    await eventually(() => net.received.length === 3)
+    expect(net.received[2]).toBe('b link 2: three')
+    expect(net.routed).toHaveLength(2)
+    expect(closed).toBe(false)
+  })
+
+  it('a packet of another incarnation of the sender goes to the mesh, which decides', async () => {
+    const net = loopback(11, 22)
+    const channel = net.a.open('b', 22)
+    channel.onMessage(() => {})
+    channel.send('from life 11')
+    await eventually(() => net.received.length === 1)
+    const notice = net.crossed[0]?.notice as RelayNotice
+    net.deliver('b', { ...notice, fromInc: 12, epoch: 1 })
+    expect(net.routed).toEqual(['b <- a/11', 'b <- a/12'])
   })
 })
