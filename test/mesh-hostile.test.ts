@@ -115,7 +115,7 @@ describe('members that never answer', { timeout: 60_000 }, () => {
       socket.on('signal', (notice: { data?: { type?: string } }) => {
         if (notice.data?.type === 'offer') offers.push({ to: id, at: Date.now() })
       })
-      await socket.timeout(5000).emitWithAck('join', { v: 1, cluster: 'silent', id, key: `key-${id}-0123456789` })
+      await socket.timeout(5000).emitWithAck('join', { v: 2, cluster: 'silent', id, key: `key-${id}-0123456789`, inc: 1 })
     }
     const started = Date.now()
     await member(h.url, 'silent', 'a', { meshTimeoutMs: 500, linkTimeoutMs: 1000, maxPendingLinks: 8 })

@@ -39,31 +39,12 @@ import { channelFromPeer } from '../webrtc/data-channel.js'
 import type { PeerFactory, PeerLike } from '../webrtc/simple-peer.js'
 import { DirectLinks } from './direct.js'
 import { budget, type MeshOptions, nonNegative, positive } from './mesh-options.js'
+import { type Member, Members, waitForMembers } from './members.js'
 import { PathChannel } from './path-channel.js'
 import { RelayRouter } from './relay-router.js'
 import { RelayLimits } from '../signaling/relay-protocol.js'
 
 const log = logger('distribunator:mesh')
-
-/** Superseded incarnations remembered (their late traffic is dropped), oldest forgotten first. */
-const MAX_RETIRED = 1024
-
-/** One member as the mesh keeps it: one incarnation of a node id. */
-interface Member {
-  readonly id: string
-  /** Its incarnation: the life of that node id this entry is about. */
-  readonly inc: number
-  /** A signal came from it (for `connect()`: it answers, though its link is not up yet). */
-  heard: boolean
-  /** It takes relayed traffic (false: it links only directly, whatever the budget). */
-  relay: boolean
-  /** The link's channel, from the moment the link is opened. */
-  path: PathChannel | undefined
-  /** Set while the member's hub is away: fires when it has not come back in time. */
-  away: TimerHandle | undefined
-  /** A relay link attempt that failed is tried again after this. */
-  retry: TimerHandle | undefined
-}
 
 /**
  * Joins a cluster and keeps this node linked to every member. Resolves with the node.
@@ -86,9 +67,7 @@ export async function joinMesh(options: MeshOptions, signaling: Signaling, creat
 }
 
 class Mesh {
-  readonly #members = new Map<string, Member>()
-  /** Incarnations a newer one of the same id superseded, as `id inc` keys (bounded, oldest out first). */
-  readonly #retired = new Set<string>()
+  readonly #members = new Members()
   readonly #relay: RelayRouter | undefined
   readonly #direct: DirectLinks
   readonly #directIdleMs: number
@@ -165,7 +144,7 @@ class Mesh {
     })
     this.#signaling.onStatus?.((status, url = '') => this.#hubStatus(status, url))
     this.#signaling.onSignal((from, inc, data) => {
-      if (this.#stopped || this.#isRetired(from, inc)) return // a signal of an earlier life of that member
+      if (this.#stopped || this.#members.isRetired(from, inc)) return // a signal of an earlier life of that member
       const known = this.#members.get(from)
       if (known !== undefined && known.inc !== inc) this.#present(from, inc, !known.relay) // a new life of it
       const current = this.#members.get(from)
@@ -176,7 +155,10 @@ class Mesh {
     const { id, members } = await this.#signaling.join()
     if (id !== this.#node.id) throw new ProtocolError(`the hub bound id ${id}, expected ${this.#node.id}`)
     if (this.#relay !== undefined) this.#promoter = startInterval(() => this.#promote(), 2000)
-    await this.#settle(members.map((member) => member.id), this.#options.meshTimeoutMs ?? 10_000)
+    await waitForMembers(members.map((member) => member.id), this.#members, this.#node, {
+      timeoutMs: this.#options.meshTimeoutMs ?? 10_000,
+      answerTimeoutMs: this.#answerTimeoutMs,
+    })
   }
 
   /** Each linked member's path, for `node.links()`. */
@@ -194,16 +176,7 @@ class Mesh {
   #member(id: string, inc: number): Member {
     const known = this.#members.get(id)
     if (known !== undefined && known.inc !== inc) this.#supersede(known)
-    let member = this.#members.get(id)
-    if (member === undefined) {
-      member = { id, inc, relay: true, heard: false, path: undefined, away: undefined, retry: undefined }
-      this.#members.set(id, member)
-    }
-    return member
-  }
-
-  #isRetired(id: string, inc: number): boolean {
-    return this.#retired.has(`${id} ${inc}`)
+    return this.#members.get(id) ?? this.#members.add(id, inc)
   }
 
   /**
@@ -212,9 +185,8 @@ class Mesh {
    */
   #supersede(member: Member): void {
     log('%s: restarted (incarnation %d is over)', member.id, member.inc)
-    this.#retired.add(`${member.id} ${member.inc}`)
-    if (this.#retired.size > MAX_RETIRED) this.#retired.delete(this.#retired.values().next().value as string)
-    this.#drop(member, new LinkLostError('closed', `${member.id} restarted: a new incarnation of it joined`))
+    this.#members.retire(member)
+    this.#drop(member, new LinkLostError('closed', `${member.id} restarted`))
   }
 
   /** Removes `member` and ends its link with `error`; nothing more is sent to it. */
@@ -236,21 +208,21 @@ class Mesh {
    * link takes the packet. Returns undefined to drop it (a superseded incarnation).
    */
   #newRelayLink(from: string, inc: number): ReturnType<RelayRouter['open']> | undefined {
-    if (this.#stopped || from === this.#node.id || this.#isRetired(from, inc)) return undefined
+    if (this.#stopped || from === this.#node.id || this.#members.isRetired(from, inc)) return undefined
     const member = this.#member(from, inc)
     const path = member.path
     if (path !== undefined && !path.isClosed) {
       log('%s: started its link over', from)
       member.path = undefined
       this.#direct.forget(from)
-      path.fail(new LinkLostError('closed', `${from} started its link over (it had closed the link this node knew)`))
+      path.fail(new LinkLostError('closed', `${from} started its link over`))
     }
     return this.#relayLink(member) // it relays: it takes relay
   }
 
   /** The hub lists incarnation `inc` of `id` (in a join reply or a member-join): link it. */
   #present(id: string, inc: number, noRelay: boolean): void {
-    if (this.#stopped || id === this.#node.id || this.#isRetired(id, inc)) return
+    if (this.#stopped || id === this.#node.id || this.#members.isRetired(id, inc)) return
     const member = this.#member(id, inc)
     member.relay = !noRelay
     if (member.away !== undefined) clearTimeout(member.away)
@@ -400,37 +372,6 @@ class Mesh {
     log('%s: idle direct path back to the relay', idlest.id)
     idlest.path.demote()
     return true
-  }
-
-  /**
-   * Waits until `members` are linked (or gone from the hub), at most `ms`; after
-   * `answerTimeoutMs`, no longer for a member that has not answered at all (no hello came
-   * from it, no signal): it is linked later if it ever answers.
-   */
-  #settle(members: readonly string[], ms: number): Promise<void> {
-    const started = performance.now()
-    return new Promise((resolve) => {
-      const waitsFor = (id: string): boolean => {
-        const member = this.#members.get(id)
-        if (member === undefined || this.#node.linked(id) !== undefined) return false
-        if (member.heard || this.#node.hasLink(id)) return true // it answers: its link is on the way
-        return performance.now() - started < this.#answerTimeoutMs
-      }
-      const done = (): boolean => !members.some(waitsFor)
-      if (done()) return resolve()
-      const timer = startTimer(finish, ms)
-      const offs = [this.#node.on('nodeup', check), this.#node.on('nodedown', check)]
-      const poll = setInterval(check, 100)
-      function check(): void {
-        if (done()) finish()
-      }
-      function finish(): void {
-        clearTimeout(timer)
-        clearInterval(poll)
-        for (const off of offs) off()
-        resolve()
-      }
-    })
   }
 
   /** Stops meshing; resolves once the byes of the closing links have left and the signaling is closed. */

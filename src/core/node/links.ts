@@ -127,14 +127,13 @@ export class LinkTable {
       return this.#refuse(linked, 'unexpected node id', new ProtocolError(`expected node ${linked.expect}, the peer said it is ${id}`, id))
     }
     if (linked.expectIncarnation !== undefined && incarnation !== linked.expectIncarnation) {
-      this.#node.report(linked, `introduced itself as incarnation ${incarnation} of ${id} on a link to incarnation ${linked.expectIncarnation}; link closed`)
       return this.#refuse(linked, 'unexpected incarnation', new ProtocolError(`expected incarnation ${linked.expectIncarnation} of ${id}, the peer said ${incarnation}`, id))
     }
     if (id === this.#node.id) return this.#refuse(linked, 'same node id', new BadArgError(`cannot link node ${id} to itself`))
     const existing = this.#byId.get(id)
     if (existing !== undefined && linked.expect === id && existing.incarnation !== incarnation && existing.link.up) {
       // a new life of that node, vouched for: the old one is gone (it restarted)
-      existing.link.close('closed', `${id} restarted: a new incarnation of it linked`)
+      existing.link.close('closed', `${id} restarted`)
     }
     if (this.#byId.has(id)) return this.#refuse(linked, 'already linked', new AlreadyLinkedError(id))
     this.#handshaking.delete(linked)

@@ -11,6 +11,7 @@ import { isIncarnation, newIncarnation, Pid } from '../api/pid.js'
 import type { Behaviour, DistNode, LinkOpenOptions, LinkPath, ModuleHandle, NodeEvents, NodeOptions, ProcessContext, RpcCallback, RpcFunction, RpcOptions } from '../api/types.js'
 import type { RegistryWatchEvent, WatchEvent } from '../api/watch.js'
 import { Emitter } from '../util/emitter.js'
+import { randomUuid } from '../util/uuid.js'
 import { PROTOCOL_VERSION, type WirePid } from '../wire/protocol.js'
 import { callFrom, castFrom, Context } from './calls.js'
 import type { LinkedNode } from './linked-node.js'
@@ -65,7 +66,7 @@ export class NodeRuntime implements NodeCore {
   /** @param incarnation given by a transport that announced it already (the mesh's signaling); default a random one */
   constructor(options: NodeOptions, incarnation = newIncarnation()) {
     if (options.id !== undefined) assertName(options.id, 'node id')
-    this.id = options.id ?? globalThis.crypto.randomUUID()
+    this.id = options.id ?? randomUuid()
     this.incarnation = incarnation
     this.options = resolveNodeOptions(options)
     this.#table = new LinkTable(this)

@@ -13,6 +13,7 @@ import { BadArgError, ClosedError, DistributedError, HubUnreachableError } from 
 import { isIncarnation, newIncarnation } from '../api/pid.js'
 import { unref } from '../util/async.js'
 import { logger } from '../util/log.js'
+import { randomUuid } from '../util/uuid.js'
 import { type ConnectErrorExplainer, type ConnectFailure, explainConnectError } from './connect-error.js'
 import {
   HUB_PROTOCOL_VERSION,
@@ -80,18 +81,6 @@ export interface SocketIoSignalingOptions {
 }
 
 type Timer = ReturnType<typeof setTimeout>
-
-/**
- * A random UUID v4. `crypto.randomUUID` exists only in secure contexts (https, localhost),
- * `crypto.getRandomValues` everywhere, so a page served over plain http still works.
- */
-function randomUuid(): string {
-  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16))
-  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x40
-  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80
-  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
-}
 
 const REFUSALS = new Set(['duplicate_id', 'unauthorized', 'badarg', 'protocol'])
 const log = logger('distribunator:signaling')

@@ -1,0 +1,92 @@
+/**
+ * Who the mesh links to: one entry per member, each about one incarnation (one life) of a
+ * node id, the incarnations a newer life of the same id superseded (whose late traffic is
+ * dropped), and `connect()`'s wait for the members present at join.
+ */
+import { startTimer, type TimerHandle } from '../util/async.js'
+import type { PathChannel } from './path-channel.js'
+
+/** Superseded incarnations remembered, at most (the oldest is forgotten first). */
+const MAX_RETIRED = 1024
+
+/** One member as the mesh keeps it: one incarnation of a node id. */
+export interface Member {
+  readonly id: string
+  /** Its incarnation: the life of that node id this entry is about. */
+  readonly inc: number
+  /** A signal came from it (for `connect()`: it answers, though its link is not up yet). */
+  heard: boolean
+  /** It takes relayed traffic (false: it links only directly, whatever the budget). */
+  relay: boolean
+  /** The link's channel, from the moment the link is opened. */
+  path: PathChannel | undefined
+  /** Set while the member's hub is away: fires when it has not come back in time. */
+  away: TimerHandle | undefined
+  /** A relay link attempt that failed is tried again after this. */
+  retry: TimerHandle | undefined
+}
+
+/** The members by id, and the incarnations that are over for good. */
+export class Members extends Map<string, Member> {
+  /** Superseded incarnations as `id inc` keys, oldest first. */
+  readonly #retired = new Set<string>()
+
+  /** Adds a fresh entry for incarnation `inc` of `id` (replacing any entry of that id). */
+  add(id: string, inc: number): Member {
+    const member: Member = { id, inc, relay: true, heard: false, path: undefined, away: undefined, retry: undefined }
+    this.set(id, member)
+    return member
+  }
+
+  /** A newer life of `member`'s id appeared: its entry goes, and its incarnation is over for good. */
+  retire(member: Member): void {
+    if (this.get(member.id) === member) this.delete(member.id)
+    this.#retired.add(`${member.id} ${member.inc}`)
+    if (this.#retired.size > MAX_RETIRED) this.#retired.delete(this.#retired.values().next().value as string)
+  }
+
+  /** Whether incarnation `inc` of `id` was superseded (what comes from it is stale). */
+  isRetired(id: string, inc: number): boolean {
+    return this.#retired.has(`${id} ${inc}`)
+  }
+}
+
+/** What `waitForMembers` reads of the node. */
+interface LinkView {
+  /** The link to `id`, once its handshake is complete. */
+  linked(id: string): unknown
+  /** Whether a link to `id` is past its hello (the member answered). */
+  hasLink(id: string): boolean
+  on(event: 'nodeup' | 'nodedown', listener: () => void): () => void
+}
+
+/**
+ * Waits until `ids` are linked (or gone from the hub), at most `timeoutMs`; after
+ * `answerTimeoutMs`, no longer for a member that has not answered at all (no hello came
+ * from it, no signal): it is linked later if it ever answers.
+ */
+export function waitForMembers(ids: readonly string[], members: Members, node: LinkView, limits: { readonly timeoutMs: number; readonly answerTimeoutMs: number }): Promise<void> {
+  const started = performance.now()
+  return new Promise((resolve) => {
+    const waitsFor = (id: string): boolean => {
+      const member = members.get(id)
+      if (member === undefined || node.linked(id) !== undefined) return false
+      if (member.heard || node.hasLink(id)) return true // it answers: its link is on the way
+      return performance.now() - started < limits.answerTimeoutMs
+    }
+    const done = (): boolean => !ids.some(waitsFor)
+    if (done()) return resolve()
+    const timer = startTimer(finish, limits.timeoutMs)
+    const offs = [node.on('nodeup', check), node.on('nodedown', check)]
+    const poll = setInterval(check, 50)
+    function check(): void {
+      if (done()) finish()
+    }
+    function finish(): void {
+      clearTimeout(timer)
+      clearInterval(poll)
+      for (const off of offs) off()
+      resolve()
+    }
+  })
+}
