@@ -43,6 +43,8 @@ export interface ChaosResult {
   readonly faults: readonly FaultRecord[]
   readonly nodedowns: number
   readonly falseNodedowns: readonly string[]
+  /** A member seen down more than once by the same member within one fault (a link that flapped). */
+  readonly repeatedNodedowns: readonly string[]
   readonly errors: readonly string[]
   /** Lost, repeated or reordered casts between members never faulted. */
   readonly stableAnomalies: readonly string[]
@@ -66,6 +68,8 @@ interface Member {
   /** Its latest view: linked nodes and how many peer sinks it sees. */
   nodes: readonly string[]
   sinks: number
+  /** Its hub connection is up (it said `lost` and not yet `back`: false). */
+  hubUp: boolean
   ready: Promise<void>
   exited: Promise<void>
 }
@@ -131,6 +135,7 @@ export async function runChaos(options: { seconds: number; seed?: number; log?: 
       child,
       nodes: [],
       sinks: 0,
+      hubUp: true,
       ready: new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`${id} did not get ready`)), 30_000)
         child.on('message', (message: unknown) => {
@@ -150,13 +155,14 @@ export async function runChaos(options: { seconds: number; seed?: number; log?: 
       reports.push(report)
       if (Array.isArray(report['nodes'])) member.nodes = report['nodes'] as string[]
       if (typeof report['sinks'] === 'number') member.sinks = report['sinks']
+      if (report.t === 'hub') member.hubUp = report['status'] === 'back'
     })
     members.set(id, member)
     return member
   }
 
-  /** Every member linked to all five others and seeing their sinks. */
-  const whole = (): boolean => [...members.values()].every((m) => m.nodes.length === IDS.length - 1 && m.sinks === IDS.length - 1)
+  /** Every member joined to the hub, linked to all five others and seeing their sinks. */
+  const whole = (): boolean => [...members.values()].every((m) => m.hubUp && m.nodes.length === IDS.length - 1 && m.sinks === IDS.length - 1)
   const converge = async (from: number, limitMs: number): Promise<number> => {
     const deadline = from + limitMs
     while (!whole()) {
@@ -187,6 +193,7 @@ export async function runChaos(options: { seconds: number; seed?: number; log?: 
         old.kill('SIGKILL')
         await gone
         await sleep(300)
+        for (const member of members.values()) member.hubUp = false // until each says it is back
         await startHub()
         end = Date.now()
       } else {
@@ -199,7 +206,6 @@ export async function runChaos(options: { seconds: number; seed?: number; log?: 
         } else {
           member.child.kill(kind)
           await member.exited
-          member.nodes = []
           const fresh = startMember(member.id)
           await fresh.ready // its connect() resolved
           end = Date.now()
@@ -227,6 +233,19 @@ export async function runChaos(options: { seconds: number; seed?: number; log?: 
   const falseNodedowns = downs
     .filter((r) => !inFault(r.id, r.at) && !inFault(String(r['peer']), r.at))
     .map((r) => `${r.id} saw ${String(r['peer'])} down (${String(r['reason'])}: ${String(r['detail'])}) at +${r.at - started} ms`)
+  const perFault = new Map<string, number>()
+  for (const r of downs) {
+    const peer = String(r['peer'])
+    // the latest fault of either side that the nodedown falls in
+    const window = [peer, r.id]
+      .flatMap((id) => (windows.get(id) ?? []).filter(([from, to]) => r.at >= from && r.at <= to).map(([from]) => ({ id, from })))
+      .sort((x, y) => y.from - x.from)
+      .map(({ id, from }) => `${id}@${from}`)[0]
+    if (window === undefined) continue
+    const key = `${r.id} saw ${peer} down during the fault of ${window.replace(/@.*/, '')} at +${Number(window.replace(/.*@/, '')) - started} ms`
+    perFault.set(key, (perFault.get(key) ?? 0) + 1)
+  }
+  const repeatedNodedowns = [...perFault].filter(([, count]) => count > 1).map(([key, count]) => `${key}: ${count} times`)
   const anomalies = reports.filter((r) => r.t === 'anomaly')
   const stableAnomalies = anomalies
     .filter((r) => STABLE.has(r.id) && STABLE.has(String(r['from'])))
@@ -237,6 +256,7 @@ export async function runChaos(options: { seconds: number; seed?: number; log?: 
     faults,
     nodedowns: downs.length,
     falseNodedowns,
+    repeatedNodedowns,
     errors: reports.filter((r) => r.t === 'error').map((r) => `${r.id}: ${String(r['message'])}`),
     stableAnomalies,
     anomalies: anomalies.length,
@@ -252,7 +272,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   }
   const result = await runChaos({ seconds: arg('seconds', 120), seed: arg('seed', 1), log: (line) => console.log(line) })
   console.log(JSON.stringify(result, (_, v: unknown) => (v === Infinity ? 'never' : v), 2))
-  const ok = result.falseNodedowns.length === 0 && result.stableAnomalies.length === 0 && result.errors.length === 0 && result.maxConvergedMs <= SETTLE_MS
+  const ok = result.falseNodedowns.length === 0 && result.repeatedNodedowns.length === 0 && result.stableAnomalies.length === 0 && result.errors.length === 0 && result.maxConvergedMs <= SETTLE_MS
   console.log(ok ? 'chaos: every target met' : 'chaos: a target was missed')
   process.exit(ok ? 0 : 1)
 }

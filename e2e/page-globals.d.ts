@@ -12,4 +12,6 @@ interface Window {
     /** `hub` events this tab saw: `['lost' | 'back', url]`. */
     hub: Array<[string, string]>
   }
+  /** Calls a spec keeps making from this tab (reload.spec.ts): who answered, when, or why not. */
+  __calls?: Array<{ via: 'tab' | 'worker'; ok: boolean; code?: string | undefined; at: number }>
 }

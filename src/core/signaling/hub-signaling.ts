@@ -69,7 +69,10 @@ export interface SocketIoSignalingOptions {
   joinTimeoutMs?: number
   /** How long one hub may take to answer a join. Default 5000. */
   ackTimeoutMs?: number
-  /** First and longest delay between reconnection attempts. Default 100 and 5000. */
+  /**
+   * First and longest delay between reconnection attempts (jittered, doubling). Default 100
+   * and 1000: a restarted hub has its members back within about a second of listening.
+   */
   retryDelayMs?: number
   maxRetryDelayMs?: number
   /** socket.io-client's `io`, to use another copy or a wrapper. Default: the entry's own. */
@@ -361,7 +364,7 @@ class SocketIoSignaling implements Signaling {
     if (this.#closed) return
     if (nextUrl) this.#urlIndex = (this.#urlIndex + 1) % this.#urls.length
     const base = this.#options.retryDelayMs ?? 100
-    const max = this.#options.maxRetryDelayMs ?? 5000
+    const max = this.#options.maxRetryDelayMs ?? 1000
     const delay = Math.min(max, base * 2 ** Math.min(this.#attempts, 16)) * (0.5 + Math.random() / 2)
     this.#attempts++
     log('next attempt in %d ms', Math.round(delay))
