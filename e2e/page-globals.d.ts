@@ -14,4 +14,6 @@ interface Window {
   }
   /** Calls a spec keeps making from this tab (reload.spec.ts): who answered, when, or why not. */
   __calls?: Array<{ via: 'tab' | 'worker'; ok: boolean; code?: string | undefined; at: number }>
+  /** `error` events of this tab's node (reload.spec.ts). */
+  __errors?: string[]
 }

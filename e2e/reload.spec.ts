@@ -23,6 +23,9 @@ test('a tab reloaded 5 times under the same id is back each time: linked within 
     const node = window.__distribunator!.node
     const calls: NonNullable<Window['__calls']> = []
     window.__calls = calls
+    const errors: string[] = []
+    window.__errors = errors
+    node.on('error', (error: Error) => void errors.push(error.message))
     const record = (via: 'tab' | 'worker', call: () => Promise<unknown>): void =>
       void call().then(
         () => calls.push({ via, ok: true, at: Date.now() }),
@@ -39,6 +42,11 @@ test('a tab reloaded 5 times under the same id is back each time: linked within 
     await b.page.reload()
     await expect(b.page.locator('body'), `tab-b back (reload ${round})`).toHaveAttribute('data-ready', 'true', { timeout: 20_000 })
     const ready = Date.now() // its connect() resolved
+    await b.page.evaluate(() => {
+      const errors: string[] = []
+      window.__errors = errors
+      window.__distribunator!.node.on('error', (error: Error) => void errors.push(error.message))
+    })
     await spawnEcho(b, 'echo:tab-b')
     await expect.poll(() => linksOf(a), { message: `tab-a linked to the new tab-b within 1 s (reload ${round})`, timeout: 1000, intervals: [20] }).toContain('tab-b')
     await expect
@@ -63,6 +71,7 @@ test('a tab reloaded 5 times under the same id is back each time: linked within 
       ready,
     )
     expect(since.downs, `tab-a saw no nodedown of the new tab-b (reload ${round})`).toEqual([])
+    expect(await b.page.evaluate(() => window.__errors), `no error event on the new tab-b (reload ${round})`).toEqual([])
     expect(workerDowns, `the worker saw no nodedown of the new tab-b (reload ${round})`).toEqual([])
     expect(since.calls.filter((call) => !call.ok), `every call to the new tab-b answered (reload ${round})`).toEqual([])
     expect(since.calls.filter((call) => call.via === 'tab').length, 'calls from the tab went on').toBeGreaterThan(5)
@@ -71,4 +80,34 @@ test('a tab reloaded 5 times under the same id is back each time: linked within 
   // the old incarnations went down once each, on the tab and on the worker
   const downs = await a.page.evaluate(() => window.__e2e!.downs.filter((down) => down.id === 'tab-b').length)
   expect(downs).toBe(5)
+  // a reload is the normal case: no error event anywhere
+  expect(await a.page.evaluate(() => window.__errors)).toEqual([])
+
+})
+
+test('a crashed tab opened again under the same id: the old one down once, the new one linked within 1 s and never down', async ({ tabs }) => {
+  const a = await tabs.open('tab-a')
+  const b = await tabs.open('tab-b')
+  await installState(a)
+  await spawnEcho(b, 'echo:tab-b')
+  await expect.poll(() => countOf(a, 'echo:tab-b')).toBe(1)
+  // the renderer dies at once: no goodbye, the hub sees its connection close
+  const cdp = await b.context.newCDPSession(b.page)
+  const crashed = b.page.waitForEvent('crash')
+  void cdp.send('Page.crash').catch(() => {})
+  await crashed
+  await b.context.close()
+  const again = await tabs.open('tab-b')
+  const ready = Date.now()
+  await expect.poll(() => linksOf(a), { message: 'tab-a linked to the reopened tab-b within 1 s', timeout: 1000, intervals: [20] }).toContain('tab-b')
+  await spawnEcho(again, 'echo:tab-b')
+  await expect.poll(() => countOf(a, 'echo:tab-b')).toBe(1)
+  for (let i = 0; i < 10; i++) {
+    expect(await a.page.evaluate(() => window.__distribunator!.node.call('echo:tab-b', 'ping', 1000))).toBe('ping')
+    await sleep(200)
+  }
+  const downs = await a.page.evaluate(() => window.__e2e!.downs.filter((down) => down.id === 'tab-b'))
+  expect(downs).toHaveLength(1) // the hub saw the crash (left_cluster), or the new life superseded it (closed)
+  expect(['left_cluster', 'closed']).toContain(downs[0]?.reason)
+  expect(downs.every((down) => down.at < ready)).toBe(true)
 })

@@ -69,10 +69,7 @@ export interface SocketIoSignalingOptions {
   joinTimeoutMs?: number
   /** How long one hub may take to answer a join. Default 5000. */
   ackTimeoutMs?: number
-  /**
-   * First and longest delay between reconnection attempts (jittered, doubling). Default 100
-   * and 1000: a restarted hub has its members back within about a second of listening.
-   */
+  /** First and longest delay between reconnection attempts (jittered, doubling). Default 100 and 1000. */
   retryDelayMs?: number
   maxRetryDelayMs?: number
   /** socket.io-client's `io`, to use another copy or a wrapper. Default: the entry's own. */
