@@ -332,5 +332,25 @@ export function clusterSuite(label: string, driverOrLinker: ClusterDriver | Link
       await expect(a!.module('Empty').call('x')).rejects.toBeInstanceOf(NoPidError)
       await expect(a!.module('Empty').nodeRpc('Counter', 'peek', [])).rejects.toBeInstanceOf(NoNodeError)
     })
+
+    it('tells every handler the node a message came from (fromNode), from the link and never from the message', async () => {
+      const [a, b] = await mesh(2)
+      const casts: string[] = []
+      b!.register('who', b!.spawn({ handleCall: (_msg, ctx) => ctx.fromNode, handleCast: (msg, ctx) => void casts.push(`${String(msg)} from ${ctx.fromNode}`) }))
+      await eventually(() => a!.allPidsOf('who').length === 1)
+      // a plain node call, whatever the message claims
+      expect(await a!.call('who', { fromNode: 'forged', from: 'forged', node: 'forged' })).toBe(a!.id)
+      // from a process of a (ctx.call sets `from`, the link still says a)
+      const relay = a!.spawn({ handleCall: (msg, ctx) => ctx.call('who', msg) })
+      expect(await a!.call(relay, 'through a process')).toBe(a!.id)
+      // a local send says the own node
+      expect(await b!.call('who', 'local')).toBe(b!.id)
+      a!.cast('who', 'a cast')
+      await eventually(() => casts.length === 1)
+      expect(casts).toEqual([`a cast from ${a!.id}`])
+      // rpc: fromNode in the function's context
+      b!.expose('Who', { who(this: { fromNode: string }) { return this.fromNode } })
+      expect(await a!.doNodeRpc(b!.id, 'Who', 'who', [])).toBe(a!.id)
+    })
   })
 }

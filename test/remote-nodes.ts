@@ -50,10 +50,11 @@ export class RemoteNode implements DistNode {
     return this.host.request({ op: 'sync', node: this.id, method, args }) as T
   }
 
-  private context(self: Pid, from: Pid | undefined): ProcessContext {
+  private context(self: Pid, from: Pid | undefined, fromNode: string): ProcessContext {
     return {
       self,
       ...(from ? { from } : {}),
+      fromNode,
       node: this,
       register: (name: string) => this.register(name, self),
       call: <R>(to: Pid | string, msg: unknown, timeoutMs?: number) =>
@@ -78,7 +79,7 @@ export class RemoteNode implements DistNode {
     if (typeof behaviour !== 'object' || behaviour === null) throw new BadArgError('behaviour must be an object')
     const { handleCall, handleCast, terminate } = behaviour
     const handler = (fn: (msg: unknown, ctx: ProcessContext) => unknown): number =>
-      this.host.keep(([msg, self, from]) => fn.call(behaviour, msg, this.context(self as Pid, from as Pid | undefined)))
+      this.host.keep(([msg, self, from, fromNode]) => fn.call(behaviour, msg, this.context(self as Pid, from as Pid | undefined, fromNode as string)))
     return this.host.request({
       op: 'spawn',
       node: this.id,
@@ -139,7 +140,7 @@ export class RemoteNode implements DistNode {
     const ids: Record<string, number> = {}
     for (const [name, fn] of Object.entries(fns)) {
       if (typeof fn !== 'function') throw new BadArgError(`${mod}.${name} is not a function`)
-      ids[name] = this.host.keep((args, self) => fn.apply({ caller: self?.caller, callerNode: self?.callerNode ?? this.id, node: this }, args))
+      ids[name] = this.host.keep((args, self) => fn.apply({ caller: self?.caller, callerNode: self?.callerNode ?? this.id, fromNode: self?.callerNode ?? this.id, node: this }, args))
     }
     this.host.request({ op: 'expose', node: this.id, mod, fns: ids })
   }

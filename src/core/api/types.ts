@@ -66,6 +66,12 @@ export interface ProcessContext {
   readonly self: Pid
   /** The calling process, when the message was sent through `ctx.call`/`ctx.cast` of another process. */
   readonly from?: Pid
+  /**
+   * The node the message came from: taken from the link it arrived on (the id the hub
+   * bound to that member's connection), never from the message; this node's own id for
+   * a message sent here. `ctx.node.claimsOf(ctx.fromNode)` tells who that member is.
+   */
+  readonly fromNode: string
   /** The node this process runs on. */
   readonly node: DistNode
   /** Registers this process under `name` (the seed's `register(name)`). */
@@ -97,8 +103,10 @@ export interface LinkOpenOptions {
 export interface RpcContext {
   /** The short-lived rpc process standing for the caller; `undefined` for a local rpc. */
   readonly caller: Pid | undefined
-  /** The node the rpc came from. */
+  /** The node the rpc came from (the same as `fromNode`). */
   readonly callerNode: string
+  /** The node the rpc came from, taken from the link it arrived on; this node's id for a local rpc. */
+  readonly fromNode: string
   /** The node running the function. */
   readonly node: DistNode
 }

@@ -87,6 +87,7 @@ export function callFrom<R>(node: NodeCore, from: Pid | undefined, to: Pid | str
       kind: 'call',
       msg,
       from,
+      fromNode: node.id,
       reply: (outcome) => {
         if (settled) return
         settled = true
@@ -103,7 +104,7 @@ export function castFrom(node: NodeCore, from: Pid | undefined, to: Pid | string
   node.assertOpen()
   const pid = resolveTarget(node, to)
   if (pid.node === node.id) {
-    node.localProcess(pid)?.post({ kind: 'cast', msg, from })
+    node.localProcess(pid)?.post({ kind: 'cast', msg, from, fromNode: node.id })
     return
   }
   const payload = encodeOrThrow(msg)
@@ -139,9 +140,11 @@ export function callReceived(node: NodeCore, linked: LinkedNode, frame: CallFram
     if (frame.t === 'call') replyError(linked, frame.ref, distributedToWire(new BadArgError('the message could not be decoded')))
     return
   }
-  if (frame.t === 'cast') return process.post({ kind: 'cast', msg, from })
+  // the sender is the node at the other end of the link (the id the hub bound), never a field of the message
+  const fromNode = linked.id as string
+  if (frame.t === 'cast') return process.post({ kind: 'cast', msg, from, fromNode })
   const ref = frame.ref
-  process.post({ kind: 'call', msg, from, reply: (outcome) => reply(linked, ref, outcome) })
+  process.post({ kind: 'call', msg, from, fromNode, reply: (outcome) => reply(linked, ref, outcome) })
 }
 
 function reply(linked: LinkedNode, ref: number, outcome: Outcome): void {
@@ -201,6 +204,7 @@ export class Context implements ProcessContext {
     readonly node: NodeCore,
     readonly self: Pid,
     from: Pid | undefined,
+    readonly fromNode: string,
   ) {
     if (from !== undefined) this.from = from
   }

@@ -163,7 +163,7 @@ export class NodeRuntime implements NodeCore {
       if (behaviour[key] !== undefined) assertFunction(behaviour[key], `behaviour.${key}`)
     }
     const pid = new Pid(this.id, this.#nextPidId++, this.incarnation)
-    const process = new LocalProcess(pid, behaviour, (from) => this.#contextFor(pid, from), (envelope) =>
+    const process = new LocalProcess(pid, behaviour, (from, fromNode) => new Context(this, pid, from, fromNode), (envelope) =>
       envelope.reply({ ok: false, error: new NoProcError(`${pid.toString()} is not alive`) }),
     )
     this.#processes.set(pid.id, process)
@@ -176,10 +176,6 @@ export class NodeRuntime implements NodeCore {
 
   processById(id: number): LocalProcess | undefined {
     return this.#processes.get(id)
-  }
-
-  #contextFor(self: Pid, from: Pid | undefined): ProcessContext {
-    return new Context(this, self, from)
   }
 
   stop(pid: Pid, reason = 'normal'): void {

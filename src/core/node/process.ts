@@ -14,8 +14,8 @@ import { reportListenerError } from '../util/emitter.js'
 export type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown }
 
 export type Envelope =
-  | { kind: 'call'; msg: unknown; from: Pid | undefined; reply: (outcome: Outcome) => void }
-  | { kind: 'cast'; msg: unknown; from: Pid | undefined }
+  | { kind: 'call'; msg: unknown; from: Pid | undefined; fromNode: string; reply: (outcome: Outcome) => void }
+  | { kind: 'cast'; msg: unknown; from: Pid | undefined; fromNode: string }
 
 export class LocalProcess {
   alive = true
@@ -27,13 +27,13 @@ export class LocalProcess {
   #current: Extract<Envelope, { kind: 'call' }> | undefined
 
   readonly #behaviour: Behaviour
-  readonly #context: (from: Pid | undefined) => ProcessContext
+  readonly #context: (from: Pid | undefined, fromNode: string) => ProcessContext
   readonly #onDeadCall: (envelope: Extract<Envelope, { kind: 'call' }>) => void
 
   constructor(
     readonly pid: Pid,
     behaviour: Behaviour,
-    context: (from: Pid | undefined) => ProcessContext,
+    context: (from: Pid | undefined, fromNode: string) => ProcessContext,
     onDeadCall: (envelope: Extract<Envelope, { kind: 'call' }>) => void,
   ) {
     this.#behaviour = behaviour
@@ -73,7 +73,7 @@ export class LocalProcess {
     this.#current = envelope
     let value: unknown
     try {
-      value = handler.call(this.#behaviour, envelope.msg, this.#context(envelope.from))
+      value = handler.call(this.#behaviour, envelope.msg, this.#context(envelope.from, envelope.fromNode))
     } catch (error) {
       this.#answer(envelope, { ok: false, error })
       return undefined
@@ -99,7 +99,7 @@ export class LocalProcess {
     if (handler === undefined) return undefined
     let result: unknown
     try {
-      result = handler.call(this.#behaviour, envelope.msg, this.#context(envelope.from))
+      result = handler.call(this.#behaviour, envelope.msg, this.#context(envelope.from, envelope.fromNode))
     } catch (error) {
       reportListenerError(error)
       return undefined

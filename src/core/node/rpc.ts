@@ -90,7 +90,7 @@ export class RpcService implements RpcHandlers {
   async #callLocal<R>(mod: string, fn: string, args: unknown[], callback: RpcCallback<R>): Promise<R> {
     const f = this.#lookup(mod, fn)
     if (f === undefined) throw new BadRpcError('undef', `badrpc: undef ${mod}.${fn}`)
-    const context: RpcContext = { caller: undefined, callerNode: this.#node.id, node: this.#node }
+    const context: RpcContext = { caller: undefined, callerNode: this.#node.id, fromNode: this.#node.id, node: this.#node }
     let result: unknown
     try {
       result = f.apply(context, args)
@@ -174,7 +174,7 @@ export class RpcService implements RpcHandlers {
     const entry: RpcProcess = { pid, answered: false, abandoned: false, timer: undefined }
     linked.rpcsIn.set(ref, entry)
     const callerNode = linked.link.remote as string
-    const context: RpcContext = { caller: pid, callerNode, node: this.#node }
+    const context: RpcContext = { caller: pid, callerNode, fromNode: callerNode, node: this.#node }
     const finish = (ok: boolean, value: unknown): void => {
       if (entry.abandoned || !linked.link.up) {
         linked.rpcsIn.delete(ref)
