@@ -75,6 +75,10 @@ export class RemoteNode implements DistNode {
     return this.sync('nodes')
   }
 
+  claimsOf(id: string): unknown {
+    return this.sync('claimsOf', id)
+  }
+
   spawn(behaviour: Behaviour): Pid {
     if (typeof behaviour !== 'object' || behaviour === null) throw new BadArgError('behaviour must be an object')
     const { handleCall, handleCast, terminate } = behaviour

@@ -53,7 +53,7 @@ export type HostMessage =
 
 export type HostResponse = ({ ok: true; value: unknown } | { ok: false; error: WireFailure }) & { reports: HostMessage[] }
 
-export const SYNC_METHODS = ['nodes', 'links', 'stop', 'isAlive', 'register', 'unregister', 'allPidsOf', 'allNodesOf', 'pidOf', 'registry', 'cast'] as const
+export const SYNC_METHODS = ['nodes', 'links', 'claimsOf', 'stop', 'isAlive', 'register', 'unregister', 'allPidsOf', 'allNodesOf', 'pidOf', 'registry', 'cast'] as const
 export type SyncMethod = (typeof SYNC_METHODS)[number]
 export type AsyncMethod = 'call' | 'doNodeRpc' | 'nodeRpc' | 'close'
 

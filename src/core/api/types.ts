@@ -40,6 +40,21 @@ export interface NodeOptions {
    * message (turning text into a BigInt costs more per digit the longer it is). Default 4096.
    */
   readonly maxBigIntDigits?: number
+  /**
+   * Which registrations this node takes into its replica: called for every registration
+   * it learns from another node (at link-up and on each join) with the name, the node
+   * that registered it and that node's claims (stamped by the hub at admission, see
+   * `claimsOf`; `undefined` without them). A refused registration never enters this
+   * node's replica, so `call`, `pidOf`, `allPidsOf` and `watch` never see it; it is
+   * reported once per link and name with an `error` event. A local `register` the policy
+   * refuses throws `BadArgError`. A policy that throws refuses. Default: every
+   * registration is taken, as in `:pg`.
+   *
+   * @example
+   * // only a member the hub admitted as the server may hold `game`
+   * acceptRegistration: (name, node, claims) => name !== 'game' || (claims as { role?: string } | undefined)?.role === 'server'
+   */
+  readonly acceptRegistration?: (name: string, node: string, claims: unknown) => boolean
 }
 
 /**
@@ -193,6 +208,13 @@ export interface DistNode<Names extends NameMap<Names> = AnyNames> {
    * `direct`; a node made by `connect` tells `relay` for links through the hub.
    */
   links(): Array<{ node: string; path: LinkPath }>
+  /**
+   * The claims the hub stamped on member `id` when it admitted it (what its `authorize`
+   * hook or JWT said, e.g. `{ user: 'u-42', role: 'player' }`), while it is a member;
+   * `claimsOf(node.id)` gives this node's own. `undefined` for an unknown node, a member
+   * admitted without claims, and on nodes not made by `connect()`.
+   */
+  claimsOf(id: string): unknown
   /** Starts a local process; its pid is typed by the behaviour's messages and reply. */
   spawn<Call = unknown, Reply = unknown, Cast = unknown>(behaviour: Behaviour<Call, Reply, Cast>): Pid<Call, Reply, Cast>
   stop(pid: AnyPid, reason?: string): void

@@ -16,8 +16,11 @@ export function handleFrame(node: NodeCore, linked: LinkedNode, frame: Frame): v
     case 'leave': {
       const pid = node.ownPid(linked, frame.pid)
       if (pid === undefined) return
-      if (frame.t === 'join') node.registryReplica.join(frame.name, pid)
-      else if (!node.registryReplica.leave(frame.name, pid)) node.report(linked, `leave of ${pid.toString()} from "${frame.name}", which it had not joined`)
+      if (frame.t === 'join') {
+        if (node.accepts(linked, frame.name)) node.registryReplica.join(frame.name, pid)
+      } else if (!node.registryReplica.leave(frame.name, pid) && !linked.refusedNames.has(frame.name)) {
+        node.report(linked, `leave of ${pid.toString()} from "${frame.name}", which it had not joined`)
+      }
       return
     }
     case 'call':

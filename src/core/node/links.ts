@@ -150,7 +150,10 @@ export class LinkTable {
     if (linked.synced) return this.#node.report(linked, 'second sync frame')
     linked.synced = true
     const id = linked.id as string
-    for (const [name, ids] of names) for (const pid of ids) this.#node.registryReplica.join(name, new Pid(id, pid, linked.incarnation))
+    for (const [name, ids] of names) {
+      if (!this.#node.accepts(linked, name)) continue
+      for (const pid of ids) this.#node.registryReplica.join(name, new Pid(id, pid, linked.incarnation))
+    }
     const handshake = linked.handshake
     linked.handshake = undefined
     if (handshake !== undefined) clearTimeout(handshake.timer)

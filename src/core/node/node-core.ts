@@ -37,6 +37,11 @@ export interface NodeCore extends DistNode {
   /** A pid named in a frame from `linked`, which may only speak for its own pids; undefined (reported) otherwise. */
   ownPid(linked: LinkedNode, wire: WirePid): Pid | undefined
   nextRef(): number
+  /**
+   * Whether the `acceptRegistration` policy takes `name` registered by `linked` into the
+   * replica; a refusal is reported once per link and name.
+   */
+  accepts(linked: LinkedNode, name: string): boolean
   /** Reports a misbehaving linked node or a dropped frame through the `error` event. */
   report(linked: LinkedNode | undefined, message: string): void
   /** Runs user code (a monitor callback) so that what it throws becomes an `error` event. */

@@ -8,7 +8,7 @@ import type { NodeOptions } from '../api/types.js'
 import { assertTimeout } from './validate.js'
 
 /** A node's options with every default applied. */
-export type ResolvedNodeOptions = Required<Omit<NodeOptions, 'id'>>
+export type ResolvedNodeOptions = Required<Omit<NodeOptions, 'id' | 'acceptRegistration'>>
 
 export const NODE_DEFAULTS: ResolvedNodeOptions = {
   heartbeatIntervalMs: 500,

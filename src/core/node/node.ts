@@ -61,6 +61,8 @@ export class NodeRuntime implements NodeCore {
   #nextRefId = 1
   readonly #closeHooks: Array<() => void | Promise<void>> = []
   #linkPaths: (() => ReadonlyMap<string, LinkPath>) | undefined
+  #claims: ((id: string) => unknown) | undefined
+  readonly #accept: ((name: string, node: string, claims: unknown) => boolean) | undefined
   readonly #watchers: Watchers
 
   /** @param incarnation given by a transport that announced it already (the mesh's signaling); default a random one */
@@ -69,6 +71,8 @@ export class NodeRuntime implements NodeCore {
     this.id = options.id ?? randomUuid()
     this.incarnation = incarnation
     this.options = resolveNodeOptions(options)
+    if (options.acceptRegistration !== undefined) assertFunction(options.acceptRegistration, 'acceptRegistration')
+    this.#accept = options.acceptRegistration
     this.#table = new LinkTable(this)
     this.registryReplica = new Registry({
       join: (name, pid, seq) => {
@@ -132,6 +136,38 @@ export class NodeRuntime implements NodeCore {
   links(): Array<{ node: string; path: LinkPath }> {
     const paths = this.#linkPaths?.()
     return this.#table.ids().map((node) => ({ node, path: paths?.get(node) ?? 'direct' }))
+  }
+
+  claimsOf(id: string): unknown {
+    assertName(id, 'node id')
+    return this.#claims?.(id)
+  }
+
+  /** Lets a transport (the mesh) say what the hub stamped on each member, this node included. */
+  describeClaims(claims: (id: string) => unknown): void {
+    this.#claims = claims
+  }
+
+  /** Whether the `acceptRegistration` policy takes `name` registered by `node`; a policy that throws refuses. */
+  #policy(name: string, node: string): boolean {
+    const accept = this.#accept
+    if (accept === undefined) return true
+    try {
+      return accept(name, node, this.claimsOf(node)) === true
+    } catch (error) {
+      this.report(undefined, `acceptRegistration threw for "${name}" of ${node}: ${errorMessage(error)}`)
+      return false
+    }
+  }
+
+  accepts(linked: LinkedNode, name: string): boolean {
+    const node = linked.id as string
+    if (this.#policy(name, node)) return true
+    if (!linked.refusedNames.has(name) && linked.refusedNames.size < 1024) {
+      linked.refusedNames.add(name)
+      this.report(linked, `registration of "${name}" refused by acceptRegistration`)
+    }
+    return false
   }
 
   /** Lets a transport (the mesh) say which path each of its links runs on. */
@@ -209,6 +245,7 @@ export class NodeRuntime implements NodeCore {
     assertPid(pid)
     if (pid.node !== this.id) throw new BadArgError(`cannot register ${pid.toString()}: a pid joins a name only from its own node (${pid.node})`)
     if (this.localProcess(pid) === undefined) throw new NoProcError(`cannot register ${pid.toString()}: it is not alive`)
+    if (!this.#policy(name, this.id)) throw new BadArgError(`cannot register "${name}": this node's acceptRegistration refuses it`)
     this.registryReplica.join(name, pid)
   }
 
