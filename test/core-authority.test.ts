@@ -43,7 +43,7 @@ describe('acceptRegistration', () => {
     await expect(player.call('game', 'e4')).rejects.toBeInstanceOf(NoPidError)
 
     const server = node('server')
-    const moves: unknown[] = []
+    const moves: Array<[unknown, string]> = []
     server.register('game', server.spawn({ handleCall: (move, ctx) => (moves.push([move, ctx.fromNode]), 'accepted') }))
     await link(player, server)
     await eventually(() => player.allPidsOf('game').length === 1)

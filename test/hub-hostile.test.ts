@@ -215,7 +215,7 @@ describe('hub against refused joins', () => {
   })
 
   it('counts refused joins (unauthorized, duplicate_id) as strikes', async () => {
-    const hub = await startHub({ authorize: (_auth, _cluster, id) => id !== 'denied' })
+    const hub = await startHub({ authorize: ({ id }) => id !== 'denied' })
     const owner = await rawSocket(hub)
     await rawJoin(owner, 'room', 'taken', 'owner-key-0123456789')
     for (const [id, code] of [['denied', 'unauthorized'], ['taken', 'duplicate_id']] as const) {

@@ -163,7 +163,7 @@ describe('hub membership', () => {
     const calls: unknown[] = []
     const hub = await startHub({
       authorizeTimeoutMs: 200,
-      authorize: async (auth, cluster, id) => {
+      authorize: async ({ auth, cluster, id }) => {
         calls.push([auth, cluster, id])
         if (id === 'thrower') throw new Error('boom')
         if (id === 'sleeper') await sleep(1000)

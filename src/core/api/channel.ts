@@ -41,7 +41,7 @@ export interface Channel {
 /** Why a channel closed, in the terms of `nodedown` (see `NodeDownReason`). */
 export class LinkLostError extends Error {
   constructor(
-    readonly reason: 'closed' | 'heartbeat_timeout' | 'transport_error' | 'left_cluster' | 'shutdown',
+    readonly reason: 'closed' | 'heartbeat_timeout' | 'transport_error' | 'left_cluster' | 'shutdown' | 'kicked',
     message: string,
   ) {
     super(message)

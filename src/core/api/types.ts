@@ -144,9 +144,10 @@ export interface RpcOptions {
  *   that relays it stayed unreachable);
  * - `left_cluster`: the hub saw the node leave its cluster (its process ended, its tab
  *   closed, its connection dropped);
- * - `shutdown`: this node is closing.
+ * - `shutdown`: this node is closing;
+ * - `kicked`: the hub removed the node from the cluster (`hub.kick`).
  */
-export type NodeDownReason = 'closed' | 'heartbeat_timeout' | 'transport_error' | 'left_cluster' | 'shutdown'
+export type NodeDownReason = 'closed' | 'heartbeat_timeout' | 'transport_error' | 'left_cluster' | 'shutdown' | 'kicked'
 
 /** How a link is carried: a direct (WebRTC) data channel, or the hub's relay. */
 export type LinkPath = 'direct' | 'relay'
@@ -173,9 +174,11 @@ export interface NodeEvents {
    * it was on; the node reconnects by itself, with backoff, moving to its next hub URL
    * when one does not answer, and relayed links wait `hubLostGraceMs` for it), then `back` once the node has
    * joined its cluster again (with the URL it joined through). Not emitted for the first
-   * join (`connect()` resolving is that) nor when the node closes.
+   * join (`connect()` resolving is that) nor when the node closes. `kicked` (the hub
+   * removed this node) and `refused` (the hub refused a re-join: its admission no longer
+   * holds) come with the hub's reason and are final: the node closes right after.
    */
-  hub: [state: 'lost' | 'back', url: string]
+  hub: [state: 'lost' | 'back' | 'kicked' | 'refused', url: string, reason?: string]
 }
 
 /**

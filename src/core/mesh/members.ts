@@ -16,6 +16,8 @@ export interface Member {
   readonly inc: number
   /** A signal came from it (for `connect()`: it answers, though its link is not up yet). */
   heard: boolean
+  /** What the hub's admission stamped on it (`claimsOf`). */
+  claims: unknown
   /** It takes relayed traffic (false: it links only directly, whatever the budget). */
   relay: boolean
   /** The link's channel, from the moment the link is opened. */
@@ -33,7 +35,7 @@ export class Members extends Map<string, Member> {
 
   /** Adds a fresh entry for incarnation `inc` of `id` (replacing any entry of that id). */
   add(id: string, inc: number): Member {
-    const member: Member = { id, inc, relay: true, heard: false, path: undefined, away: undefined, retry: undefined }
+    const member: Member = { id, inc, relay: true, heard: false, claims: undefined, path: undefined, away: undefined, retry: undefined }
     this.set(id, member)
     return member
   }

@@ -40,6 +40,7 @@ import type { PeerFactory, PeerLike } from '../webrtc/simple-peer.js'
 import { DirectLinks } from './direct.js'
 import { budget, type MeshOptions, nonNegative, positive } from './mesh-options.js'
 import { type Member, Members, waitForMembers } from './members.js'
+import { demoteIdle, promoteBusy } from './path-budget.js'
 import { PathChannel } from './path-channel.js'
 import { RelayRouter } from './relay-router.js'
 import { RelayLimits } from '../signaling/relay-protocol.js'
@@ -57,6 +58,7 @@ export async function joinMesh(options: MeshOptions, signaling: Signaling, creat
   const mesh = new Mesh(node, signaling, createPeer, options)
   node.beforeClose(() => mesh.stop())
   node.describeLinks(() => mesh.paths())
+  node.describeClaims((id) => mesh.claimsOf(id))
   try {
     await mesh.start()
   } catch (error) {
@@ -75,6 +77,8 @@ class Mesh {
   readonly #hubLostGraceMs: number
   readonly #answerTimeoutMs: number
   #hubLost: TimerHandle | undefined
+  /** What the hub stamped on this node at its last join. */
+  #claims: unknown
   /** The hub connection dropped and has not come back yet (the `hub` event told `lost`). */
   #hubDown = false
   #promoter: TimerHandle | undefined
@@ -107,7 +111,7 @@ class Mesh {
         incarnationOf: (id) => this.#members.get(id)?.inc,
         needsDirect: (id) => this.#relay === undefined || this.#members.get(id)?.relay === false,
         opened: (id, peer) => this.#directOpened(id, peer),
-        makeRoom: () => this.#demoteIdle(),
+        makeRoom: () => demoteIdle(this.#members.values(), this.#directIdleMs),
         report: (message) => node.report(undefined, message),
       },
       signaling,
@@ -136,17 +140,25 @@ class Mesh {
   }
 
   async start(): Promise<void> {
-    this.#signaling.onMemberJoin((member) => this.#present(member.id, member.inc, member.noRelay === true))
-    this.#signaling.onMemberLeave((id, inc, awayMs) => this.#left(id, inc, awayMs))
+    this.#signaling.onMemberJoin((member) => this.#present(member))
+    this.#signaling.onMemberLeave((id, inc, awayMs, kicked) => this.#left(id, inc, awayMs, kicked))
     // The member list at every (re)join, then each change to it, in order (see Signaling).
-    this.#signaling.onJoined(({ id, members }) => {
-      if (id === this.#node.id) this.#joined(members)
+    this.#signaling.onJoined(({ id, members, claims }) => {
+      if (id !== this.#node.id) return
+      this.#claims = claims
+      this.#joined(members)
     })
     this.#signaling.onStatus?.((status, url = '') => this.#hubStatus(status, url))
+    this.#signaling.onEnded?.(({ code, message, url }) => {
+      if (this.#stopped) return
+      // the hub will not have this node back (kicked, or its admission no longer holds): it ends
+      this.#node.events.emit('hub', code === 'kicked' ? 'kicked' : 'refused', url, message)
+      void this.#node.close()
+    })
     this.#signaling.onSignal((from, inc, data) => {
       if (this.#stopped || this.#members.isRetired(from, inc)) return // a signal of an earlier life of that member
       const known = this.#members.get(from)
-      if (known !== undefined && known.inc !== inc) this.#present(from, inc, !known.relay) // a new life of it
+      if (known !== undefined && known.inc !== inc) this.#present({ id: from, inc, ...(known.relay ? {} : { noRelay: true }) }) // a new life of it
       const current = this.#members.get(from)
       if (current !== undefined) current.heard = true
       this.#direct.signal(from, inc, data)
@@ -154,7 +166,7 @@ class Mesh {
     this.#node.on('nodedown', (id) => this.#linkLost(id))
     const { id, members } = await this.#signaling.join()
     if (id !== this.#node.id) throw new ProtocolError(`the hub bound id ${id}, expected ${this.#node.id}`)
-    if (this.#relay !== undefined) this.#promoter = startInterval(() => this.#promote(), 2000)
+    if (this.#relay !== undefined) this.#promoter = startInterval(() => promoteBusy(this.#members.values(), this.#direct), 2000)
     await waitForMembers(members.map((member) => member.id), this.#members, this.#node, {
       timeoutMs: this.#options.meshTimeoutMs ?? 10_000,
       answerTimeoutMs: this.#answerTimeoutMs,
@@ -220,11 +232,17 @@ class Mesh {
     return this.#relayLink(member) // it relays: it takes relay
   }
 
-  /** The hub lists incarnation `inc` of `id` (in a join reply or a member-join): link it. */
-  #present(id: string, inc: number, noRelay: boolean): void {
+  /** What the hub stamped on member `id` (this node included), while it is a member. */
+  claimsOf(id: string): unknown {
+    return id === this.#node.id ? this.#claims : this.#members.get(id)?.claims
+  }
+
+  /** The hub lists a member (in a join reply or a member-join): link it. */
+  #present({ id, inc, noRelay, claims }: MemberInfo): void {
     if (this.#stopped || id === this.#node.id || this.#members.isRetired(id, inc)) return
     const member = this.#member(id, inc)
-    member.relay = !noRelay
+    member.relay = noRelay !== true
+    if (claims !== undefined) member.claims = claims
     if (member.away !== undefined) clearTimeout(member.away)
     member.away = undefined
     if (this.#relay !== undefined && member.relay) {
@@ -248,17 +266,19 @@ class Mesh {
     for (const [id, member] of this.#members) {
       if (!listed.has(id) && member.path?.heartbeat !== true) this.#left(id, member.inc, this.#hubLostGraceMs)
     }
-    for (const member of members) this.#present(member.id, member.inc, member.noRelay === true)
+    for (const member of members) this.#present(member)
     this.#relay?.resendAll()
   }
 
   /**
    * The hub says incarnation `inc` of `id` left (a leave of another life is ignored); with
-   * `awayMs`, its hub went away and it may come back in that time.
+   * `awayMs`, its hub went away and it may come back in that time; with `kicked`, the hub
+   * removed it (the reason).
    */
-  #left(id: string, inc: number, awayMs: number | undefined): void {
+  #left(id: string, inc: number, awayMs?: number, kicked?: string): void {
     const member = this.#members.get(id)
     if (member === undefined || member.inc !== inc) return
+    if (kicked !== undefined) return this.#drop(member, new LinkLostError('kicked', `the hub removed ${id}: ${kicked}`))
     if (awayMs !== undefined) {
       if (member.away === undefined) log('%s: gone from the hub, waiting %d ms', id, awayMs)
       member.away ??= startTimer(() => this.#left(id, inc, undefined), awayMs)
@@ -347,31 +367,6 @@ class Mesh {
     member.path = undefined
     if (this.#relay !== undefined && member.relay) this.#relayLink(member)
     else this.#direct.retryLater(id)
-  }
-
-  /** Busy relayed pairs go direct while there is room (or an idle direct path to give way). */
-  #promote(): void {
-    const now = performance.now()
-    for (const member of this.#members.values()) {
-      const path = member.path
-      if (path === undefined || path.hasDirect || this.#direct.has(member.id)) continue
-      if (now - path.lastTraffic < 2500) this.#direct.consider(member.id, true)
-    }
-  }
-
-  /** Moves the least recently used idle direct path back to the relay; returns whether it did. */
-  #demoteIdle(): boolean {
-    const now = performance.now()
-    let idlest: Member | undefined
-    for (const member of this.#members.values()) {
-      const path = member.path
-      if (path === undefined || path.path !== 'direct' || now - path.lastTraffic < this.#directIdleMs) continue
-      if (idlest?.path === undefined || path.lastTraffic < idlest.path.lastTraffic) idlest = member
-    }
-    if (idlest?.path === undefined) return false
-    log('%s: idle direct path back to the relay', idlest.id)
-    idlest.path.demote()
-    return true
   }
 
   /** Stops meshing; resolves once the byes of the closing links have left and the signaling is closed. */

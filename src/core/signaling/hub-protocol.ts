@@ -45,6 +45,7 @@ export const HubEvents = {
   signal: 'signal',
   memberJoin: 'member-join',
   memberLeave: 'member-leave',
+  kicked: 'kicked',
 } as const
 
 /** Size limits enforced by both sides. */
@@ -56,6 +57,8 @@ export const HubLimits = {
   keyMaxLength: 128,
   /** Largest `auth` value, as UTF-8 JSON bytes. */
   authMaxBytes: 4 * 1024,
+  /** Largest claims the hub stamps on a member, as UTF-8 JSON bytes. */
+  claimsMaxBytes: 4 * 1024,
   /** Largest signal `data`, as UTF-8 JSON bytes. */
   signalMaxBytes: 64 * 1024,
   /** Deepest nesting of objects and arrays in a payload. */
@@ -103,10 +106,12 @@ export interface MemberInfo {
   readonly inc: number
   /** The member takes no relayed traffic (it links only directly). */
   readonly noRelay?: true
+  /** What the hub's admission stamped on the member (plain JSON of at most 4 KiB), if anything. */
+  readonly claims?: Json
 }
 
-/** The ack of `join`: the id bound to the connection and the other members present. */
-export type JoinReply = { readonly ok: true; readonly id: string; readonly members: readonly MemberInfo[] } | HubErrorReply
+/** The ack of `join`: the id bound to the connection, its own claims, and the other members present. */
+export type JoinReply = { readonly ok: true; readonly id: string; readonly members: readonly MemberInfo[]; readonly claims?: Json } | HubErrorReply
 
 /** The ack of `signal`. */
 export type HubAck = { readonly ok: true } | HubErrorReply
@@ -118,6 +123,8 @@ export type HubAck = { readonly ok: true } | HubErrorReply
  */
 export interface MemberNotice extends MemberInfo {
   readonly away?: number
+  /** On a leave: the hub removed the member (`kick`), for this reason. */
+  readonly kicked?: string
 }
 
 /** `signal`, hub → client: `fi` is the sender's incarnation (stamped by the hub), `ti` the one it was meant for. */
@@ -236,24 +243,26 @@ function parseErrorReply(payload: Record<string, unknown>): HubErrorReply | null
 
 /** Reads `{id, inc, noRelay?}` (the fields a member list and a member notice share), or `null`. */
 function memberInfo(value: Record<string, unknown>): MemberInfo | null {
-  const { id, inc, noRelay } = value
+  const { id, inc, noRelay, claims } = value
   if (!isHubName(id) || !isIncarnation(inc) || (noRelay !== undefined && noRelay !== true)) return null
-  return noRelay === true ? { id, inc, noRelay } : { id, inc }
+  if (claims !== undefined && !isJson(claims, HubLimits.claimsMaxBytes)) return null
+  return { id, inc, ...(noRelay === true ? { noRelay } : {}), ...(claims === undefined ? {} : { claims }) }
 }
 
 /** Parses the ack of `join` (hub → client). */
 export function parseJoinReply(payload: unknown): JoinReply | null {
   if (!isPlainRecord(payload)) return null
   if (payload['ok'] !== true) return parseErrorReply(payload)
-  const { id, members } = payload
+  const { id, members, claims } = payload
   if (!isHubName(id) || !Array.isArray(members)) return null
+  if (claims !== undefined && !isJson(claims, HubLimits.claimsMaxBytes)) return null
   const list: MemberInfo[] = []
   for (const item of members as unknown[]) {
     const member = isPlainRecord(item) ? memberInfo(item) : null
     if (member === null) return null
     list.push(member)
   }
-  return { ok: true, id, members: list }
+  return claims === undefined ? { ok: true, id, members: list } : { ok: true, id, members: list, claims }
 }
 
 /** Parses the ack of `signal` (hub → client). */
@@ -266,8 +275,9 @@ export function parseHubAck(payload: unknown): HubAck | null {
 export function parseMemberNotice(payload: unknown): MemberNotice | null {
   if (!isPlainRecord(payload)) return null
   const member = memberInfo(payload)
-  const { away } = payload
+  const { away, kicked } = payload
   if (member === null) return null
+  if (kicked !== undefined) return typeof kicked === 'string' && kicked.length <= 1024 && away === undefined ? { ...member, kicked } : null
   if (away === undefined) return member
   if (member.noRelay === true) return null // a leave says nothing of the relay
   return typeof away === 'number' && Number.isFinite(away) && away > 0 && away <= 300_000 ? { ...member, away } : null

@@ -9,7 +9,7 @@
  * connection joins with the same id and the same secret `key`, which lets the hub
  * replace this client's stale connection instead of refusing the id as a duplicate.
  */
-import { BadArgError, ClosedError, DistributedError, HubUnreachableError } from '../api/errors.js'
+import { BadArgError, ClosedError, DistributedError, errorMessage, HubUnreachableError } from '../api/errors.js'
 import { isIncarnation, newIncarnation } from '../api/pid.js'
 import { unref } from '../util/async.js'
 import { logger } from '../util/log.js'
@@ -26,59 +26,16 @@ import {
   parseMemberNotice,
   parseSignalNotice,
   type JoinRequest,
+  type Json,
   type MemberInfo,
 } from './hub-protocol.js'
 import { parseRelayNotice, parseRelayRefusal, RELAY_EVENT, RELAY_REFUSED_EVENT, type RelayNotice, type RelayRefusal } from './relay-protocol.js'
-import type { JoinResult, RelayTransport, Signaling } from './signaling.js'
+import type { JoinResult, RelayTransport, Signaling, SignalingEnd } from './signaling.js'
 
-/** The part of a socket.io-client `Socket` the signaling uses. */
-export interface HubSocket {
-  on(event: string, listener: (...args: any[]) => void): unknown
-  off(): unknown
-  emit(event: string, ...args: any[]): unknown
-  timeout(ms: number): { emit(event: string, payload: unknown, ack: (error: unknown, reply: unknown) => void): unknown }
-  disconnect(): unknown
-}
+import { type HubConnector, type HubSocket, hubUrls, type SocketIoSignalingOptions } from './signaling-options.js'
 
-/** socket.io-client's `io` (or a wrapper of it): opens one connection to a hub. */
-export type HubConnector = (url: string, options: { forceNew: boolean; reconnection: boolean; transports: string[]; timeout: number }) => HubSocket
-
-/**
- * Checks a hub option (one URL or a non-empty list) and returns the list, or throws
- * `BadArgError`. A hub URL is `http(s)://` or `ws(s)://`.
- */
-export function hubUrls(hub: unknown): readonly string[] {
-  const urls: unknown = typeof hub === 'string' ? [hub] : hub
-  if (!Array.isArray(urls) || urls.length === 0 || !urls.every((url) => typeof url === 'string' && /^(https?|wss?):\/\/[^/]/.test(url))) {
-    throw new BadArgError(`hub must be an http(s):// or ws(s):// URL or a non-empty list of them, got ${JSON.stringify(hub)?.slice(0, 200) ?? String(hub)}`)
-  }
-  return urls as string[]
-}
-
-/** Options of the Socket.IO signaling (`createSocketIoSignaling` in the platform entries). */
-export interface SocketIoSignalingOptions {
-  /** Hub URL, or several: the client moves to the next when one is unreachable. */
-  hub: string | readonly string[]
-  /** Cluster to join: 1..128 characters from `A-Z a-z 0-9 _ - . : @`. */
-  cluster: string
-  /** This node's id (same charset); default a random UUID. */
-  id?: string
-  /** Handed to the hub's `authorize` hook; plain JSON of at most 4 KiB. */
-  auth?: unknown
-  /** How long the first `join()` may take before it rejects `hub_unreachable`. Default 10000. */
-  joinTimeoutMs?: number
-  /** How long one hub may take to answer a join. Default 5000. */
-  ackTimeoutMs?: number
-  /** First and longest delay between reconnection attempts (jittered, doubling). Default 100 and 1000. */
-  retryDelayMs?: number
-  maxRetryDelayMs?: number
-  /** socket.io-client's `io`, to use another copy or a wrapper. Default: the entry's own. */
-  io?: HubConnector
-  /** `false`: tell the hub (and so the other members) that this node takes no relayed traffic. Default true. */
-  relay?: boolean
-  /** The node's incarnation (a node restarted under the same id has a new one). Default: a random one. */
-  incarnation?: number
-}
+export { hubUrls }
+export type { HubConnector, HubSocket, SocketIoSignalingOptions }
 
 type Timer = ReturnType<typeof setTimeout>
 
@@ -106,12 +63,13 @@ class SocketIoSignaling implements Signaling {
   #joinPromise: Promise<JoinResult> | undefined
   #settle: { resolve: (r: JoinResult) => void; reject: (e: Error) => void } | undefined
   #memberJoinHandler: (member: MemberInfo) => void = () => {}
-  #memberLeaveHandler: (id: string, inc: number, awayMs?: number) => void = () => {}
+  #memberLeaveHandler: (id: string, inc: number, awayMs?: number, kicked?: string) => void = () => {}
   #relayHandler: (notice: RelayNotice) => void = () => {}
   #relayRefusedHandler: (refusal: RelayRefusal) => void = () => {}
   #signalHandler: (from: string, inc: number, data: unknown) => void = () => {}
   #joinedHandler: (result: JoinResult) => void = () => {}
   #statusHandler: (status: 'connected' | 'disconnected', url?: string) => void = () => {}
+  #endedHandler: (end: SignalingEnd) => void = () => {}
   /** Why each hub URL failed last (for the error of a first join that never completes). */
   readonly #failures = new Map<string, ConnectFailure>()
   readonly #options: SocketIoSignalingOptions
@@ -139,7 +97,8 @@ class SocketIoSignaling implements Signaling {
     if (!isHubName(this.#options.cluster)) return 'cluster must be 1..128 characters from A-Z a-z 0-9 _ - . : @'
     if (!isHubName(this.id)) return 'id must be 1..128 characters from A-Z a-z 0-9 _ - . : @'
     if (!isIncarnation(this.incarnation)) return 'incarnation must be an integer from 0 to 2^32 - 1'
-    if (this.#options.auth !== undefined && !isJson(this.#options.auth, HubLimits.authMaxBytes)) return 'auth must be plain JSON of at most 4 KiB'
+    const auth = this.#options.auth
+    if (auth !== undefined && typeof auth !== 'function' && !isJson(auth, HubLimits.authMaxBytes)) return 'auth must be plain JSON of at most 4 KiB, or a function returning it'
     return undefined
   }
 
@@ -160,7 +119,7 @@ class SocketIoSignaling implements Signaling {
     this.#memberJoinHandler = handler
   }
 
-  onMemberLeave(handler: (id: string, inc: number, awayMs?: number) => void): void {
+  onMemberLeave(handler: (id: string, inc: number, awayMs?: number, kicked?: string) => void): void {
     this.#memberLeaveHandler = handler
   }
 
@@ -174,6 +133,10 @@ class SocketIoSignaling implements Signaling {
 
   onStatus(handler: (status: 'connected' | 'disconnected', url?: string) => void): void {
     this.#statusHandler = handler
+  }
+
+  onEnded(handler: (end: SignalingEnd) => void): void {
+    this.#endedHandler = handler
   }
 
   /**
@@ -266,7 +229,7 @@ class SocketIoSignaling implements Signaling {
       const notice = parseMemberNotice(payload)
       if (!current() || notice === null || notice.id === this.id) return
       if (this.#buffered !== undefined) this.#buffered.push(['leave', notice])
-      else if (this.#joined) this.#memberLeaveHandler(notice.id, notice.inc, notice.away)
+      else if (this.#joined) this.#memberLeaveHandler(notice.id, notice.inc, notice.away, notice.kicked)
     })
     // What was meant for another incarnation of this node (its earlier life) is dropped here.
     socket.on(HubEvents.signal, (payload: unknown) => {
@@ -276,6 +239,10 @@ class SocketIoSignaling implements Signaling {
     socket.on(RELAY_EVENT, (payload: unknown) => {
       const notice = parseRelayNotice(payload)
       if (current() && this.#joined && notice !== null && notice.from !== this.id && notice.toInc === this.incarnation) this.#relayHandler(notice)
+    })
+    socket.on(HubEvents.kicked, (payload: unknown) => {
+      const reason: unknown = typeof payload === 'object' && payload !== null ? Reflect.get(payload, 'reason') : undefined
+      if (current() && this.#joined) this.#end('kicked', typeof reason === 'string' ? reason.slice(0, 1024) : 'removed by the hub', url)
     })
     socket.on(RELAY_REFUSED_EVENT, (payload: unknown) => {
       const refusal = parseRelayRefusal(payload)
@@ -298,14 +265,37 @@ class SocketIoSignaling implements Signaling {
     },
   }
 
+  /** `auth` for this join: the value, or what the function gives now. */
+  async #auth(): Promise<Json | undefined> {
+    const auth = this.#options.auth
+    const value: unknown = typeof auth === 'function' ? await (auth as () => unknown)() : auth
+    if (value === undefined) return undefined
+    if (!isJson(value, HubLimits.authMaxBytes)) throw new BadArgError('auth must be plain JSON of at most 4 KiB')
+    return value
+  }
+
   #sendJoin(socket: HubSocket, url: string): void {
+    this.#auth().then(
+      (auth) => {
+        if (this.#socket === socket && !this.#closed) this.#emitJoin(socket, url, auth)
+      },
+      (error: unknown) => {
+        if (this.#socket !== socket || this.#closed) return
+        if (error instanceof BadArgError && !this.#everJoined) return this.#fail(error)
+        this.#failed(url, { reason: `the auth function failed: ${errorMessage(error)}`, cause: error })
+        this.#retry(false)
+      },
+    )
+  }
+
+  #emitJoin(socket: HubSocket, url: string, auth: Json | undefined): void {
     const request: JoinRequest = {
       v: HUB_PROTOCOL_VERSION,
       cluster: this.#options.cluster,
       id: this.id,
       key: this.#key,
       inc: this.incarnation,
-      ...(this.#options.auth !== undefined && isJson(this.#options.auth, HubLimits.authMaxBytes) ? { auth: this.#options.auth } : {}),
+      ...(auth !== undefined ? { auth } : {}),
       ...(this.#options.relay === false ? { relay: false as const } : {}),
     }
     this.#buffered = []
@@ -331,7 +321,7 @@ class SocketIoSignaling implements Signaling {
       this.#joined = true
       this.#attempts = 0
       this.#failures.clear()
-      const result: JoinResult = { id: this.id, members: [...members.values()] }
+      const result: JoinResult = { id: this.id, members: [...members.values()], ...(reply.claims === undefined ? {} : { claims: reply.claims }) }
       const settle = this.#settle
       this.#settle = undefined
       clearTimeout(this.#deadline)
@@ -351,8 +341,20 @@ class SocketIoSignaling implements Signaling {
       const known = code === 'duplicate_id' || code === 'unauthorized' || code === 'badarg' ? code : 'protocol'
       return this.#fail(new DistributedError(known, `hub refused the join: ${message}`))
     }
-    // Already part of the cluster once: keep trying (the id may free up, auth may change).
+    // Part of the cluster before: an admission that no longer holds ends the node (no
+    // endless retry); anything else is tried again (the id may free up).
+    if (code === 'unauthorized') return this.#end('unauthorized', message, url)
     this.#retry(false)
+  }
+
+  /** The hub will not have this node back: stop for good, and say why. */
+  #end(code: SignalingEnd['code'], message: string, url: string): void {
+    if (this.#closed) return
+    log('%s: %s: %s; not reconnecting', url, code, message)
+    this.#closed = true
+    clearTimeout(this.#retryTimer)
+    this.#drop()
+    this.#endedHandler({ code, message, url })
   }
 
   /** Closes the current connection and schedules the next attempt. */

@@ -12,8 +12,18 @@ export type { MemberInfo } from './hub-protocol.js'
 export interface JoinResult {
   /** The node's id as bound by the hub (the requested one, or one the client generated). */
   readonly id: string
-  /** The other members present (id, incarnation, whether they take relayed traffic), in no particular order. */
+  /** The other members present (id, incarnation, whether they take relayed traffic, claims), in no particular order. */
   readonly members: readonly MemberInfo[]
+  /** What the hub's admission stamped on this node, if anything. */
+  readonly claims?: unknown
+}
+
+/** Why the hub will not have this node back: a re-join it refused, or a kick. */
+export interface SignalingEnd {
+  readonly code: 'unauthorized' | 'kicked'
+  /** The hub's reason, in words to show. */
+  readonly message: string
+  readonly url: string
 }
 
 /**
@@ -38,9 +48,10 @@ export interface Signaling {
   onMemberJoin(handler: (member: MemberInfo) => void): void
   /**
    * Incarnation `inc` of member `id` left the cluster. With `awayMs`, its hub went away
-   * rather than the member: it may come back through another hub within that time.
+   * rather than the member: it may come back through another hub within that time. With
+   * `kicked`, the hub removed it (the reason).
    */
-  onMemberLeave(handler: (id: string, inc: number, awayMs?: number) => void): void
+  onMemberLeave(handler: (id: string, inc: number, awayMs?: number, kicked?: string) => void): void
   /** A WebRTC signal from incarnation `inc` of `from` (both set by the hub, never by a client). */
   onSignal(handler: (from: string, inc: number, data: unknown) => void): void
   /**
@@ -55,6 +66,11 @@ export interface Signaling {
    * `disconnected` when a joined connection drops, each with the hub URL where there is one.
    */
   onStatus?(handler: (status: 'connected' | 'disconnected', url?: string) => void): void
+  /**
+   * The hub refused a re-join (the node's admission no longer holds) or removed the node
+   * (`kick`): the signaling has stopped for good, and says why.
+   */
+  onEnded?(handler: (end: SignalingEnd) => void): void
   /** Relays a signal to incarnation `inc` of one member of the same cluster. Dropped while disconnected. */
   sendSignal(to: string, inc: number, data: unknown): void
   /** Leaves the cluster and stops reconnecting. */

@@ -6,7 +6,7 @@
 import type { Server } from 'socket.io'
 import { errorMessage } from '../../core/api/errors.js'
 import { isIncarnation } from '../../core/api/pid.js'
-import { isHubName, isJoinKey } from '../../core/signaling/hub-protocol.js'
+import { HubLimits, isHubName, isJoinKey, isJson, type JoinRequest, type Json, type MemberInfo } from '../../core/signaling/hub-protocol.js'
 import type { HubLogger } from './options.js'
 import type { RedisLink } from './redis.js'
 
@@ -22,6 +22,8 @@ export interface Claim {
   readonly relay: boolean
   /** The member's incarnation (a new one each time the node starts). */
   readonly inc: number
+  /** What admission stamped on it. */
+  readonly claims?: Json | undefined
 }
 
 /** A claim read from the cluster view, with the means to reach its connection on any hub. */
@@ -29,6 +31,36 @@ export interface ClaimHandle extends Claim {
   disconnect(): void
   emit(event: string, payload: unknown): void
 }
+
+/** The room of a cluster's members, and the room of the connections claiming one id (`/` is outside the name charset). */
+export const clusterRoom = (cluster: string): string => `c/${cluster}`
+export const idRoom = (cluster: string, id: string): string => `n/${cluster}/${id}`
+
+/** Reads the claims in a room (see `claimReader`). */
+export type ClaimsIn = (room: string) => Promise<ClaimHandle[]>
+
+/** The confirmed members of `cluster` but `except`: id, incarnation, whether each takes relayed traffic, claims. */
+export async function membersIn(claimsIn: ClaimsIn, cluster: string, except: string): Promise<MemberInfo[]> {
+  const members = new Map<string, MemberInfo>()
+  for (const claim of await claimsIn(clusterRoom(cluster))) {
+    if (claim.state !== 'member' || claim.cluster !== cluster || claim.id === except) continue
+    members.set(claim.id, {
+      id: claim.id,
+      inc: claim.inc,
+      ...(claim.relay ? {} : { noRelay: true as const }),
+      ...(claim.claims === undefined ? {} : { claims: claim.claims }),
+    })
+  }
+  return [...members.values()]
+}
+
+/** A member-join notice for `join`: its incarnation, whether it takes relayed traffic, what admission stamped on it. */
+export const joinNotice = (join: JoinRequest, claims: Json | undefined): MemberInfo => ({
+  id: join.id,
+  inc: join.inc,
+  ...(join.relay === false ? { noRelay: true as const } : {}),
+  ...(claims === undefined ? {} : { claims }),
+})
 
 let lastStamp = 0
 /** Strictly increasing within a process, close to wall time across processes. */
@@ -53,14 +85,16 @@ function readClaim(sid: string, data: unknown): Claim | null {
   const inc: unknown = Reflect.get(data, 'inc')
   if (!isHubName(cluster) || !isHubName(id) || !isJoinKey(key) || typeof stamp !== 'number' || !isIncarnation(inc)) return null
   if (state !== 'claim' && state !== 'member') return null
-  return { sid, cluster, id, key, stamp, state, relay: Reflect.get(data, 'relay') !== false, inc }
+  const claims: unknown = Reflect.get(data, 'claims')
+  if (claims !== undefined && !isJson(claims, HubLimits.claimsMaxBytes)) return null
+  return { sid, cluster, id, key, stamp, state, relay: Reflect.get(data, 'relay') !== false, inc, claims }
 }
 
 /**
  * Returns the reader of the claims in a room, through the adapter (every hub); only this
  * hub's connections while Redis is away or the adapter does not answer.
  */
-export function claimReader(io: Server, redis: RedisLink | undefined, log: HubLogger): (room: string) => Promise<ClaimHandle[]> {
+export function claimReader(io: Server, redis: RedisLink | undefined, log: HubLogger): ClaimsIn {
   return async (room) => {
     let sockets
     if (redis === undefined || redis.isUp()) {

@@ -1,7 +1,6 @@
 /**
- * The hub's gates on clients: who may open a connection (origin, count), who may join
- * (the `authorize` hook, bounded in time), how long a connection may stay without joining,
- * how fast it may send (a token bucket) and how much may wait for it to read; and logging
+ * The hub's gates on clients: who may open a connection (origin, count), how long a
+ * connection may stay without joining, how fast it may send (a token bucket) and how much may wait for it to read; and logging
  * of what these refuse without letting a flood of refusals flood the log.
  */
 import type { IncomingMessage } from 'node:http'
@@ -135,29 +134,6 @@ export function admission(settings: HubSettings, policy: OriginPolicy, connectio
       return answer('too many connections', false)
     }
     answer(null, true)
-  }
-}
-
-/**
- * Wraps the `authorize` hook: no hook admits everyone; a hook that throws, rejects, answers
- * anything but `true` or takes longer than `timeoutMs` refuses.
- */
-export function authorizer(hook: HubOptions['authorize'], timeoutMs: number, log: HubLogger): (request: JoinRequest) => Promise<boolean> {
-  return async (request) => {
-    if (hook === undefined) return true
-    let timer: ReturnType<typeof setTimeout> | undefined
-    try {
-      const timeout = new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), timeoutMs)
-      })
-      const verdict = await Promise.race([Promise.resolve().then(() => hook(request.auth, request.cluster, request.id)), timeout])
-      return verdict === true
-    } catch (error) {
-      log.warn(`authorize hook threw for ${request.cluster}/${request.id}: ${error instanceof Error ? error.message : String(error)}`)
-      return false
-    } finally {
-      clearTimeout(timer)
-    }
   }
 }
 

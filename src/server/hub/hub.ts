@@ -23,7 +23,7 @@
  * the checks on connections and rates live in `./guards.ts`, the reading of
  * engine.io's outgoing queue in `./engine-socket.ts`.
  */
-import { Server, type Socket } from 'socket.io'
+import { Server } from 'socket.io'
 import {
   HUB_PROTOCOL_VERSION,
   HubEvents,
@@ -39,14 +39,17 @@ import {
   type MemberInfo,
   type SignalRequest,
 } from '../../core/signaling/hub-protocol.js'
-import { admission, authorizer, guardConnection, originPolicy, throttledWarn, TokenBucket } from './guards.js'
+import { admission, guardConnection, originPolicy, throttledWarn } from './guards.js'
+import { createAdmission } from './authorize.js'
+import { Kicks } from './kick.js'
+import { type Ack, type Connection, newConnection, splitAck } from './connection.js'
 import { resolveHubOptions, type HubOptions } from './options.js'
 import { useDebugLogs } from '../logs.js'
 import { errorMessage } from '../../core/api/errors.js'
-import { claimReader, isOlder, nextStamp, type Claim, type ClaimHandle } from './claims.js'
+import { claimReader, clusterRoom, idRoom, isOlder, joinNotice, membersIn, nextStamp, type Claim, type ClaimHandle } from './claims.js'
 import { createHttpServer } from './http.js'
 import { connectRedis, type RedisLink } from './redis.js'
-import { handleRelay, memberRoom, relayState, type RelayState } from './relay.js'
+import { handleRelay, memberRoom } from './relay.js'
 import { RELAY_EVENT, RELAY_REFUSED_EVENT } from '../../core/signaling/relay-protocol.js'
 
 export type { AllowedOrigins, HubLogger, HubOptions } from './options.js'
@@ -58,44 +61,18 @@ export interface Hub {
   readonly port: number
   /** The Socket.IO server, for tests and for adding middleware. */
   readonly io: Server
+  /**
+   * Removes member `id` of `cluster`: every member sees it down with reason `kicked`, its
+   * names leave every replica, and it gets a final `kicked` (its node stops). The same
+   * client cannot join again; a new one must pass admission again.
+   */
+  kick(cluster: string, id: string, reason?: string): Promise<void>
   /** Tells other hubs' members that this hub's members are away (they rejoin elsewhere), then stops. Idempotent. */
   close(): Promise<void>
 }
 
-/** Process-local bookkeeping of one connection (never consulted for membership). */
-interface Connection {
-  readonly socket: Socket
-  state: 'idle' | 'joining' | 'member' | 'gone'
-  join: JoinRequest | undefined
-  /** This connection won the id: it announces the leave when it goes. */
-  owner: boolean
-  signals: Promise<void>
-  /** Bytes of signal data waiting in `signals`, bounded by `maxPendingSignalBytes`. */
-  pendingBytes: number
-  /** Malformed, refused, out-of-order or over-rate messages so far; at `maxStrikes` the connection is closed. */
-  strikes: number
-  readonly bucket: TokenBucket
-  readonly relay: RelayState
-}
-
-type Ack = (reply: unknown) => void
-
 /** Bytes of signal data that cost one more message of the rate limit. */
 const SIGNAL_BYTES_PER_MESSAGE = 4096
-
-const clusterRoom = (cluster: string): string => `c/${cluster}`
-const idRoom = (cluster: string, id: string): string => `n/${cluster}/${id}`
-
-function splitAck(args: unknown[]): { payload: unknown; ack: Ack | undefined } {
-  const last = args[args.length - 1]
-  if (typeof last === 'function') {
-    const ack: Ack = (reply) => {
-      Reflect.apply(last, undefined, [reply])
-    }
-    return { payload: args.length > 1 ? args[0] : undefined, ack }
-  }
-  return { payload: args[0], ack: undefined }
-}
 
 /**
  * Starts a signaling hub.
@@ -115,6 +92,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
   const origins = originPolicy(settings.allowedOrigins, host)
   let closing = false
 
+  const admit = await createAdmission({ authorize: options.authorize, jwt: options.jwt }, authorizeTimeoutMs, log)
   const redis: RedisLink | undefined =
     options.redisUrl === undefined ? undefined : await connectRedis(options.redisUrl, log, () => {
           resync().catch((error: unknown) => log.error(`resync after the Redis outage failed: ${errorMessage(error)}`))
@@ -133,27 +111,16 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     allowRequest: admission(settings, origins, (): number => io.engine.clientsCount, warnOnce),
     ...(redis === undefined ? {} : { adapter: redis.adapter }),
   })
-  if (origins.open && options.authorize === undefined) {
+  if (origins.open && options.authorize === undefined && options.jwt === undefined) {
     log.warn("any web page can join any cluster on this hub: allowedOrigins is '*' and there is no authorize hook")
   }
 
   /** Reads the claims in a room, through the adapter; only local ones while Redis is away. */
   const claimsIn = claimReader(io, redis, log)
 
-  /** The members of `cluster` but `except`: id, incarnation and whether each takes relayed traffic. */
-  async function membersOf(cluster: string, except: string): Promise<MemberInfo[]> {
-    const members = new Map<string, MemberInfo>()
-    for (const claim of await claimsIn(clusterRoom(cluster))) {
-      if (claim.state !== 'member' || claim.cluster !== cluster || claim.id === except) continue
-      members.set(claim.id, claim.relay ? { id: claim.id, inc: claim.inc } : { id: claim.id, inc: claim.inc, noRelay: true })
-    }
-    return [...members.values()]
-  }
-
-  /** A member-join notice for `join` (its incarnation, and whether it takes relayed traffic). */
-  const joinNotice = (join: JoinRequest): MemberInfo => (join.relay === false ? { id: join.id, inc: join.inc, noRelay: true } : { id: join.id, inc: join.inc })
-
-  const authorize = authorizer(options.authorize, authorizeTimeoutMs, log)
+  /** The members of `cluster` but `except`. */
+  const membersOf = (cluster: string, except: string): Promise<MemberInfo[]> => membersIn(claimsIn, cluster, except)
+  const kicks = new Kicks(io, claimsIn)
 
   function refuse(conn: Connection, ack: Ack | undefined, reply: HubErrorReply, what: string): void {
     log.debug(`refused ${what} from ${conn.socket.id}: ${reply.code}: ${reply.message}`)
@@ -184,16 +151,26 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
       return refuse(conn, ack, hubError('badarg', `this connection already joined ${conn.join.cluster} as ${conn.join.id}`), 'join')
     }
     if (conn.state !== 'idle') return refuse(conn, ack, hubError('badarg', 'a join is already in progress'), 'join')
+    if (kicks.refuses(request)) return refuse(conn, ack, hubError('unauthorized', 'this client was removed from the cluster'), 'join')
     conn.state = 'joining'
-    if (!(await authorize(request))) {
+    const { headers, address } = socket.handshake
+    const origin = headers.origin
+    const verdict = await admit({
+      auth: request.auth,
+      cluster: request.cluster,
+      id: request.id,
+      handshake: { headers, address, ...(typeof origin === 'string' ? { origin } : {}) },
+    })
+    if (!verdict.ok) {
       if (conn.state === 'joining') conn.state = 'idle'
-      return refuse(conn, ack, hubError('unauthorized', `not allowed to join ${request.cluster} as ${request.id}`), 'join')
+      return refuse(conn, ack, hubError('unauthorized', verdict.message), 'join')
     }
     if (conn.state !== 'joining') return
     const { cluster, id, key, inc } = request
     const relay = request.relay !== false
-    const mine: Claim = { sid: socket.id, cluster, id, key, stamp: nextStamp(), state: 'claim', relay, inc }
-    socket.data = { cluster, id, key, stamp: mine.stamp, state: 'claim', relay, inc }
+    const stamped = verdict.claims // what admission says of the member (not its claim on the id)
+    const mine: Claim = { sid: socket.id, cluster, id, key, stamp: nextStamp(), state: 'claim', relay, inc, claims: stamped }
+    socket.data = { cluster, id, key, stamp: mine.stamp, state: 'claim', relay, inc, claims: stamped }
     socket.join(idRoom(cluster, id))
     const claims = await claimsIn(idRoom(cluster, id))
     if (conn.state !== 'joining') return
@@ -217,11 +194,12 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     if (conn.state !== 'joining') return
     // Confirm, answer and announce in one step: signals are relayed only to confirmed
     // members, so nothing reaches this node before its join ack.
-    socket.data = { cluster, id, key, stamp: mine.stamp, state: 'member', relay, inc }
+    socket.data = { cluster, id, key, stamp: mine.stamp, state: 'member', relay, inc, claims: stamped }
     socket.join(memberRoom(cluster, id))
     conn.state = 'member'
-    ack?.({ ok: true, id, members } satisfies JoinReply)
-    socket.to(clusterRoom(cluster)).emit(HubEvents.memberJoin, joinNotice(request))
+    conn.claims = stamped
+    ack?.({ ok: true, id, members, ...(stamped === undefined ? {} : { claims: stamped }) } satisfies JoinReply)
+    socket.to(clusterRoom(cluster)).emit(HubEvents.memberJoin, joinNotice(request, stamped))
     log.debug(`${cluster}/${id} joined (${members.length} other members)`)
   }
 
@@ -304,22 +282,12 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
         conn.socket.disconnect(true)
         continue
       }
-      conn.socket.to(clusterRoom(join.cluster)).emit(HubEvents.memberJoin, joinNotice(join))
+      conn.socket.to(clusterRoom(join.cluster)).emit(HubEvents.memberJoin, joinNotice(join, conn.claims))
     }
   }
 
   io.on('connection', (socket) => {
-    const conn: Connection = {
-      socket,
-      state: 'idle',
-      join: undefined,
-      owner: false,
-      signals: Promise.resolve(),
-      pendingBytes: 0,
-      strikes: 0,
-      bucket: new TokenBucket(settings.maxMessageBurst, settings.maxMessagesPerSecond),
-      relay: relayState(settings),
-    }
+    const conn = newConnection(socket, settings)
     connections.add(conn)
     const guard = guardConnection(socket, settings, warnOnce, () => `${socket.id}${nameOf(conn)}`, () => conn.state === 'member')
     socket.onAny((event: unknown, ...args: unknown[]) => {
@@ -378,6 +346,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     url,
     port,
     io,
+    kick: (cluster, id, reason) => kicks.kick(cluster, id, reason),
     close() {
       closed ??= (async () => {
         closing = true

@@ -5,6 +5,7 @@
  */
 import { BadArgError } from '../../core/api/errors.js'
 import { logger } from '../../core/util/log.js'
+import type { AuthorizeRequest, AuthorizeVerdict, JwtOptions } from './authorize.js'
 
 /**
  * Where the hub reports what it refuses and what goes wrong. Whatever the logger, the
@@ -34,8 +35,24 @@ export interface HubOptions {
   host?: string
   /** A Redis server shared by several hub instances (e.g. `redis://127.0.0.1:6379`). */
   redisUrl?: string
-  /** Decides whether `id` may join `cluster`. A throwing, rejecting or slow hook refuses. */
-  authorize?: (auth: unknown, cluster: string, id: string) => boolean | Promise<boolean>
+  /**
+   * Decides whether a client may join `request.cluster` as `request.id`, seeing what it
+   * sent as `auth` and its connection (headers, address, origin): `false` refuses, `true`
+   * admits, `{ claims }` admits and stamps these claims (plain JSON of at most 4 KiB, e.g.
+   * `{ user: 'u-42', role: 'player' }`) on the member, which every member then reads with
+   * `claimsOf(id)`. Called for every join and re-join. A throwing, rejecting or slow hook
+   * refuses. With `jwt`, it runs after the token is verified and sees its claims.
+   *
+   * @example
+   * authorize: ({ auth, handshake }) => handshake.origin === 'https://game.example.com' && { claims: { role: 'player' } }
+   */
+  authorize?: (request: AuthorizeRequest) => AuthorizeVerdict | Promise<AuthorizeVerdict>
+  /**
+   * Verify `auth` as a JWT (with `jose`): HS256 with `secret`, or RS256/ES256 with a PEM
+   * `publicKey`. The token's `sub` must be the id, `exp`/`nbf` must hold, a `cluster`
+   * claim must be the cluster; its other claims become the member's claims.
+   */
+  jwt?: JwtOptions
   /** Longest wait for `authorize`, in ms. Default 5000. */
   authorizeTimeoutMs?: number
   /**

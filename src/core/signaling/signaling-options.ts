@@ -1,0 +1,59 @@
+/**
+ * What the Socket.IO signaling (./hub-signaling.ts) takes: its options, the part of
+ * socket.io-client it uses (handed in by the platform entries), and the check of hub URLs.
+ */
+import { BadArgError } from '../api/errors.js'
+
+/** The part of a socket.io-client `Socket` the signaling uses. */
+export interface HubSocket {
+  on(event: string, listener: (...args: any[]) => void): unknown
+  off(): unknown
+  emit(event: string, ...args: any[]): unknown
+  timeout(ms: number): { emit(event: string, payload: unknown, ack: (error: unknown, reply: unknown) => void): unknown }
+  disconnect(): unknown
+}
+
+/** socket.io-client's `io` (or a wrapper of it): opens one connection to a hub. */
+export type HubConnector = (url: string, options: { forceNew: boolean; reconnection: boolean; transports: string[]; timeout: number }) => HubSocket
+
+/**
+ * Checks a hub option (one URL or a non-empty list) and returns the list, or throws
+ * `BadArgError`. A hub URL is `http(s)://` or `ws(s)://`.
+ */
+export function hubUrls(hub: unknown): readonly string[] {
+  const urls: unknown = typeof hub === 'string' ? [hub] : hub
+  if (!Array.isArray(urls) || urls.length === 0 || !urls.every((url) => typeof url === 'string' && /^(https?|wss?):\/\/[^/]/.test(url))) {
+    throw new BadArgError(`hub must be an http(s):// or ws(s):// URL or a non-empty list of them, got ${JSON.stringify(hub)?.slice(0, 200) ?? String(hub)}`)
+  }
+  return urls as string[]
+}
+
+/** Options of the Socket.IO signaling (`createSocketIoSignaling` in the platform entries). */
+export interface SocketIoSignalingOptions {
+  /** Hub URL, or several: the client moves to the next when one is unreachable. */
+  hub: string | readonly string[]
+  /** Cluster to join: 1..128 characters from `A-Z a-z 0-9 _ - . : @`. */
+  cluster: string
+  /** This node's id (same charset); default a random UUID. */
+  id?: string
+  /**
+   * Handed to the hub's admission (its `authorize` hook, or its JWT check): plain JSON of
+   * at most 4 KiB, or a function (sync or async) returning it, called for every join and
+   * re-join, so that a token can be refreshed. A hub that refuses a re-join ends the node
+   * (the `hub` event tells `refused` with the hub's reason): it does not retry forever.
+   */
+  auth?: unknown | (() => unknown)
+  /** How long the first `join()` may take before it rejects `hub_unreachable`. Default 10000. */
+  joinTimeoutMs?: number
+  /** How long one hub may take to answer a join. Default 5000. */
+  ackTimeoutMs?: number
+  /** First and longest delay between reconnection attempts (jittered, doubling). Default 100 and 1000. */
+  retryDelayMs?: number
+  maxRetryDelayMs?: number
+  /** socket.io-client's `io`, to use another copy or a wrapper. Default: the entry's own. */
+  io?: HubConnector
+  /** `false`: tell the hub (and so the other members) that this node takes no relayed traffic. Default true. */
+  relay?: boolean
+  /** The node's incarnation (a node restarted under the same id has a new one). Default: a random one. */
+  incarnation?: number
+}
