@@ -4,8 +4,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { io as connectRaw, type Socket as RawSocket } from 'socket.io-client'
 import { createSocketIoSignaling, type SocketIoSignalingOptions } from '../src/server/index.js'
-import type { JoinResult } from '../src/core/signaling/signaling.js'
-import { createHub, type Hub } from '../src/server/hub/hub.js'
+import type { JoinResult, MemberInfo } from '../src/core/signaling/signaling.js'
+import { createHub, type Hub, type HubOptions } from '../src/server/hub/hub.js'
 import { recordingLogger } from './hub-logger.js'
 import { startRedisServer, type RedisServer } from './redis-server.js'
 import { eventually } from './cluster-suite.js'
@@ -34,11 +34,11 @@ afterEach(async () => {
 
 type TestHub = Hub & { lines: string[] }
 
-async function startHubs(count: number): Promise<TestHub[]> {
+async function startHubs(count: number, options: HubOptions = {}): Promise<TestHub[]> {
   const hubs: TestHub[] = []
   for (let i = 0; i < count; i++) {
     const logger = recordingLogger()
-    const hub = await createHub({ port: 0, redisUrl: redis().url, logger })
+    const hub = await createHub({ port: 0, redisUrl: redis().url, logger, ...options })
     cleanups.push(() => hub.close())
     hubs.push(Object.assign(hub, { lines: logger.lines }))
   }
@@ -48,6 +48,7 @@ async function startHubs(count: number): Promise<TestHub[]> {
 interface TestNode {
   signaling: ReturnType<typeof createSocketIoSignaling>
   joins: string[]
+  members: MemberInfo[]
   leaves: string[]
   signals: Array<{ from: string; data: unknown }>
   rejoins: JoinResult[]
@@ -55,8 +56,8 @@ interface TestNode {
 
 function makeNode(hub: string | string[], cluster: string, id: string, extra: Partial<SocketIoSignalingOptions> = {}): TestNode {
   const signaling = createSocketIoSignaling({ hub, cluster, id, joinTimeoutMs: 4000, retryDelayMs: 50, maxRetryDelayMs: 300, incarnation: 1, ...extra })
-  const node: TestNode = { signaling, joins: [], leaves: [], signals: [], rejoins: [] }
-  signaling.onMemberJoin((m) => node.joins.push(m.id))
+  const node: TestNode = { signaling, joins: [], members: [], leaves: [], signals: [], rejoins: [] }
+  signaling.onMemberJoin((m) => (node.joins.push(m.id), node.members.push(m)))
   signaling.onMemberLeave((id) => node.leaves.push(id))
   signaling.onSignal((from, _inc, data) => node.signals.push({ from, data }))
   let first = true
@@ -85,6 +86,19 @@ const sorted = (ids: readonly string[]): string[] => [...ids].sort()
 const names = (result: JoinResult): string[] => result.members.map((m) => m.id)
 
 describe('hubs sharing Redis', () => {
+  it('the claims admission stamped on a member reach the members of every hub, in join replies and member-joins', async () => {
+    const [h1, h2] = await startHubs(2, { authorize: ({ id }) => ({ claims: { user: `u-${id}` } }) })
+    if (h1 === undefined || h2 === undefined) throw new Error('hubs')
+    const a = makeNode(h1.url, 'claims', 'a')
+    await a.signaling.join()
+    const b = makeNode(h2.url, 'claims', 'b')
+    const joined = await b.signaling.join()
+    expect(joined.claims).toEqual({ user: 'u-b' })
+    expect(joined.members).toEqual([{ id: 'a', inc: 1, claims: { user: 'u-a' } }])
+    await eventually(() => a.members.length === 1, 3000, 'the member-join through Redis')
+    expect(a.members).toEqual([{ id: 'b', inc: 1, claims: { user: 'u-b' } }])
+  })
+
   it('members on different hubs see each other and signal each other', async () => {
     const [h1, h2, h3] = await startHubs(3)
     if (h1 === undefined || h2 === undefined || h3 === undefined) throw new Error('hubs')

@@ -5,18 +5,21 @@
  *   distribunator-hub [--port 8080] [--host 127.0.0.1] [--redis redis://127.0.0.1:6379]
  *                     [--allowed-origin https://app.example.com]... [--max-connections 10000]
  *                     [--ping-interval 2000] [--ping-timeout 3000] [--verbose]
+ *                     [--jwt-secret-file F | --jwt-public-key-file F]
  *
  * Prints `distribunator hub listening on <url>` once ready; stops cleanly on SIGINT and
  * SIGTERM. A busy port or an unreachable Redis is reported in one line, exit code 1.
  * `--verbose` turns on the debug log `distribunator:*` (joins, refusals, leaves, closed
  * connections, on stderr), as `DEBUG=distribunator*` does.
  */
+import { readFileSync } from 'node:fs'
 import createDebug from 'debug'
 import { createHub, type HubLogger, type HubOptions } from './hub/hub.js'
 import { HUB_DEFAULTS } from './hub/options.js'
 
 const USAGE = `usage: distribunator-hub [--port N] [--host HOST] [--redis URL] [--allowed-origin ORIGIN]...
                          [--max-connections N] [--ping-interval MS] [--ping-timeout MS] [--verbose]
+                         [--jwt-secret-file F | --jwt-public-key-file F]
   --port N                TCP port (default ${HUB_DEFAULTS.port}; 0 picks a free one)
   --host HOST             interface to listen on (default ${HUB_DEFAULTS.host}; 0.0.0.0 for every interface)
   --redis URL             share one cluster view with other hubs through this Redis server
@@ -27,6 +30,11 @@ const USAGE = `usage: distribunator-hub [--port N] [--host HOST] [--redis URL] [
   --ping-interval MS      how often each connection is pinged (default ${HUB_DEFAULTS.pingIntervalMs})
   --ping-timeout MS       how long a ping may go unanswered before the connection is dropped
                           (default ${HUB_DEFAULTS.pingTimeoutMs})
+  --jwt-secret-file F      admit only clients whose auth is a JWT signed (HS256) with the secret
+                          in file F (at least 32 characters): its sub must be the node id, exp
+                          and nbf must hold, a cluster claim must be the cluster, and its other
+                          claims become the member's claims
+  --jwt-public-key-file F the same with an RS256 or ES256 public key (PEM) in file F
   --verbose               log each join, refusal, leave and closed connection on stderr
                           (the debug log distribunator:*, as DEBUG=distribunator* does)`
 
@@ -83,6 +91,19 @@ function parseArgs(argv: readonly string[]): { options: HubOptions; verbose: boo
       case '--ping-timeout':
         options.pingTimeoutMs = positiveInteger(flag, value())
         break
+      case '--jwt-secret-file':
+      case '--jwt-public-key-file': {
+        if (options.jwt !== undefined) fail(`give one of --jwt-secret-file and --jwt-public-key-file\n${USAGE}`)
+        const file = value()
+        let text = ''
+        try {
+          text = readFileSync(file, 'utf8')
+        } catch (error) {
+          fail(`cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`)
+        }
+        options.jwt = flag === '--jwt-secret-file' ? { secret: text.trim() } : { publicKey: text }
+        break
+      }
       case '--verbose':
         if (inline !== undefined) fail(`--verbose takes no value\n${USAGE}`)
         verbose = true

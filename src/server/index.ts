@@ -22,6 +22,7 @@ export * from '../core/index.js'
 export type { ConnectOptions } from '../core/mesh/connect.js'
 export type { HubConnector, HubSocket, SocketIoSignalingOptions } from '../core/signaling/hub-signaling.js'
 export { createHub, type AllowedOrigins, type Hub, type HubOptions, type HubLogger } from './hub/hub.js'
+export type { AuthorizeRequest, AuthorizeVerdict, JwtOptions } from './hub/authorize.js'
 export { createNodePeer, cleanupNodeWebRtc } from './node-peer.js'
 
 /**

@@ -221,7 +221,7 @@ class SocketIoSignaling implements Signaling {
       const notice = parseMemberNotice(payload)
       if (!current() || notice === null || notice.id === this.id) return
       log('member %s joined', notice.id)
-      const member: MemberInfo = notice.noRelay === true ? { id: notice.id, inc: notice.inc, noRelay: true } : { id: notice.id, inc: notice.inc }
+      const { away: _away, kicked: _kicked, ...member } = notice
       if (this.#buffered !== undefined) this.#buffered.push(['join', member])
       else if (this.#joined) this.#memberJoinHandler(member)
     })
