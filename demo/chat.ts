@@ -25,15 +25,18 @@ export function mountChatPanel(node: DistNode): void {
   }
 
   const inbox = node.spawn({
-    handleCast: (msg) => {
+    // the sender is the node the cast came from (`ctx.fromNode`, from the link): a tab
+    // cannot write a message as someone else
+    handleCast: (msg, ctx) => {
       const message = parseChatMessage(msg)
       if (message === null) return
-      const mine = message.from === node.id
+      const from = ctx.fromNode
+      const mine = from === node.id
       add(
         h(
           'li',
           { class: mine ? 'msg mine' : 'msg' },
-          h('div', { class: 'msg-meta' }, h('span', { class: 'mono who', style: `--c: ${colorOf(message.from)}` }, mine ? 'you' : message.from), ' ', clock(message.at)),
+          h('div', { class: 'msg-meta' }, h('span', { class: 'mono who', style: `--c: ${colorOf(from)}` }, mine ? 'you' : from), ' ', clock(message.at)),
           h('div', { class: 'bubble' }, message.text),
         ),
       )
@@ -66,7 +69,7 @@ export function mountChatPanel(node: DistNode): void {
     event.preventDefault()
     const text = input.value.trim().slice(0, CHAT_MAX_CHARS)
     if (text === '') return
-    const message: ChatMessage = { type: 'chat', from: node.id, text, at: Date.now() }
+    const message: ChatMessage = { type: 'chat', text, at: Date.now() }
     for (const pid of node.allPidsOf(Names.chat)) node.cast(pid, message)
     input.value = ''
   })

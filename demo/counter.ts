@@ -69,7 +69,7 @@ export function mountCounterPanel(node: DistNode): void {
           'data-by': by,
           onclick: () => {
             const started = performance.now()
-            node.call<number>(Names.counter, { type: 'add', by, from: node.id }).then(
+            node.call<number>(Names.counter, { type: 'add', by }).then(
               (result) => {
                 replace(status, h('code', {}, `call("counter", add ${label})`), ` → ${result} in ${ms(performance.now() - started)}`)
               },

@@ -11,5 +11,7 @@ interface Window {
     readonly node: import('../src/browser/index.js').DistNode
     readonly hub: string
     readonly cluster: string
+    /** The library's `connect`, for the devtools console (and the tests: a second node in a tab). */
+    readonly connect: typeof import('../src/browser/index.js').connect
   }
 }

@@ -14,7 +14,7 @@ import { byId, h, replace } from './dom.js'
 import { mountInspector } from './inspector.js'
 import { Presence, avatar, mountPresencePanel } from './presence.js'
 import { mountRpcPanel } from './rpc-panel.js'
-import { DEFAULT_CLUSTER, DEFAULT_HUB_PORT, colorOf } from './shared.js'
+import { DEFAULT_CLUSTER, DEFAULT_HUB_PORT, acceptRegistration, colorOf } from './shared.js'
 import './style.css'
 import './panels.css'
 import './streams.css'
@@ -83,7 +83,8 @@ async function main(): Promise<void> {
   try {
     const { hub, cluster, id, heartbeatTimeoutMs } = config
     const heartbeat = heartbeatTimeoutMs === undefined ? {} : { heartbeatTimeoutMs, heartbeatIntervalMs: Math.round(heartbeatTimeoutMs / 5) }
-    node = await connect({ hub, cluster, id, ...heartbeat })
+    // only the member the hub admitted as the server may hold the counter (shared.ts)
+    node = await connect({ hub, cluster, id, acceptRegistration, ...heartbeat })
   } catch (error) {
     showFailure(config, error)
     return
@@ -104,7 +105,7 @@ async function main(): Promise<void> {
   addEventListener('pageshow', (event) => {
     if (event.persisted) location.reload()
   })
-  window.__distribunator = { node, hub: config.hub, cluster: config.cluster }
+  window.__distribunator = { node, hub: config.hub, cluster: config.cluster, connect }
   document.body.dataset.ready = 'true'
 }
 

@@ -20,6 +20,30 @@ export const Names = {
   rpcEvents: 'rpc:events',
 } as const
 
+/**
+ * Who is who: the demo's hub (demo/hub.ts) admits every member with a role, stamped on it
+ * as its claims (`node.claimsOf(id)`): `server` for the Node worker, which joins with the
+ * run's server key, `player` for every tab.
+ */
+export type Role = 'server' | 'player'
+
+/** The role the hub stamped on a member, from its claims. */
+export function roleOf(claims: unknown): Role | undefined {
+  const role = isRecord(claims) ? claims.role : undefined
+  return role === 'server' || role === 'player' ? role : undefined
+}
+
+/** Names only a member admitted as the server may hold: a tab cannot take the counter. */
+const SERVER_NAMES: ReadonlySet<string> = new Set([Names.counter])
+
+/**
+ * Every node's `acceptRegistration`: a registration of a server-only name is taken from
+ * the server alone; a tab that registers `counter` is never called by anyone.
+ */
+export function acceptRegistration(name: string, _node: string, claims: unknown): boolean {
+  return !SERVER_NAMES.has(name) || roleOf(claims) === 'server'
+}
+
 /** rpc modules the worker exposes. */
 export const Modules = {
   /** `square(n, replyTo)`: the rpc shown step by step in the demo. */
@@ -42,7 +66,8 @@ export interface Profile {
 }
 
 export type PresenceCall = { readonly type: 'profile' } | { readonly type: 'ping' }
-export type CounterCall = { readonly type: 'get' } | { readonly type: 'add'; readonly by: number; readonly from: string }
+/** A call to the counter; who sent it comes from the link (`ctx.fromNode`), never from the message. */
+export type CounterCall = { readonly type: 'get' } | { readonly type: 'add'; readonly by: number }
 
 export interface CounterUpdate {
   readonly type: 'counter'
@@ -51,9 +76,9 @@ export interface CounterUpdate {
   readonly from: string
 }
 
+/** A chat message; its sender comes from the link (`ctx.fromNode`), not from the message. */
 export interface ChatMessage {
   readonly type: 'chat'
-  readonly from: string
   readonly text: string
   readonly at: number
 }
@@ -92,9 +117,9 @@ export function parseProfile(msg: unknown): Profile | null {
 export function parseCounterCall(msg: unknown): CounterCall | null {
   if (!isRecord(msg)) return null
   if (msg.type === 'get') return { type: 'get' }
-  if (msg.type === 'add' && Number.isInteger(msg.by) && isShortString(msg.from)) {
+  if (msg.type === 'add' && Number.isInteger(msg.by)) {
     const by = Number(msg.by)
-    if (Math.abs(by) <= MAX_COUNTER_STEP) return { type: 'add', by, from: msg.from }
+    if (Math.abs(by) <= MAX_COUNTER_STEP) return { type: 'add', by }
   }
   return null
 }
@@ -107,8 +132,8 @@ export function parseCounterUpdate(msg: unknown): CounterUpdate | null {
 
 export function parseChatMessage(msg: unknown): ChatMessage | null {
   if (!isRecord(msg) || msg.type !== 'chat') return null
-  if (!isShortString(msg.from) || !isShortString(msg.text, CHAT_MAX_CHARS) || !isFiniteNumber(msg.at)) return null
-  return { type: 'chat', from: msg.from, text: msg.text, at: msg.at }
+  if (!isShortString(msg.text, CHAT_MAX_CHARS) || !isFiniteNumber(msg.at)) return null
+  return { type: 'chat', text: msg.text, at: msg.at }
 }
 
 export function parseRpcExitSeen(msg: unknown): RpcExitSeen | null {

@@ -11,8 +11,11 @@
  *   the nodedowns it saw, so a tab (or a test) can drive Node → tab traffic and check
  *   the worker's view.
  *
- *   node --import tsx demo/worker.ts [--hub http://127.0.0.1:8080] [--cluster demo] [--id worker]
+ *   DEMO_SERVER_KEY=... node --import tsx demo/worker.ts [--hub http://127.0.0.1:8080] [--cluster demo] [--id worker]
  *
+ * It joins with the run's server key (`DEMO_SERVER_KEY`, which `npm start` makes and hands
+ * to the hub too) as `auth`, so the demo's hub (demo/hub.ts) admits it as the `server`:
+ * only it may hold `counter` (every node's `acceptRegistration`, in shared.ts).
  * Prints `ready <id>` once it has joined; stops cleanly on SIGINT and SIGTERM.
  */
 import { parseArgs } from 'node:util'
@@ -21,6 +24,7 @@ import {
   DEFAULT_CLUSTER,
   DEFAULT_HUB_PORT,
   Modules,
+  acceptRegistration,
   Names,
   WORKER_ID,
   parseCounterCall,
@@ -65,16 +69,18 @@ function serveCounter(node: DistNode): void {
     log(`counter ${value} (${by >= 0 ? '+' : ''}${by} from ${from})`)
     return value
   }
+  // Who changed it is the node the call came from (`ctx.fromNode`, from the link), never a
+  // field a tab writes into its own message.
   const pid = node.spawn({
-    handleCall: (msg) => {
+    handleCall: (msg, ctx) => {
       const call = parseCounterCall(msg)
-      if (call === null) throw new TypeError('expected { type: "get" } or { type: "add", by: integer, from: string }')
-      return call.type === 'get' ? value : add(call.by, call.from)
+      if (call === null) throw new TypeError('expected { type: "get" } or { type: "add", by: integer }')
+      return call.type === 'get' ? value : add(call.by, ctx.fromNode)
     },
     // A cast works too (fire and forget): the new value still reaches every tab.
-    handleCast: (msg) => {
+    handleCast: (msg, ctx) => {
       const call = parseCounterCall(msg)
-      if (call?.type === 'add') add(call.by, call.from)
+      if (call?.type === 'add') add(call.by, ctx.fromNode)
     },
   })
   node.register(Names.counter, pid)
@@ -116,7 +122,9 @@ function exposeModules(node: DistNode): void {
 }
 
 const nodedowns: Array<{ id: string; reason: string; at: number }> = []
-const node = await connect({ hub: values.hub, cluster: values.cluster, id: values.id }).catch((error: unknown) => {
+const serverKey = process.env.DEMO_SERVER_KEY
+if (serverKey === undefined || serverKey === '') console.error('worker: DEMO_SERVER_KEY is not set: the hub will admit this worker as a player, and no node takes its counter')
+const node = await connect({ hub: values.hub, cluster: values.cluster, id: values.id, auth: serverKey, acceptRegistration }).catch((error: unknown) => {
   console.error(`worker: cannot join cluster "${values.cluster}" through ${values.hub}: ${error instanceof Error ? error.message : String(error)}`)
   process.exit(1)
 })

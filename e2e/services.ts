@@ -1,9 +1,10 @@
 /**
- * The processes an end-to-end test needs besides the browser: a signaling hub (the
- * library's CLI, in a child process so a test can kill and restart it) and the demo's Node
+ * The processes an end-to-end test needs besides the browser: a signaling hub (the demo's,
+ * in a child process so a test can kill and restart it) and the demo's Node
  * worker (demo/worker.ts), each on a free port, each stopped when the test is done.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -23,9 +24,12 @@ export interface HubService extends Service {
   readonly port: number
 }
 
+/** The key by which the demo's hub admits the worker as the server (one per test run), handed to both. */
+const serverKey = { DEMO_SERVER_KEY: randomBytes(24).toString('base64url') }
+
 /** Starts a TypeScript entry point with tsx and waits for a line matching `ready`. */
 async function startTs(label: string, args: string[], ready: RegExp, timeoutMs = 30_000): Promise<{ service: Service; match: RegExpExecArray }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...serverKey } })
   let out = ''
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   const service: Service = {
@@ -66,7 +70,8 @@ async function startTs(label: string, args: string[], ready: RegExp, timeoutMs =
 }
 
 /**
- * Starts a hub on `port` (0: a free one).
+ * Starts the demo's hub (the library's hub with the demo's admission: the worker is the
+ * server, every tab a player; demo/hub.ts) on `port` (0: a free one).
  *
  * @example
  * const hub = await startHub()
@@ -74,7 +79,7 @@ async function startTs(label: string, args: string[], ready: RegExp, timeoutMs =
  * const again = await startHub(hub.port)
  */
 export async function startHub(port = 0): Promise<HubService> {
-  const { service, match } = await startTs('hub', ['src/server/cli.ts', '--port', String(port)], /listening on (http:\/\/\S+)/)
+  const { service, match } = await startTs('hub', ['demo/hub.ts', '--port', String(port)], /listening on (http:\/\/\S+)/)
   const url = match[1] ?? ''
   return { ...service, url, port: Number(new URL(url).port) }
 }

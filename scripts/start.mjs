@@ -11,6 +11,7 @@
 // Only Node built-ins are imported here: `ensureDependencies()` may first have to run
 // `npm ci`, and everything from node_modules runs in child processes.
 import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -207,10 +208,13 @@ async function main() {
   stopWithParent()
 
   const tsx = ['--import', 'tsx']
-  const hub = start('hub', [...tsx, 'src/server/cli.ts', '--port', String(hubPort)])
+  // The demo's hub admits the worker as the server by this key (a new one each run) and
+  // every tab as a player: only the worker may hold the counter (demo/hub.ts).
+  const serverKey = { DEMO_SERVER_KEY: randomBytes(24).toString('base64url') }
+  const hub = start('hub', [...tsx, 'demo/hub.ts', '--port', String(hubPort)], serverKey)
   const [, hubUrl] = await waitForLine(hub, /listening on (\S+)/, 20_000)
 
-  const worker = start('worker', [...tsx, 'demo/worker.ts', '--hub', hubUrl, '--cluster', 'demo', '--id', 'worker'])
+  const worker = start('worker', [...tsx, 'demo/worker.ts', '--hub', hubUrl, '--cluster', 'demo', '--id', 'worker'], serverKey)
   await waitForLine(worker, /^ready /, 20_000)
 
   const demoUrl = `http://127.0.0.1:${demoPort}/`
