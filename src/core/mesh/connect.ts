@@ -45,8 +45,13 @@ export interface ConnectOptions extends Omit<MeshOptions, 'id' | 'iceServers'> {
   readonly cluster: string
   /** This node's id, unique in the cluster. Default: a random UUID. */
   readonly id?: string
-  /** Handed to the hub's `authorize` hook (plain JSON, at most 4 KiB). */
-  readonly auth?: unknown
+  /**
+   * Handed to the hub's admission (its `authorize` hook or JWT check): plain JSON of at
+   * most 4 KiB, or a function (sync or async) returning it, called at every join and
+   * re-join so a token can be refreshed. A refused re-join ends the node (`hub` event
+   * `refused`).
+   */
+  readonly auth?: unknown | (() => unknown)
   /** STUN/TURN servers for the WebRTC links. Default: none (same machine or LAN). */
   readonly iceServers?: readonly IceServer[]
   /** How long the first join may take before it rejects `hub_unreachable`. Default 10 s. */
