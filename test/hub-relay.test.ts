@@ -64,7 +64,7 @@ describe('the hub relay', () => {
     expect(await relay(outsider, { t: [['b', 2, 1, 1, 0]], d: 'x' })).toMatchObject({ ok: false, code: 'protocol' })
     const a = await client(h, 'one', 'a')
     const b = await client(h, 'one', 'b')
-    for (const bad of [null, {}, { t: [] }, { t: [['b', 2, 1, 1]] }, { t: [['b', 2, -1, 1, 0]], d: 'x' }, { t: [['b', 2, 1, 0, 0]], d: 'x' }, { t: [['b', 2, 1, 1, 0]] }, { t: [['b', 2, 1, 1, 0]], d: 'x'.repeat(70_000) }]) {
+    for (const bad of [null, {}, { t: [] }, { t: [['b', 2, 1, 1]] }, { t: [['b', 2, -1, 1, 0]], d: 'x' }, { t: [['b', 2, 1, 0, 0]], d: 'x' }, { t: [['b', 2, 1, 1, 0]] }, { t: [['b', 2, 1, 1, 0]], d: 'x'.repeat(70_000) }, { t: [['b', 2, 1, 1, 0]], d: '' }, { t: [['b', 2, 1, 1, 0]], d: new Uint8Array(0) }, { t: [['b', 2, 1, 1, 0], ['b', 2, 1, 2, 0]], d: 'x' }]) {
       expect(await relay(a, bad), JSON.stringify(bad)?.slice(0, 60)).toMatchObject({ ok: false, code: 'badarg' })
     }
     let refused = 0

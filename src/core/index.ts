@@ -9,7 +9,7 @@ export type { Channel } from './api/channel.js'
 export { createMemoryChannelPair, LinkLostError } from './api/channel.js'
 export { createNode } from './node/node.js'
 export { DEFAULT_CALL_TIMEOUT_MS } from './node/calls.js'
-export type { Behaviour, ProcessContext, DistNode, NodeOptions, LinkOpenOptions, LinkPath, ModuleHandle, NodeDownReason, NodeEvents, RpcCallback, RpcContext, RpcFunction, RpcOptions } from './api/types.js'
+export type { Behaviour, ProcessContext, DistNode, NodeOptions, LinkOpenOptions, LinkPath, ModuleHandle, NodeDownReason, NodeEvents, RpcCallback, RpcContext, RpcFunction, RpcOptions, SpawnOptions } from './api/types.js'
 export type { RegistryWatchEvent, WatchEvent } from './api/watch.js'
 export {
   AlreadyLinkedError,

@@ -41,6 +41,19 @@ export interface NodeOptions {
    */
   readonly maxBigIntDigits?: number
   /**
+   * Memberships one linked node may hold in this node's registry replica (its joins, each
+   * pid of each name); past it the link is closed with reason `system_limit` and nothing
+   * else is affected. Default 10,000.
+   */
+  readonly maxNamesPerLink?: number
+  /**
+   * Messages waiting in one process's mailbox at most (a busy process, a flood of calls);
+   * past it a call is answered `OverloadedError` (`overloaded`) at once and a cast is
+   * dropped (counted in an `error` event). `spawn(behaviour, { maxMailbox })` sets it for
+   * one process. Default 10,000.
+   */
+  readonly maxMailbox?: number
+  /**
    * Which registrations this node takes into its replica: called for every registration
    * it learns from another node (at link-up and on each join) with the name, the node
    * that registered it and that node's claims (stamped by the hub at admission, see
@@ -73,6 +86,12 @@ export interface Behaviour<Call = unknown, Reply = unknown, Cast = unknown> {
   handleCast?(msg: Cast, ctx: ProcessContext): void | Promise<void>
   /** Called once when the process stops, with the reason. */
   terminate?(reason: string): void
+}
+
+/** Options of `spawn`. */
+export interface SpawnOptions {
+  /** Messages waiting in this process's mailbox at most (see `NodeOptions.maxMailbox`). Default: the node's. */
+  readonly maxMailbox?: number
 }
 
 /** What a handler sees besides the message. */
@@ -145,9 +164,10 @@ export interface RpcOptions {
  * - `left_cluster`: the hub saw the node leave its cluster (its process ended, its tab
  *   closed, its connection dropped);
  * - `shutdown`: this node is closing;
- * - `kicked`: the hub removed the node from the cluster (`hub.kick`).
+ * - `kicked`: the hub removed the node from the cluster (`hub.kick`);
+ * - `system_limit`: the node passed a bound of this node's (`maxNamesPerLink`).
  */
-export type NodeDownReason = 'closed' | 'heartbeat_timeout' | 'transport_error' | 'left_cluster' | 'shutdown' | 'kicked'
+export type NodeDownReason = 'closed' | 'heartbeat_timeout' | 'transport_error' | 'left_cluster' | 'shutdown' | 'kicked' | 'system_limit'
 
 /** How a link is carried: a direct (WebRTC) data channel, or the hub's relay. */
 export type LinkPath = 'direct' | 'relay'
@@ -219,7 +239,7 @@ export interface DistNode<Names extends NameMap<Names> = AnyNames> {
    */
   claimsOf(id: string): unknown
   /** Starts a local process; its pid is typed by the behaviour's messages and reply. */
-  spawn<Call = unknown, Reply = unknown, Cast = unknown>(behaviour: Behaviour<Call, Reply, Cast>): Pid<Call, Reply, Cast>
+  spawn<Call = unknown, Reply = unknown, Cast = unknown>(behaviour: Behaviour<Call, Reply, Cast>, options?: SpawnOptions): Pid<Call, Reply, Cast>
   stop(pid: AnyPid, reason?: string): void
   isAlive(pid: AnyPid): boolean
   monitor(pid: AnyPid, onDown: (reason: string) => void): () => void

@@ -49,6 +49,10 @@ export interface RelayChannelOptions {
 const log = logger('distribunator:relay')
 
 const weight = (data: string | Uint8Array): number => (typeof data === 'string' ? data.length * 3 : data.byteLength)
+/** What a packet held ahead of a gap costs besides its data: however small, none is free. */
+const HELD_PACKET_OVERHEAD = 64
+/** The weight of a packet held ahead of a gap, against `windowBytes`. */
+const heldWeight = (data: string | Uint8Array): number => weight(data) + HELD_PACKET_OVERHEAD
 
 /** The relay channel's own control chunk: the sender closed the channel (after everything it sent). */
 const CONTROL_CLOSE = 0
@@ -66,7 +70,7 @@ export class RelayChannel implements Channel {
   #waitingBytes = 0
   /** The last packet delivered in order; the cumulative ack this side sends. */
   #delivered = 0
-  /** Packets that came ahead of a gap, held until it is filled (at most `windowBytes`). */
+  /** Packets that came ahead of a gap, held until it is filled (at most `windowBytes`, each weighing its data and 64 bytes). */
   readonly #ahead = new Map<number, string | Uint8Array>()
   #aheadBytes = 0
   #ackOwed = false
@@ -267,7 +271,7 @@ export class RelayChannel implements Channel {
     if (seq <= this.#delivered || this.#ahead.has(seq)) return // a repeat
     if (seq > this.#delivered + 1) {
       // ahead of a gap the sender fills again: held, within what an honest sender has in flight
-      const bytes = weight(data)
+      const bytes = heldWeight(data)
       if (this.#aheadBytes + bytes <= this.#options.windowBytes) {
         this.#ahead.set(seq, data)
         this.#aheadBytes += bytes
@@ -277,7 +281,7 @@ export class RelayChannel implements Channel {
     this.#deliver(seq, data)
     for (let next = this.#ahead.get(this.#delivered + 1); next !== undefined; next = this.#ahead.get(this.#delivered + 1)) {
       this.#ahead.delete(this.#delivered + 1)
-      this.#aheadBytes -= weight(next)
+      this.#aheadBytes -= heldWeight(next)
       this.#deliver(this.#delivered + 1, next)
     }
   }

@@ -175,15 +175,18 @@ export class RelayRouter implements RelayOutlet {
     let data: string | Uint8Array | undefined
     let targets: RelayTarget[] = []
     let members: RelayChannel[] = []
+    const remotes = new Set<string>() // a packet names each member once (the hub refuses repeats)
     for (const packet of outgoing) {
-      if (targets.length > 0 && (packet.data !== data || members.includes(packet.channel))) {
+      const channel = packet.channel
+      if (targets.length > 0 && (packet.data !== data || remotes.has(channel.remote))) {
         this.#emit(targets, data, members)
         targets = []
         members = []
+        remotes.clear()
       }
       data = packet.data
-      members.push(packet.channel)
-      const channel = packet.channel
+      members.push(channel)
+      remotes.add(channel.remote)
       targets.push([channel.remote, channel.remoteInc, channel.epoch, packet.seq, channel.takeAck()])
     }
     if (targets.length > 0) this.#emit(targets, data, members)
@@ -193,7 +196,12 @@ export class RelayRouter implements RelayOutlet {
   #flushAcks(): void {
     this.#ackTimer = undefined
     const bare: RelayTarget[] = []
-    for (const channel of this.#acks) if (!channel.isClosed && channel.owesAck) bare.push([channel.remote, channel.remoteInc, channel.epoch, 0, channel.takeAck()])
+    const remotes = new Set<string>()
+    for (const channel of this.#acks) {
+      if (channel.isClosed || !channel.owesAck || remotes.has(channel.remote)) continue
+      remotes.add(channel.remote)
+      bare.push([channel.remote, channel.remoteInc, channel.epoch, 0, channel.takeAck()])
+    }
     this.#acks.clear()
     // a lost bare ack is made good by the next one (the sender's retransmission brings it)
     for (let at = 0; at < bare.length; at += RelayLimits.maxTargets) this.#transport.send(bare.slice(at, at + RelayLimits.maxTargets), undefined)

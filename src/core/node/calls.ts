@@ -151,7 +151,7 @@ function reply(linked: LinkedNode, ref: number, outcome: Outcome): void {
   if (!linked.link.up) return
   if (!outcome.ok) {
     const error = outcome.error
-    return replyError(linked, ref, error instanceof NoProcError ? distributedToWire(error) : thrownToWire(error))
+    return replyError(linked, ref, error instanceof NoProcError || error instanceof OverloadedError ? distributedToWire(error) : thrownToWire(error))
   }
   let value: Payload
   try {
@@ -177,7 +177,7 @@ export function replyReceived(node: NodeCore, linked: LinkedNode, frame: ReplyFr
   if (call === undefined) return // a late reply to a call that timed out
   linked.calls.delete(frame.ref)
   if (call.timer !== undefined) clearTimeout(call.timer)
-  if (!frame.ok) return call.reject(callErrorFromWire(frame.error))
+  if (!frame.ok) return call.reject(callErrorFromWire(frame.error, linked.id as string))
   let value: unknown
   try {
     value = decodeValue(frame.value, node.options)

@@ -17,10 +17,14 @@ export function handleFrame(node: NodeCore, linked: LinkedNode, frame: Frame): v
       const pid = node.ownPid(linked, frame.pid)
       if (pid === undefined) return
       if (frame.t === 'join') {
-        if (node.accepts(linked, frame.name)) node.registryReplica.join(frame.name, pid)
-      } else if (!node.registryReplica.leave(frame.name, pid) && !linked.refusedNames.has(frame.name)) {
-        node.report(linked, `leave of ${pid.toString()} from "${frame.name}", which it had not joined`)
-      }
+        if (!node.accepts(linked, frame.name)) return
+        if (linked.memberships >= node.options.maxNamesPerLink) {
+          return linked.link.close('system_limit', `over maxNamesPerLink ${node.options.maxNamesPerLink} memberships in this node's registry`)
+        }
+        linked.memberships++
+        node.registryReplica.join(frame.name, pid)
+      } else if (node.registryReplica.leave(frame.name, pid)) linked.memberships--
+      else if (!linked.refusedNames.has(frame.name)) node.report(linked, `leave of ${pid.toString()} from "${frame.name}", which it had not joined`)
       return
     }
     case 'call':

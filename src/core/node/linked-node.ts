@@ -50,6 +50,8 @@ export class LinkedNode {
   readonly rpcsIn = new Map<number, RpcProcess>()
   /** Its full registry state arrived: the handshake is complete. */
   synced = false
+  /** Memberships of this node in the replica (bounded by `maxNamesPerLink`). */
+  memberships = 0
   /** Names whose registration by this node the policy refused (reported once each; at most 1024 kept). */
   readonly refusedNames = new Set<string>()
   /** Its incarnation, from its hello: every pid of it named on this link has it. */

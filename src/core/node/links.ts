@@ -148,10 +148,16 @@ export class LinkTable {
   /** Its registry arrived: `link()` resolves and `nodeup` fires only now, so its names resolve at once. */
   #syncReceived(linked: LinkedNode, names: ReadonlyArray<readonly [string, readonly number[]]>): void {
     if (linked.synced) return this.#node.report(linked, 'second sync frame')
+    let memberships = 0
+    for (const [, ids] of names) memberships += ids.length
+    if (memberships > this.#node.options.maxNamesPerLink) {
+      return linked.link.close('system_limit', `its registry holds ${memberships} memberships, over maxNamesPerLink ${this.#node.options.maxNamesPerLink}`)
+    }
     linked.synced = true
     const id = linked.id as string
     for (const [name, ids] of names) {
       if (!this.#node.accepts(linked, name)) continue
+      linked.memberships += ids.length
       for (const pid of ids) this.#node.registryReplica.join(name, new Pid(id, pid, linked.incarnation))
     }
     const handshake = linked.handshake

@@ -21,6 +21,8 @@ export const NODE_DEFAULTS: ResolvedNodeOptions = {
   maxRpcsPerLink: 10_000,
   rpcDoneTimeoutMs: 30_000,
   maxBigIntDigits: DEFAULT_MAX_BIGINT_DIGITS,
+  maxNamesPerLink: 10_000,
+  maxMailbox: 10_000,
 }
 
 /** Applies the defaults to `options` and checks every value; throws `BadArgError`. */

@@ -5,10 +5,10 @@
  * `calls.ts`, `monitors.ts` and `rpc.ts` (each exchange from start to end).
  */
 import type { Channel } from '../api/channel.js'
-import { BadArgError, ClosedError, errorMessage, NoNodeError, NoProcError, ProtocolError } from '../api/errors.js'
+import { BadArgError, ClosedError, errorMessage, NoNodeError, NoProcError, OverloadedError, ProtocolError } from '../api/errors.js'
 import type { AnyNames, NameMap } from '../api/names.js'
 import { isIncarnation, newIncarnation, Pid } from '../api/pid.js'
-import type { Behaviour, DistNode, LinkOpenOptions, LinkPath, ModuleHandle, NodeEvents, NodeOptions, ProcessContext, RpcCallback, RpcFunction, RpcOptions } from '../api/types.js'
+import type { Behaviour, DistNode, LinkOpenOptions, LinkPath, ModuleHandle, NodeEvents, NodeOptions, ProcessContext, RpcCallback, RpcFunction, RpcOptions, SpawnOptions } from '../api/types.js'
 import type { RegistryWatchEvent, WatchEvent } from '../api/watch.js'
 import { Emitter } from '../util/emitter.js'
 import { randomUuid } from '../util/uuid.js'
@@ -23,7 +23,7 @@ import { resolveNodeOptions, type ResolvedNodeOptions } from './node-options.js'
 import { LocalProcess } from './process.js'
 import { Registry } from './registry.js'
 import { RpcService } from './rpc.js'
-import { assertFunction, assertName, assertPid, describe } from './validate.js'
+import { assertFunction, assertName, assertPid, assertTimeout, describe } from './validate.js'
 import { Watchers } from './watchers.js'
 
 const EVENTS = new Set<keyof NodeEvents>(['nodeup', 'nodedown', 'path', 'join', 'leave', 'error', 'hub'])
@@ -192,15 +192,31 @@ export class NodeRuntime implements NodeCore {
 
   // ---- processes -----------------------------------------------------------------------
 
-  spawn(behaviour: Behaviour): Pid {
+  spawn(behaviour: Behaviour, options: SpawnOptions = {}): Pid {
     this.assertOpen()
     if (typeof behaviour !== 'object' || behaviour === null) throw new BadArgError(`behaviour must be an object, got ${describe(behaviour)}`)
     for (const key of ['handleCall', 'handleCast', 'terminate'] as const) {
       if (behaviour[key] !== undefined) assertFunction(behaviour[key], `behaviour.${key}`)
     }
+    if (typeof options !== 'object' || options === null) throw new BadArgError(`options must be an object, got ${describe(options)}`)
+    const max = options.maxMailbox ?? this.options.maxMailbox
+    assertTimeout(max, 'maxMailbox') // a positive number, or Infinity for no bound
     const pid = new Pid(this.id, this.#nextPidId++, this.incarnation)
-    const process = new LocalProcess(pid, behaviour, (from, fromNode) => new Context(this, pid, from, fromNode), (envelope) =>
-      envelope.reply({ ok: false, error: new NoProcError(`${pid.toString()} is not alive`) }),
+    let dropped = 0
+    const process = new LocalProcess(
+      pid,
+      behaviour,
+      (from, fromNode) => new Context(this, pid, from, fromNode),
+      (envelope) => envelope.reply({ ok: false, error: new NoProcError(`${pid.toString()} is not alive`) }),
+      {
+        max,
+        onFull: (envelope) => {
+          const why = `${pid.toString()} has ${max} messages waiting (maxMailbox)`
+          if (envelope.kind === 'call') return envelope.reply({ ok: false, error: new OverloadedError(this.id, why) })
+          // a cast is dropped: told at the first, then at every 1000th
+          if (dropped++ % 1000 === 0) this.report(undefined, `casts to ${pid.toString()} dropped (${dropped} so far): it has ${max} messages waiting (maxMailbox)`)
+        },
+      },
     )
     this.#processes.set(pid.id, process)
     return pid

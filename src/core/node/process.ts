@@ -29,16 +29,22 @@ export class LocalProcess {
   readonly #behaviour: Behaviour
   readonly #context: (from: Pid | undefined, fromNode: string) => ProcessContext
   readonly #onDeadCall: (envelope: Extract<Envelope, { kind: 'call' }>) => void
+  readonly #maxMailbox: number
+  readonly #onFull: (envelope: Envelope) => void
 
   constructor(
     readonly pid: Pid,
     behaviour: Behaviour,
     context: (from: Pid | undefined, fromNode: string) => ProcessContext,
     onDeadCall: (envelope: Extract<Envelope, { kind: 'call' }>) => void,
+    /** Messages waiting at most; past it, `onFull` answers or drops the message. */
+    mailbox: { readonly max: number; readonly onFull: (envelope: Envelope) => void },
   ) {
     this.#behaviour = behaviour
     this.#context = context
     this.#onDeadCall = onDeadCall
+    this.#maxMailbox = mailbox.max
+    this.#onFull = mailbox.onFull
   }
 
   /** Queues a message; the mailbox is worked off asynchronously. */
@@ -47,6 +53,7 @@ export class LocalProcess {
       if (envelope.kind === 'call') this.#onDeadCall(envelope)
       return
     }
+    if (this.#mailbox.length >= this.#maxMailbox) return this.#onFull(envelope)
     this.#mailbox.push(envelope)
     if (!this.#running) {
       this.#running = true

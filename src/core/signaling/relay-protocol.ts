@@ -71,21 +71,25 @@ const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isS
 /** A relay chunk as it came off the socket: a string, or bytes (a Buffer in Node, an ArrayBuffer in a browser). */
 function chunkOf(value: unknown): string | Uint8Array | undefined | null {
   if (value === undefined) return undefined
-  if (typeof value === 'string') return value.length * 3 <= RelayLimits.chunkMaxBytes || utf8Length(value) <= RelayLimits.chunkMaxBytes ? value : null
+  // a chunk is never empty (an empty message travels as a marker): an empty one is refused
+  if (typeof value === 'string') return value !== '' && (value.length * 3 <= RelayLimits.chunkMaxBytes || utf8Length(value) <= RelayLimits.chunkMaxBytes) ? value : null
   let bytes: Uint8Array
   if (value instanceof Uint8Array) bytes = value
   else if (value instanceof ArrayBuffer) bytes = new Uint8Array(value)
   else return null
-  return bytes.byteLength <= RelayLimits.chunkMaxBytes ? bytes : null
+  return bytes.byteLength > 0 && bytes.byteLength <= RelayLimits.chunkMaxBytes ? bytes : null
 }
 
 function relayTargets(t: unknown): RelayTarget[] | null {
   if (!Array.isArray(t) || t.length === 0 || t.length > RelayLimits.maxTargets) return null
   const targets: RelayTarget[] = []
+  const seen = new Set<string>()
   for (const item of t as unknown[]) {
     if (!Array.isArray(item) || item.length !== 5) return null
     const [to, ti, epoch, seq, ack] = item as unknown[]
     if (!isHubName(to) || !isIncarnation(ti) || !isCount(epoch) || !isCount(seq) || !isCount(ack)) return null
+    if (seen.has(to)) return null // one packet reaches a member once
+    seen.add(to)
     targets.push([to, ti, epoch, seq, ack])
   }
   return targets

@@ -1,5 +1,5 @@
 /** Errors crossing the wire: what a node sends for a failure, and what the caller rebuilds. */
-import { BadArgError, BadRpcError, type DistributedError, NoProcError, RemoteError, TimeoutError, TooLargeError } from '../api/errors.js'
+import { BadArgError, BadRpcError, type DistributedError, NoProcError, OverloadedError, RemoteError, TimeoutError, TooLargeError } from '../api/errors.js'
 import type { WireError } from './protocol.js'
 import { MAX_TEXT_LENGTH } from './protocol.js'
 
@@ -24,8 +24,10 @@ export function distributedToWire(error: DistributedError): WireError {
 }
 
 /** Rebuilds the error a caller rejects with from what a peer sent for a `call`. */
-export function callErrorFromWire(wire: WireError): DistributedError {
+export function callErrorFromWire(wire: WireError, node: string): DistributedError {
   switch (wire.code) {
+    case 'overloaded':
+      return new OverloadedError(node, wire.message)
     case 'noproc':
       return new NoProcError(wire.message)
     case 'badarg':
@@ -47,7 +49,7 @@ export function rpcErrorFromWire(wire: WireError): BadRpcError {
 
 /** A handler's failure as a local caller sees it: the same `RemoteError` a remote caller gets. */
 export function thrownToCallError(error: unknown): DistributedError {
-  if (error instanceof NoProcError) return error
+  if (error instanceof NoProcError || error instanceof OverloadedError) return error
   const { name, message } = describeThrown(error)
   const remote = new RemoteError(name, message)
   ;(remote as { cause?: unknown }).cause = error
