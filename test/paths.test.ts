@@ -128,11 +128,12 @@ describe('paths', { timeout: 60_000 }, () => {
     expect(relayed).toBe(0)
   })
 
-  it('a member with relay: false and members with the relay link directly, whatever the budget', async () => {
+  // (one whose budget is spent, or whose `direct` refuses, stays unlinked from it: test/direct-policy.test.ts)
+  it('a member with relay: false and members with the relay link directly, and nothing is relayed', async () => {
     const h = await hub()
     let relayed = 0
     h.io.on('connection', (socket) => socket.onAny((event: unknown) => void (event === 'relay' && relayed++)))
-    const b = await node(h.url, 'mixed', 'b', { maxDirectLinks: 0 })
+    const b = await node(h.url, 'mixed', 'b', { maxDirectLinks: 1 })
     serve(b)
     const relayedBefore = relayed
     const a = await node(h.url, 'mixed', 'a', { relay: false })

@@ -15,8 +15,9 @@ import { clearIceCompleteTimer, type PeerFactory, type PeerLike } from '../core/
  * @example
  * const peer = createBrowserPeer({ initiator: true })
  */
-export const createBrowserPeer: PeerFactory = ({ initiator, iceServers }) => {
-  const peer: PeerLike = new Peer({ initiator, trickle: true, config: { iceServers: (iceServers ?? []) as RTCIceServer[] } })
+export const createBrowserPeer: PeerFactory = ({ initiator, iceServers, iceTransportPolicy }) => {
+  const config: RTCConfiguration = { iceServers: (iceServers ?? []) as RTCIceServer[], ...(iceTransportPolicy === undefined ? {} : { iceTransportPolicy }) }
+  const peer: PeerLike = new Peer({ initiator, trickle: true, config })
   peer.on('close', () => clearIceCompleteTimer(peer))
   return peer
 }

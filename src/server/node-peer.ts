@@ -39,6 +39,8 @@ function wrtcOption(remote: RemoteKind | undefined): WrtcOption {
 export interface NodePeerOptions {
   readonly initiator: boolean
   readonly iceServers?: readonly unknown[]
+  /** `relay`: gather only TURN candidates (no host or server-reflexive address is offered). Default `all`. */
+  readonly iceTransportPolicy?: 'all' | 'relay'
   /**
    * What answers this peer's offers, when the caller knows: `'node'` (a peer made by
    * `createNodePeer` or node-datachannel) or `'browser'`. It only matters when
@@ -103,8 +105,8 @@ export function toIceServers(servers: readonly unknown[] | undefined): IceServer
  *   channel.send('hello')
  * })
  */
-export const createNodePeer = (({ initiator, iceServers, remote }: NodePeerOptions): PeerLike => {
-  const config: RTCConfiguration = { iceServers: toIceServers(iceServers) }
+export const createNodePeer = (({ initiator, iceServers, iceTransportPolicy, remote }: NodePeerOptions): PeerLike => {
+  const config: RTCConfiguration = { iceServers: toIceServers(iceServers), ...(iceTransportPolicy === undefined ? {} : { iceTransportPolicy }) }
   const peer = new Peer({ initiator, trickle: true, wrtc: wrtcOption(toRemoteKind(remote)), config })
   livePeers.add(peer)
   // libdatachannel can close or fail a connection on its own (seen under heavy load)

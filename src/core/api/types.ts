@@ -199,6 +199,12 @@ export interface NodeEvents {
    * holds) come with the hub's reason and are final: the node closes right after.
    */
   hub: [state: 'lost' | 'back' | 'kicked' | 'refused', url: string, reason?: string]
+  /**
+   * A member this node cannot link to (a node made by `connect()`): the pair may only link
+   * directly (one of the two takes no relay), and a direct link is refused by `direct` on
+   * either side or finds no room in `maxDirectLinks`. Told once per member; both sides tell it.
+   */
+  unlinked: [node: string, reason: string]
 }
 
 /**

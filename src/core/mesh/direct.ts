@@ -8,7 +8,10 @@
  * first (to promote a busy relayed pair); when both offered at once (glare) the smaller
  * id keeps its own attempt. An offer is answered `busy` when the answering side has
  * `maxPendingLinks` answers in progress or no room in its direct-link budget: the
- * offerer stays on the relay and tries again after its backoff.
+ * offerer stays on the relay and tries again after its backoff. An offer from a member
+ * this node's `direct` policy refuses is answered `nodirect`: the offerer does not try
+ * again. A pair that may only link directly (one side takes no relay) and cannot is
+ * told on both sides (`unlinked`).
  */
 import { errorMessage } from '../api/errors.js'
 import { startTimer, type TimerHandle } from '../util/async.js'
@@ -29,10 +32,13 @@ interface Attempt {
 const signalType = (data: unknown): unknown => (typeof data === 'object' && data !== null ? (data as { type?: unknown }).type : undefined)
 /** The mesh's own signal: "I cannot take your offer now; try again later". */
 const BUSY = { type: 'busy' } as const
+/** The mesh's own signal: "I take no direct link from you" (this node's `direct` policy). */
+const NODIRECT = { type: 'nodirect' } as const
 const log = logger('distribunator:mesh')
 
 export interface DirectOptions {
   readonly iceServers?: readonly unknown[]
+  readonly iceTransportPolicy?: 'all' | 'relay'
   /** An attempt not open after this long is dropped and retried. */
   readonly linkTimeoutMs: number
   /** Attempts in progress each way at most. */
@@ -49,8 +55,12 @@ export interface DirectHost {
   isMember(member: string): boolean
   /** The incarnation of `member` the mesh links to, if it is a member. */
   incarnationOf(member: string): number | undefined
-  /** Whether `member` can only be linked directly (one of the two takes no relay): the budget does not apply. */
+  /** Whether `member` can only be linked directly (one of the two takes no relay). */
   needsDirect(member: string): boolean
+  /** Whether this node's `direct` policy allows a direct link with `member`. */
+  allowsDirect(member: string): boolean
+  /** `member` can only be linked directly, and cannot be: tell the app (once per member). */
+  unlinked(member: string, reason: string): void
   /** A peer to `member` opened: attach it to the member's link. */
   opened(member: string, peer: PeerLike): void
   /** Room in the budget is wanted: demote an idle direct path if there is one; returns whether it did. */
@@ -66,6 +76,10 @@ export class DirectLinks {
   /** First attempts waiting for their time (`considerLater`); unlike retries, they do not hold back `consider`. */
   readonly #delayed = new Map<string, TimerHandle>()
   readonly #backoff = new Map<string, number>()
+  /** Members whose side refused direct links with this node (`nodirect`): never offered to again. */
+  readonly #refused = new Set<string>()
+  /** Members this node told the app it cannot link (`unlinked`), once each. */
+  readonly #told = new Set<string>()
   /** Members to offer to once an outgoing slot frees, in the order they came. */
   readonly #offerQueue = new Set<string>()
   #offering = 0
@@ -101,12 +115,14 @@ export class DirectLinks {
 
   /** Tries a direct path to `member` if this side offers to it, or `force`s an offer (promotion). */
   consider(member: string, force = false): void {
-    if (this.#stopped || member === this.#host.id || this.has(member) || this.#retries.has(member)) return
+    if (this.#stopped || member === this.#host.id || this.has(member) || this.#retries.has(member) || this.#refused.has(member)) return
+    if (!this.#host.allowsDirect(member)) return this.#cannot(member, 'this node allows no direct link to it (direct)', NODIRECT)
     if (!force && this.#host.id > member) return
-    if (this.used >= this.#options.maxDirectLinks && !this.#host.needsDirect(member)) {
+    if (this.used >= this.#options.maxDirectLinks) {
       // no room: an idle direct path may make some (its close frees the slot); try later
       log('%s: no room for a direct path (maxDirectLinks %d)', member, this.#options.maxDirectLinks)
       if (this.#host.makeRoom()) this.retryLater(member)
+      else this.#cannot(member, `this node has no room for another direct link (maxDirectLinks ${this.#options.maxDirectLinks})`, BUSY)
       return
     }
     if (this.#offering >= this.#options.maxPendingLinks) {
@@ -125,24 +141,40 @@ export class DirectLinks {
     if (this.#stopped) return
     let attempt = this.#attempts.get(from)
     const type = signalType(data)
-    if (type === BUSY.type) {
-      // The other side could not take this side's offer now: stay on the relay, try later.
-      if (attempt !== undefined && attempt.inc === inc && attempt.initiator && !attempt.open) {
-        log('%s: busy; direct attempt later', from)
-        this.#drop(from, attempt)
-        this.retryLater(from)
+    if (type === BUSY.type || type === NODIRECT.type) {
+      // without an attempt of this side's: the other side tells it cannot take a direct link
+      if (attempt === undefined && !this.#open.has(from)) {
+        if (type === NODIRECT.type) this.#refused.add(from)
+        return this.#cannot(from, type === NODIRECT.type ? `${from} allows no direct link to this node (direct)` : `${from} has no room for another direct link (maxDirectLinks)`)
       }
+      if (attempt === undefined || attempt.inc !== inc || !attempt.initiator || attempt.open) return
+      this.#drop(from, attempt)
+      if (type === NODIRECT.type) {
+        // its side takes no direct link from this node: the pair stays on the relay, for good
+        log('%s: refuses direct links', from)
+        this.#refused.add(from)
+        return this.#cannot(from, `${from} allows no direct link to this node (direct)`)
+      }
+      // The other side could not take this side's offer now: stay on the relay, try later.
+      log('%s: busy; direct attempt later', from)
+      this.retryLater(from)
+      if (this.#host.needsDirect(from)) this.#cannot(from, `${from} has no room for another direct link now (maxDirectLinks)`)
       return
     }
     if (type === 'offer') {
       // Glare: the smaller id keeps its own attempt. Any other offer replaces what this
       // side had with that member (the other side started over).
+      if (!this.#host.allowsDirect(from)) {
+        log('%s: offer refused (direct)', from)
+        this.#signaling.sendSignal(from, inc, NODIRECT)
+        return this.#cannot(from, 'this node allows no direct link to it (direct)')
+      }
       if (this.#host.id < from && attempt !== undefined && !attempt.open) return
       if (attempt !== undefined) this.#drop(from, attempt)
       const closing = this.#open.get(from)
       if (closing !== undefined) this.#dropOpen(from, closing)
-      const full = this.used >= this.#options.maxDirectLinks && !this.#host.needsDirect(from)
-      if (full) this.#host.makeRoom() // for its next try
+      const full = this.used >= this.#options.maxDirectLinks
+      if (full && !this.#host.makeRoom()) this.#cannot(from, `this node has no room for another direct link (maxDirectLinks ${this.#options.maxDirectLinks})`)
       if (full || this.#answering >= this.#options.maxPendingLinks) {
         log('%s: offer answered busy (%s)', from, full ? 'maxDirectLinks' : 'maxPendingLinks')
         this.#signaling.sendSignal(from, inc, BUSY)
@@ -158,8 +190,28 @@ export class DirectLinks {
     }
   }
 
+  /**
+   * A member that can only be linked directly cannot be: the app is told, once, and with
+   * `signal` the member too (it may be the side that waits for this one's offer).
+   */
+  #cannot(member: string, reason: string, signal?: typeof BUSY | typeof NODIRECT): void {
+    if (!this.#host.needsDirect(member) || this.#told.has(member)) return
+    this.#told.add(member)
+    const inc = this.#host.incarnationOf(member)
+    if (signal !== undefined && inc !== undefined) {
+      try {
+        this.#signaling.sendSignal(member, inc, signal)
+      } catch (error) {
+        this.#host.report(`a signal to ${member} could not be sent: ${errorMessage(error)}`)
+      }
+    }
+    this.#host.unlinked(member, reason)
+  }
+
   /** The member left: drop whatever this side has with it. */
   forget(member: string): void {
+    this.#refused.delete(member)
+    this.#told.delete(member)
     this.#offerQueue.delete(member)
     this.#cancelRetry(member)
     this.#backoff.delete(member)
@@ -219,7 +271,11 @@ export class DirectLinks {
     if (initiator) this.#offering++
     else this.#answering++
     log('%s: direct attempt, %s', member, initiator ? 'offering' : 'answering')
-    const peer = this.#createPeer({ initiator, ...(this.#options.iceServers ? { iceServers: this.#options.iceServers } : {}) })
+    const peer = this.#createPeer({
+      initiator,
+      ...(this.#options.iceServers ? { iceServers: this.#options.iceServers } : {}),
+      ...(this.#options.iceTransportPolicy ? { iceTransportPolicy: this.#options.iceTransportPolicy } : {}),
+    })
     const timer = startTimer(() => {
       if (this.#attempts.get(member) !== attempt || attempt.open) return
       log('%s: direct attempt timed out (linkTimeoutMs %d)', member, this.#options.linkTimeoutMs)

@@ -18,6 +18,8 @@ export interface Member {
   heard: boolean
   /** What the hub's admission stamped on it (`claimsOf`). */
   claims: unknown
+  /** It can only be linked directly and cannot be (`unlinked` told): `connect()` does not wait for it. */
+  unlinkable: boolean
   /** It takes relayed traffic (false: it links only directly, whatever the budget). */
   relay: boolean
   /** The link's channel, from the moment the link is opened. */
@@ -35,7 +37,7 @@ export class Members extends Map<string, Member> {
 
   /** Adds a fresh entry for incarnation `inc` of `id` (replacing any entry of that id). */
   add(id: string, inc: number): Member {
-    const member: Member = { id, inc, relay: true, heard: false, claims: undefined, path: undefined, away: undefined, retry: undefined }
+    const member: Member = { id, inc, relay: true, heard: false, claims: undefined, unlinkable: false, path: undefined, away: undefined, retry: undefined }
     this.set(id, member)
     return member
   }
@@ -72,7 +74,7 @@ export function waitForMembers(ids: readonly string[], members: Members, node: L
   return new Promise((resolve) => {
     const waitsFor = (id: string): boolean => {
       const member = members.get(id)
-      if (member === undefined || node.linked(id) !== undefined) return false
+      if (member === undefined || member.unlinkable || node.linked(id) !== undefined) return false
       if (member.heard || node.hasLink(id)) return true // it answers: its link is on the way
       return performance.now() - started < limits.answerTimeoutMs
     }

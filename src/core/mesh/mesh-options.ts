@@ -6,6 +6,19 @@ import type { DataChannelOptions } from '../webrtc/data-channel-options.js'
 export interface MeshOptions extends NodeOptions {
   /** ICE servers handed to every peer (STUN/TURN). Default: none (host candidates). */
   readonly iceServers?: readonly unknown[]
+  /**
+   * `relay`: peer connections use only TURN candidates, so no member learns this node's
+   * host or server-reflexive (public) address; needs a TURN server in `iceServers`.
+   * Default `all`.
+   */
+  readonly iceTransportPolicy?: 'all' | 'relay'
+  /**
+   * Which members this node links to directly (WebRTC, which shows each side the other's
+   * IP address): `true` (default), `false`, or `(id, claims) => boolean`. A pair goes
+   * direct only if both sides allow it; otherwise it stays on the relay, and a pair that
+   * cannot relay (one side has `relay: false`) stays unlinked, told by `unlinked` on both.
+   */
+  readonly direct?: boolean | ((id: string, claims: unknown) => boolean)
   /** `connect()` resolves once the members present at join are linked, or after this long. Default 10 s. */
   readonly meshTimeoutMs?: number
   /**
@@ -58,6 +71,12 @@ export const nonNegative = (name: string, value: number | undefined, fallback: n
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new BadArgError(`${name} must be a number from 0 up, got ${String(value)}`)
   return value
+}
+
+/** `iceTransportPolicy`: `all` or `relay` (or not given); throws `BadArgError` for anything else. */
+export function transportPolicy(value: unknown): 'all' | 'relay' | undefined {
+  if (value === undefined || value === 'all' || value === 'relay') return value
+  throw new BadArgError(`iceTransportPolicy must be 'all' or 'relay', got ${JSON.stringify(value)?.slice(0, 40) ?? String(value)}`)
 }
 
 /** The direct-link budget: a whole number, 0 (every link stays on the relay) or more. Default 32. */

@@ -16,17 +16,14 @@
  * With `relay: false` no payload ever passes the hub: pairs link only directly (every
  * pair, whatever the budget), as a plain WebRTC mesh.
  *
- * **Incarnations.** A member is one life of a node id: the hub names each member with its
- * incarnation. A member restarted under the same id (a server restart, a tab reload) is
- * a new incarnation, and the first word of it (a member-join, a relay packet or a signal
- * stamped with it) supersedes the old one at once: the old link goes down (once) and
- * everything kept for it (relay channel, direct peer, timers) is dropped, so nothing of
- * the old life can touch the new link. Traffic of a superseded incarnation is dropped.
+ * **Incarnations.** A member is one life of a node id (the hub names each with its
+ * incarnation). The first word of a new life (a member-join, relay packet or signal
+ * stamped with it) supersedes the old one at once: the old link goes down once, and all
+ * kept for it (relay channel, direct peer, timers) is dropped; its late traffic too.
  *
  * **`connect()`** resolves once the members present at join are linked, but does not wait
- * for one that has not answered at all (no hello, no signal) within `answerTimeoutMs`:
- * a frozen tab or a hostile client cannot hold every newcomer up. It is linked later if
- * it ever answers.
+ * for one that has not answered at all within `answerTimeoutMs` (a frozen tab, a hostile
+ * client), nor for one it cannot link (`unlinked`). Either is linked later if it can be.
  */
 import { LinkLostError } from '../api/channel.js'
 import { BadArgError, errorMessage, ProtocolError } from '../api/errors.js'
@@ -38,9 +35,9 @@ import type { MemberInfo, Signaling } from '../signaling/signaling.js'
 import { channelFromPeer } from '../webrtc/data-channel.js'
 import type { PeerFactory, PeerLike } from '../webrtc/simple-peer.js'
 import { DirectLinks } from './direct.js'
-import { budget, type MeshOptions, nonNegative, positive } from './mesh-options.js'
+import { budget, type MeshOptions, nonNegative, positive, transportPolicy } from './mesh-options.js'
 import { type Member, Members, waitForMembers } from './members.js'
-import { demoteIdle, promoteBusy } from './path-budget.js'
+import { demoteIdle, directPolicy, promoteBusy } from './path-budget.js'
 import { PathChannel } from './path-channel.js'
 import { RelayRouter } from './relay-router.js'
 import { RelayLimits } from '../signaling/relay-protocol.js'
@@ -83,6 +80,9 @@ class Mesh {
   #hubDown = false
   #promoter: TimerHandle | undefined
   #stopped = false
+  /** `start()` has resolved (`connect()` with it); `unlinked` events before that wait in `#untold`. */
+  #started = false
+  readonly #untold: Array<[id: string, reason: string]> = []
 
   readonly #node: NodeRuntime
   readonly #signaling: Signaling
@@ -110,6 +110,15 @@ class Mesh {
         isMember: (id) => this.#members.has(id),
         incarnationOf: (id) => this.#members.get(id)?.inc,
         needsDirect: (id) => this.#relay === undefined || this.#members.get(id)?.relay === false,
+        allowsDirect: directPolicy(options.direct, (id) => this.claimsOf(id), (message) => node.report(undefined, message)),
+        unlinked: (id, reason) => {
+          log('%s: cannot be linked: %s', id, reason)
+          const member = this.#members.get(id)
+          if (member !== undefined) member.unlinkable = true // connect() does not wait for it
+          // told during connect(): once it has resolved, so that a listener added then hears it
+          if (this.#started) node.events.emit('unlinked', id, reason)
+          else this.#untold.push([id, reason])
+        },
         opened: (id, peer) => this.#directOpened(id, peer),
         makeRoom: () => demoteIdle(this.#members.values(), this.#directIdleMs),
         report: (message) => node.report(undefined, message),
@@ -118,6 +127,7 @@ class Mesh {
       createPeer,
       {
         ...(options.iceServers ? { iceServers: options.iceServers } : {}),
+        ...(transportPolicy(options.iceTransportPolicy) ? { iceTransportPolicy: options.iceTransportPolicy } : {}),
         linkTimeoutMs: positive('linkTimeoutMs', options.linkTimeoutMs, 15_000),
         maxPendingLinks: maxPending,
         maxDirectLinks: useRelay ? budget(options.maxDirectLinks) : Infinity,
@@ -171,6 +181,9 @@ class Mesh {
       timeoutMs: this.#options.meshTimeoutMs ?? 10_000,
       answerTimeoutMs: this.#answerTimeoutMs,
     })
+    this.#started = true
+    const untold = this.#untold.splice(0)
+    if (untold.length > 0) setTimeout(() => untold.forEach(([id, reason]) => this.#node.events.emit('unlinked', id, reason)), 0)
   }
 
   /** Each linked member's path, for `node.links()`. */
@@ -270,19 +283,14 @@ class Mesh {
     this.#relay?.resendAll()
   }
 
-  /**
-   * The hub says incarnation `inc` of `id` left (a leave of another life is ignored); with
-   * `awayMs`, its hub went away and it may come back in that time; with `kicked`, the hub
-   * removed it (the reason).
-   */
+  /** The hub says life `inc` of `id` left (of another life: ignored); `awayMs`: its hub went away, it may come back; `kicked`: removed. */
   #left(id: string, inc: number, awayMs?: number, kicked?: string): void {
     const member = this.#members.get(id)
     if (member === undefined || member.inc !== inc) return
     if (kicked !== undefined) return this.#drop(member, new LinkLostError('kicked', `the hub removed ${id}: ${kicked}`))
     if (awayMs !== undefined) {
-      if (member.away === undefined) log('%s: gone from the hub, waiting %d ms', id, awayMs)
       member.away ??= startTimer(() => this.#left(id, inc, undefined), awayMs)
-      return
+      return log('%s: gone from the hub, waiting %d ms', id, awayMs)
     }
     log('%s: left the cluster', id)
     this.#drop(member, new LinkLostError('left_cluster', `the hub saw ${id} leave the cluster`))

@@ -1,11 +1,14 @@
 /**
- * Which pairs hold the direct paths when a node may hold only `maxDirectLinks` of them:
- * busy relayed pairs are promoted (WebRTC is tried for them), and the direct path idle the
- * longest gives way when room is wanted (its link moves back to the relay, losing nothing).
+ * Which pairs hold the direct paths: those the `direct` policy allows, and when a node may
+ * hold only `maxDirectLinks` of them, busy relayed pairs first (WebRTC is tried for them),
+ * the direct path idle the longest giving way when room is wanted (its link moves back to
+ * the relay, losing nothing).
  */
+import { BadArgError, errorMessage } from '../api/errors.js'
 import { logger } from '../util/log.js'
 import type { DirectLinks } from './direct.js'
 import type { Member } from './members.js'
+import type { MeshOptions } from './mesh-options.js'
 
 const log = logger('distribunator:mesh')
 
@@ -35,4 +38,23 @@ export function demoteIdle(members: Iterable<Member>, idleMs: number): boolean {
   log('%s: idle direct path back to the relay', idlest.id)
   idlest.path.demote()
   return true
+}
+
+/**
+ * The `direct` option as a check of each member: whether this node links to it directly
+ * (a policy that throws refuses, and is reported). Throws `BadArgError` for an option that
+ * is neither a boolean nor a function.
+ */
+export function directPolicy(policy: MeshOptions['direct'], claimsOf: (id: string) => unknown, report: (message: string) => void): (id: string) => boolean {
+  if (policy === undefined || policy === true) return () => true
+  if (policy === false) return () => false
+  if (typeof policy !== 'function') throw new BadArgError(`direct must be true, false or a function (id, claims) => boolean, got ${typeof policy}`)
+  return (id) => {
+    try {
+      return policy(id, claimsOf(id)) === true
+    } catch (error) {
+      report(`direct threw for ${id}: ${errorMessage(error)}`)
+      return false
+    }
+  }
 }

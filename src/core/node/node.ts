@@ -26,7 +26,7 @@ import { RpcService } from './rpc.js'
 import { assertFunction, assertName, assertPid, assertTimeout, describe } from './validate.js'
 import { Watchers } from './watchers.js'
 
-const EVENTS = new Set<keyof NodeEvents>(['nodeup', 'nodedown', 'path', 'join', 'leave', 'error', 'hub'])
+const EVENTS = new Set<keyof NodeEvents>(['nodeup', 'nodedown', 'path', 'join', 'leave', 'error', 'hub', 'unlinked'])
 
 /**
  * Creates a node. Link it to others with `link(channel)`. `Names` (optional, types only)

@@ -37,7 +37,7 @@ export type RemoteKind = 'node' | 'browser'
  * Creates a simple-peer instance; `initiator` says whether this side sends the offer,
  * `remote` what answers it when known (a Node offerer orders its handshake by it).
  */
-export type PeerFactory = (options: { initiator: boolean; iceServers?: readonly unknown[]; remote?: RemoteKind }) => PeerLike
+export type PeerFactory = (options: { initiator: boolean; iceServers?: readonly unknown[]; iceTransportPolicy?: 'all' | 'relay'; remote?: RemoteKind }) => PeerLike
 
 /** simple-peer 9.11's private fields, as far as this library reads them. */
 interface Internals {
