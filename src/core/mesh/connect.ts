@@ -9,6 +9,7 @@ import type { DistNode } from '../api/types.js'
 import { describe } from '../node/validate.js'
 import type { ConnectErrorExplainer } from '../signaling/connect-error.js'
 import { createHubSignaling, type HubConnector, hubUrls } from '../signaling/hub-signaling.js'
+import { passwordSealer, sealSignaling } from '../signaling/sealed.js'
 import type { PeerFactory } from '../webrtc/simple-peer.js'
 import { joinMesh } from './mesh.js'
 import type { MeshOptions } from './mesh-options.js'
@@ -58,6 +59,15 @@ export interface ConnectOptions extends Omit<MeshOptions, 'id' | 'iceServers'> {
   readonly joinTimeoutMs?: number
   /** socket.io-client's `io`, to use another copy or a wrapper. */
   readonly io?: HubConnector
+  /**
+   * Seal what passes through the hub, end to end: relayed link traffic and WebRTC signals
+   * are encrypted and authenticated (AES-GCM, a key derived from this password and the
+   * cluster name with PBKDF2, by WebCrypto), so the hub and Redis see only ciphertext and
+   * cannot alter a signal. Every member needs the same password; one with another is
+   * never linked and is reported (an `error` event naming it). Needs WebCrypto: in a
+   * browser, a secure page (https:// or http://localhost).
+   */
+  readonly password?: string
 }
 
 /**
@@ -73,8 +83,9 @@ export async function connectWith<Names extends NameMap<Names> = AnyNames>(optio
   if (options.iceServers !== undefined && !Array.isArray(options.iceServers)) {
     throw new BadArgError(`iceServers must be an array, got ${describe(options.iceServers)}`)
   }
-  const { hub, cluster, id, auth, iceServers, joinTimeoutMs, io, ...meshOptions } = options
-  const signaling = createHubSignaling({
+  const { hub, cluster, id, auth, iceServers, joinTimeoutMs, io, password, ...meshOptions } = options
+  const sealer = password === undefined ? undefined : await passwordSealer(password, String(cluster)) // before anything is sent
+  const hubSignaling = createHubSignaling({
     hub: hubs,
     cluster,
     ...(id !== undefined ? { id } : {}),
@@ -82,6 +93,10 @@ export async function connectWith<Names extends NameMap<Names> = AnyNames>(optio
     ...(joinTimeoutMs !== undefined ? { joinTimeoutMs } : {}),
     ...(meshOptions.relay === false ? { relay: false } : {}),
   }, io ?? platform.io, platform.explainConnectError)
+  // what does not open is told as an `error` event; during connect(), once it has resolved
+  const early: string[] = []
+  let report = (message: string): void => void early.push(message)
+  const signaling = sealer === undefined ? hubSignaling : sealSignaling(hubSignaling, hubSignaling.id, sealer, (message) => report(message))
   // The hub tells at once when a member's process or tab is gone, so the heartbeat of a
   // direct link only has to catch what the hub cannot see (a network partition): its
   // timeout can be long enough that load never trips it.
@@ -89,6 +104,8 @@ export async function connectWith<Names extends NameMap<Names> = AnyNames>(optio
     heartbeatIntervalMs: meshOptions.heartbeatIntervalMs ?? Math.min(CONNECT_HEARTBEAT_INTERVAL_MS, (meshOptions.heartbeatTimeoutMs ?? Infinity) / 4),
     heartbeatTimeoutMs: meshOptions.heartbeatTimeoutMs ?? CONNECT_HEARTBEAT_TIMEOUT_MS,
   }
-  const node: DistNode<any> = await joinMesh({ ...meshOptions, ...liveness, id: signaling.id, ...(iceServers ? { iceServers } : {}) }, signaling, platform.createPeer)
-  return node // the name map only narrows what the compiler accepts
+  const node = await joinMesh({ ...meshOptions, ...liveness, id: hubSignaling.id, ...(iceServers ? { iceServers } : {}) }, signaling, platform.createPeer)
+  report = (message) => node.report(undefined, message)
+  if (early.length > 0) setTimeout(() => early.splice(0).forEach(report), 0)
+  return node as DistNode<any> // the name map only narrows what the compiler accepts
 }

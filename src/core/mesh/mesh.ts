@@ -50,7 +50,7 @@ const log = logger('distribunator:mesh')
  * @example
  * const node = await joinMesh({ id: 'tab-1' }, signaling, createPeer)
  */
-export async function joinMesh(options: MeshOptions, signaling: Signaling, createPeer: PeerFactory): Promise<DistNode> {
+export async function joinMesh(options: MeshOptions, signaling: Signaling, createPeer: PeerFactory): Promise<NodeRuntime> {
   const node = new NodeRuntime(options, signaling.incarnation)
   const mesh = new Mesh(node, signaling, createPeer, options)
   node.beforeClose(() => mesh.stop())

@@ -1,0 +1,194 @@
+/**
+ * End-to-end protection with a cluster password (`connect({ password })`), as trystero's
+ * and y-webrtc's `password`: relay payloads and WebRTC signals are sealed with AES-GCM
+ * under a key derived from the password (PBKDF2, SHA-256, the cluster name in the salt),
+ * by WebCrypto. The hub and the Redis link between hubs see only ciphertext; neither can
+ * read, forge or alter a relayed chunk or a signal: a signal carries the DTLS fingerprint
+ * of the direct link, so a hub that cannot rewrite signals cannot sit in its middle.
+ *
+ * Each sealed item is bound (AES-GCM's additional data) to what the hub stamps and what
+ * it must not change: for a relay chunk, sender and receiver (ids and incarnations), epoch
+ * and sequence number; for a signal, sender and receiver. A member with another password
+ * opens nothing: it never links to the others, and they report it (an `error` event
+ * naming it). Sealing is asynchronous; items keep their order both ways.
+ */
+import { BadArgError, errorMessage } from '../api/errors.js'
+import type { RelayNotice, RelayTarget } from './relay-protocol.js'
+import type { RelayTransport, Signaling } from './signaling.js'
+
+/** PBKDF2 rounds: a password guessed offline costs this many SHA-256 rounds a guess. */
+const ROUNDS = 210_000
+const IV_BYTES = 12
+
+/** The part of WebCrypto's `SubtleCrypto` used here (declared so that the core needs no DOM types). */
+interface Subtle {
+  importKey(format: 'raw', key: Uint8Array, algorithm: 'PBKDF2', extractable: false, usages: ['deriveKey']): Promise<unknown>
+  deriveKey(algorithm: object, base: unknown, derived: object, extractable: false, usages: ['encrypt', 'decrypt']): Promise<unknown>
+  encrypt(algorithm: object, key: unknown, data: Uint8Array): Promise<ArrayBuffer>
+  decrypt(algorithm: object, key: unknown, data: Uint8Array): Promise<ArrayBuffer>
+}
+
+/** Seals and opens items under the cluster key. */
+export interface Sealer {
+  seal(plain: Uint8Array, bound: string): Promise<Uint8Array>
+  /** Throws when the key differs or the item or what it is bound to was altered. */
+  open(sealed: Uint8Array, bound: string): Promise<Uint8Array>
+}
+
+const utf8 = new TextEncoder()
+const fromUtf8 = new TextDecoder()
+
+/**
+ * Derives the cluster key from `password`. Rejects with `BadArgError` where WebCrypto is
+ * missing (a browser gives it only to secure pages: https://, or http://localhost).
+ *
+ * @example
+ * const sealer = await passwordSealer('correct horse', 'game-42')
+ */
+export async function passwordSealer(password: string, cluster: string, webCrypto: { readonly subtle?: unknown } | undefined = globalThis.crypto): Promise<Sealer> {
+  if (typeof password !== 'string' || password.length === 0) throw new BadArgError('password must be a non-empty string')
+  const subtle = webCrypto?.subtle as Subtle | undefined
+  if (subtle === undefined) {
+    throw new BadArgError('password needs WebCrypto (crypto.subtle), which a browser gives only to a secure page: serve it over https://, or open it as http://localhost')
+  }
+  const material = await subtle.importKey('raw', utf8.encode(password), 'PBKDF2', false, ['deriveKey'])
+  const key = await subtle.deriveKey(
+    { name: 'PBKDF2', salt: utf8.encode(`distribunator cluster ${cluster}`), iterations: ROUNDS, hash: 'SHA-256' },
+    material,
+    { name: 'AES-GCM', length: 256 },
+    false,
+    ['encrypt', 'decrypt'],
+  )
+  return {
+    async seal(plain, bound) {
+      const iv = globalThis.crypto.getRandomValues(new Uint8Array(IV_BYTES))
+      const sealed = new Uint8Array(await subtle.encrypt({ name: 'AES-GCM', iv, additionalData: utf8.encode(bound) }, key, plain))
+      const out = new Uint8Array(IV_BYTES + sealed.byteLength)
+      out.set(iv)
+      out.set(sealed, IV_BYTES)
+      return out
+    },
+    async open(sealed, bound) {
+      if (sealed.byteLength <= IV_BYTES) throw new Error('too short to be sealed')
+      const plain = await subtle.decrypt({ name: 'AES-GCM', iv: sealed.subarray(0, IV_BYTES), additionalData: utf8.encode(bound) }, key, sealed.subarray(IV_BYTES))
+      return new Uint8Array(plain)
+    },
+  }
+}
+
+/** A relay chunk as bytes: a tag (0 text, 1 bytes), then the chunk. */
+function chunkBytes(data: string | Uint8Array): Uint8Array {
+  const body = typeof data === 'string' ? utf8.encode(data) : data
+  const out = new Uint8Array(body.byteLength + 1)
+  out[0] = typeof data === 'string' ? 0 : 1
+  out.set(body, 1)
+  return out
+}
+
+function chunkOf(bytes: Uint8Array): string | Uint8Array {
+  if (bytes[0] === 0) return fromUtf8.decode(bytes.subarray(1))
+  if (bytes[0] === 1) return bytes.slice(1)
+  throw new Error('not a chunk')
+}
+
+const toBase64 = (bytes: Uint8Array): string => {
+  let text = ''
+  for (let at = 0; at < bytes.length; at += 0x8000) text += String.fromCharCode(...bytes.subarray(at, at + 0x8000))
+  return btoa(text)
+}
+
+const fromBase64 = (text: string): Uint8Array => Uint8Array.from(atob(text), (c) => c.charCodeAt(0))
+
+/** Runs `step`s one after the other, in the order they were queued. */
+function inOrder(): (step: () => Promise<void>) => void {
+  let last = Promise.resolve()
+  return (step) => {
+    last = last.then(step, step)
+  }
+}
+
+/**
+ * Wraps `signaling` so that its relay chunks and signals are sealed under `sealer`'s key.
+ * `self` is this node's id; `report` tells of an item that would not open (once per member).
+ *
+ * @example
+ * const sealed = sealSignaling(signaling, 'tab-1', await passwordSealer(password, cluster), (m) => console.warn(m))
+ */
+export function sealSignaling(signaling: Signaling, self: string, sealer: Sealer, report: (message: string) => void): Signaling {
+  const inc = signaling.incarnation
+  const reported = new Set<string>()
+  const unreadable = (from: string, what: string, error: unknown): void => {
+    if (reported.has(from) || reported.size >= 1024) return
+    reported.add(from)
+    report(`a sealed ${what} from ${from} does not open (another password, or altered on the way: ${errorMessage(error)}); ${from} stays unlinked`)
+  }
+  const relay = signaling.relay
+  let sealedRelay: RelayTransport | undefined
+  if (relay !== undefined) {
+    const sending = inOrder()
+    const receiving = inOrder()
+    sealedRelay = {
+      send(targets, data) {
+        if (data === undefined) {
+          sending(async () => void relay.send(targets, undefined)) // bare acks: numbers, in order with the rest
+          return true
+        }
+        const plain = chunkBytes(data)
+        const sealed = targets.map((target) => sealer.seal(plain, `r ${self} ${inc} ${target[0]} ${target[1]} ${target[2]} ${target[3]}`))
+        sending(async () => {
+          for (let i = 0; i < targets.length; i++) relay.send([targets[i] as RelayTarget], await (sealed[i] as Promise<Uint8Array>))
+        })
+        return true // a packet the hub drops is sent again by its channel's retransmission
+      },
+      onPacket(handler) {
+        relay.onPacket((notice) => {
+          receiving(async () => {
+            if (notice.data === undefined) return handler(notice)
+            const bound = `r ${notice.from} ${notice.fromInc} ${self} ${notice.toInc} ${notice.epoch} ${notice.seq}`
+            let data: string | Uint8Array
+            try {
+              if (typeof notice.data === 'string') throw new Error('not sealed')
+              data = chunkOf(await sealer.open(notice.data, bound))
+            } catch (error) {
+              return unreadable(notice.from, 'relay packet', error)
+            }
+            handler({ ...notice, data } satisfies RelayNotice)
+          })
+        })
+      },
+      onRefused: (handler) => relay.onRefused(handler),
+    }
+  }
+  const signals = inOrder()
+  const incoming = inOrder()
+  return {
+    incarnation: inc,
+    join: () => signaling.join(),
+    onMemberJoin: (handler) => signaling.onMemberJoin(handler),
+    onMemberLeave: (handler) => signaling.onMemberLeave(handler),
+    onJoined: (handler) => signaling.onJoined(handler),
+    ...(signaling.onStatus === undefined ? {} : { onStatus: (handler: Parameters<NonNullable<Signaling['onStatus']>>[0]) => signaling.onStatus?.(handler) }),
+    ...(signaling.onEnded === undefined ? {} : { onEnded: (handler: Parameters<NonNullable<Signaling['onEnded']>>[0]) => signaling.onEnded?.(handler) }),
+    close: () => signaling.close(),
+    ...(sealedRelay === undefined ? {} : { relay: sealedRelay }),
+    sendSignal(to, toInc, data) {
+      const sealed = sealer.seal(utf8.encode(JSON.stringify(data)), `s ${self} ${inc} ${to} ${toInc}`)
+      signals(async () => signaling.sendSignal(to, toInc, { sealed: toBase64(await sealed) }))
+    },
+    onSignal(handler) {
+      signaling.onSignal((from, fromInc, data) => {
+        incoming(async () => {
+          let opened: unknown
+          try {
+            const text = typeof data === 'object' && data !== null ? Reflect.get(data, 'sealed') : undefined
+            if (typeof text !== 'string') throw new Error('not sealed')
+            opened = JSON.parse(fromUtf8.decode(await sealer.open(fromBase64(text), `s ${from} ${fromInc} ${self} ${inc}`)))
+          } catch (error) {
+            return unreadable(from, 'signal', error)
+          }
+          handler(from, fromInc, opened)
+        })
+      })
+    },
+  }
+}
