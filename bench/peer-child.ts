@@ -9,7 +9,7 @@
  *   with an `echo` process (replies with the message), a `size` process (replies
  *   with the length of a string or a byte array) and a `sink` process (counts casts;
  *   a call answers the count).
- * - `mesh <hub> <cluster> <id>`: a node that joins a cluster through the hub, serves
+ * - `mesh <hub> <cluster> <id> [maxDirectLinks] [password]`: a node that joins a cluster through the hub, serves
  *   `echo:<id>`, and casts `{ name, id, at }` to `acks` whenever a name starting with
  *   `probe:` is joined anywhere (`at`: when it saw the join, as epoch milliseconds), and
  *   serves `fanout:<id>`, which answers a cast `{ name }` with the same kind of ack.
@@ -76,8 +76,8 @@ if (mode === 'raw' || mode === 'ours') {
     setTimeout(() => process.exit(0), 100)
   })
 } else if (mode === 'mesh') {
-  const [hub, cluster, id, budget] = rest as [string, string, string, string | undefined]
-  const node = await connect({ hub, cluster, id, ...(budget === undefined ? {} : { maxDirectLinks: Number(budget) }) })
+  const [hub, cluster, id, budget, password] = rest as [string, string, string, string | undefined, string | undefined]
+  const node = await connect({ hub, cluster, id, ...(budget === undefined ? {} : { maxDirectLinks: Number(budget) }), ...(password === undefined ? {} : { password }) })
   serve(node, `:${id}`)
   node.on('join', (name) => {
     // the moment of seeing the join, on a clock every process on this machine shares

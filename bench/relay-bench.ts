@@ -22,6 +22,9 @@ import { type Figure, median, Rounds } from './stats.js'
 const SMALL = { op: 'echo', text: 'a small request of about fifty bytes' }
 
 /** A namespace of the hub's own server that forwards `call` to the other client and back. */
+/** The password of the sealed pair. */
+const BENCH_PASSWORD = 'bench-password'
+
 function echoNamespace(hub: Hub): void {
   const ns = hub.io.of('/bench-echo')
   ns.on('connection', (socket) => {
@@ -46,6 +49,7 @@ export async function runRelayBench(options: { rounds: number; samples: number }
   const children: Child[] = [
     startChild('relay-client', `${hub.url}/bench-echo`),
     startChild('mesh', hub.url, 'relayed', 'far', '0'),
+    startChild('mesh', hub.url, 'sealed', 'far', '0', BENCH_PASSWORD),
     startChild('mesh', hub.url, 'direct', 'far'),
     ...[1, 2, 3, 4, 5].map((i) => startChild('mesh', hub.url, 'five', `m${i}`)),
   ]
@@ -55,21 +59,26 @@ export async function runRelayBench(options: { rounds: number; samples: number }
     const socket = ioClient(`${hub.url}/bench-echo`, { transports: ['websocket'] })
     await new Promise<void>((resolve) => socket.on('connect', () => resolve()))
     const relayed = await connect({ hub: hub.url, cluster: 'relayed', id: 'near', maxDirectLinks: 0 })
+    const sealed = await connect({ hub: hub.url, cluster: 'sealed', id: 'near', maxDirectLinks: 0, password: BENCH_PASSWORD })
     const direct = await connect({ hub: hub.url, cluster: 'direct', id: 'near' })
-    nodes.push(relayed, direct)
-    await waitFor(() => direct.links()[0]?.path === 'direct' && relayed.allPidsOf('echo:far').length === 1, 15_000, 'both pairs linked')
+    nodes.push(relayed, sealed, direct)
+    await waitFor(() => direct.links()[0]?.path === 'direct' && relayed.allPidsOf('echo:far').length === 1 && sealed.allPidsOf('echo:far').length === 1, 15_000, 'the pairs linked')
     const acc = new Rounds()
     for (let i = 0; i < 300; i++) {
       await relayed.call('echo:far', SMALL)
+      await sealed.call('echo:far', SMALL)
       await direct.call('echo:far', SMALL)
       await socket.emitWithAck('call', SMALL)
     }
     for (let round = 1; round <= options.rounds; round++) {
-      const times = { relay: [] as number[], direct: [] as number[], socketio: [] as number[] }
+      const times = { relay: [] as number[], sealed: [] as number[], direct: [] as number[], socketio: [] as number[] }
       for (let i = 0; i < options.samples; i++) {
         let t = performance.now()
         await relayed.call('echo:far', SMALL)
         times.relay.push(performance.now() - t)
+        t = performance.now()
+        await sealed.call('echo:far', SMALL)
+        times.sealed.push(performance.now() - t)
         t = performance.now()
         await direct.call('echo:far', SMALL)
         times.direct.push(performance.now() - t)
@@ -83,6 +92,8 @@ export async function runRelayBench(options: { rounds: number; samples: number }
       acc.push('socketio', sio)
       acc.push('relay/socketio', relay / sio)
       acc.push('relay/direct', relay / dir)
+      acc.push('sealed', median(times.sealed))
+      acc.push('sealed/relay', median(times.sealed) / relay)
       // a newcomer, relay first and then WebRTC only, each until all 5 members answered
       const newcomer: Record<string, number> = {}
       for (const relay of [true, false]) {
@@ -105,6 +116,8 @@ export async function runRelayBench(options: { rounds: number; samples: number }
       f('9. socket.io emit-with-ack relayed by the same hub, RTT p50', 'ms', 'socketio'),
       f('9. relay / socket.io through the same hub', '×', 'relay/socketio', { target: '<= 1' }),
       f('9. relay / direct', '×', 'relay/direct'),
+      f('9. call RTT p50 over the relay with a password (sealed end to end)', 'ms', 'sealed'),
+      f('9. relay with a password / without', '×', 'sealed/relay', { target: '<= 1.15' }),
       f('9. newcomer answered by 5 members, relay first', 'ms', 'newcomer.relay'),
       f('9. newcomer answered by 5 members, WebRTC only (relay: false)', 'ms', 'newcomer.direct'),
       f('9. newcomer time, relay first / WebRTC only', '×', 'newcomer.ratio', { target: '<= 0.5' }),
