@@ -16,6 +16,7 @@ import type { Signaling } from '../core/signaling/signaling.js'
 import { explainNodeConnectError } from './connect-errors.js'
 import { useDebugLogs } from './logs.js'
 import { createNodePeer } from './node-peer.js'
+import { nodePasswordSealer } from './node-sealer.js'
 import { nodeWrtc as wrtcShim } from './wrtc.js'
 
 export * from '../core/index.js'
@@ -62,7 +63,7 @@ useDebugLogs()
  */
 export function connect<Names extends NameMap<Names> = AnyNames>(options: ConnectOptions): Promise<DistNode<Names>> {
   useDebugLogs()
-  return connectWith<Names>(options, { createPeer: createNodePeer, io, explainConnectError: explainNodeConnectError })
+  return connectWith<Names>(options, { createPeer: createNodePeer, io, explainConnectError: explainNodeConnectError, passwordSealer: nodePasswordSealer })
 }
 
 /**

@@ -9,7 +9,7 @@ import type { DistNode } from '../api/types.js'
 import { describe } from '../node/validate.js'
 import type { ConnectErrorExplainer } from '../signaling/connect-error.js'
 import { createHubSignaling, type HubConnector, hubUrls } from '../signaling/hub-signaling.js'
-import { passwordSealer, sealSignaling } from '../signaling/sealed.js'
+import type { Sealer } from '../signaling/sealed.js'
 import type { PeerFactory } from '../webrtc/simple-peer.js'
 import { joinMesh } from './mesh.js'
 import type { MeshOptions } from './mesh-options.js'
@@ -26,6 +26,8 @@ export interface Platform {
   readonly io: HubConnector
   /** Why a hub connection failed, from what only this platform can read (Node's system errors). */
   readonly explainConnectError?: ConnectErrorExplainer
+  /** Derives the sealer of `connect({ password })` (default: WebCrypto's; Node hands in `node:crypto`'s, which works at once). */
+  readonly passwordSealer?: (password: string, cluster: string) => Promise<Sealer>
 }
 
 /**
@@ -84,7 +86,9 @@ export async function connectWith<Names extends NameMap<Names> = AnyNames>(optio
     throw new BadArgError(`iceServers must be an array, got ${describe(options.iceServers)}`)
   }
   const { hub, cluster, id, auth, iceServers, joinTimeoutMs, io, password, ...meshOptions } = options
-  const sealer = password === undefined ? undefined : await passwordSealer(password, String(cluster)) // before anything is sent
+  // loaded only when a password is given (an app's bundler can leave it out of the first chunk)
+  const sealing = password === undefined ? undefined : await import('../signaling/sealed.js')
+  const sealer = sealing === undefined ? undefined : await (platform.passwordSealer ?? sealing.passwordSealer)(password as string, String(cluster))
   const hubSignaling = createHubSignaling({
     hub: hubs,
     cluster,
@@ -96,7 +100,7 @@ export async function connectWith<Names extends NameMap<Names> = AnyNames>(optio
   // what does not open is told as an `error` event; during connect(), once it has resolved
   const early: string[] = []
   let report = (message: string): void => void early.push(message)
-  const signaling = sealer === undefined ? hubSignaling : sealSignaling(hubSignaling, hubSignaling.id, sealer, (message) => report(message))
+  const signaling = sealing === undefined || sealer === undefined ? hubSignaling : sealing.sealSignaling(hubSignaling, hubSignaling.id, sealer, (message) => report(message))
   // The hub tells at once when a member's process or tab is gone, so the heartbeat of a
   // direct link only has to catch what the hub cannot see (a network partition): its
   // timeout can be long enough that load never trips it.

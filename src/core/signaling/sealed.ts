@@ -10,15 +10,24 @@
  * it must not change: for a relay chunk, sender and receiver (ids and incarnations), epoch
  * and sequence number; for a signal, sender and receiver. A member with another password
  * opens nothing: it never links to the others, and they report it (an `error` event
- * naming it). Sealing is asynchronous; items keep their order both ways.
+ * naming it). Items keep their order both ways, whether the sealer works at once (Node's
+ * `node:crypto`, handed in by `distribunator/server`) or through promises (WebCrypto).
  */
 import { BadArgError, errorMessage } from '../api/errors.js'
-import type { RelayNotice, RelayTarget } from './relay-protocol.js'
+import { HubLimits, isJson } from './hub-protocol.js'
+import type { RelayNotice } from './relay-protocol.js'
 import type { RelayTransport, Signaling } from './signaling.js'
 
-/** PBKDF2 rounds: a password guessed offline costs this many SHA-256 rounds a guess. */
-const ROUNDS = 210_000
-const IV_BYTES = 12
+/** The key derivation and sealing format every sealer shares, so that members of any platform read each other. */
+export const PASSWORD_KDF = {
+  /** PBKDF2-SHA-256 rounds: a password guessed offline costs this many a guess. */
+  rounds: 210_000,
+  /** The salt: the cluster name, so one password gives each cluster its own key. */
+  salt: (cluster: string): Uint8Array => new TextEncoder().encode(`distribunator cluster ${cluster}`),
+  /** A sealed item is a random IV of this many bytes, then AES-256-GCM's ciphertext and 16-byte tag. */
+  ivBytes: 12,
+} as const
+const IV_BYTES = PASSWORD_KDF.ivBytes
 
 /** The part of WebCrypto's `SubtleCrypto` used here (declared so that the core needs no DOM types). */
 interface Subtle {
@@ -28,11 +37,11 @@ interface Subtle {
   decrypt(algorithm: object, key: unknown, data: Uint8Array): Promise<ArrayBuffer>
 }
 
-/** Seals and opens items under the cluster key. */
+/** Seals and opens items under the cluster key, at once or through a promise. */
 export interface Sealer {
-  seal(plain: Uint8Array, bound: string): Promise<Uint8Array>
-  /** Throws when the key differs or the item or what it is bound to was altered. */
-  open(sealed: Uint8Array, bound: string): Promise<Uint8Array>
+  seal(plain: Uint8Array, bound: string): Uint8Array | Promise<Uint8Array>
+  /** Throws (or rejects) when the key differs or the item or what it is bound to was altered. */
+  open(sealed: Uint8Array, bound: string): Uint8Array | Promise<Uint8Array>
 }
 
 const utf8 = new TextEncoder()
@@ -53,7 +62,7 @@ export async function passwordSealer(password: string, cluster: string, webCrypt
   }
   const material = await subtle.importKey('raw', utf8.encode(password), 'PBKDF2', false, ['deriveKey'])
   const key = await subtle.deriveKey(
-    { name: 'PBKDF2', salt: utf8.encode(`distribunator cluster ${cluster}`), iterations: ROUNDS, hash: 'SHA-256' },
+    { name: 'PBKDF2', salt: PASSWORD_KDF.salt(cluster), iterations: PASSWORD_KDF.rounds, hash: 'SHA-256' },
     material,
     { name: 'AES-GCM', length: 256 },
     false,
@@ -99,12 +108,33 @@ const toBase64 = (bytes: Uint8Array): string => {
 
 const fromBase64 = (text: string): Uint8Array => Uint8Array.from(atob(text), (c) => c.charCodeAt(0))
 
-/** Runs `step`s one after the other, in the order they were queued. */
-function inOrder(): (step: () => Promise<void>) => void {
-  let last = Promise.resolve()
-  return (step) => {
-    last = last.then(step, step)
+/**
+ * A sealed relay chunk as it goes to the hub: a small one as base64 text (it rides inside
+ * the Socket.IO packet: one WebSocket message instead of two), a larger one as bytes.
+ */
+const wire = (sealed: Uint8Array): string | Uint8Array => (sealed.byteLength <= 8 * 1024 ? toBase64(sealed) : sealed)
+
+/** Runs `step`s one after the other, in the order they were queued: at once while none waits on a promise. */
+function inOrder(): (step: () => void | Promise<void>) => void {
+  let tail: Promise<void> | undefined
+  const track = (pending: Promise<void>): void => {
+    const settled: Promise<void> = pending.then(
+      () => void (tail === settled && (tail = undefined)),
+      () => void (tail === settled && (tail = undefined)),
+    )
+    tail = settled
   }
+  return (step) => {
+    if (tail !== undefined) return track(tail.then(step))
+    const result = step()
+    if (result instanceof Promise) track(result)
+  }
+}
+
+/** `f(value)` at once for a value, after it for a promise. */
+function then<T>(value: T | Promise<T>, f: (value: T) => void, fail: (error: unknown) => void): void | Promise<void> {
+  if (value instanceof Promise) return value.then(f, fail)
+  f(value)
 }
 
 /**
@@ -130,29 +160,28 @@ export function sealSignaling(signaling: Signaling, self: string, sealer: Sealer
     sealedRelay = {
       send(targets, data) {
         if (data === undefined) {
-          sending(async () => void relay.send(targets, undefined)) // bare acks: numbers, in order with the rest
+          sending(() => void relay.send(targets, undefined)) // bare acks: numbers, in order with the rest
           return true
         }
         const plain = chunkBytes(data)
-        const sealed = targets.map((target) => sealer.seal(plain, `r ${self} ${inc} ${target[0]} ${target[1]} ${target[2]} ${target[3]}`))
-        sending(async () => {
-          for (let i = 0; i < targets.length; i++) relay.send([targets[i] as RelayTarget], await (sealed[i] as Promise<Uint8Array>))
-        })
+        for (const target of targets) {
+          const sealed = sealer.seal(plain, `r ${self} ${inc} ${target[0]} ${target[1]} ${target[2]} ${target[3]}`)
+          sending(() => then(sealed, (chunk) => void relay.send([target], wire(chunk)), (error) => report(`a relay packet could not be sealed: ${errorMessage(error)}`)))
+        }
         return true // a packet the hub drops is sent again by its channel's retransmission
       },
       onPacket(handler) {
         relay.onPacket((notice) => {
-          receiving(async () => {
-            if (notice.data === undefined) return handler(notice)
-            const bound = `r ${notice.from} ${notice.fromInc} ${self} ${notice.toInc} ${notice.epoch} ${notice.seq}`
-            let data: string | Uint8Array
+          receiving(() => {
+            const sealed = notice.data
+            if (sealed === undefined) return handler(notice)
+            const fail = (error: unknown): void => unreadable(notice.from, 'relay packet', error)
             try {
-              if (typeof notice.data === 'string') throw new Error('not sealed')
-              data = chunkOf(await sealer.open(notice.data, bound))
+              const opened = sealer.open(typeof sealed === 'string' ? fromBase64(sealed) : sealed, `r ${notice.from} ${notice.fromInc} ${self} ${notice.toInc} ${notice.epoch} ${notice.seq}`)
+              return then(opened, (plain) => handler({ ...notice, data: chunkOf(plain) } satisfies RelayNotice), fail)
             } catch (error) {
-              return unreadable(notice.from, 'relay packet', error)
+              return fail(error)
             }
-            handler({ ...notice, data } satisfies RelayNotice)
           })
         })
       },
@@ -173,20 +202,29 @@ export function sealSignaling(signaling: Signaling, self: string, sealer: Sealer
     ...(sealedRelay === undefined ? {} : { relay: sealedRelay }),
     sendSignal(to, toInc, data) {
       const sealed = sealer.seal(utf8.encode(JSON.stringify(data)), `s ${self} ${inc} ${to} ${toInc}`)
-      signals(async () => signaling.sendSignal(to, toInc, { sealed: toBase64(await sealed) }))
+      signals(() => then(sealed, (bytes) => signaling.sendSignal(to, toInc, { sealed: toBase64(bytes) }), (error) => report(`a signal could not be sealed: ${errorMessage(error)}`)))
     },
     onSignal(handler) {
       signaling.onSignal((from, fromInc, data) => {
-        incoming(async () => {
-          let opened: unknown
+        incoming(() => {
+          const fail = (error: unknown): void => unreadable(from, 'signal', error)
+          const deliver = (plain: Uint8Array): void => {
+            let opened: unknown
+            try {
+              opened = JSON.parse(fromUtf8.decode(plain))
+              if (!isJson(opened, HubLimits.signalMaxBytes)) throw new Error('not a signal')
+            } catch (error) {
+              return fail(error)
+            }
+            handler(from, fromInc, opened)
+          }
           try {
             const text = typeof data === 'object' && data !== null ? Reflect.get(data, 'sealed') : undefined
             if (typeof text !== 'string') throw new Error('not sealed')
-            opened = JSON.parse(fromUtf8.decode(await sealer.open(fromBase64(text), `s ${from} ${fromInc} ${self} ${inc}`)))
+            return then(sealer.open(fromBase64(text), `s ${from} ${fromInc} ${self} ${inc}`), deliver, fail)
           } catch (error) {
-            return unreadable(from, 'signal', error)
+            return fail(error)
           }
-          handler(from, fromInc, opened)
         })
       })
     },
