@@ -91,3 +91,18 @@ export function ensureNetns() {
   console.error(`The network-namespace test needs ${missing.join(' and ')} (apt-get install ${missing.join(' ')}).`)
   process.exit(1)
 }
+
+/** Where the TURN tests look for coturn's turnserver (test/fixtures/turn-server.ts reads TURNSERVER too). */
+export const TURNSERVER = process.env.TURNSERVER || '/usr/bin/turnserver'
+
+/**
+ * Makes sure coturn's turnserver exists for the TURN tests: $TURNSERVER, else
+ * /usr/bin/turnserver, else Debian's `coturn` through apt-get when running as root.
+ * Returns its path, or exits with a clear message.
+ */
+export function ensureTurn() {
+  if (existsSync(TURNSERVER)) return TURNSERVER
+  if (!process.env.TURNSERVER && aptInstall(['coturn']) && existsSync(TURNSERVER)) return TURNSERVER
+  console.error(`No turnserver at ${TURNSERVER}. Install Debian/Ubuntu \`coturn\` (apt-get install coturn) or set TURNSERVER to its path.`)
+  process.exit(1)
+}

@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { ensureChromium, ensureDependencies, ensureNetns, ensureRedis, root } from './ensure.mjs'
+import { ensureChromium, ensureDependencies, ensureNetns, ensureRedis, ensureTurn, root } from './ensure.mjs'
 
 const args = new Set(process.argv.slice(2))
 const runUnit = !args.has('--e2e-only')
@@ -40,10 +40,11 @@ function readJson(file) {
 
 if (runUnit) {
   const redis = ensureRedis()
+  const turn = ensureTurn()
   ensureNetns()
   const report = join(results, 'vitest.json')
   rmSync(report, { force: true })
-  const success = run(process.execPath, [join(root, 'node_modules/vitest/vitest.mjs'), 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`], { REDIS_SERVER: redis })
+  const success = run(process.execPath, [join(root, 'node_modules/vitest/vitest.mjs'), 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`], { REDIS_SERVER: redis, TURNSERVER: turn })
   const json = readJson(report)
   if (json) {
     passed += json.numPassedTests ?? 0
