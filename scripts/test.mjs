@@ -16,6 +16,8 @@ const runUnit = !args.has('--e2e-only')
 const runE2e = !args.has('--unit-only') && readdirSync(join(root, 'e2e')).some((f) => f.endsWith('.spec.ts'))
 
 ensureDependencies()
+// coturn's turnserver: the TURN tests of both suites start one
+const turnServer = ensureTurn()
 
 const results = join(root, 'test-results')
 mkdirSync(results, { recursive: true })
@@ -40,11 +42,10 @@ function readJson(file) {
 
 if (runUnit) {
   const redis = ensureRedis()
-  const turn = ensureTurn()
   ensureNetns()
   const report = join(results, 'vitest.json')
   rmSync(report, { force: true })
-  const success = run(process.execPath, [join(root, 'node_modules/vitest/vitest.mjs'), 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`], { REDIS_SERVER: redis, TURNSERVER: turn })
+  const success = run(process.execPath, [join(root, 'node_modules/vitest/vitest.mjs'), 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`], { REDIS_SERVER: redis, TURNSERVER: turnServer })
   const json = readJson(report)
   if (json) {
     passed += json.numPassedTests ?? 0
@@ -67,6 +68,7 @@ if (runE2e) {
     rmSync(report, { force: true })
     const success = run(process.execPath, [join(root, 'node_modules/@playwright/test/cli.js'), 'test', '--reporter=list,json'], {
       CHROMIUM_PATH: chromium,
+      TURNSERVER: turnServer,
       PLAYWRIGHT_JSON_OUTPUT_NAME: report,
     })
     const stats = readJson(report)?.stats
