@@ -20,7 +20,7 @@ describe('the driver’s nodes', () => {
     const b = cluster.createNode('kill-b')
     await cluster.link(a, b)
     expect(new Set([process.pid, a.host.pid, b.host.pid]).size).toBe(3)
-    b.register('x', b.spawn({}))
+    b.register('x', b.spawn({ handleCall: () => new Promise(() => {}) })) // never answers: the call waits for the kill
     await eventually(() => a.allPidsOf('x').length === 1)
     const down = new Promise<string>((resolve) => a.on('nodedown', (node) => resolve(node)))
     const outcome = a.call('x', 'never answered', 60_000).catch((error: unknown) => error)
