@@ -18,8 +18,8 @@
  * shorter one in `npm test`.
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process'
-import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
+import { freePort } from '../test/redis-server.js'
 
 const MEMBER = fileURLToPath(new URL('../test/fixtures/chaos-member.ts', import.meta.url))
 const CLI = fileURLToPath(new URL('../src/server/cli.ts', import.meta.url))
@@ -75,15 +75,6 @@ interface Member {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  if (address === null || typeof address === 'string') throw new Error('no port')
-  return address.port
-}
 
 /** A seeded pseudo-random sequence (the same faults for the same seed). */
 function random(seed: number): () => number {

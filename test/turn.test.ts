@@ -20,7 +20,7 @@ afterAll(async () => {
 })
 
 describe('TURN', { timeout: 30_000 }, () => {
-  it("links directly through TURN over TCP with iceTransportPolicy 'relay': only relayed candidates pass", async () => {
+  it("links directly through TURN (over UDP, what node-datachannel speaks) with iceTransportPolicy 'relay': only relayed candidates pass", async () => {
     const hub: Hub = await createHub({ port: 0, logger: { info() {}, warn() {}, error() {} } })
     open.push(hub)
     const candidates: string[] = []
