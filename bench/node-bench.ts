@@ -9,7 +9,8 @@
  *    one way, store and forward
  * 4. call round trip vs socket.io emit-with-ack relayed by a server between two clients
  * 5. local registry lookups with 10k names; register → visible on 7 other nodes vs RTT,
- *    and vs a fan-out of plain casts to the same 7 nodes (the floor on this machine)
+ *    and vs a fan-out of plain casts to the same 7 nodes (the floor on this machine);
+ *    a call to a process of the same node with a small message, one after another
  * 8. bytes through the hub per payload byte once linked
  *
  * The far end of each link is a separate process (bench/peer-child.ts).
@@ -144,6 +145,18 @@ function lookupRates(): { allPidsOf: number; pidOf: number } {
   return { allPidsOf, pidOf }
 }
 
+/** µs per call to a process of the same node, awaited one after another, with a small message. */
+async function localCallMicros(count: number): Promise<number> {
+  const node = createNode({ id: 'local' })
+  const echo = node.spawn({ handleCall: (msg) => msg })
+  for (let i = 0; i < 10_000; i++) await node.call(echo, { ...SMALL, n: i })
+  const t = performance.now()
+  for (let i = 0; i < count; i++) await node.call(echo, { ...SMALL, n: i })
+  const micros = ((performance.now() - t) * 1000) / count
+  await node.close()
+  return micros
+}
+
 export async function runNodeBench(options: NodeBenchOptions, log: (line: string) => void): Promise<Figure[]> {
   const { rounds, rttSamples, warmUp, casts, bulkBytes } = options
   const acc = new Rounds()
@@ -197,6 +210,7 @@ export async function runNodeBench(options: NodeBenchOptions, log: (line: string
     const l = lookupRates()
     push('lookup.allPidsOf', l.allPidsOf)
     push('lookup.pidOf', l.pidOf)
+    push('local.call', await localCallMicros(200_000))
   }
   await node.close()
   raw.peer.destroy()
@@ -223,6 +237,7 @@ export async function runNodeBench(options: NodeBenchOptions, log: (line: string
     f('4. socket.io relay / distribunator RTT', '×', 'relay.ratio', { note: 'relay / ours' }),
     f('5. allPidsOf, 10k names', 'ops/s', 'lookup.allPidsOf', { target: '>= 5000000' }),
     f('5. pidOf, 10k names', 'ops/s', 'lookup.pidOf', { target: '>= 5000000' }),
+    f('5. local call, small message', 'µs', 'local.call', { note: 'the message and the reply copied', target: '<= 1' }),
     ...mesh,
   ]
 }
