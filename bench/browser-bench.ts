@@ -32,6 +32,7 @@ import { createHub, type Hub } from '../src/server/index.js'
 import type {} from './browser/page.js'
 import { type Child, startChild } from './children.js'
 import { type Figure, percentile, Rounds } from './stats.js'
+import { LOOPBACK_BUDGET } from '../test/fixtures/loopback-budget.js'
 
 export interface BrowserBenchOptions {
   readonly rounds: number
@@ -172,7 +173,7 @@ export async function runBrowserBench(options: BrowserBenchOptions, log: (line: 
   const children: Child[] = []
   const tabs: Tab[] = []
   try {
-    hub = await createHub({ port: 0, logger: { info() {}, warn() {}, error: console.error } })
+    hub = await createHub({ port: 0, ...LOOPBACK_BUDGET, logger: { info() {}, warn() {}, error: console.error } })
     site = await buildAndServePage()
     browser = await chromium.launch({ executablePath, args, headless: true })
     const cluster = `browser-bench-${Date.now().toString(36)}`

@@ -21,6 +21,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { createHub } from '../src/server/hub/hub.js'
 import { type Figure, Rounds } from './stats.js'
+import { LOOPBACK_BUDGET } from '../test/fixtures/loopback-budget.js'
 
 const childScript = fileURLToPath(new URL('./mesh-child.ts', import.meta.url))
 
@@ -177,7 +178,7 @@ export interface MeshRow {
 /** Forms a full mesh of `n` Node nodes through a fresh hub and measures it (see the top of this file). */
 export async function measureMesh(n: number, options: MeshOptions): Promise<MeshRow> {
   const { idleMs, settleMs, quietMs, lateJoin } = options
-  const hub = await createHub({ port: 0, logger: { info: () => {}, warn: () => {}, error: (m) => console.error(`hub: ${m}`) } })
+  const hub = await createHub({ port: 0, ...LOOPBACK_BUDGET, logger: { info: () => {}, warn: () => {}, error: (m) => console.error(`hub: ${m}`) } })
   let signals = 0
   hub.io.on('connection', (socket) => socket.onAny((event: unknown) => void (event === 'signal' && signals++)))
   const cluster = `bench-${n}`

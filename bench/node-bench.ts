@@ -22,6 +22,7 @@ import { connect, createHub, createNode, type DistNode } from '../src/server/ind
 import { type Child, peerWithChild, startChild } from './children.js'
 import { pairedRtt, SMALL, SMALL_TEXT } from './paired-rtt.js'
 import { type Figure, median, percentile, Rounds } from './stats.js'
+import { LOOPBACK_BUDGET } from '../test/fixtures/loopback-budget.js'
 
 export interface NodeBenchOptions {
   readonly rounds: number
@@ -243,7 +244,7 @@ export async function runNodeBench(options: NodeBenchOptions, log: (line: string
 }
 
 async function meshFigures(rounds: number, log: (line: string) => void): Promise<Figure[]> {
-  const hub = await createHub({ port: 0, logger: { info() {}, warn() {}, error: console.error } })
+  const hub = await createHub({ port: 0, ...LOOPBACK_BUDGET, logger: { info() {}, warn() {}, error: console.error } })
   let hubBytes = 0
   hub.io.engine.on('connection', (socket: { on(e: string, f: (p: { data?: unknown }) => void): void }) => {
     const count = (packet: { data?: unknown }): void => {

@@ -18,6 +18,7 @@ import { io as ioClient } from 'socket.io-client'
 import { connect, createHub, type DistNode, type Hub } from '../src/server/index.js'
 import { type Child, startChild } from './children.js'
 import { type Figure, median, Rounds } from './stats.js'
+import { LOOPBACK_BUDGET } from '../test/fixtures/loopback-budget.js'
 
 const SMALL = { op: 'echo', text: 'a small request of about fifty bytes' }
 
@@ -44,7 +45,7 @@ async function waitFor(check: () => boolean, ms: number, what: string): Promise<
 }
 
 export async function runRelayBench(options: { rounds: number; samples: number }, log: (line: string) => void): Promise<Figure[]> {
-  const hub = await createHub({ port: 0, logger: { info() {}, warn() {}, error: console.error } })
+  const hub = await createHub({ port: 0, ...LOOPBACK_BUDGET, logger: { info() {}, warn() {}, error: console.error } })
   echoNamespace(hub)
   const children: Child[] = [
     startChild('relay-client', `${hub.url}/bench-echo`),
@@ -149,7 +150,7 @@ function rssMiB(pid: number | undefined): number {
 export async function runScaleBench(sizes: readonly number[], log: (line: string) => void): Promise<Figure[]> {
   const figures: Figure[] = []
   for (const size of sizes) {
-    const hub = await createHub({ port: 0, logger: { info() {}, warn() {}, error: console.error } })
+    const hub = await createHub({ port: 0, ...LOOPBACK_BUDGET, logger: { info() {}, warn() {}, error: console.error } })
     const started = performance.now()
     const counts = Array.from({ length: Math.ceil(size / 15) }, (_, i) => Math.min(15, size - i * 15))
     const children = counts.map((count, i) => {

@@ -19,6 +19,7 @@ import { Aedes } from 'aedes'
 import { PeerServer } from 'peer'
 import { createWebSocketStream, type WebSocket, WebSocketServer } from 'ws'
 import { createHub } from '../../src/server/index.js'
+import { LOOPBACK_BUDGET } from '../../test/fixtures/loopback-budget.js'
 
 const mode = process.argv[2]
 
@@ -74,7 +75,7 @@ async function broker(): Promise<number> {
 }
 
 async function hub(): Promise<number> {
-  const started = await createHub({ port: 0, logger: { info() {}, warn() {}, error: console.error } })
+  const started = await createHub({ port: 0, ...LOOPBACK_BUDGET, logger: { info() {}, warn() {}, error: console.error } })
   return started.port
 }
 

@@ -4,6 +4,8 @@
  *
  *   distribunator-hub [--port 8080] [--host 127.0.0.1] [--redis redis://127.0.0.1:6379]
  *                     [--allowed-origin https://app.example.com]... [--max-connections 10000]
+ *                     [--max-connections-per-address 1000] [--address-notice-burst 50000]
+ *                     [--address-notices-per-second 5000] [--trust-proxy]
  *                     [--ping-interval 2000] [--ping-timeout 3000] [--verbose]
  *                     [--jwt-secret-file F | --jwt-public-key-file F]
  *
@@ -16,9 +18,12 @@ import { readFileSync } from 'node:fs'
 import createDebug from 'debug'
 import { createHub, type HubLogger, type HubOptions } from './hub/hub.js'
 import { HUB_DEFAULTS } from './hub/options.js'
+import { forwardedFor } from './hub/address-budget.js'
 
 const USAGE = `usage: distribunator-hub [--port N] [--host HOST] [--redis URL] [--allowed-origin ORIGIN]...
-                         [--max-connections N] [--ping-interval MS] [--ping-timeout MS] [--verbose]
+                         [--max-connections N] [--max-connections-per-address N]
+                         [--address-notice-burst N] [--address-notices-per-second N] [--trust-proxy]
+                         [--ping-interval MS] [--ping-timeout MS] [--verbose]
                          [--jwt-secret-file F | --jwt-public-key-file F]
   --port N                TCP port (default ${HUB_DEFAULTS.port}; 0 picks a free one)
   --host HOST             interface to listen on (default ${HUB_DEFAULTS.host}; 0.0.0.0 for every interface)
@@ -27,6 +32,16 @@ const USAGE = `usage: distribunator-hub [--port N] [--host HOST] [--redis URL] [
                           repeat for several; '*' for any (default: pages on loopback hosts
                           and on HOST; clients without an Origin header are always allowed)
   --max-connections N     connections held at once; more are refused (default ${HUB_DEFAULTS.maxConnections})
+  --max-connections-per-address N
+                          connections one client address holds at once (default ${HUB_DEFAULTS.maxConnectionsPerAddress})
+  --address-notice-burst N
+                          member notices one address may make the hub send at once: a
+                          connection costs 10, a join into a cluster of N others 2N + 1
+                          (default ${HUB_DEFAULTS.addressNoticeBurst})
+  --address-notices-per-second N
+                          the same budget's refill rate (default ${HUB_DEFAULTS.addressNoticesPerSecond})
+  --trust-proxy           every client comes through a proxy that appends its address to
+                          X-Forwarded-For: budgets are kept for that address, not the proxy's
   --ping-interval MS      how often each connection is pinged (default ${HUB_DEFAULTS.pingIntervalMs})
   --ping-timeout MS       how long a ping may go unanswered before the connection is dropped
                           (default ${HUB_DEFAULTS.pingTimeoutMs})
@@ -84,6 +99,19 @@ function parseArgs(argv: readonly string[]): { options: HubOptions; verbose: boo
       }
       case '--max-connections':
         options.maxConnections = positiveInteger(flag, value())
+        break
+      case '--max-connections-per-address':
+        options.maxConnectionsPerAddress = positiveInteger(flag, value())
+        break
+      case '--address-notice-burst':
+        options.addressNoticeBurst = positiveInteger(flag, value())
+        break
+      case '--address-notices-per-second':
+        options.addressNoticesPerSecond = positiveInteger(flag, value())
+        break
+      case '--trust-proxy':
+        if (inline !== undefined) fail(`--trust-proxy takes no value\n${USAGE}`)
+        options.clientAddress = forwardedFor
         break
       case '--ping-interval':
         options.pingIntervalMs = positiveInteger(flag, value())

@@ -24,6 +24,8 @@ export type { ConnectOptions } from '../core/mesh/connect.js'
 export type { HubConnector, HubSocket, SocketIoSignalingOptions } from '../core/signaling/hub-signaling.js'
 export { createHub, type AllowedOrigins, type Hub, type HubOptions, type HubLogger } from './hub/hub.js'
 export type { AuthorizeRequest, AuthorizeVerdict, JwtOptions } from './hub/authorize.js'
+export type { ClientRequest } from './hub/options.js'
+export { forwardedFor } from './hub/address-budget.js'
 export { createNodePeer, cleanupNodeWebRtc } from './node-peer.js'
 
 /**

@@ -69,9 +69,9 @@ export const HubLimits = {
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
 
 /** The error codes a hub answers with (a subset of the library's `ErrorCode`). */
-export type HubErrorCode = Extract<ErrorCode, 'badarg' | 'protocol' | 'duplicate_id' | 'unauthorized' | 'no_node'>
+export type HubErrorCode = Extract<ErrorCode, 'badarg' | 'protocol' | 'duplicate_id' | 'unauthorized' | 'no_node' | 'overloaded'>
 
-const HUB_ERROR_CODES: readonly HubErrorCode[] = ['badarg', 'protocol', 'duplicate_id', 'unauthorized', 'no_node']
+const HUB_ERROR_CODES: readonly HubErrorCode[] = ['badarg', 'protocol', 'duplicate_id', 'unauthorized', 'no_node', 'overloaded']
 
 /** `join`, client → hub. `key` is a secret chosen once per client instance; the hub never relays it. */
 export interface JoinRequest {

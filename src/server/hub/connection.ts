@@ -14,6 +14,8 @@ export type Ack = (reply: unknown) => void
 
 export interface Connection {
   readonly socket: Socket
+  /** The key of its address's budget (./address-budget.ts). */
+  readonly address: string
   state: 'idle' | 'joining' | 'member' | 'gone'
   join: JoinRequest | undefined
   /** What admission stamped on it. */
@@ -30,9 +32,10 @@ export interface Connection {
 }
 
 /** A new connection's bookkeeping, with its message and relay budgets. */
-export function newConnection(socket: Socket, settings: HubSettings): Connection {
+export function newConnection(socket: Socket, settings: HubSettings, address: string): Connection {
   return {
     socket,
+    address,
     state: 'idle',
     join: undefined,
     claims: undefined,

@@ -58,6 +58,11 @@ export class TokenBucket {
     return true
   }
 
+  /** Whether the bucket has refilled to its burst. */
+  full(now = performance.now()): boolean {
+    return this.tokens + ((now - this.last) * this.perSecond) / 1000 >= this.burst
+  }
+
   /** Charges more for a message already admitted, once its size is known. */
   charge(cost: number): void {
     this.tokens -= cost
@@ -110,10 +115,18 @@ export type AllowRequest = (req: IncomingMessage, answer: (error: string | null 
 
 /**
  * The `allowRequest` of the engine.io server: refuses a new connection past
- * `maxConnections` or from a page whose origin the policy refuses, with a log line.
+ * `maxConnections`, past its address's budget (./address-budget.ts) or from a page whose
+ * origin the policy refuses, with a log line.
  * Requests without an `Origin` header are not from a web page and pass the origin check.
  */
-export function admission(settings: HubSettings, policy: OriginPolicy, connections: () => number, warn: (kind: string, message: string) => void): AllowRequest {
+export function admission(
+  settings: HubSettings,
+  policy: OriginPolicy,
+  connections: () => number,
+  /** Why the request's address may open no more connections now, or undefined. */
+  overBudget: (req: IncomingMessage) => string | undefined,
+  warn: (kind: string, message: string) => void,
+): AllowRequest {
   return (req, answer) => {
     const origin = req.headers.origin
     let allowed = true
@@ -132,6 +145,11 @@ export function admission(settings: HubSettings, policy: OriginPolicy, connectio
     if (connections() >= settings.maxConnections) {
       warn('connections', `refused a connection: maxConnections (${settings.maxConnections}) reached`)
       return answer('too many connections', false)
+    }
+    const refusal = overBudget(req)
+    if (refusal !== undefined) {
+      warn('address', `refused a connection: ${refusal}`)
+      return answer('too many connections from this address', false)
     }
     answer(null, true)
   }

@@ -23,6 +23,7 @@
  * the checks on connections and rates live in `./guards.ts`, the reading of
  * engine.io's outgoing queue in `./engine-socket.ts`.
  */
+import type { IncomingMessage } from 'node:http'
 import { Server } from 'socket.io'
 import {
   HUB_PROTOCOL_VERSION,
@@ -40,6 +41,8 @@ import {
   type SignalRequest,
 } from '../../core/signaling/hub-protocol.js'
 import { admission, guardConnection, originPolicy, throttledWarn } from './guards.js'
+import { AddressBudgets } from './address-budget.js'
+import { Turns } from './turns.js'
 import { createAdmission } from './authorize.js'
 import { Kicks } from './kick.js'
 import { type Ack, type Connection, newConnection, splitAck } from './connection.js'
@@ -90,6 +93,9 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
   const connections = new Set<Connection>()
   const warnOnce = throttledWarn(log)
   const origins = originPolicy(settings.allowedOrigins, host)
+  const budgets = new AddressBudgets(settings)
+  const turns = new Turns()
+  const addressOf = (request: IncomingMessage): string => budgets.keyOf({ address: request.socket.remoteAddress ?? '', headers: request.headers })
   let closing = false
 
   const admit = await createAdmission({ authorize: options.authorize, jwt: options.jwt }, authorizeTimeoutMs, log)
@@ -108,7 +114,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     pingInterval: settings.pingIntervalMs,
     pingTimeout: settings.pingTimeoutMs,
     connectTimeout: joinDeadlineMs,
-    allowRequest: admission(settings, origins, (): number => io.engine.clientsCount, warnOnce),
+    allowRequest: admission(settings, origins, (): number => io.engine.clientsCount, (req) => budgets.refuseConnection(addressOf(req)), warnOnce),
     ...(redis === undefined ? {} : { adapter: redis.adapter }),
   })
   if (origins.open && options.authorize === undefined && options.jwt === undefined) {
@@ -126,7 +132,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     log.debug(`refused ${what} from ${conn.socket.id}: ${reply.code}: ${reply.message}`)
     if (ack !== undefined) ack(reply)
     else warnOnce(`dropped ${what}`, `dropped ${what} from ${conn.socket.id}: ${reply.message}`)
-    if (reply.code === 'no_node') return
+    if (reply.code === 'no_node' || reply.code === 'overloaded') return
     conn.strikes++
     if (conn.strikes === maxStrikes) {
       warnOnce('strikes', `closing ${conn.socket.id}${nameOf(conn)}: ${maxStrikes} malformed, refused or over-rate messages (maxStrikes)`)
@@ -152,6 +158,11 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     }
     if (conn.state !== 'idle') return refuse(conn, ack, hubError('badarg', 'a join is already in progress'), 'join')
     if (kicks.refuses(request)) return refuse(conn, ack, hubError('unauthorized', 'this client was removed from the cluster'), 'join')
+    const spent = budgets.refuseJoin(conn.address, io.of('/').adapter.rooms.get(clusterRoom(request.cluster))?.size ?? 0)
+    if (spent !== undefined) {
+      warnOnce('address', `refused a join of ${request.cluster}/${request.id}: ${spent}`)
+      return refuse(conn, ack, hubError('overloaded', 'too many joins from this address; retry later'), 'join')
+    }
     conn.state = 'joining'
     const { headers, address } = socket.handshake
     const origin = headers.origin
@@ -191,6 +202,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     conn.join = request
     socket.join(clusterRoom(cluster))
     const members = await membersOf(cluster, id)
+    await turns.next()
     if (conn.state !== 'joining') return
     // Confirm, answer and announce in one step: signals are relayed only to confirmed
     // members, so nothing reaches this node before its join ack.
@@ -249,6 +261,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     const claims = await claimsIn(idRoom(join.cluster, join.id))
     // The same client is already back (a newer connection with its key): it never left.
     if (claims.some((c) => c.key === join.key && c.id === join.id)) return
+    await turns.next()
     io.to(clusterRoom(join.cluster)).emit(HubEvents.memberLeave, { id: join.id, inc: join.inc })
     log.debug(`${join.cluster}/${join.id} left`)
   }
@@ -286,8 +299,15 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     }
   }
 
+  // every engine.io connection counts against its address, joined or not
+  io.engine.on('connection', (engineSocket: { request: IncomingMessage; once(event: 'close', listener: () => void): void }) => {
+    const key = addressOf(engineSocket.request)
+    budgets.opened(key)
+    engineSocket.once('close', () => budgets.closed(key))
+  })
+
   io.on('connection', (socket) => {
-    const conn = newConnection(socket, settings)
+    const conn = newConnection(socket, settings, addressOf(socket.request))
     connections.add(conn)
     const guard = guardConnection(socket, settings, warnOnce, () => `${socket.id}${nameOf(conn)}`, () => conn.state === 'member')
     socket.onAny((event: unknown, ...args: unknown[]) => {
@@ -350,6 +370,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     close() {
       closed ??= (async () => {
         closing = true
+        budgets.stop()
         // Members of other hubs hear that this hub's members are away: they come back
         // through another hub within the grace period, or count as gone after it. This
         // hub's own members are being disconnected and will rejoin by themselves.

@@ -6,6 +6,7 @@
 import { BadArgError } from '../../core/api/errors.js'
 import { logger } from '../../core/util/log.js'
 import type { AuthorizeRequest, AuthorizeVerdict, JwtOptions } from './authorize.js'
+import type { IncomingHttpHeaders } from 'node:http'
 
 /**
  * Where the hub reports what it refuses and what goes wrong. Whatever the logger, the
@@ -26,6 +27,13 @@ export interface HubLogger {
  * a function that returns whether an origin may connect.
  */
 export type AllowedOrigins = '*' | readonly string[] | ((origin: string) => boolean)
+
+/** What the `clientAddress` hub option sees of a connection's HTTP request. */
+export interface ClientRequest {
+  /** The TCP peer's address. */
+  readonly address: string
+  readonly headers: IncomingHttpHeaders
+}
 
 /** Options of {@link createHub}. */
 export interface HubOptions {
@@ -78,6 +86,31 @@ export interface HubOptions {
    * flight: a socket past that is closed as it is accepted, and logged. Default 10000.
    */
   maxConnections?: number
+  /**
+   * Most connections one client address holds at once (an IPv6 address counts by its
+   * /64). Past it, the address's new connections are refused (HTTP 400) and logged.
+   * Default 1000.
+   */
+  maxConnectionsPerAddress?: number
+  /**
+   * What one client address may make the hub send, in member notices: a token bucket of
+   * this size, refilled at `addressNoticesPerSecond`. A new connection costs 10; a join
+   * into a cluster of N other members (on this hub) costs 2N + 1: its member list, its
+   * join notice to each and the leave notice that follows. Past it, the address's new
+   * connections are refused and its joins answered `overloaded` (a node retries them),
+   * and logged; other addresses are not affected. Default 50000: one address may open a
+   * 300-member cluster in a few seconds, or join and leave it about 80 times at once.
+   */
+  addressNoticeBurst?: number
+  /** Sustained rate of the same bucket, in member notices per second. Default 5000. */
+  addressNoticesPerSecond?: number
+  /**
+   * The address a connection's budget is kept for. Default: the TCP peer's address.
+   * Behind a proxy (TLS in front of the hub), every client has the proxy's address: pass
+   * {@link forwardedFor} (the address the proxy appended to `X-Forwarded-For`) when every
+   * client comes through the proxy.
+   */
+  clientAddress?: (request: ClientRequest) => string
   /** How often the hub pings each connection, in ms. Default 2000. */
   pingIntervalMs?: number
   /**
@@ -143,6 +176,10 @@ export interface HubSettings {
   readonly joinDeadlineMs: number
   readonly allowedOrigins: AllowedOrigins | undefined
   readonly maxConnections: number
+  readonly maxConnectionsPerAddress: number
+  readonly addressNoticeBurst: number
+  readonly addressNoticesPerSecond: number
+  readonly clientAddress: (request: ClientRequest) => string
   readonly pingIntervalMs: number
   readonly pingTimeoutMs: number
   readonly maxMessageBurst: number
@@ -164,6 +201,9 @@ export const HUB_DEFAULTS = {
   authorizeTimeoutMs: 5000,
   joinDeadlineMs: 30_000,
   maxConnections: 10_000,
+  maxConnectionsPerAddress: 1000,
+  addressNoticeBurst: 5000,
+  addressNoticesPerSecond: 1000,
   pingIntervalMs: 2000,
   pingTimeoutMs: 3000,
   maxMessageBurst: 10_000,
@@ -213,6 +253,8 @@ export function resolveHubOptions(options: HubOptions): HubSettings {
       throw new BadArgError("hub option allowedOrigins must be '*', a list of origins or a function")
     }
   }
+  const clientAddress = options.clientAddress ?? ((request: ClientRequest): string => request.address)
+  if (typeof clientAddress !== 'function') throw new BadArgError('hub option clientAddress must be a function')
   const port = options.port ?? HUB_DEFAULTS.port
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new BadArgError(`hub option port must be 0..65535, got ${String(port)}`)
   return {
@@ -222,6 +264,10 @@ export function resolveHubOptions(options: HubOptions): HubSettings {
     joinDeadlineMs: positive('joinDeadlineMs', options.joinDeadlineMs, HUB_DEFAULTS.joinDeadlineMs),
     allowedOrigins: origins,
     maxConnections: positive('maxConnections', options.maxConnections, HUB_DEFAULTS.maxConnections),
+    maxConnectionsPerAddress: positive('maxConnectionsPerAddress', options.maxConnectionsPerAddress, HUB_DEFAULTS.maxConnectionsPerAddress),
+    addressNoticeBurst: positive('addressNoticeBurst', options.addressNoticeBurst, HUB_DEFAULTS.addressNoticeBurst),
+    addressNoticesPerSecond: positive('addressNoticesPerSecond', options.addressNoticesPerSecond, HUB_DEFAULTS.addressNoticesPerSecond),
+    clientAddress,
     pingIntervalMs: positive('pingIntervalMs', options.pingIntervalMs, HUB_DEFAULTS.pingIntervalMs),
     pingTimeoutMs: positive('pingTimeoutMs', options.pingTimeoutMs, HUB_DEFAULTS.pingTimeoutMs),
     maxMessageBurst: positive('maxMessageBurst', options.maxMessageBurst, HUB_DEFAULTS.maxMessageBurst),
