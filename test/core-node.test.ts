@@ -80,7 +80,7 @@ describe('local processes', () => {
     n.stop(q)
     await expect(pending).rejects.toBeInstanceOf(NoProcError)
     await expect(n.call(q, 'again')).rejects.toBeInstanceOf(NoProcError)
-    const noHandler = n.spawn({})
+    const noHandler: Pid = n.spawn({}) // untyped: its typed pid takes no call
     await expect(n.call(noHandler, 'x')).rejects.toBeInstanceOf(RemoteError)
   })
 
@@ -246,7 +246,7 @@ describe('links', () => {
     const a = node({ id: 'a', ...options })
     const b = node({ id: 'b', ...options })
     await pair(a, b)
-    const echo = b.spawn({ handleCall: (msg) => (msg === 'big reply' ? 'y'.repeat(3000) : msg) })
+    const echo: Pid = b.spawn({ handleCall: (msg) => (msg === 'big reply' ? 'y'.repeat(3000) : msg) }) // untyped: cast to it too
     b.expose('Big', { result: () => new Uint8Array(3000) })
     const tooLarge = { code: 'too_large' }
     await expect(a.call(echo, 'x'.repeat(3000))).rejects.toMatchObject(tooLarge)

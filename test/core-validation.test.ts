@@ -74,7 +74,7 @@ describe('argument validation', () => {
     open.push(other)
     const [x, y] = createMemoryChannelPair()
     await Promise.all([n.link(x), other.link(y)])
-    const remote = other.spawn({ handleCall: () => 1 })
+    const remote: Pid = other.spawn({ handleCall: () => 1 }) // untyped: cast to it too
     const unencodable = { f: Symbol('s') as unknown }
     Object.defineProperty(unencodable, 'self', { get: () => { throw new Error('getter') }, enumerable: true })
     await expect(n.call(remote, unencodable)).rejects.toBeInstanceOf(BadArgError)

@@ -85,7 +85,7 @@ describe('Node peers in separate processes over WebRTC', { timeout: 60_000 }, ()
     let stats = { count: 0, inOrder: false }
     const deadline = Date.now() + 30_000
     while (stats.count < 100_000 && Date.now() < deadline) {
-      stats = await me.call('sink:bulk', 'stats', 10_000)
+      stats = await me.call<typeof stats>('sink:bulk', 'stats', 10_000)
       if (stats.count < 100_000) await new Promise((r) => setTimeout(r, 100))
     }
     expect(stats).toEqual({ count: 100_000, inOrder: true })

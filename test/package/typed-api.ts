@@ -35,7 +35,8 @@ interface Names {
 export async function pidsTypedBySpawn(node: DistNode): Promise<void> {
   let count = 0
   const counter = node.spawn({ handleCall: (msg: 'increment' | 'read') => (msg === 'increment' ? ++count : count) })
-  expectType<Equal<typeof counter, Pid<'increment' | 'read', number, unknown>>>()
+  // no handleCast: the pid takes no cast
+  expectType<Equal<typeof counter, Pid<'increment' | 'read', number, never>>>()
   const n = await node.call(counter, 'increment')
   expectType<Equal<typeof n, number>>()
   // @ts-expect-error '"reset"' is not assignable to parameter of type '"increment" | "read"'
@@ -65,7 +66,7 @@ export async function pidsTypedBySpawn(node: DistNode): Promise<void> {
   const tick = await node.call(ticks, 'whatever')
   expectType<Equal<typeof tick, number>>()
 
-  // the reply type given explicitly, as before typed pids: no message check
+  // the reply type given explicitly (an unchecked assertion), as before typed pids: no message check
   const legacy = await node.call<string>(counter, 42)
   expectType<Equal<typeof legacy, string>>()
   const byName = await node.call<number>('counter', 'increment')
@@ -176,6 +177,80 @@ export async function namesTypedByMap(): Promise<void> {
   expectType<Equal<typeof fromRemote, number>>()
   // @ts-expect-error '"conter"' is not assignable to parameter of type
   remote.cast('conter', 'read')
+}
+
+type Move = { from: number; to: number }
+type Board = { cells: string[] }
+interface GameNames {
+  game: Pid<Move, Board, 'resign'>
+}
+
+/** Replies cannot lie: the reply type comes from the handler or is `unknown`, never from where it goes. */
+export async function repliesCannotLie(node: DistNode, anyNode: DistNode<any>, anyPid: AnyPid, move: Move): Promise<void> {
+  const typed = createNode<GameNames>()
+  const game = typed.spawn({ handleCall: (msg: Move) => ({ cells: [String(msg.to)] }), handleCast: (msg: 'resign') => void msg })
+
+  // a typed pid: the reply is the handler's, whatever the result is assigned to
+  // @ts-expect-error Property 'totally' is missing in type '{ cells: string[]; }'
+  const byPid: { totally: 'different' } = await node.call(game, move)
+  // a typed name
+  // @ts-expect-error Property 'totally' is missing in type 'Board'
+  const byName: { totally: 'different' } = await typed.call('game', move)
+  // a typed module handle
+  // @ts-expect-error Property 'totally' is missing in type 'Board'
+  const byModule: { totally: 'different' } = await typed.module('game').call(move)
+  // from inside a process
+  typed.spawn({
+    async handleCast(_msg: 'go', ctx) {
+      // @ts-expect-error Property 'totally' is missing in type '{ cells: string[]; }'
+      const fromCtx: { totally: 'different' } = await ctx.call(game, move)
+      void fromCtx
+    },
+  })
+  const board: Board = await typed.call('game', move)
+
+  // an untyped target answers `unknown`: an untyped name, pid, module, `AnyPid` or `DistNode<any>`
+  // @ts-expect-error Type 'unknown' is not assignable to type 'number'
+  const now: number = await node.call('clock', 'now')
+  // @ts-expect-error Type 'unknown' is not assignable to type '{ totally: "different"; }'
+  const untypedName: { totally: 'different' } = await node.call('game', move)
+  // @ts-expect-error Type 'unknown' is not assignable to type 'number'
+  const untypedModule: number = await node.module('clock').call('now')
+  // @ts-expect-error Type 'unknown' is not assignable to type 'number'
+  const fromAnyPid: number = await node.call(anyPid, 'now')
+  // @ts-expect-error Type 'unknown' is not assignable to type 'number'
+  const fromAnyNode: number = await anyNode.call('clock', 'now')
+  const untyped = await node.call('clock', 'now')
+  expectType<Equal<typeof untyped, unknown>>()
+  // unless the caller names the reply: an assertion the compiler takes as said
+  const asserted: number = await node.call<number>('clock', 'now')
+  const assertedModule: number = await node.module('clock').call<number>('now')
+
+  // rpc: exposed functions are untyped, so the result is `unknown` unless named
+  // @ts-expect-error Type 'unknown' is not assignable to type 'number'
+  const rpcNow: number = await node.doNodeRpc('server', 'Clock', 'now', [])
+  // @ts-expect-error Type 'unknown' is not assignable to type 'number'
+  const rpcByName: number = await typed.nodeRpc('game', 'Clock', 'now', [])
+  // @ts-expect-error Type 'unknown' is not assignable to type 'number'
+  const rpcByModule: number = await typed.module('game').nodeRpc('Clock', 'now', [])
+  // nor from the callback's parameter
+  // @ts-expect-error Type 'unknown' is not assignable to type 'number'
+  await node.doNodeRpc('server', 'Clock', 'now', [], (result: number) => result + 1)
+  const rpcAsserted: number = await node.doNodeRpc<number>('server', 'Clock', 'now', [], (result) => result + 1)
+
+  // a process without handleCast takes no cast, one without handleCall no call
+  const counter = node.spawn({ handleCall: (msg: 'read') => msg.length })
+  // @ts-expect-error Argument of type '"read"' is not assignable to parameter of type 'never'
+  node.cast(counter, 'read')
+  const log = node.spawn({ handleCast: (line: string) => void line })
+  node.cast(log, 'started')
+  // @ts-expect-error Argument of type '"started"' is not assignable to parameter of type 'never'
+  await node.call(log, 'started')
+  // an untyped pid still takes anything
+  const plain: Pid = counter
+  node.cast(plain, 'read')
+  void [byPid, byName, byModule, board, now, untypedName, untypedModule, fromAnyPid, fromAnyNode, asserted, assertedModule]
+  void [rpcNow, rpcByName, rpcByModule, rpcAsserted]
 }
 
 export function errorsNarrowByClass(error: unknown): string {

@@ -40,7 +40,15 @@ declare const inferredReply: unique symbol
 export type InferredReply = typeof inferredReply
 
 /**
- * What `call` resolves with: the reply type given explicitly (`call<number>(...)`, as
- * before typed pids), else the target's reply type.
+ * What `call` resolves with: the target's reply type (what its `handleCall` answers), or
+ * `unknown` for an untyped target (a plain `Pid`, an `AnyPid`, a name of an untyped node),
+ * so that an untyped reply must be checked before it is used. `call<R>(...)` names the
+ * reply type itself instead: an unchecked assertion, as a cast is.
+ *
+ * Never inferred from where the result goes: `const x: Board = await node.call(pid, msg)`
+ * compiles only when the reply is a `Board`.
  */
-export type CallResult<R, P extends AnyPid> = 0 extends 1 & R ? R : [R] extends [InferredReply] ? ReplyOf<P> : R
+export type CallResult<R, P extends AnyPid> = NoInfer<0 extends 1 & R ? R : [R] extends [InferredReply] ? Untyped<ReplyOf<P>> : R>
+
+/** `unknown` for `any` (a reply nobody typed), the type itself otherwise. */
+type Untyped<T> = 0 extends 1 & T ? unknown : T

@@ -11,7 +11,8 @@ declare const messageTypes: unique symbol
  *
  * The type parameters say what the process takes and gives: `Call` the messages its
  * `handleCall` accepts, `Reply` what a call answers, `Cast` the messages its `handleCast`
- * accepts (`spawn` infers them from the behaviour). They exist only for the compiler: a
+ * accepts (`spawn` infers them from the behaviour, `never` for a handler it lacks: such a
+ * pid takes no message of that kind). They exist only for the compiler: a
  * pid on the wire or in a lookup is a plain `Pid`, all three `unknown`, and a `Pid` of any
  * types fits where a `Pid` is asked for. Two pids fit each other when each of their types
  * fits the other's one way or the other (so `Pid<string>` and `Pid<'a' | 'b'>` mix,

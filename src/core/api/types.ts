@@ -74,10 +74,13 @@ export interface NodeOptions {
  * What a process does with the messages it receives. The type parameters are the messages
  * `handleCall` takes, what it answers, and the messages `handleCast` takes; `spawn`
  * infers them from the handlers (annotate `msg` to type them) and types the pid with them.
+ * A behaviour without `handleCast` gives a pid that takes no cast (`Cast` is `never`), one
+ * without `handleCall` a pid that takes no call.
  *
  * @example
  * const counter = node.spawn({ handleCall: (msg: 'increment' | 'read') => (msg === 'increment' ? ++count : count) })
  * const n: number = await node.call(counter, 'increment') // node.call(counter, 'reset') does not compile
+ * // node.cast(counter, 'increment') does not compile either: counter has no handleCast
  */
 export interface Behaviour<Call = unknown, Reply = unknown, Cast = unknown> {
   /** Answers a `call`; the returned value (or resolved promise) is the reply. */
@@ -244,8 +247,20 @@ export interface DistNode<Names extends NameMap<Names> = AnyNames> {
    * admitted without claims, and on nodes not made by `connect()`.
    */
   claimsOf(id: string): unknown
-  /** Starts a local process; its pid is typed by the behaviour's messages and reply. */
-  spawn<Call = unknown, Reply = unknown, Cast = unknown>(behaviour: Behaviour<Call, Reply, Cast>, options?: SpawnOptions): Pid<Call, Reply, Cast>
+  /**
+   * Starts a local process; its pid is typed by the behaviour's messages and reply.
+   * `Handlers` (inferred: the behaviour's keys) says which handlers it has: a message kind
+   * without its handler is `never` in the pid's type, so a cast to a process without
+   * `handleCast` (or a call to one without `handleCall`) does not compile.
+   *
+   * @example
+   * const log = node.spawn({ handleCast: (line: string) => console.log(line) })
+   * node.cast(log, 'started') // node.call(log, 'started') does not compile: log has no handleCall
+   */
+  spawn<Call = unknown, Reply = unknown, Cast = unknown, Handlers extends PropertyKey = keyof Behaviour>(
+    behaviour: Behaviour<Call, Reply, Cast> & { readonly [K in Handlers]?: unknown },
+    options?: SpawnOptions,
+  ): Pid<'handleCall' extends Handlers ? Call : never, 'handleCall' extends Handlers ? Reply : never, 'handleCast' extends Handlers ? Cast : never>
   stop(pid: AnyPid, reason?: string): void
   isAlive(pid: AnyPid): boolean
   monitor(pid: AnyPid, onDown: (reason: string) => void): () => void
@@ -298,15 +313,30 @@ export interface DistNode<Names extends NameMap<Names> = AnyNames> {
   /**
    * Calls a pid, or the first pid of a name. `msg` must fit what the target's `handleCall`
    * takes and the reply is typed as it answers (for a typed pid, or a name of the map);
-   * both are `unknown` for an untyped target. `call<R>(...)` names the reply type itself and
-   * checks no message, as before typed pids.
+   * both are `unknown` for an untyped target. The reply type is never taken from where the
+   * result goes: `const x: Board = await node.call(...)` compiles only if the reply is a
+   * `Board`. `call<R>(...)` names the reply type itself and checks no message: an unchecked
+   * assertion, for an untyped target whose reply the caller knows.
+   *
+   * @example
+   * const n = await node.call(counter, 'read') // number, from counter's handleCall
+   * const state = await node.call<GameState>('game', move) // untyped name: asserted, not checked
    */
   call<R = InferredReply, To extends Target<Names> = Target<Names>>(to: To, msg: NoInfer<CallOf<PidOfTarget<Names, To>>>, timeoutMs?: number): Promise<CallResult<R, PidOfTarget<Names, To>>>
   /** Casts to a pid, or to the first pid of a name; `msg` must fit what its `handleCast` takes. */
   cast<To extends Target<Names>>(to: To, msg: NoInfer<CastOf<PidOfTarget<Names, To>>>): void
   expose(mod: string, fns: Record<string, RpcFunction>): void
-  doNodeRpc<R = unknown>(node: string, mod: string, fn: string, args: unknown[], callback?: RpcCallback<R>, options?: RpcOptions): Promise<R>
-  nodeRpc<R = unknown>(name: NameOf<Names>, mod: string, fn: string, args: unknown[], callback?: RpcCallback<R>, options?: RpcOptions): Promise<R>
+  /**
+   * Runs `mod.fn(...args)` exposed on `node`. Exposed functions are untyped, so the result
+   * is `unknown` unless the caller names it (`doNodeRpc<R>(...)`, an unchecked assertion);
+   * it is never taken from where the result goes nor from the callback's parameter.
+   *
+   * @example
+   * const now = await node.doNodeRpc<number>('server', 'Clock', 'now', [])
+   */
+  doNodeRpc<R = unknown>(node: string, mod: string, fn: string, args: unknown[], callback?: RpcCallback<NoInfer<R>>, options?: RpcOptions): Promise<NoInfer<R>>
+  /** `doNodeRpc` on the node of the first pid of `name`; typed the same way. */
+  nodeRpc<R = unknown>(name: NameOf<Names>, mod: string, fn: string, args: unknown[], callback?: RpcCallback<NoInfer<R>>, options?: RpcOptions): Promise<NoInfer<R>>
   /** The seed's `__MODULE__` shorthands bound to `name`, typed by the name's pid type. */
   module<N extends NameOf<Names>>(name: N): ModuleHandle<Names[N]>
   on<K extends keyof NodeEvents>(event: K, listener: (...args: NodeEvents[K]) => void): () => void
@@ -320,8 +350,12 @@ export interface ModuleHandle<P extends AnyPid = Pid> {
   myPid(): P
   allPidsOf(): P[]
   allNodesOf(): string[]
-  /** Calls the name's first pid: `msg` must fit `P`'s calls; the reply is `P`'s, unless `R` is given. */
+  /**
+   * Calls the name's first pid: `msg` must fit `P`'s calls; the reply is `P`'s (`unknown`
+   * for an untyped name), unless `R` is given (an unchecked assertion, as for `node.call`).
+   */
   call<R = InferredReply>(msg: CallOf<P>, timeoutMs?: number): Promise<CallResult<R, P>>
+  /** Casts to the name's first pid: `msg` must fit `P`'s casts. */
   cast(msg: CastOf<P>): void
-  nodeRpc<R = unknown>(mod: string, fn: string, args: unknown[], callback?: RpcCallback<R>, options?: RpcOptions): Promise<R>
+  nodeRpc<R = unknown>(mod: string, fn: string, args: unknown[], callback?: RpcCallback<NoInfer<R>>, options?: RpcOptions): Promise<NoInfer<R>>
 }

@@ -22,7 +22,8 @@ export function createModuleHandle(node: DistNode, name: string): ModuleHandle {
     },
     allPidsOf: () => node.allPidsOf(name),
     allNodesOf: () => node.allNodesOf(name),
-    call: <R = unknown>(msg: unknown, timeoutMs?: number) => node.call<R>(name, msg, timeoutMs),
+    // the reply type is ModuleHandle's to give (the name's, or the caller's `call<R>`): untyped here
+    call: (msg: unknown, timeoutMs?: number) => node.call<any>(name, msg, timeoutMs),
     cast: (msg: unknown) => node.cast(name, msg),
     nodeRpc: <R = unknown>(mod: string, fn: string, args: unknown[], callback?: RpcCallback<R>, options?: RpcOptions) =>
       node.nodeRpc<R>(name, mod, fn, args, callback, options),
