@@ -98,11 +98,13 @@ export interface HubOptions {
    * into a cluster of N other members (on this hub) costs 2N + 1: its member list, its
    * join notice to each and the leave notice that follows. Past it, the address's new
    * connections are refused and its joins answered `overloaded` (a node retries them),
-   * and logged; other addresses are not affected. Default 50000: one address may open a
-   * 300-member cluster in a few seconds, or join and leave it about 80 times at once.
+   * and logged; other addresses are not affected. Default 5000: one address may form a
+   * 65-member cluster at once, or join and leave a 300-member one about 8 times at once
+   * and then about twice a second. Raise it where many members share one address (a
+   * NAT): a 300-member cluster formed from one address costs about 90000.
    */
   addressNoticeBurst?: number
-  /** Sustained rate of the same bucket, in member notices per second. Default 5000. */
+  /** Sustained rate of the same bucket, in member notices per second. Default 1000. */
   addressNoticesPerSecond?: number
   /**
    * The address a connection's budget is kept for. Default: the TCP peer's address.
