@@ -13,6 +13,7 @@ import { type ConnectOptions, connectWith } from '../core/mesh/connect.js'
 import { createHubSignaling, type SocketIoSignalingOptions } from '../core/signaling/hub-signaling.js'
 import type { Signaling } from '../core/signaling/signaling.js'
 import { createBrowserPeer } from './browser-peer.js'
+import { probeHub } from './hub-probe.js'
 
 export * from '../core/index.js'
 export type { ConnectOptions } from '../core/mesh/connect.js'
@@ -23,7 +24,9 @@ export { createBrowserPeer }
  * Joins `cluster` through the hub and links this tab to every member over WebRTC.
  * Resolves once the members present at join time are linked (or `meshTimeoutMs` passed;
  * late links keep being tried). Rejects `duplicate_id`, `unauthorized`, `badarg` or
- * `hub_unreachable` when the hub cannot be joined. `Names` (types only) maps the names the
+ * `hub_unreachable` when the hub cannot be joined: at once, saying why, when a look at the
+ * hub URL over HTTP shows that no hub can be joined there (nothing answers, the other
+ * scheme answers, or a server that is not a hub). `Names` (types only) maps the names the
  * node uses to their pid types (see `DistNode`).
  *
  * @example
@@ -31,7 +34,7 @@ export { createBrowserPeer }
  * node.register('presence', node.spawn({}))
  */
 export function connect<Names extends NameMap<Names> = AnyNames>(options: ConnectOptions): Promise<DistNode<Names>> {
-  return connectWith<Names>(options, { createPeer: createBrowserPeer, io })
+  return connectWith<Names>(options, { createPeer: createBrowserPeer, io, probeHub })
 }
 
 /**
@@ -43,5 +46,5 @@ export function connect<Names extends NameMap<Names> = AnyNames>(options: Connec
  * await signaling.join()
  */
 export function createSocketIoSignaling(options: SocketIoSignalingOptions): Signaling & { readonly id: string } {
-  return createHubSignaling(options, io)
+  return createHubSignaling(options, io, undefined, probeHub)
 }

@@ -8,6 +8,7 @@ import type { AnyNames, NameMap } from '../api/names.js'
 import type { DistNode } from '../api/types.js'
 import { describe } from '../node/validate.js'
 import type { ConnectErrorExplainer } from '../signaling/connect-error.js'
+import type { HubProbe } from '../signaling/hub-probe.js'
 import { createHubSignaling, type HubConnector, hubUrls } from '../signaling/hub-signaling.js'
 import type { Sealer } from '../signaling/sealed.js'
 import type { PeerFactory } from '../webrtc/simple-peer.js'
@@ -26,6 +27,8 @@ export interface Platform {
   readonly io: HubConnector
   /** Why a hub connection failed, from what only this platform can read (Node's system errors). */
   readonly explainConnectError?: ConnectErrorExplainer
+  /** Looks at a hub URL whose WebSocket failed without a reason (a page's), so that a first join can fail at once, saying why. */
+  readonly probeHub?: HubProbe
   /** Derives the sealer of `connect({ password })` (default: WebCrypto's; Node hands in `node:crypto`'s, which works at once). */
   readonly passwordSealer?: (password: string, cluster: string) => Promise<Sealer>
 }
@@ -96,7 +99,7 @@ export async function connectWith<Names extends NameMap<Names> = AnyNames>(optio
     ...(auth !== undefined ? { auth } : {}),
     ...(joinTimeoutMs !== undefined ? { joinTimeoutMs } : {}),
     ...(meshOptions.relay === false ? { relay: false } : {}),
-  }, io ?? platform.io, platform.explainConnectError)
+  }, io ?? platform.io, platform.explainConnectError, platform.probeHub)
   // what does not open is told as an `error` event; during connect(), once it has resolved
   const early: string[] = []
   let report = (message: string): void => void early.push(message)

@@ -4,7 +4,8 @@
  * namespace ("Invalid namespace"); a server that accepts and never answers runs into the
  * connect timeout ("timeout"). Past those, what there is to say depends on the platform:
  * in a browser the WebSocket's error event says nothing (the page is not told why; the
- * browser's console is), while in Node it carries the system error, which
+ * browser's console is, and the browser entry probes the URL: ./hub-probe.ts), while in
+ * Node it carries the system error, which
  * `distribunator/server` explains (src/server/connect-errors.ts) through a
  * `ConnectErrorExplainer`. What is read here may come from a server that is not a hub:
  * it is read defensively and cut short.
@@ -14,6 +15,8 @@
 export interface ConnectFailure {
   readonly reason: string
   readonly cause: unknown
+  /** Neither the core nor the platform could say why (a page's WebSocket error): a probe may (./hub-probe.ts). */
+  readonly unexplained?: boolean
 }
 
 /** A platform's reading of a `connect_error`: a failure, or undefined to leave it to the generic one. */
@@ -39,5 +42,5 @@ export function explainConnectError(error: unknown, url: string, explain?: Conne
         : undefined
   const detail = text(field(field(error, 'description'), 'message'))
   // a browser's WebSocket error event carries no reason (its console shows one)
-  return (reason === undefined && explain?.(error, url)) || { reason: reason ?? (detail || `${message}, no reason given (a browser's console has it)`), cause: error }
+  return (reason === undefined && explain?.(error, url)) || { reason: reason ?? (detail || `${message}, no reason given (a browser's console has it)`), cause: error, unexplained: reason === undefined }
 }

@@ -15,24 +15,13 @@ import { unref } from '../util/async.js'
 import { logger } from '../util/log.js'
 import { randomUuid } from '../util/uuid.js'
 import { type ConnectErrorExplainer, type ConnectFailure, explainConnectError } from './connect-error.js'
-import {
-  HUB_PROTOCOL_VERSION,
-  HubEvents,
-  HubLimits,
-  isHubName,
-  isJson,
-  parseJoinReply,
-  parseHubAck,
-  parseMemberNotice,
-  parseSignalNotice,
-  type JoinRequest,
-  type Json,
-  type MemberInfo,
-} from './hub-protocol.js'
+import { HUB_PROTOCOL_VERSION, HubEvents, HubLimits, isHubName, isJson, parseJoinReply, parseHubAck, parseMemberNotice, parseSignalNotice } from './hub-protocol.js'
+import type { JoinRequest, Json, MemberInfo } from './hub-protocol.js'
+import { type HubProbe, PROBE_AFTER_MS } from './hub-probe.js'
 import { parseRelayNotice, parseRelayRefusal, RELAY_EVENT, RELAY_REFUSED_EVENT, type RelayNotice, type RelayRefusal } from './relay-protocol.js'
 import type { JoinResult, RelayTransport, Signaling, SignalingEnd } from './signaling.js'
 
-import { type HubConnector, type HubSocket, hubUrls, type SocketIoSignalingOptions } from './signaling-options.js'
+import { authFor, type HubConnector, type HubSocket, hubUrls, optionsProblem, type SocketIoSignalingOptions } from './signaling-options.js'
 
 export { hubUrls }
 export type { HubConnector, HubSocket, SocketIoSignalingOptions }
@@ -72,14 +61,18 @@ class SocketIoSignaling implements Signaling {
   #endedHandler: (end: SignalingEnd) => void = () => {}
   /** Why each hub URL failed last (for the error of a first join that never completes). */
   readonly #failures = new Map<string, ConnectFailure>()
+  /** Why the platform's probe found no hub at a URL, during a first join: once every URL has a reason, that join fails. */
+  readonly #found = new Map<string, string>()
   readonly #options: SocketIoSignalingOptions
   readonly #connect: HubConnector
   readonly #explain: ConnectErrorExplainer | undefined
+  readonly #probe: HubProbe | undefined
 
-  constructor(options: SocketIoSignalingOptions, connect: HubConnector, explain: ConnectErrorExplainer | undefined) {
+  constructor(options: SocketIoSignalingOptions, connect: HubConnector, explain: ConnectErrorExplainer | undefined, probe: HubProbe | undefined) {
     this.#options = options
     this.#connect = connect
     this.#explain = explain
+    this.#probe = probe
     let urls: readonly string[] = []
     let problem: string | undefined
     try {
@@ -90,16 +83,7 @@ class SocketIoSignaling implements Signaling {
     this.#urls = urls
     this.id = options.id ?? randomUuid()
     this.incarnation = options.incarnation ?? newIncarnation()
-    this.#problem = problem ?? this.#validate()
-  }
-
-  #validate(): string | undefined {
-    if (!isHubName(this.#options.cluster)) return 'cluster must be 1..128 characters from A-Z a-z 0-9 _ - . : @'
-    if (!isHubName(this.id)) return 'id must be 1..128 characters from A-Z a-z 0-9 _ - . : @'
-    if (!isIncarnation(this.incarnation)) return 'incarnation must be an integer from 0 to 2^32 - 1'
-    const auth = this.#options.auth
-    if (auth !== undefined && typeof auth !== 'function' && !isJson(auth, HubLimits.authMaxBytes)) return 'auth must be plain JSON of at most 4 KiB, or a function returning it'
-    return undefined
+    this.#problem = problem ?? optionsProblem(options, this.id, this.incarnation)
   }
 
   join(): Promise<JoinResult> {
@@ -160,11 +144,21 @@ class SocketIoSignaling implements Signaling {
     this.#fail(new ClosedError('signaling was closed before the join completed'))
   }
 
-  /** The error of a first join that did not complete in `ms`: why each URL failed, the last failure as `cause`. */
-  #unreachable(ms: number): DistributedError {
-    const why = this.#urls.map((url) => `${url}: ${this.#failures.get(url)?.reason ?? (this.#socket !== undefined && url === this.#url ? 'no answer yet' : 'not tried yet')}`)
+  /** The error of a first join: not complete in `ms`, or (no `ms`) no hub anywhere, as the probe found; the last failure as `cause`. */
+  #unreachable(ms?: number): DistributedError {
+    const why = this.#urls.map((url) => `${url}: ${this.#found.get(url) ?? this.#failures.get(url)?.reason ?? (this.#socket !== undefined && url === this.#url ? 'no answer yet' : 'not tried yet')}`)
     const last = [...this.#failures.values()].pop()
-    return new HubUnreachableError(`no hub answered within ${ms} ms: ${why.join('; ')}`, last === undefined ? undefined : { cause: last.cause })
+    return new HubUnreachableError(`no hub answered${ms === undefined ? '' : ` within ${ms} ms`}: ${why.join('; ')}`, last === undefined ? undefined : { cause: last.cause })
+  }
+
+  /** Asks the platform's probe (./hub-probe.ts) about `url`, whose WebSocket `failed` or has not opened yet: a first join only. */
+  #look(url: string, failed: boolean): void {
+    if (this.#everJoined) return
+    this.#probe?.(url, failed).then((reason) => {
+      if (reason === undefined || this.#everJoined) return
+      this.#found.set(url, reason)
+      if (this.#urls.every((each) => this.#found.has(each))) this.#fail(this.#unreachable())
+    }, () => {})
   }
 
   /** Notes why `url` failed, for the logs and the error of a first join that never completes. */
@@ -199,14 +193,20 @@ class SocketIoSignaling implements Signaling {
     })
     this.#socket = socket
     const current = (): boolean => this.#socket === socket && !this.#closed
+    let opened = false
+    // a first connect that neither opens nor fails for a while (a server that holds WebSockets): the probe looks
+    if (!this.#everJoined) unref(setTimeout(() => current() && !opened && this.#look(url, false), PROBE_AFTER_MS))
     socket.on('connect', () => {
       if (!current()) return
+      opened = true
       log('connected to %s', url)
       this.#sendJoin(socket, url)
     })
     socket.on('connect_error', (error: unknown) => {
       if (!current()) return
-      this.#failed(url, explainConnectError(error, url, this.#explain))
+      const failure = explainConnectError(error, url, this.#explain)
+      this.#failed(url, failure)
+      if (failure.unexplained) this.#look(url, true)
       this.#retry(true)
     })
     socket.on('disconnect', (reason: unknown) => {
@@ -265,17 +265,8 @@ class SocketIoSignaling implements Signaling {
     },
   }
 
-  /** `auth` for this join: the value, or what the function gives now. */
-  async #auth(): Promise<Json | undefined> {
-    const auth = this.#options.auth
-    const value: unknown = typeof auth === 'function' ? await (auth as () => unknown)() : auth
-    if (value === undefined) return undefined
-    if (!isJson(value, HubLimits.authMaxBytes)) throw new BadArgError('auth must be plain JSON of at most 4 KiB')
-    return value
-  }
-
   #sendJoin(socket: HubSocket, url: string): void {
-    this.#auth().then(
+    authFor(this.#options.auth).then(
       (auth) => {
         if (this.#socket === socket && !this.#closed) this.#emitJoin(socket, url, auth)
       },
@@ -385,7 +376,8 @@ class SocketIoSignaling implements Signaling {
 /**
  * Creates a `Signaling` backend that joins `cluster` on a Socket.IO hub through
  * `connect` (socket.io-client's `io`), with the platform's `explain` for why a connection
- * failed. `distribunator/browser` and `distribunator/server` export
+ * failed and its `probe` (a page's, which can end a first join early: ./hub-probe.ts).
+ * `distribunator/browser` and `distribunator/server` export
  * `createSocketIoSignaling(options)`, which hands in their own copy of `io`.
  *
  * @example
@@ -395,6 +387,6 @@ class SocketIoSignaling implements Signaling {
  * signaling.onMemberJoin((id) => console.log('joined', id))
  * await signaling.join()
  */
-export function createHubSignaling(options: SocketIoSignalingOptions, connect: HubConnector, explain?: ConnectErrorExplainer): Signaling & { readonly id: string } {
-  return new SocketIoSignaling(options, connect, explain)
+export function createHubSignaling(options: SocketIoSignalingOptions, connect: HubConnector, explain?: ConnectErrorExplainer, probe?: HubProbe): Signaling & { readonly id: string } {
+  return new SocketIoSignaling(options, connect, explain, probe)
 }

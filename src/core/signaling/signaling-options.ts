@@ -1,8 +1,10 @@
 /**
- * What the Socket.IO signaling (./hub-signaling.ts) takes: its options, the part of
- * socket.io-client it uses (handed in by the platform entries), and the check of hub URLs.
+ * What the Socket.IO signaling (./hub-signaling.ts) takes: its options and their checks,
+ * and the part of socket.io-client it uses (handed in by the platform entries).
  */
 import { BadArgError } from '../api/errors.js'
+import { isIncarnation } from '../api/pid.js'
+import { HubLimits, isHubName, isJson, type Json } from './hub-protocol.js'
 
 /** The part of a socket.io-client `Socket` the signaling uses. */
 export interface HubSocket {
@@ -26,6 +28,24 @@ export function hubUrls(hub: unknown): readonly string[] {
     throw new BadArgError(`hub must be an http(s):// or ws(s):// URL or a non-empty list of them, got ${JSON.stringify(hub)?.slice(0, 200) ?? String(hub)}`)
   }
   return urls as string[]
+}
+
+/** What is wrong with the options of a signaling with this `id` and `incarnation`, or undefined. */
+export function optionsProblem(options: SocketIoSignalingOptions, id: string, incarnation: number): string | undefined {
+  if (!isHubName(options.cluster)) return 'cluster must be 1..128 characters from A-Z a-z 0-9 _ - . : @'
+  if (!isHubName(id)) return 'id must be 1..128 characters from A-Z a-z 0-9 _ - . : @'
+  if (!isIncarnation(incarnation)) return 'incarnation must be an integer from 0 to 2^32 - 1'
+  const auth = options.auth
+  if (auth !== undefined && typeof auth !== 'function' && !isJson(auth, HubLimits.authMaxBytes)) return 'auth must be plain JSON of at most 4 KiB, or a function returning it'
+  return undefined
+}
+
+/** The `auth` option for one join: the value, or what the function gives now; `BadArgError` when that is not plain JSON of at most 4 KiB. */
+export async function authFor(auth: SocketIoSignalingOptions['auth']): Promise<Json | undefined> {
+  const value: unknown = typeof auth === 'function' ? await (auth as () => unknown)() : auth
+  if (value === undefined) return undefined
+  if (!isJson(value, HubLimits.authMaxBytes)) throw new BadArgError('auth must be plain JSON of at most 4 KiB')
+  return value
 }
 
 /** Options of the Socket.IO signaling (`createSocketIoSignaling` in the platform entries). */

@@ -16,6 +16,7 @@ describe('explainConnectError', () => {
     expect(explainConnectError(error, 'http://hub.example:8080/signal/x')).toEqual({
       reason: 'not a hub, or a URL with a path (a hub listens at the root: http://hub.example:8080)',
       cause: error,
+      unexplained: false,
     })
     expect(explainConnectError(error, 'wss://hub.example').reason).toBe('not a hub, or a URL with a path (a hub listens at the root: wss://hub.example)')
   })
@@ -24,9 +25,10 @@ describe('explainConnectError', () => {
     expect(explainConnectError(new Error('timeout'), 'http://h:1').reason).toBe('no answer in time')
   })
 
-  it("a browser's WebSocket error, which carries no reason", () => {
+  it("a browser's WebSocket error, which carries no reason: unexplained, for the platform's probe", () => {
     const error = transportError({ type: 'error', isTrusted: true })
-    expect(explainConnectError(error, 'ws://h:1')).toEqual({ reason: "websocket error, no reason given (a browser's console has it)", cause: error })
+    expect(explainConnectError(error, 'ws://h:1')).toEqual({ reason: "websocket error, no reason given (a browser's console has it)", cause: error, unexplained: true })
+    expect(explainConnectError(new Error('timeout'), 'http://h:1').unexplained).toBe(false)
   })
 
   it("the platform's explainer is asked for the rest, not for what the core knows", () => {
