@@ -18,7 +18,7 @@ import type { HubProbe } from '../core/signaling/hub-probe.js'
  */
 export const probeHub: HubProbe = async (url, failed) => {
   const { host, protocol } = new URL(url)
-  const tls = protocol.endsWith('s:')
+  const tls = /^(https|wss):$/.test(protocol)
   /** `host` over https (`secure`) or http. */
   const at = (secure: boolean): string => `http${secure ? 's' : ''}://${host}`
   /** The answer at the path a hub serves; nothing when nothing answers within a second. */
