@@ -12,8 +12,11 @@
  * itself, so no name lookup leaves the machine.
  */
 import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Page } from '@playwright/test'
 import { createServer as createViteServer } from 'vite'
@@ -52,7 +55,9 @@ test('a tab says within 3 s why it cannot reach a hub: nothing there, no such ho
     cleanups.push(() => web.close())
 
     // the demo's Vite dev server (`npx vite`, vite.config.ts): it holds open a WebSocket that is not its own
-    const vite = await createViteServer({ configFile: fileURLToPath(new URL('../vite.config.ts', import.meta.url)), logLevel: 'silent', server: { host: '127.0.0.1', port: 0 } })
+    const cacheDir = mkdtempSync(join(tmpdir(), 'hub-errors-vite-'))
+    cleanups.push(() => rmSync(cacheDir, { recursive: true, force: true }))
+    const vite = await createViteServer({ configFile: join(root, 'vite.config.ts'), cacheDir, logLevel: 'silent', server: { host: '127.0.0.1', port: 0 } })
     cleanups.push(() => vite.close())
     await vite.listen()
     const viteUrl = (vite.resolvedUrls?.local[0] ?? '').replace(/\/$/, '')
