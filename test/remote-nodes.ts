@@ -155,7 +155,8 @@ export class RemoteNode implements DistNode {
       op: 'start',
       node: this.id,
       method,
-      args: [target, mod, fn, args, callback ?? null, options],
+      // a function stays here (the host calls it back as `callback`); anything else goes as it is
+      args: [target, mod, fn, args, typeof callback === 'function' ? null : (callback ?? null), options],
       ...(kept !== undefined ? { callback: kept } : {}),
     }) as Promise<R>
   }

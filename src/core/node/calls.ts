@@ -8,12 +8,12 @@ import { BadArgError, NodeDownError, NoPidError, NoProcError, OverloadedError, T
 import type { Pid } from '../api/pid.js'
 import type { ProcessContext } from '../api/types.js'
 import { startTimer } from '../util/async.js'
-import { decodeValue, encodeValue, type Payload } from '../wire/codec.js'
+import { copyValue, decodeValue, encodeValue, type Payload } from '../wire/codec.js'
 import { callErrorFromWire, distributedToWire, thrownToCallError, thrownToWire } from '../wire/error-wire.js'
 import { type CallFrame, type CastFrame, type Frame, PROTOCOL_VERSION, type ReplyFrame, type WireError } from '../wire/protocol.js'
 import type { LinkedNode } from './linked-node.js'
 import type { NodeCore } from './node-core.js'
-import type { Outcome } from './process.js'
+import type { LocalProcess, Outcome } from './process.js'
 import { assertTarget, assertTimeout } from './validate.js'
 
 const v = PROTOCOL_VERSION
@@ -30,19 +30,12 @@ function resolveTarget(node: NodeCore, to: Pid | string): Pid {
   return pid
 }
 
-function encodeOrThrow(value: unknown): Payload {
-  try {
-    return encodeValue(value)
-  } catch (error) {
-    throw new BadArgError(`message cannot be encoded: ${errorMessage(error)}`)
-  }
-}
-
 /** `call`, with the calling process (if any) as `from`. */
 export function callFrom<R>(node: NodeCore, from: Pid | undefined, to: Pid | string, msg: unknown, timeoutMs = DEFAULT_CALL_TIMEOUT_MS): Promise<R> {
   let pid: Pid
   let payload: Payload | undefined
   let linked: LinkedNode | undefined
+  let process: LocalProcess | undefined
   try {
     node.assertOpen()
     assertTimeout(timeoutMs)
@@ -52,51 +45,81 @@ export function callFrom<R>(node: NodeCore, from: Pid | undefined, to: Pid | str
       if (linked === undefined) throw new NodeDownError(pid.node, `cannot call ${pid.toString()}: node ${pid.node} is not linked`)
       if (pid.incarnation !== linked.incarnation) throw new NoProcError(`${pid.toString()} is not alive: node ${pid.node} is another incarnation now`)
       if (!linked.link.hasRoom()) throw new OverloadedError(pid.node)
-      payload = encodeOrThrow(msg)
-    } else if (node.localProcess(pid) === undefined) throw new NoProcError(`${pid.toString()} is not alive`)
+      payload = encodeValue(msg, 'msg')
+    } else {
+      msg = copyValue(msg, 'msg')
+      process = node.localProcess(pid)
+      if (process === undefined) throw new NoProcError(`${pid.toString()} is not alive`)
+    }
   } catch (error) {
     return Promise.reject(error)
   }
+  if (process !== undefined) return callLocal(node, process, from, msg, timeoutMs)
   const target: Pid = pid
+  const remote = linked as LinkedNode
   return new Promise<R>((resolve, reject) => {
     const ref = node.nextRef()
-    let settled = false
     const timer =
       timeoutMs === Infinity
         ? undefined
         : startTimer(() => {
-            if (linked !== undefined) linked.calls.delete(ref)
-            else settled = true
+            remote.calls.delete(ref)
             reject(new TimeoutError(`call to ${target.toString()} timed out after ${timeoutMs} ms`))
           }, timeoutMs)
-    if (linked !== undefined && payload !== undefined) {
-      const frame: Frame = { v, t: 'call', ref, to: target.id, msg: payload }
-      if (from !== undefined) frame.from = [from.node, from.id]
-      try {
-        linked.link.send(frame) // throws too_large for a value the other side would refuse
-      } catch (error) {
-        if (timer !== undefined) clearTimeout(timer)
-        return reject(error)
-      }
-      linked.calls.set(ref, { resolve: resolve as (value: unknown) => void, reject, timer })
-      return
+    const frame: Frame = { v, t: 'call', ref, to: target.id, msg: payload as Payload }
+    if (from !== undefined) frame.from = [from.node, from.id]
+    try {
+      remote.link.send(frame) // throws too_large for a value the other side would refuse
+    } catch (error) {
+      if (timer !== undefined) clearTimeout(timer)
+      return reject(error)
     }
-    const process = node.localProcess(target)
-    if (process === undefined) return reject(new NoProcError(`${target.toString()} is not alive`))
+    remote.calls.set(ref, { resolve: resolve as (value: unknown) => void, reject, timer })
+  })
+}
+
+/**
+ * A call to a process of this node: the message and the reply are copies, as for another
+ * node. Most local calls are answered within the turn (the mailbox is worked off in
+ * microtasks), so the timeout's timer is started only for a call the process says may
+ * wait (`wait`).
+ */
+function callLocal<R>(node: NodeCore, process: LocalProcess, from: Pid | undefined, msg: unknown, timeoutMs: number): Promise<R> {
+  return new Promise<R>((resolve, reject) => {
+    let settled = false
+    let timer: ReturnType<typeof startTimer> | undefined
+    // methods, not arrow functions: nothing to name per call
     process.post({
       kind: 'call',
       msg,
       from,
       fromNode: node.id,
-      reply: (outcome) => {
+      reply(outcome) {
         if (settled) return
         settled = true
         if (timer !== undefined) clearTimeout(timer)
-        if (outcome.ok) resolve(outcome.value as R)
-        else reject(thrownToCallError(outcome.error))
+        if (!outcome.ok) return reject(thrownToCallError(outcome.error))
+        try {
+          resolve(copyValue(outcome.value, 'reply') as R)
+        } catch (error) {
+          unsent(node, process.pid, error)
+          reject(error)
+        }
+      },
+      wait() {
+        if (settled || timer !== undefined || timeoutMs === Infinity) return
+        timer = startTimer(() => {
+          settled = true
+          reject(new TimeoutError(`call to ${process.pid.toString()} timed out after ${timeoutMs} ms`))
+        }, timeoutMs)
       },
     })
   })
+}
+
+/** A reply that cannot travel: the caller gets the error, and this node tells it. */
+function unsent(node: NodeCore, pid: Pid, error: unknown): void {
+  node.report(undefined, `a reply of ${pid.toString()} was not sent: ${errorMessage(error)}`)
 }
 
 /** `cast`, with the calling process (if any) as `from`. */
@@ -104,10 +127,11 @@ export function castFrom(node: NodeCore, from: Pid | undefined, to: Pid | string
   node.assertOpen()
   const pid = resolveTarget(node, to)
   if (pid.node === node.id) {
-    node.localProcess(pid)?.post({ kind: 'cast', msg, from, fromNode: node.id })
+    const copy = copyValue(msg, 'msg')
+    node.localProcess(pid)?.post({ kind: 'cast', msg: copy, from, fromNode: node.id })
     return
   }
-  const payload = encodeOrThrow(msg)
+  const payload = encodeValue(msg, 'msg')
   const linked = node.linked(pid.node)
   if (linked === undefined || linked.incarnation !== pid.incarnation) return // dropped, as for a dead process
   if (!linked.link.hasRoom()) throw new OverloadedError(pid.node)
@@ -144,10 +168,10 @@ export function callReceived(node: NodeCore, linked: LinkedNode, frame: CallFram
   const fromNode = linked.id as string
   if (frame.t === 'cast') return process.post({ kind: 'cast', msg, from, fromNode })
   const ref = frame.ref
-  process.post({ kind: 'call', msg, from, fromNode, reply: (outcome) => reply(linked, ref, outcome) })
+  process.post({ kind: 'call', msg, from, fromNode, reply: (outcome) => reply(node, linked, ref, outcome, process.pid) })
 }
 
-function reply(linked: LinkedNode, ref: number, outcome: Outcome): void {
+function reply(node: NodeCore, linked: LinkedNode, ref: number, outcome: Outcome, pid: Pid): void {
   if (!linked.link.up) return
   if (!outcome.ok) {
     const error = outcome.error
@@ -155,9 +179,10 @@ function reply(linked: LinkedNode, ref: number, outcome: Outcome): void {
   }
   let value: Payload
   try {
-    value = encodeValue(outcome.value)
+    value = encodeValue(outcome.value, 'reply')
   } catch (error) {
-    return replyError(linked, ref, { code: 'remote', name: 'EncodeError', message: `the reply could not be encoded: ${String(error)}` })
+    unsent(node, pid, error)
+    return replyError(linked, ref, distributedToWire(error as BadArgError))
   }
   try {
     linked.link.answer({ v, t: 'reply', ref, ok: true, value })

@@ -14,7 +14,15 @@ import { reportListenerError } from '../util/emitter.js'
 export type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown }
 
 export type Envelope =
-  | { kind: 'call'; msg: unknown; from: Pid | undefined; fromNode: string; reply: (outcome: Outcome) => void }
+  | {
+      kind: 'call'
+      msg: unknown
+      from: Pid | undefined
+      fromNode: string
+      reply: (outcome: Outcome) => void
+      /** Told when the call may not be answered within this turn: it waits in the mailbox, or its handler is async. */
+      wait?: () => void
+    }
   | { kind: 'cast'; msg: unknown; from: Pid | undefined; fromNode: string }
 
 export class LocalProcess {
@@ -55,7 +63,9 @@ export class LocalProcess {
     }
     if (this.#mailbox.length >= this.#maxMailbox) return this.#onFull(envelope)
     this.#mailbox.push(envelope)
-    if (!this.#running) {
+    if (this.#running) {
+      if (envelope.kind === 'call') envelope.wait?.()
+    } else {
       this.#running = true
       queueMicrotask(() => void this.#drain())
     }
@@ -89,6 +99,7 @@ export class LocalProcess {
       this.#answer(envelope, { ok: true, value })
       return undefined
     }
+    envelope.wait?.()
     return Promise.resolve(value).then(
       (result) => this.#answer(envelope, { ok: true, value: result }),
       (error: unknown) => this.#answer(envelope, { ok: false, error }),

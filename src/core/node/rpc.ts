@@ -6,9 +6,9 @@
  * the process (so the target's monitors fire after the callback). A local rpc runs the
  * function directly, with no intermediate process, as in the seed.
  */
-import { decodeValue, encodeValue, type Payload } from '../wire/codec.js'
+import { copyValue, decodeValue, encodeValue, type Payload } from '../wire/codec.js'
 import { describeThrown, rpcErrorFromWire } from '../wire/error-wire.js'
-import { BadArgError, BadRpcError, ClosedError, OverloadedError, RemoteError, toError } from '../api/errors.js'
+import { BadArgError, BadRpcError, ClosedError, errorMessage, OverloadedError, toError } from '../api/errors.js'
 import type { NodeCore, RpcHandlers } from './node-core.js'
 import type { LinkedNode, RpcProcess } from './linked-node.js'
 import { Pid } from '../api/pid.js'
@@ -60,12 +60,7 @@ export class RpcService implements RpcHandlers {
     const linked = this.#node.linked(target)
     if (linked === undefined) throw new BadRpcError('nodedown', `badrpc: node ${target} is not linked`)
     if (!linked.link.hasRoom()) throw new OverloadedError(target)
-    let payload: Payload
-    try {
-      payload = encodeValue(args)
-    } catch (error) {
-      throw new BadArgError(`args cannot be encoded: ${String(error)}`)
-    }
+    const payload = encodeValue(args, 'args')
     const ref = this.#node.nextRef()
     const result = await new Promise<unknown>((resolve, reject) => {
       const timer =
@@ -87,7 +82,9 @@ export class RpcService implements RpcHandlers {
     return result as R
   }
 
+  /** A local rpc: the arguments and the result are copies, as for another node. */
   async #callLocal<R>(mod: string, fn: string, args: unknown[], callback: RpcCallback<R>): Promise<R> {
+    args = copyValue(args, 'args') as unknown[]
     const f = this.#lookup(mod, fn)
     if (f === undefined) throw new BadRpcError('undef', `badrpc: undef ${mod}.${fn}`)
     const context: RpcContext = { caller: undefined, callerNode: this.#node.id, fromNode: this.#node.id, node: this.#node }
@@ -98,6 +95,12 @@ export class RpcService implements RpcHandlers {
     } catch (error) {
       const { name, message } = describeThrown(error)
       throw new BadRpcError(message, `badrpc: ${name}: ${message}`, { cause: error })
+    }
+    try {
+      result = copyValue(result, 'result')
+    } catch (error) {
+      this.#unsent(mod, fn, error)
+      throw new BadRpcError('badarg', errorMessage(error), { cause: error })
     }
     if (typeof callback === 'function') {
       const back = callback(result as R, undefined)
@@ -181,30 +184,30 @@ export class RpcService implements RpcHandlers {
         return this.#stopQuietly(pid, ok ? 'normal' : 'error')
       }
       if (ok) {
-        let payload: Payload | undefined
+        let payload: Payload
         try {
-          payload = encodeValue(value)
+          payload = encodeValue(value, 'result')
         } catch (error) {
-          ok = false
-          value = new RemoteError('EncodeError', `the result could not be encoded: ${String(error)}`)
+          linked.rpcsIn.delete(ref)
+          this.#stopQuietly(pid, 'error')
+          this.#unsent(frame.mod, frame.fn, error)
+          return fail('badarg', 'BadArgError', errorMessage(error))
         }
-        if (payload !== undefined) {
-          try {
-            if (!linked.link.answer({ v, t: 'rpc-ok', ref, pid: pid.id, value: payload })) {
-              linked.rpcsIn.delete(ref)
-              return this.#stopQuietly(pid, 'normal')
-            }
-            entry.answered = true
-            // The caller's rpc-done ends the process; a caller that never sends it cannot keep it.
-            entry.timer = startTimer(() => {
-              if (linked.rpcsIn.get(ref) !== entry) return
-              linked.rpcsIn.delete(ref)
-              this.#stopQuietly(pid, 'timeout')
-            }, this.#node.options.rpcDoneTimeoutMs)
-            return
-          } catch (error) {
-            value = error // too large to send: the caller gets that error instead
+        try {
+          if (!linked.link.answer({ v, t: 'rpc-ok', ref, pid: pid.id, value: payload })) {
+            linked.rpcsIn.delete(ref)
+            return this.#stopQuietly(pid, 'normal')
           }
+          entry.answered = true
+          // The caller's rpc-done ends the process; a caller that never sends it cannot keep it.
+          entry.timer = startTimer(() => {
+            if (linked.rpcsIn.get(ref) !== entry) return
+            linked.rpcsIn.delete(ref)
+            this.#stopQuietly(pid, 'timeout')
+          }, this.#node.options.rpcDoneTimeoutMs)
+          return
+        } catch (error) {
+          value = error // too large to send: the caller gets that error instead
         }
       }
       linked.rpcsIn.delete(ref)
@@ -247,6 +250,11 @@ export class RpcService implements RpcHandlers {
       this.#stopQuietly(entry.pid, 'noconnection')
     }
     linked.rpcsIn.clear()
+  }
+
+  /** A result that cannot travel: the caller gets the error, and this node tells it. */
+  #unsent(mod: string, fn: string, error: unknown): void {
+    this.#node.report(undefined, `a result of ${mod}.${fn} was not sent: ${errorMessage(error)}`)
   }
 
   #stopQuietly(pid: Pid, reason: string): void {

@@ -1,13 +1,16 @@
 /**
- * Payload encoding: superjson (Date, Map, Set, BigInt, undefined, RegExp, Error and `Pid`
- * survive a round trip) inside plain JSON frames, byte arrays as binary attachments and
+ * Payload encoding: superjson (Date, Map, Set, BigInt, undefined, RegExp, URL, Error, typed
+ * arrays and `Pid` survive a round trip; what would not is refused first, by `sendable.ts`)
+ * inside plain JSON frames, byte arrays as binary attachments and
  * long strings as text attachments next to the frame, and a hardened JSON parser for text
  * that came over a wire.
  */
 import { SuperJSON } from 'superjson'
 import { buildValue } from './payload-build.js'
 import { type JsonKind, planMeta } from './payload-meta.js'
+import { BadArgError, errorMessage } from '../api/errors.js'
 import { Pid } from '../api/pid.js'
+import { CLASSES, checkSendable, TEXT_ATTACHMENT_CHARS } from './sendable.js'
 
 /**
  * The encoded form of one value, as it sits inside a frame: superjson's `{json, meta}`;
@@ -32,35 +35,34 @@ export const ATTACHMENTS: unique symbol = Symbol('attachments')
 /** Most attachments (binary and text together) one payload may have. */
 export const MAX_ATTACHMENTS = 4096
 
-/** Strings this long (in UTF-16 units) or longer travel as text attachments. */
-export const TEXT_ATTACHMENT_CHARS = 64 * 1024
+export { TEXT_ATTACHMENT_CHARS }
 
 const superjson = new SuperJSON()
+;(superjson as { classRegistry: typeof CLASSES }).classRegistry = CLASSES
 
-/** The attachments being collected by `encodeValue`. */
-let collecting: Uint8Array[] | undefined
-let collectingTexts: string[] | undefined
+/** The attachments being collected by `encodeValue` (the only caller of this superjson). */
+let collecting: Uint8Array[] = []
+let collectingTexts: string[] = []
 
-function full(): boolean {
-  return (collecting?.length ?? 0) + (collectingTexts?.length ?? 0) >= MAX_ATTACHMENTS
+function attach<T>(list: T[], item: T): number {
+  if (collecting.length + collectingTexts.length >= MAX_ATTACHMENTS) throw new TypeError(`a value holds more than ${MAX_ATTACHMENTS} byte arrays and long strings`)
+  return list.push(item) - 1
+}
+
+/** Attachments are decoded by `decodeValue`, never by superjson. */
+const elsewhere = (): never => {
+  throw new TypeError('decoded by decodeValue only')
 }
 
 // A Uint8Array (a Node Buffer too) becomes the index of an attachment: its bytes go as
-// they are, with no JSON and no copy into text. It arrives as a Uint8Array.
+// they are, with no JSON and no copy into text. It arrives as a Uint8Array. The bytes are
+// copied (the value is sent later, piece by piece), as a plain Uint8Array even for a
+// Buffer; slice() of a plain view is a memory copy.
 superjson.registerCustom<Uint8Array, number>(
   {
     isApplicable: (value): value is Uint8Array => value instanceof Uint8Array,
-    serialize: (bytes) => {
-      if (collecting === undefined) throw new TypeError('binary values are encoded by encodeValue only')
-      if (full()) throw new TypeError(`a value holds more than ${MAX_ATTACHMENTS} byte arrays and long strings`)
-      // A copy (the value is sent later, piece by piece), as a plain Uint8Array even for a
-      // Buffer; slice() of a plain view is a memory copy.
-      collecting.push(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength).slice())
-      return collecting.length - 1
-    },
-    deserialize: () => {
-      throw new TypeError('binary values are decoded by decodeValue only')
-    },
+    serialize: (bytes) => attach(collecting, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength).slice()),
+    deserialize: elsewhere,
   },
   'bin',
 )
@@ -68,15 +70,8 @@ superjson.registerCustom<Uint8Array, number>(
 superjson.registerCustom<string, number>(
   {
     isApplicable: (value): value is string => typeof value === 'string' && value.length >= TEXT_ATTACHMENT_CHARS,
-    serialize: (text) => {
-      if (collectingTexts === undefined) throw new TypeError('long strings are encoded by encodeValue only')
-      if (full()) throw new TypeError(`a value holds more than ${MAX_ATTACHMENTS} byte arrays and long strings`)
-      collectingTexts.push(text)
-      return collectingTexts.length - 1
-    },
-    deserialize: () => {
-      throw new TypeError('long strings are decoded by decodeValue only')
-    },
+    serialize: (text) => attach(collectingTexts, text),
+    deserialize: elsewhere,
   },
   'str',
 )
@@ -103,58 +98,69 @@ const CUSTOM_TYPES: ReadonlyMap<string, JsonKind> = new Map([
   ['Pid', 'array'],
 ])
 
-const MAX_PLAIN_DEPTH = 64
-
 /**
- * True when JSON carries `value` exactly: strings, finite numbers (not -0), booleans,
- * null, arrays and plain objects of those. Such values skip superjson's walk, which is
- * most of the encoding cost of a small message; superjson emits no `meta` for them either.
+ * Encodes any value to a payload. Throws a `BadArgError` for a value that would not arrive
+ * as it was sent (`sendable.ts`), naming where it is from `name`: `msg.player is a function`.
+ *
+ * @example
+ * encodeValue({ at: new Date() }, 'msg')
  */
-function isPlainJson(value: unknown, depth: number): boolean {
-  switch (typeof value) {
-    case 'string':
-      return value.length < TEXT_ATTACHMENT_CHARS
-    case 'boolean':
-      return true
-    case 'number':
-      return Number.isFinite(value) && !Object.is(value, -0)
-    case 'object': {
-      if (value === null) return true
-      if (depth > MAX_PLAIN_DEPTH) return false
-      if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) if (!(i in value) || !isPlainJson(value[i], depth + 1)) return false
-        return true
-      }
-      const proto = Object.getPrototypeOf(value) as unknown
-      if (proto !== Object.prototype && proto !== null) return false
-      for (const key in value) if (!isPlainJson((value as Record<string, unknown>)[key], depth + 1)) return false
-      return true
-    }
-    default:
-      return false
+export function encodeValue(value: unknown, name = 'value'): Payload {
+  try {
+    return checkSendable(value, name) ? { json: value } : encodeRich(value)
+  } catch (error) {
+    throw encodeError(error, name)
   }
 }
 
-/** Encodes any value to a payload. Throws a TypeError for values that cannot be encoded. */
-export function encodeValue(value: unknown): Payload {
-  if (isPlainJson(value, 0)) return { json: value }
-  const attachments: Uint8Array[] = []
-  const texts: string[] = []
-  collecting = attachments
-  collectingTexts = texts
-  let json: unknown
-  let meta: unknown
+/** What encoding threw (a getter, a value nested deeper than the stack, too many attachments) as a `BadArgError`. */
+function encodeError(error: unknown, name: string): BadArgError {
+  return error instanceof BadArgError ? error : new BadArgError(`${name} cannot be encoded: ${errorMessage(error)}`, { cause: error })
+}
+
+function encodeRich(value: unknown): Payload {
+  const attachments: Uint8Array[] = (collecting = [])
+  const texts: string[] = (collectingTexts = [])
+  let result: ReturnType<typeof superjson.serialize>
   try {
-    ;({ json, meta } = superjson.serialize(value))
+    result = superjson.serialize(value)
   } finally {
-    collecting = undefined
-    collectingTexts = undefined
+    collecting = []
+    collectingTexts = []
   }
+  const { json, meta } = result
   const payload: Payload = meta === undefined ? { json } : { json, meta }
   if (attachments.length > 0) payload.b = attachments.length
   if (texts.length > 0) payload.s = texts.length
   if (attachments.length + texts.length > 0) payload[ATTACHMENTS] = texts.length === 0 ? attachments : [...attachments, ...texts]
   return payload
+}
+
+/**
+ * The value a process of another node would get for `value`: checked as `encodeValue`
+ * checks it, and a copy, so that a local message or reply is never shared with its sender.
+ */
+export function copyValue(value: unknown, name: string): unknown {
+  try {
+    return checkSendable(value, name) ? copyJson(value) : decodeValue(encodeRich(value), NO_LIMITS)
+  } catch (error) {
+    throw encodeError(error, name)
+  }
+}
+
+const NO_LIMITS: DecodeLimits = { maxBigIntDigits: Infinity }
+
+/** A copy of plain JSON (no holes, no cycles: `checkSendable` let it through). */
+function copyJson(json: unknown): unknown {
+  if (typeof json !== 'object' || json === null) return json
+  if (Array.isArray(json)) return json.map(copyJson)
+  // a spread copies an object's shape at once (much faster than key by key); then the objects inside it
+  const copy: Record<string, unknown> = { ...json }
+  for (const key in copy) {
+    const item = copy[key]
+    if (typeof item === 'object') copy[key] = copyJson(item)
+  }
+  return copy
 }
 
 /** Bounds on what `decodeValue` accepts; each one left out takes its default. */
@@ -194,7 +200,7 @@ function decodeWithMeta(payload: Payload, limits: DecodeLimits | undefined): unk
   if (attachments.length !== binary + text) throw new TypeError(`payload announces ${binary + text} attachments, has ${attachments.length}`)
   const maxBigIntDigits = limits?.maxBigIntDigits ?? DEFAULT_MAX_BIGINT_DIGITS
   if (!(maxBigIntDigits >= 0)) throw new RangeError(`maxBigIntDigits must be a number from 0 up, not ${String(maxBigIntDigits)}`)
-  const plan = planMeta(payload.json, payload.meta, { customs: CUSTOM_TYPES, maxBigIntDigits })
+  const plan = planMeta(payload.json, payload.meta, { customs: CUSTOM_TYPES, classes: CLASSES, maxBigIntDigits })
   let taken: Set<number> | undefined
   return buildValue(plan, (name, json) => {
     if (name === 'Pid') return decodePid(json)

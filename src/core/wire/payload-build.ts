@@ -147,6 +147,12 @@ class Builder {
         return TYPED_ARRAYS[annotation.name].from(list(json), Number)
       case 'custom':
         return this.#custom(annotation.name, json)
+      case 'class': {
+        // as superjson builds it: the sent properties on an object of the class's prototype
+        const into = Object.create(annotation.proto as object | null) as Record<string, unknown>
+        this.#work.push({ kind: 'object', json: record(json), into })
+        return into
+      }
     }
   }
 

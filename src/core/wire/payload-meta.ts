@@ -40,6 +40,7 @@ export type Annotation =
   | { readonly type: SimpleType }
   | { readonly type: 'typed-array'; readonly name: TypedArrayName }
   | { readonly type: 'custom'; readonly name: string }
+  | { readonly type: 'class'; readonly name: string; readonly proto: unknown }
 
 /** The JSON type a custom type's value has on the wire. */
 export type JsonKind = 'null' | 'boolean' | 'number' | 'string' | 'array' | 'object'
@@ -47,6 +48,8 @@ export type JsonKind = 'null' | 'boolean' | 'number' | 'string' | 'array' | 'obj
 export interface MetaOptions {
   /** Custom types the sender may use (superjson `registerCustom` names), with their JSON type. */
   readonly customs: ReadonlyMap<string, JsonKind>
+  /** Classes the sender may name (superjson `registerClass` identifiers); none when left out. */
+  readonly classes?: { getValue(name: string): { prototype: unknown } | undefined }
   readonly maxBigIntDigits: number
 }
 
@@ -111,6 +114,8 @@ function fits(annotation: Annotation, value: unknown, customs: ReadonlyMap<strin
       return Array.isArray(value) && value.every((item) => typeof item === 'number' || item === null)
     case 'custom':
       return kindOf(value) === customs.get(annotation.name)
+    case 'class':
+      return isPlainObject(value)
   }
 }
 
@@ -256,7 +261,11 @@ class Planner implements MetaPlan {
     if (simple !== undefined) return simple
     if (Array.isArray(x) && x.length === 2) {
       const [family, name]: unknown[] = x
-      if (family === 'custom' && typeof name === 'string' && this.#options.customs.has(name)) return { type: 'custom', name }
+      if (typeof name === 'string') {
+        if (family === 'custom' && this.#options.customs.has(name)) return { type: 'custom', name }
+        const known = family === 'class' ? this.#options.classes?.getValue(name) : undefined
+        if (known !== undefined) return { type: 'class', name, proto: known.prototype }
+      }
       const typed = family === 'typed-array' ? TYPED.get(name) : undefined
       if (typed !== undefined) return typed
     }
@@ -270,7 +279,7 @@ class Planner implements MetaPlan {
       const digits = value.length - (value.startsWith('-') ? 1 : 0)
       if (digits > this.#options.maxBigIntDigits) throw bad(`a BigInt of ${digits} digits (at most ${this.#options.maxBigIntDigits} digits)`)
     }
-    if (!fits(annotation, value, this.#options.customs)) throw bad(`a ${type === 'custom' ? annotation.name : type} annotation on ${kindOf(value)} that superjson would not write`)
+    if (!fits(annotation, value, this.#options.customs)) throw bad(`a ${type === 'custom' || type === 'class' ? annotation.name : type} annotation on ${kindOf(value)} that superjson would not write`)
   }
 
   /** `referentialEqualities`: `{path: [path, ...]}`, or `[[path, ...]]` / `[[path, ...], {...}]` when the root is shared. */
