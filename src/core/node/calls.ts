@@ -102,7 +102,7 @@ function callLocal<R>(node: NodeCore, process: LocalProcess, from: Pid | undefin
         try {
           resolve(copyValue(outcome.value, 'reply') as R)
         } catch (error) {
-          unsent(node, process.pid, error)
+          unsent(node, `a reply of ${process.pid.toString()}`, error)
           reject(error)
         }
       },
@@ -117,9 +117,9 @@ function callLocal<R>(node: NodeCore, process: LocalProcess, from: Pid | undefin
   })
 }
 
-/** A reply that cannot travel: the caller gets the error, and this node tells it. */
-function unsent(node: NodeCore, pid: Pid, error: unknown): void {
-  node.report(undefined, `a reply of ${pid.toString()} was not sent: ${errorMessage(error)}`)
+/** A reply or an rpc result that cannot travel: the caller gets the error, and this node tells it. */
+export function unsent(node: NodeCore, what: string, error: unknown): void {
+  node.report(undefined, `${what} was not sent: ${errorMessage(error)}`)
 }
 
 /** `cast`, with the calling process (if any) as `from`. */
@@ -181,7 +181,7 @@ function reply(node: NodeCore, linked: LinkedNode, ref: number, outcome: Outcome
   try {
     value = encodeValue(outcome.value, 'reply')
   } catch (error) {
-    unsent(node, pid, error)
+    unsent(node, `a reply of ${pid.toString()}`, error)
     return replyError(linked, ref, distributedToWire(error as BadArgError))
   }
   try {

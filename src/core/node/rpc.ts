@@ -9,6 +9,7 @@
 import { copyValue, decodeValue, encodeValue, type Payload } from '../wire/codec.js'
 import { describeThrown, rpcErrorFromWire } from '../wire/error-wire.js'
 import { BadArgError, BadRpcError, ClosedError, errorMessage, OverloadedError, toError } from '../api/errors.js'
+import { unsent } from './calls.js'
 import type { NodeCore, RpcHandlers } from './node-core.js'
 import type { LinkedNode, RpcProcess } from './linked-node.js'
 import { Pid } from '../api/pid.js'
@@ -99,7 +100,7 @@ export class RpcService implements RpcHandlers {
     try {
       result = copyValue(result, 'result')
     } catch (error) {
-      this.#unsent(mod, fn, error)
+      unsent(this.#node, `a result of ${mod}.${fn}`, error)
       throw new BadRpcError('badarg', errorMessage(error), { cause: error })
     }
     if (typeof callback === 'function') {
@@ -190,7 +191,7 @@ export class RpcService implements RpcHandlers {
         } catch (error) {
           linked.rpcsIn.delete(ref)
           this.#stopQuietly(pid, 'error')
-          this.#unsent(frame.mod, frame.fn, error)
+          unsent(this.#node, `a result of ${frame.mod}.${frame.fn}`, error)
           return fail('badarg', 'BadArgError', errorMessage(error))
         }
         try {
@@ -250,11 +251,6 @@ export class RpcService implements RpcHandlers {
       this.#stopQuietly(entry.pid, 'noconnection')
     }
     linked.rpcsIn.clear()
-  }
-
-  /** A result that cannot travel: the caller gets the error, and this node tells it. */
-  #unsent(mod: string, fn: string, error: unknown): void {
-    this.#node.report(undefined, `a result of ${mod}.${fn} was not sent: ${errorMessage(error)}`)
   }
 
   #stopQuietly(pid: Pid, reason: string): void {

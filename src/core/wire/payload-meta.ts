@@ -75,7 +75,8 @@ export const TYPED_ARRAY_NAMES = ['Int8Array', 'Uint8Array', 'Uint8ClampedArray'
 const SIMPLE = new Map<unknown, Annotation>(
   (['undefined', 'bigint', 'Date', 'Error', 'regexp', 'set', 'map', 'number', 'URL'] as const).map((type) => [type, { type }]),
 )
-const TYPED = new Map<unknown, Annotation>(TYPED_ARRAY_NAMES.map((name) => [name, { type: 'typed-array', name }]))
+/** The typed arrays' annotations, by name. */
+export const TYPED = new Map<unknown, Annotation>(TYPED_ARRAY_NAMES.map((name) => [name, { type: 'typed-array', name }]))
 const SPECIAL_NUMBERS = new Set<unknown>(['NaN', 'Infinity', '-Infinity', '-0'])
 const INDEX = /^(?:0|[1-9][0-9]{0,14})$/
 const DECIMAL = /^-?[0-9]+$/

@@ -10,7 +10,7 @@
 import { SuperJSON } from 'superjson'
 import { BadArgError } from '../api/errors.js'
 import { Pid } from '../api/pid.js'
-import { TYPED_ARRAY_NAMES } from './payload-meta.js'
+import { TYPED } from './payload-meta.js'
 
 /**
  * The classes registered with superjson's default instance (`SuperJSON.registerClass(Point)`
@@ -37,7 +37,6 @@ let plainDepth = PLAIN_DEPTH
 const RICH = 1
 const BAD = 2
 
-const TYPED = new Set<unknown>(TYPED_ARRAY_NAMES)
 
 /** Containers past `plainDepth` seen by the walk under way. */
 let seen: Set<object> | undefined
