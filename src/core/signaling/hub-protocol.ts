@@ -9,8 +9,14 @@
  * - `signal` {@link SignalRequest}, answered (when an ack is asked for) by a {@link HubAck}
  *
  * Events, hub → client:
- * - `member-join` / `member-leave` {@link MemberNotice}
+ * - `member-join` {@link MemberInfo}, `member-leave` {@link MemberLeave} (both read by {@link parseMemberNotice})
  * - `signal` {@link SignalNotice} (`from` is set by the hub, never by the sender)
+ * - `kicked` {@link KickedNotice}
+ *
+ * The same events as Socket.IO typed event maps: {@link ClientToHubEvents} and
+ * {@link HubToClientEvents} (the relay's in `./relay-protocol.ts`). A sender's emits are
+ * checked against them; a receiver declares them through {@link Received}, every argument
+ * `unknown` until one of the parsers below reads it.
  *
  * Every member is named with its **incarnation** (`inc`, a random 32-bit number the node
  * picks when it starts, part of each of its pids): a node restarted under the same id (a
@@ -46,7 +52,7 @@ export const HubEvents = {
   memberJoin: 'member-join',
   memberLeave: 'member-leave',
   kicked: 'kicked',
-} as const
+} as const satisfies Record<string, keyof ClientToHubEvents | keyof HubToClientEvents>
 
 /** Size limits enforced by both sides. */
 export const HubLimits = {
@@ -134,6 +140,47 @@ export interface SignalNotice {
   readonly ti: number
   readonly data: Json
 }
+
+/** `member-leave`, hub → client, as the hub sends it: the incarnation that left (see {@link MemberNotice} for `away` and `kicked`). */
+export interface MemberLeave {
+  readonly id: string
+  readonly inc: number
+  readonly away?: number
+  readonly kicked?: string
+}
+
+/** `kicked`, hub → client: the hub removes this member, for `reason`; its connection closes next. */
+export interface KickedNotice {
+  readonly reason: string
+}
+
+/** Events a client sends the hub, as a Socket.IO typed event map (the client's emits; the hub acks with these replies). */
+export interface ClientToHubEvents {
+  join: (request: JoinRequest, ack: (reply: JoinReply) => void) => void
+  signal: (request: SignalRequest, ack?: (reply: HubAck) => void) => void
+}
+
+/** Events the hub sends a client, as a Socket.IO typed event map. */
+export interface HubToClientEvents {
+  'member-join': (member: MemberInfo) => void
+  'member-leave': (notice: MemberLeave) => void
+  signal: (notice: SignalNotice) => void
+  kicked: (notice: KickedNotice) => void
+}
+
+/**
+ * The receiving end of an event map: the same events, every argument `unknown` (a payload,
+ * then the ack callback when the sender asked for one) until a parser reads it. What a
+ * peer sends is never trusted to match the sender's map.
+ */
+export type Received<Events> = { [Event in keyof Events]: (...args: unknown[]) => void }
+
+/** The reply the acknowledgement of event `E` of map `Events` carries (`never` for an event without an ack). */
+export type AckReply<Events, E extends keyof Events> = Events[E] extends (...args: infer A) => void
+  ? NonNullable<A[1]> extends (reply: infer R) => void
+    ? R
+    : never
+  : never
 
 const NAME_PATTERN = /^[A-Za-z0-9_.:@-]+$/
 

@@ -17,16 +17,51 @@
  * Hub → client: `{ f, fi, ti, e, s, a, d? }`: the same for one receiver, the sender's id
  * `f` and incarnation `fi` set by the hub. A receiver drops a packet whose `ti` is not
  * its own incarnation, and one of an earlier epoch of that sender's incarnation.
+ *
+ * The same as Socket.IO typed event maps, {@link ClientToHubRelayEvents} and
+ * {@link HubToClientRelayEvents}: a socket of either end speaks these beside the hub
+ * protocol's maps (`./hub-protocol.ts`).
  */
 import { isIncarnation } from '../api/pid.js'
 import { isPlainObject } from '../util/untrusted-json.js'
 import { utf8Length } from '../util/utf8.js'
-import { isHubName } from './hub-protocol.js'
+import { isHubName, type HubAck, type HubErrorReply } from './hub-protocol.js'
 
 /** The event name, both ways. */
 export const RELAY_EVENT = 'relay'
 /** Hub → client: a relay packet was refused (malformed, over the budget, before a join). */
 export const RELAY_REFUSED_EVENT = 'relay-refused'
+
+/** `relay`, client → hub, as sent: the targets `t` and the chunk `d` (none in a bare ack). */
+export interface RelayPacket {
+  readonly t: readonly RelayTarget[]
+  readonly d?: string | Uint8Array
+}
+
+/** `relay`, hub → client, as sent to one receiver: `f` and `fi` (the sender) set by the hub. */
+export interface RelayDelivery {
+  readonly f: string
+  readonly fi: number
+  readonly ti: number
+  readonly e: number
+  readonly s: number
+  readonly a: number
+  readonly d?: string | Uint8Array
+}
+
+/** `relay-refused`, hub → client, as sent: the refusal, with `t` the refused packet's targets when they could be read. */
+export type RelayRefusedNotice = HubErrorReply & { readonly t?: readonly RelayTarget[] }
+
+/** Relay events a client sends the hub, as a Socket.IO typed event map (sent without an ack; one asked for is answered). */
+export interface ClientToHubRelayEvents {
+  relay: (packet: RelayPacket, ack?: (reply: HubAck) => void) => void
+}
+
+/** Relay events the hub sends a client, as a Socket.IO typed event map. */
+export interface HubToClientRelayEvents {
+  relay: (packet: RelayDelivery) => void
+  'relay-refused': (refusal: RelayRefusedNotice) => void
+}
 
 /** `relay-refused`, hub → client. */
 export interface RelayRefusal {
