@@ -3,33 +3,23 @@
  * back through the Socket.IO adapter (every hub sharing a Redis, or this one alone). Every
  * fact about membership lives there, never in a process-local map.
  */
-import type { Server } from 'socket.io'
+import type { RemoteSocket } from 'socket.io'
 import { errorMessage } from '../../core/api/errors.js'
 import { isIncarnation } from '../../core/api/pid.js'
 import { HubLimits, isHubName, isJoinKey, isJson, type JoinRequest, type Json, type MemberInfo } from '../../core/signaling/hub-protocol.js'
+import type { HubEmits, HubServer, PublishedClaim } from './events.js'
 import type { HubLogger } from './options.js'
 import type { RedisLink } from './redis.js'
 
-/** What a connection publishes in `socket.data`; other hubs read it through the adapter. */
-export interface Claim {
+/** What a connection publishes in `socket.data` (./events.ts), with its socket id. */
+export interface Claim extends PublishedClaim {
   readonly sid: string
-  readonly cluster: string
-  readonly id: string
-  readonly key: string
-  readonly stamp: number
-  readonly state: 'claim' | 'member'
-  /** The member takes relayed traffic (false: it links only directly). */
-  readonly relay: boolean
-  /** The member's incarnation (a new one each time the node starts). */
-  readonly inc: number
-  /** What admission stamped on it. */
-  readonly claims?: Json | undefined
 }
 
 /** A claim read from the cluster view, with the means to reach its connection on any hub. */
 export interface ClaimHandle extends Claim {
   disconnect(): void
-  emit(event: string, payload: unknown): void
+  readonly emit: RemoteSocket<HubEmits, unknown>['emit']
 }
 
 /** The room of a cluster's members, and the room of the connections claiming one id (`/` is outside the name charset). */
@@ -94,7 +84,7 @@ function readClaim(sid: string, data: unknown): Claim | null {
  * Returns the reader of the claims in a room, through the adapter (every hub); only this
  * hub's connections while Redis is away or the adapter does not answer.
  */
-export function claimReader(io: Server, redis: RedisLink | undefined, log: HubLogger): ClaimsIn {
+export function claimReader(io: HubServer, redis: RedisLink | undefined, log: HubLogger): ClaimsIn {
   return async (room) => {
     let sockets
     if (redis === undefined || redis.isUp()) {
@@ -112,7 +102,7 @@ export function claimReader(io: Server, redis: RedisLink | undefined, log: HubLo
         claims.push({
           ...claim,
           disconnect: () => remote.disconnect(true),
-          emit: (event, payload) => remote.emit(event, payload),
+          emit: (event, ...args) => remote.emit(event, ...args),
         })
       }
     }

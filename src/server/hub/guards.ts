@@ -1,13 +1,16 @@
 /**
  * The hub's gates on clients: who may open a connection (origin, count), how long a
- * connection may stay without joining, how fast it may send (a token bucket) and how much may wait for it to read; and logging
- * of what these refuse without letting a flood of refusals flood the log.
+ * connection may stay without joining, how fast it may send (a token bucket), which
+ * events it may send, and how much may wait for it to read; and logging of what these
+ * refuse without letting a flood of refusals flood the log.
  */
 import type { IncomingMessage } from 'node:http'
-import type { Socket } from 'socket.io'
-import type { JoinRequest } from '../../core/signaling/hub-protocol.js'
+import { errorMessage } from '../../core/api/errors.js'
+import { hubError, type HubErrorReply } from '../../core/signaling/hub-protocol.js'
+import { RELAY_EVENT } from '../../core/signaling/relay-protocol.js'
 import { terminate, watchOutgoing } from './engine-socket.js'
-import type { AllowedOrigins, HubLogger, HubOptions, HubSettings } from './options.js'
+import { type HubSocket, isClientEvent, splitAck } from './events.js'
+import type { AllowedOrigins, HubLogger, HubSettings } from './options.js'
 
 /** How often one kind of refusal is logged at most; the rest are counted into the next line. */
 const LOG_INTERVAL_MS = 10_000
@@ -161,7 +164,7 @@ export function admission(
  * `maxBufferedBytes`). `stop` when the connection is gone.
  */
 export function guardConnection(
-  socket: Socket,
+  socket: HubSocket,
   settings: HubSettings,
   warn: (kind: string, message: string) => void,
   name: () => string,
@@ -182,4 +185,44 @@ export function guardConnection(
     queueMicrotask(() => terminate(socket.conn))
   })
   return { stop: () => clearTimeout(deadline) }
+}
+
+/** What the event guard needs of a connection (a `HubConnection`). */
+export interface GuardedConnection {
+  /** Its message budget. */
+  readonly bucket: TokenBucket
+  /** The connection in log lines. */
+  readonly name: string
+  /** Refuses a message with a strike (./connection.ts). */
+  refuse(ack: ((reply: HubErrorReply) => void) | undefined, reply: HubErrorReply, what: string): void
+}
+
+/**
+ * The Socket.IO middleware (`socket.use`) that sees every event a connection sends before
+ * any handler: an event past the connection's message budget (`relay` aside, which has a
+ * byte budget of its own: ./relay.ts) or one the hub does not handle is refused with a
+ * strike and goes no further.
+ */
+export function guardEvents(
+  conn: GuardedConnection,
+  settings: HubSettings,
+  warn: (kind: string, message: string) => void,
+): (event: unknown[], next: (error?: Error) => void) => void {
+  const limits = `${settings.maxMessageBurst} at once, ${settings.maxMessagesPerSecond} per second`
+  return (event, next) => {
+    try {
+      const name = event[0]
+      if (name === RELAY_EVENT) return next()
+      if (!conn.bucket.take()) {
+        warn('rate', `${conn.name} is over the rate limit (${limits}: maxMessageBurst, maxMessagesPerSecond); refusing its messages`)
+        return conn.refuse(splitAck(event.slice(1)).ack, hubError('protocol', `rate limit: at most ${limits}`), 'message')
+      }
+      if (!isClientEvent(name)) {
+        return conn.refuse(splitAck(event.slice(1)).ack, hubError('protocol', `unknown event ${JSON.stringify(String(name)).slice(0, 80)}`), 'message')
+      }
+      next()
+    } catch (error) {
+      settings.log.error(`message handling failed: ${errorMessage(error)}`)
+    }
+  }
 }

@@ -6,10 +6,10 @@
  * admitted afresh, joins under that id again. Works across hubs sharing a Redis (the
  * member's connection is reached through the adapter); the refused keys are this hub's.
  */
-import type { Server } from 'socket.io'
 import { BadArgError } from '../../core/api/errors.js'
 import { HubEvents, isHubName, type JoinRequest } from '../../core/signaling/hub-protocol.js'
 import { type ClaimsIn, clusterRoom, idRoom } from './claims.js'
+import type { HubServer } from './events.js'
 
 /** Kicked client instances remembered, at most (the oldest forgotten first). */
 const MAX_KICKED = 10_000
@@ -17,10 +17,10 @@ const MAX_KICKED = 10_000
 export class Kicks {
   /** `cluster id key` of each kicked client instance. */
   readonly #keys = new Set<string>()
-  readonly #io: Server
+  readonly #io: HubServer
   readonly #claimsIn: ClaimsIn
 
-  constructor(io: Server, claimsIn: ClaimsIn) {
+  constructor(io: HubServer, claimsIn: ClaimsIn) {
     this.#io = io
     this.#claimsIn = claimsIn
   }
