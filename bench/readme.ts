@@ -19,7 +19,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { figureName, ITEMS, type Item, type Row } from './libraries/figures.js'
+import { figureName, ITEMS, type Item, MESH_VS_PEERJS, type Row } from './libraries/figures.js'
 import { librariesReport, librariesTable, RESULTS_DIR, writeLibrariesReport } from './libraries/report.js'
 import { type Summary, table } from './stats.js'
 
@@ -160,12 +160,19 @@ function summaryText(results: BenchResults): string {
   })
   const burst = library('burst', 'ours')
   const burstRatio = library('burst', 'ours', true)
+  const connect = library('connect', 'ours')
+  const connectRatio = library('connect', 'ours', true)
   const mesh = library('mesh', 'ours')
   const meshRatio = library('mesh', 'ours', true)
+  const meshPeerjs = median(MESH_VS_PEERJS)
+  const meshVs = [meshRatio === undefined ? undefined : `${format(meshRatio)}× bare data channels`, meshPeerjs === undefined ? undefined : `${format(meshPeerjs)}× PeerJS`]
+    .filter((part): part is string => part !== undefined)
+    .join(', ')
   const tabs = join([
     rtt === undefined ? undefined : `a call's round trip ${format(rtt)} ms p50${others.length > 0 ? ` (${others.join(', ')})` : ''}`,
     burst === undefined ? undefined : `20,000 small casts at ${format(burst)} msg/s${burstRatio === undefined ? '' : ` (${format(burstRatio)}× a bare data channel)`}`,
-    mesh === undefined ? undefined : `six tabs all answering each other ${format(mesh)} ms after start${meshRatio === undefined ? '' : ` (${format(meshRatio)}× bare data channels)`}`,
+    connect === undefined ? undefined : `two tabs started together answering each other ${format(connect)} ms after \`connect()\`${connectRatio === undefined ? '' : ` (${format(connectRatio)}× bare data channels)`}`,
+    mesh === undefined ? undefined : `six tabs all answering each other ${format(mesh)} ms after \`connect()\`${meshVs === '' ? '' : ` (${meshVs})`}`,
   ])
 
   const nodeRtt = median('1. call RTT p50, distribunator call')

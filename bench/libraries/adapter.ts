@@ -54,7 +54,19 @@ export interface Member {
    * is a direct one.
    */
   directAt?(peer: string): Promise<number>
+  /** This library only: the moments (epoch ms) its steps toward each peer happened, for finding where the time goes. */
+  marks?(): LibraryMarks
   close(): Promise<void>
+}
+
+/** The moments (epoch ms) a library reached its steps, those it has not reached left out. */
+export interface LibraryMarks {
+  /** `connect()` resolved: the hub answered the join. */
+  readonly connected?: number
+  /** By peer: its link was up (`nodeup`, over the relay at first) and became direct (`path` `direct`). */
+  readonly peers: Readonly<Record<string, { readonly link?: number; readonly direct?: number }>>
+  /** The library's own debug log since it was started, each line with its moment (epoch ms), where the page keeps one. */
+  readonly log?: ReadonlyArray<readonly [number, string]>
 }
 
 export type Start = (options: StartOptions) => Promise<Member>

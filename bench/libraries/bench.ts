@@ -7,9 +7,11 @@
  * A round measures each library in turn, the order rotating from round to round; for
  * each library, in fresh tabs (each in its own browser context):
  *
- * 1. two tabs: B started, then A started and timed until B has answered a first request;
- *    for this library also until the link is direct (it answers over the hub's relay
- *    first and moves the link onto WebRTC in the background);
+ * 1. two tabs started together (each waits for one moment, epoch ms, that the bench hands
+ *    both), timed from that moment until each tab has had the other's answer to a first
+ *    request: a first message has crossed both ways, each way as a request and its answer.
+ *    This library also until the link is direct (it answers over the hub's relay first
+ *    and moves the link onto WebRTC in the background);
  * 4. a 10 MB Uint8Array from A to B as one request answered with its length, twice (the
  *    first and the second on the link); this library's link direct first;
  * 3. 20,000 one-way messages of about 50 B, until B has counted them all;
@@ -18,12 +20,21 @@
  * 6. five tabs form a mesh (untimed), then a sixth is started and timed until each of
  *    the five has answered it; this library also with `maxDirectLinks: 0` everywhere
  *    (the relay alone, no WebRTC started in the background);
- * 5. six fresh tabs started at once, timed from the first start until every tab has an
- *    answer from each of the five others (on one clock: epoch ms with performance.now()'s
- *    resolution).
+ * 5. six fresh tabs started together the same way, timed from that moment until every
+ *    tab has an answer from each of the five others: all 30 ordered pairs have exchanged a
+ *    first message (on one clock: epoch ms with performance.now()'s resolution).
+ *
+ * What counts as a first message is what an app waits for: for this library, the other
+ * tab's registered name seen (a `join` event, as `whereis` would find it) and then a call
+ * to it answered; for the others, a peer's data channel open (PeerJS's `open`, trystero's
+ * `onPeerJoin`, raw's `open`) and then a request over it answered, the first data-channel
+ * message each way.
  *
  * Ratios are to raw in the same round (round trips: to the paired raw channel).
- * BENCH_TAB_PROF=<steps> records CPU profiles of the tabs (bench/libraries/profile.ts).
+ * BENCH_TAB_PROF=<steps> records CPU profiles of the tabs (bench/libraries/profile.ts);
+ * BENCH_TIMELINE=connect,mesh logs, tab by tab, when each step toward each peer happened
+ * (this library: `connect()` resolved, link up over the relay, name seen, first answer,
+ * link direct), in ms from the shared start.
  */
 import { type Browser, chromium, type Page } from '@playwright/test'
 import type { PreviewServer } from 'vite'
@@ -32,7 +43,7 @@ import { pageConfig, servePage, within } from '../browser-bench.js'
 import { type Figure, percentile } from '../stats.js'
 import type { Servers } from './adapter.js'
 import { LIBRARIES, type Library, libraryFigures, type Row } from './figures.js'
-import type { Joined } from './page.js'
+import type { Joined, Timeline } from './page.js'
 import { profiled } from './profile.js'
 import { startServers } from './servers-control.js'
 
@@ -50,6 +61,10 @@ export interface LibrariesBenchOptions {
 const pageDir = new URL('.', import.meta.url).pathname
 const outDir = new URL('../../node_modules/.cache/distribunator-bench/libraries', import.meta.url).pathname
 const MESH = 6
+/** How far ahead of now the bench sets the moment tabs start together, ms: time enough for every tab to be told. */
+const START_LEAD_MS = 300
+/** The steps whose timeline is logged (BENCH_TIMELINE=connect,mesh). */
+const timelineSteps = new Set((process.env.BENCH_TIMELINE ?? '').split(',').filter(Boolean))
 
 // unminified, so the tabs' CPU profiles read
 const config = pageConfig(pageDir, outDir, { target: 'es2022', chunkSizeWarningLimit: 2000, minify: false })
@@ -86,7 +101,7 @@ class Harness {
     await Promise.all(
       tabs.map(async (tab) => {
         await within(tab.page.evaluate(() => window.__libs?.close()), 5_000, 'closing a tab').catch(() => {})
-        await tab.page.goto(new URL(`index.html?lib=${lib}`, this.site).href)
+        await tab.page.goto(new URL(`index.html?lib=${lib}${timelineSteps.size > 0 ? '&timeline' : ''}`, this.site).href)
         await tab.page.waitForFunction(() => window.__libs !== undefined, undefined, { timeout: 20_000 })
       }),
     )
@@ -102,9 +117,23 @@ class Harness {
     return lines.length === 0 ? '' : `\n${lines.slice(0, 40).join('\n')}`
   }
 
-  join(tab: Tab, id: string, room: string, dial: string[], expect: number, maxDirectLinks?: number): Promise<Joined> {
+  /** What each tab has heard so far in its last step: the peers it could send to and those that answered. */
+  async progress(): Promise<string> {
+    const lines: string[] = []
+    for (const [i, tab] of this.tabs.entries()) {
+      const t = await within(tab.page.evaluate(() => window.__libs?.timeline()), 5_000, 'a timeline').catch(() => undefined)
+      if (t === undefined) continue
+      const peers = Object.entries(t.first)
+      const answered = peers.filter(([, mark]) => mark.answered !== undefined).map(([peer]) => peer)
+      lines.push(`tab ${i}: could send to ${peers.map(([peer]) => peer).join(', ') || 'none'}; answered by ${answered.join(', ') || 'none'}`)
+    }
+    return lines.length === 0 ? '' : `\n${lines.join('\n')}`
+  }
+
+  /** Starts the library in `tab` (at the epoch ms `at` when given) and waits for answers from `expect` peers. */
+  join(tab: Tab, id: string, room: string, dial: string[], expect: number, maxDirectLinks?: number, at?: number): Promise<Joined> {
     const servers = this.servers
-    const options = { id, room, dial, servers, expect, ...(maxDirectLinks === undefined ? {} : { maxDirectLinks }) }
+    const options = { id, room, dial, servers, expect, ...(maxDirectLinks === undefined ? {} : { maxDirectLinks }), ...(at === undefined ? {} : { at }) }
     return within(
       tab.page.evaluate((o) => window.__libs!.join(o), options),
       60_000,
@@ -120,18 +149,85 @@ class Harness {
     )
   }
 
+  /**
+   * Starts `lib` in every tab of `tabs` at one moment, each waiting for answers from all
+   * the others; that moment (epoch ms), the ids and what each tab reports. A start that
+   * does not complete (once in a dozen or so PeerJS meshes a tab never heard from all
+   * five) is told and made once more in freshly loaded tabs, under new ids.
+   */
+  async together(step: string, lib: Library, tabs: readonly Tab[], names: readonly string[], room: string): Promise<{ at: number; ids: string[]; joined: Joined[] }> {
+    for (let attempt = 1; ; attempt++) {
+      const ids = names.map((id) => (attempt === 1 ? id : `${id}-${attempt}`))
+      // the PeerJS tabs connect to the ids before theirs (it has no discovery)
+      const dial = (i: number): string[] => (lib === 'peerjs' ? ids.slice(0, i) : [])
+      const at = Date.now() + START_LEAD_MS
+      const pages = tabs.map((tab) => tab.page)
+      try {
+        const joined = await profiled(step, lib, pages, () => Promise.all(tabs.map((tab, i) => this.join(tab, ids[i]!, `${room}-${attempt}`, dial(i), tabs.length - 1, undefined, at))), this.log)
+        const late = Math.max(...joined.map((j) => j.startedAt - at))
+        if (late > 25) this.log(`${lib} ${step}: a tab started ${late.toFixed(0)} ms after the shared moment (its timer fired late)`)
+        return { at, ids, joined }
+      } catch (error) {
+        if (attempt === 2) throw error
+        const message = error instanceof Error ? error.message : String(error)
+        this.log(`${lib} ${step}: ${message}${await this.errors()}${await this.progress()}\n(once more, in fresh tabs)`)
+        await this.load(lib, tabs.length)
+      }
+    }
+  }
+
+  /** With BENCH_TIMELINE naming `step`: each tab's steps toward each peer, in ms from `at`. */
+  async timeline(step: string, lib: Library, tabs: readonly Tab[], ids: readonly string[], joined: readonly Joined[], at: number): Promise<void> {
+    if (!timelineSteps.has(step)) return
+    const ms = (t: number | undefined): string => (t === undefined ? '–' : `+${(t - at).toFixed(0)}`)
+    const span = (values: Array<number | undefined>): string => {
+      const known = values.filter((v): v is number => v !== undefined)
+      return known.length === 0 ? '–' : `${ms(Math.min(...known))}..${ms(Math.max(...known))}`
+    }
+    // a peer's id as its tab's index (trystero's ids are its own)
+    const name = (peer: string): string => {
+      const i = joined.findIndex((j) => j.id === peer)
+      return i === -1 ? peer : `t${i}`
+    }
+    for (const [i, tab] of tabs.entries()) {
+      const t: Timeline = await tab.page.evaluate(() => window.__libs!.timeline())
+      const peers = Object.keys(t.first)
+      const link = peers.map((p) => t.peers[p]?.link)
+      const direct = peers.map((p) => t.peers[p]?.direct)
+      const seen = peers.map((p) => t.first[p]?.seen)
+      const answered = peers.map((p) => t.first[p]?.answered)
+      const ours = lib === 'ours'
+      const connected = t.connected === undefined ? '' : `, connect() resolved ${ms(t.connected)}`
+      this.log(
+        `${lib} ${step} t${i} (${ids[i]}): started ${ms(t.startedAt)}${connected}${ours ? `, links up ${span(link)}` : ''}, ` +
+          `peers seen ${span(seen)}, answered ${span(answered)}${ours ? `, direct ${span(direct)}` : ''} ms`,
+      )
+      for (const p of peers) {
+        const marks = t.peers[p]
+        const up = ours ? `link ${ms(marks?.link)}, ` : ''
+        const moved = ours ? `, direct ${ms(marks?.direct)}` : ''
+        this.log(`  → ${name(p)}: ${up}seen ${ms(t.first[p]?.seen)}, answered ${ms(t.first[p]?.answered)}${moved}`)
+      }
+      // the library's own log, its member ids as tab indexes
+      for (const [when, line] of t.log ?? []) this.log(`  ${ms(when).padStart(6)} ${ids.reduce((text, id, j) => text.replaceAll(id, `t${j}`), line)}`)
+    }
+  }
+
+  /** Two tabs of `lib` started together, as in item 1, not recorded. */
+  async warmUp(lib: Library, tag: string): Promise<void> {
+    const tabs = await this.load(lib, 2)
+    await this.together('warm-up', lib, tabs, [`${tag}-a`, `${tag}-b`], `warm-${tag}`)
+  }
+
   /** Items 1–4 on two tabs. */
   async pair(lib: Library, tag: string): Promise<void> {
     const { rttSamples, warmUp, burst, bulkBytes } = this.options
     const [a, b] = (await this.load(lib, 2)) as [Tab, Tab]
-    const room = `pair-${tag}`
-    const bJoined = await this.join(b, `${tag}-b`, room, [], 0)
-    const aJoined = await profiled('connect', lib, [a.page, b.page], () => this.join(a, `${tag}-a`, room, [bJoined.id], 1), this.log)
-    this.push('connect', lib, aJoined.answeredAt - aJoined.startedAt)
-    if (lib === 'ours') {
-      this.push('connect', 'ours-direct', (await this.directAt(a, [bJoined.id])) - aJoined.startedAt)
-      await this.directAt(b, [aJoined.id])
-    }
+    const { at, ids, joined } = await this.together('connect', lib, [a, b], [`${tag}-a`, `${tag}-b`], `pair-${tag}`)
+    const [aJoined, bJoined] = joined as [Joined, Joined]
+    this.push('connect', lib, Math.max(aJoined.answeredAt, bJoined.answeredAt) - at)
+    if (lib === 'ours') this.push('connect', 'ours-direct', Math.max(await this.directAt(a, [bJoined.id]), await this.directAt(b, [aJoined.id])) - at)
+    await this.timeline('connect', lib, [a, b], ids, joined, at)
     const servers = this.servers
     await b.page.evaluate((o) => window.__libs!.joinRef(o), { id: `${tag}-ref-b`, servers, expect: 0 })
     const [refB] = await a.page.evaluate((o) => window.__libs!.joinRef(o), { id: `${tag}-ref-a`, servers, expect: 1 })
@@ -182,26 +278,17 @@ class Harness {
     if (lib === 'ours' && !relayOnly) this.push('newcomer', 'ours-direct', (await this.directAt(last, joined.peers)) - joined.startedAt)
   }
 
-  /** Item 5: six fresh tabs started at once. */
+  /** Item 5: six fresh tabs started together. */
   async mesh(lib: Library, tag: string): Promise<void> {
-    // the PeerJS tabs connect to the ids before theirs (it has no discovery)
-    const dial = (ids: string[], i: number): string[] => (lib === 'peerjs' ? ids.slice(0, i) : [])
-    const pages = this.tabs.map((tab) => tab.page)
     const tabs = await this.load(lib, MESH)
-    const ids = tabs.map((_, i) => `${tag}-t${i}`)
-    const all = await profiled(
-      'mesh',
-      lib,
-      pages,
-      () => Promise.all(tabs.map((tab, i) => this.join(tab, ids[i]!, `mesh-${tag}`, dial(ids, i), MESH - 1))),
-      this.log,
-    )
-    const first = Math.min(...all.map((j) => j.startedAt))
-    this.push('mesh', lib, Math.max(...all.map((j) => j.answeredAt)) - first)
+    const names = tabs.map((_, i) => `${tag}-t${i}`)
+    const { at, ids, joined } = await this.together('mesh', lib, tabs, names, `mesh-${tag}`)
+    this.push('mesh', lib, Math.max(...joined.map((j) => j.answeredAt)) - at)
     if (lib === 'ours') {
-      const direct = await Promise.all(tabs.map((tab, i) => this.directAt(tab, all[i]!.peers)))
-      this.push('mesh', 'ours-direct', Math.max(...direct) - first)
+      const direct = await Promise.all(tabs.map((tab, i) => this.directAt(tab, joined[i]!.peers)))
+      this.push('mesh', 'ours-direct', Math.max(...direct) - at)
     }
+    await this.timeline('mesh', lib, tabs, ids, joined, at)
   }
 }
 
@@ -226,8 +313,12 @@ export async function runLibrariesBench(options: LibrariesBenchOptions, log: (li
     }
     const harness = new Harness(tabs, site.url, servers.servers, options, log)
     const stamp = Date.now().toString(36)
+    const libraries = options.libraries ?? LIBRARIES
+    // the servers and Chromium answer a first connection slowly (a hub just started took
+    // 0.5 s to open the first WebSocket): one connect of each library, not recorded, first
+    log('10. warming up: two tabs of each library connect once, not recorded')
+    for (const lib of libraries) await harness.warmUp(lib, `${lib}-warm-${stamp}`)
     for (let round = 1; round <= options.rounds; round++) {
-      const libraries = options.libraries ?? LIBRARIES
       const order = libraries.map((_, i) => libraries[(i + round - 1) % libraries.length]!)
       for (const lib of order) {
         log(`round ${round}/${options.rounds}: ${lib}`)
@@ -239,7 +330,7 @@ export async function runLibrariesBench(options: LibrariesBenchOptions, log: (li
           await harness.mesh(lib, tag)
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error)
-          throw new Error(`${lib}, round ${round}: ${message}${await harness.errors()}`)
+          throw new Error(`${lib}, round ${round}: ${message}${await harness.errors()}${await harness.progress()}`)
         }
       }
     }

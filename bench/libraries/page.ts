@@ -7,26 +7,36 @@
  * channel to pair round trips with.
  */
 import { SMALL } from '../paired-rtt.js'
-import { epochNow, type Member, type Servers, type Start } from './adapter.js'
+import { epochNow, type LibraryMarks, type Member, type Servers, type Start } from './adapter.js'
 
 export type Library = 'ours' | 'peerjs' | 'trystero' | 'raw'
 
 export interface Joined {
   /** This member's id (trystero's is its own random one). */
   readonly id: string
-  /** When the library was started, epoch ms. */
+  /** When the library was started, epoch ms (a little after `at` when one was given: the tab's timer fires late). */
   readonly startedAt: number
   /** When the `expect`-th peer answered a first request, epoch ms. */
   readonly answeredAt: number
   readonly peers: string[]
 }
 
+/** Where a tab's time went (epoch ms), for the log of BENCH_TIMELINE (bench/libraries/bench.ts). */
+export interface Timeline extends LibraryMarks {
+  readonly startedAt: number
+  /** By peer: when it could be sent to (this library: its registration seen) and when it answered the first request. */
+  readonly first: Readonly<Record<string, { readonly seen: number; readonly answered?: number }>>
+}
+
 export interface LibrariesPage {
   /**
-   * Starts the library as `id` and requests `SMALL` from each peer as soon as it can be
-   * sent to; resolves once `expect` peers have answered.
+   * Starts the library as `id` (at the epoch ms `at` when given, the moment every tab of
+   * a step shares) and requests `SMALL` from each peer as soon as it can be sent to;
+   * resolves once `expect` peers have answered.
    */
-  join(options: { id: string; room: string; dial: string[]; servers: Servers; expect: number; maxDirectLinks?: number }): Promise<Joined>
+  join(options: { id: string; room: string; dial: string[]; servers: Servers; expect: number; maxDirectLinks?: number; at?: number }): Promise<Joined>
+  /** The moments of the last `join`'s steps in this tab. */
+  timeline(): Timeline
   /** When the links to `peers` were all direct (epoch ms), waiting for it; at once for libraries that link only directly. */
   directAt(peers: string[]): Promise<number>
   /** Starts the reference raw member `id` and resolves once `expect` raw peers can be sent to; their ids. */
@@ -81,19 +91,25 @@ const { start } = await loaders[lib]()
 const { start: startRaw } = lib === 'raw' ? { start } : await loaders.raw()
 let member: Member | undefined
 let ref: Member | undefined
+/** The last `join`'s start and, by peer, when it could be sent to and when it answered. */
+let startedAt = 0
+let first: Record<string, { seen: number; answered?: number }> = {}
 
 function started(): Member {
   if (member === undefined) throw new Error('the library was not started in this tab')
   return member
 }
 
-/** The first `expect` peers `m` can send to, each answered once. */
-function answers(m: Member, expect: number): Promise<string[]> {
+/** The first `expect` peers `m` can send to, each answered once; `marks` (when given) gets when each could be sent to and answered. */
+function answers(m: Member, expect: number, marks?: Record<string, { seen: number; answered?: number }>): Promise<string[]> {
   return new Promise((resolve, reject) => {
     const answered: string[] = []
     if (expect === 0) resolve(answered)
     m.onPeer((peer) => {
+      const mark: { seen: number; answered?: number } = { seen: epochNow() }
+      if (marks !== undefined) marks[peer] = mark
       m.request(peer, SMALL).then(() => {
+        mark.answered = epochNow()
         answered.push(peer)
         if (answered.length === expect) resolve(answered)
       }, reject)
@@ -105,11 +121,17 @@ function answers(m: Member, expect: number): Promise<string[]> {
 const burstMessage = (n: number): unknown => ({ op: 'set', key: 'doc-42', n, v: 'abcdefgh' })
 
 const page: LibrariesPage = {
-  async join({ id, room, dial, servers, expect, maxDirectLinks }) {
-    const startedAt = epochNow()
+  async join({ id, room, dial, servers, expect, maxDirectLinks, at }) {
+    if (at !== undefined) await new Promise((resolve) => setTimeout(resolve, Math.max(0, at - epochNow())))
+    startedAt = epochNow()
+    first = {}
     member = await start({ id, room, dial, servers, serve, ...(maxDirectLinks === undefined ? {} : { maxDirectLinks }) })
-    const peers = await answers(member, expect)
+    const peers = await answers(member, expect, first)
     return { id: member.id, startedAt, answeredAt: epochNow(), peers }
+  },
+
+  timeline() {
+    return { startedAt, first, ...(member?.marks?.() ?? { peers: {} }) }
   },
 
   async directAt(peers) {

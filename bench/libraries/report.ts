@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Summary } from '../stats.js'
-import { figureName, ITEMS, type Item, LOWEST_RTT, ROW_LABEL, type Row } from './figures.js'
+import { figureName, ITEMS, type Item, LOWEST_RTT, MESH_VS_PEERJS, ROW_LABEL, type Row } from './figures.js'
 
 const COLORS: Record<Row, string> = { ours: '#2563eb', 'ours-direct': '#93c5fd', 'ours-relay': '#1e3a8a', peerjs: '#f59e0b', trystero: '#10b981', raw: '#6b7280' }
 const COLUMNS: readonly Row[] = ['ours', 'ours-direct', 'ours-relay', 'peerjs', 'trystero', 'raw']
@@ -45,9 +45,16 @@ export function librariesTable(summaries: readonly Summary[]): string {
     })
     lines.push(`| ${item.title} (${item.unit}, ${item.better} is better) | ${cells.join(' | ')} |`)
   }
-  const lowest = summaries.find((s) => s.name === LOWEST_RTT)
-  const note = lowest ? `\n\nRound trip p50, distribunator's ratio over the lowest other library's (each to its paired raw channel): ${format(lowest.median)}× (${format(lowest.min)}–${format(lowest.max)})${lowest.target ? `, target ${lowest.target} ${lowest.met ? '✓' : '✗'}` : ''}.` : ''
-  return `${lines.join('\n')}${note}\n\nEach cell: median (min–max) over the rounds · median ratio to raw in the same round (round trips: to a raw channel between the same two tabs, sample by sample); ✓/✗ a target met or missed.`
+  const sentence = (name: string, what: string): string => {
+    const s = summaries.find((summary) => summary.name === name)
+    if (s === undefined) return ''
+    return `\n\n${what}: ${format(s.median)}× (${format(s.min)}–${format(s.max)})${s.target ? `, target ${s.target} ${s.met ? '✓' : '✗'}` : ''}.`
+  }
+  const notes = [
+    sentence(LOWEST_RTT, "Round trip p50, distribunator's ratio over the lowest other library's (each to its paired raw channel)"),
+    sentence(MESH_VS_PEERJS, "Mesh of 6 tabs, distribunator's time over PeerJS's in the same round"),
+  ].join('')
+  return `${lines.join('\n')}${notes}\n\nEach cell: median (min–max) over the rounds · median ratio to raw in the same round (round trips: to a raw channel between the same two tabs, sample by sample); ✓/✗ a target met or missed.`
 }
 
 const escape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
