@@ -37,7 +37,6 @@ let plainDepth = PLAIN_DEPTH
 const RICH = 1
 const BAD = 2
 
-
 /** Containers past `plainDepth` seen by the walk under way. */
 let seen: Set<object> | undefined
 /** Set when the walk fails: what the value is, and its path from the innermost place out. */
