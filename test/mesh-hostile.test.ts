@@ -12,6 +12,7 @@ import { channelFromPeer } from '../src/core/webrtc/data-channel.js'
 import { connect, createHub, createNodePeer, type DistNode, type Hub, OverloadedError } from '../src/server/index.js'
 import { type ChildPeer, startChildPeer, stopChildPeer } from './child-peers.js'
 import { eventually } from './cluster-suite.js'
+import { LOOPBACK_BUDGET } from './fixtures/loopback-budget.js'
 
 const cleanups: Array<() => unknown> = []
 afterEach(async () => {
@@ -19,7 +20,8 @@ afterEach(async () => {
 })
 
 async function hub(): Promise<Hub> {
-  const h = await createHub({ port: 0, logger: { info() {}, warn() {}, error() {} } })
+  // 200 members from one loopback address: lift the hub's per-address budget
+  const h = await createHub({ port: 0, ...LOOPBACK_BUDGET, logger: { info() {}, warn() {}, error() {} } })
   cleanups.push(() => h.close())
   return h
 }
