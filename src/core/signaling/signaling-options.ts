@@ -4,14 +4,21 @@
  */
 import { BadArgError } from '../api/errors.js'
 import { isIncarnation } from '../api/pid.js'
-import { HubLimits, isHubName, isJson, type Json } from './hub-protocol.js'
+import { HubLimits, isHubName, isJson, type ClientToHubEvents, type HubToClientEvents, type JoinRequest, type Json, type Received } from './hub-protocol.js'
+import type { ClientToHubRelayEvents, HubToClientRelayEvents } from './relay-protocol.js'
 
-/** The part of a socket.io-client `Socket` the signaling uses. */
+/** What a client sends the hub: the hub protocol's and the relay's events, checked against their maps. */
+type Emits = ClientToHubEvents & ClientToHubRelayEvents
+/** What a client hears from the hub (every argument unknown until parsed), and the socket's own events. */
+type Listens = keyof Received<HubToClientEvents & HubToClientRelayEvents> | 'connect' | 'connect_error' | 'disconnect'
+
+/** The part of a socket.io-client `Socket` the signaling uses, typed by the protocol's event maps. */
 export interface HubSocket {
-  on(event: string, listener: (...args: any[]) => void): unknown
+  on(event: Listens, listener: (...args: any[]) => void): unknown
   off(): unknown
-  emit(event: string, ...args: any[]): unknown
-  timeout(ms: number): { emit(event: string, payload: unknown, ack: (error: unknown, reply: unknown) => void): unknown }
+  emit<E extends keyof Emits>(event: E, ...args: Parameters<Emits[E]>): unknown
+  /** The join, with the ack's timeout: the reply (or the timeout's error) as the hub sent it, unread. */
+  timeout(ms: number): { emit(event: 'join', request: JoinRequest, ack: (error: unknown, reply: unknown) => void): unknown }
   disconnect(): unknown
 }
 
