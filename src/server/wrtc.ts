@@ -39,6 +39,7 @@ import {
 } from 'node-datachannel/polyfill'
 
 import type { RemoteKind } from '../core/webrtc/simple-peer.js'
+import type { TimerHandle } from '../core/util/async.js'
 
 /** How an offerer orders its handshake. */
 export interface Ordering {
@@ -151,7 +152,7 @@ export class NodeRTCPeerConnection extends PolyfillPeerConnection {
   /** This side offered and has applied the answer. */
   #answered = false
   #offeredAt = 0
-  #fallback: ReturnType<typeof setTimeout> | undefined
+  #fallback: TimerHandle | undefined
 
   constructor(config?: RTCConfiguration, ordering: Ordering = ORDERINGS.unknown) {
     super(config)

@@ -12,6 +12,7 @@
  * })
  */
 import type { Channel } from '../core/index.js'
+import type { TimerHandle } from '../core/util/async.js'
 
 /** Two connected ends of a transport, fresh for each check. */
 export interface ChannelPair {
@@ -73,7 +74,7 @@ function collect(channel: Channel, count: number, ms: number): Promise<unknown[]
 }
 
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
+  let timer: TimerHandle | undefined
   return Promise.race([
     promise,
     new Promise<never>((_, reject) => {

@@ -20,6 +20,7 @@ import { RelayLimits, type RelayNotice, type RelayTarget } from '../signaling/re
 import type { RelayTransport } from '../signaling/signaling.js'
 import { logger } from '../util/log.js'
 import { RelayChannel, type RelayChannelOptions, type RelayOutlet } from './relay-channel.js'
+import type { TimerHandle } from '../util/async.js'
 
 /** Members whose newest epoch is remembered, at most. */
 const MAX_KNOWN = 4096
@@ -46,7 +47,7 @@ export class RelayRouter implements RelayOutlet {
   #outgoing: Outgoing[] = []
   readonly #acks = new Set<RelayChannel>()
   #scheduled = false
-  #ackTimer: ReturnType<typeof setTimeout> | undefined
+  #ackTimer: TimerHandle | undefined
   /** The last packet could not leave (no hub connection): logged once until one does. */
   #stalled = false
 

@@ -11,7 +11,7 @@
  */
 import { BadArgError, ClosedError, DistributedError, errorMessage, HubUnreachableError } from '../api/errors.js'
 import { isIncarnation, newIncarnation } from '../api/pid.js'
-import { unref } from '../util/async.js'
+import { type TimerHandle, unref } from '../util/async.js'
 import { logger } from '../util/log.js'
 import { randomUuid } from '../util/uuid.js'
 import { type ConnectErrorExplainer, type ConnectFailure, explainConnectError } from './connect-error.js'
@@ -26,7 +26,7 @@ import { authFor, type HubConnector, type HubSocket, hubUrls, optionsProblem, ty
 export { hubUrls }
 export type { HubConnector, HubSocket, SocketIoSignalingOptions }
 
-type Timer = ReturnType<typeof setTimeout>
+type Timer = TimerHandle
 
 const REFUSALS = new Set(['duplicate_id', 'unauthorized', 'badarg', 'protocol'])
 const log = logger('distribunator:signaling')

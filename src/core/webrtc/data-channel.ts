@@ -17,7 +17,7 @@ import type { Channel } from '../api/channel.js'
 import { toError } from '../api/errors.js'
 import { dataChannelOf, dataChannelOpen, type DataChannelLike, type PeerLike, unreadMessagesOf } from './simple-peer.js'
 import { checkSize, defaultChunkSize, DEFAULT_HIGH_WATER_MARK, DEFAULT_MAX_MESSAGE_BYTES, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, type DataChannelOptions } from './data-channel-options.js'
-import { startTimer } from '../util/async.js'
+import { startTimer, type TimerHandle } from '../util/async.js'
 import { Queue } from '../util/queue.js'
 import { chunkMessage, controlChunk, type Message, OutgoingStream, Reassembler } from './chunk-stream.js'
 
@@ -80,7 +80,7 @@ class PeerChannel implements DataChannel {
   #queuedBytes = 0
   /** Upper bound of the data channel's `bufferedAmount`; see `canSend`. */
   #bufferedBound = 0
-  #timer: ReturnType<typeof setTimeout> | undefined
+  #timer: TimerHandle | undefined
   #closing = false
   #closed = false
   #closeError: Error | undefined

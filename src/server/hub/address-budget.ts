@@ -14,6 +14,7 @@
 import { isIP } from 'node:net'
 import { TokenBucket } from './guards.js'
 import type { ClientRequest, HubSettings } from './options.js'
+import type { TimerHandle } from '../../core/util/async.js'
 
 /** Notices a new connection costs against its address's budget (a handshake's work). */
 export const CONNECTION_COST = 10
@@ -61,7 +62,7 @@ export class AddressBudgets {
   readonly #addresses = new Map<string, AddressState>()
   /** Most addresses remembered; past it those without connections are forgotten early. */
   readonly #maxAddresses: number
-  readonly #sweep: ReturnType<typeof setInterval>
+  readonly #sweep: TimerHandle
 
   constructor(settings: HubSettings) {
     this.#settings = settings

@@ -17,6 +17,7 @@ import { createPublicKey } from 'node:crypto'
 import { errors as joseErrors, importSPKI, jwtVerify, type JWTPayload } from 'jose'
 import { BadArgError, errorMessage } from '../../core/api/errors.js'
 import { HubLimits, isJson, type Json } from '../../core/signaling/hub-protocol.js'
+import type { TimerHandle } from '../../core/util/async.js'
 
 /** What `authorize` is asked about one join. */
 export interface AuthorizeRequest {
@@ -129,7 +130,7 @@ export async function createAdmission(
     }
     if (hook === undefined) return { ok: true, claims }
     const refused: Admission = { ok: false, message: `not allowed to join ${request.cluster} as ${request.id}` }
-    let timer: ReturnType<typeof setTimeout> | undefined
+    let timer: TimerHandle | undefined
     try {
       const timeout = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), timeoutMs)

@@ -6,6 +6,7 @@
 import type { ServerOptions } from 'socket.io'
 import { errorMessage } from '../../core/api/errors.js'
 import type { HubLogger } from './options.js'
+import type { TimerHandle } from '../../core/util/async.js'
 
 /** The hub's link to Redis: the adapter, and whether Redis is reachable right now. */
 export interface RedisLink {
@@ -15,7 +16,7 @@ export interface RedisLink {
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
+  let timer: TimerHandle | undefined
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms)
   })
@@ -69,7 +70,7 @@ export async function connectRedis(url: string, log: HubLogger, onRecover: () =>
   let started = false
   let up = false
   let lastError = ''
-  let recoverTimer: ReturnType<typeof setTimeout> | undefined
+  let recoverTimer: TimerHandle | undefined
   const refresh = (): void => {
     const now = pub.isReady && sub.isReady
     if (!started || now === up) return
