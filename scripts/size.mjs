@@ -73,7 +73,7 @@ function owner(file, detailed) {
   const at = Math.max(parts.lastIndexOf('src'), parts.lastIndexOf('dist'))
   if (at >= 0) {
     const inside = parts.slice(at + 1)
-    if (inside.join('/') === 'browser/simple-peer.js') return `simple-peer (its browser build, ${parts[at]}/browser/simple-peer.js)`
+    if (inside.join('/') === 'vendor/simple-peer/simple-peer.js') return `simple-peer (its browser build, ${parts[at]}/vendor/simple-peer/simple-peer.js)`
     const name = detailed ? inside.join('/') : inside.slice(0, inside.length > 2 ? 2 : 1).join('/')
     return `distribunator ${name.replace(/\.(ts|js)$/, '')}`
   }

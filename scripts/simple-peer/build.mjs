@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // simple-peer for browsers, small and with no polyfill needed: simple-peer 9.11's own source
 // (node_modules/simple-peer/index.js) bundled by esbuild into one ES module,
-// src/browser/simple-peer.js, with ./duplex.ts standing in for readable-stream (and the
+// src/vendor/simple-peer/simple-peer.js, with ./duplex.ts standing in for readable-stream (and the
 // `events`, Buffer and process shims it drags in) and ./node-shims.ts for `buffer`,
 // `randombytes` and `debug`. simple-peer's prebundled simplepeer.min.js carries all of those
 // in full: 28 kB gzipped against about 6 kB for this build. simple-peer's own debug calls
@@ -11,14 +11,15 @@
 // default`), so the output carries no CommonJS wrapper or interop helper and an app's
 // minifier can shorten every top-level name in it.
 //
-// The output is committed: the sources use it as they are (the demo and the e2e tests
-// import src/browser through an alias), and `npm run build` copies it into dist/browser/
-// after checking that it is what this script makes now, so a published package never
-// ships a stale one and an app's bundler sees plain ES code with no Node built-in.
+// The output is committed, in src/vendor/simple-peer/ apart from the hand-written sources:
+// the sources use it as they are (the demo and the e2e tests import src/browser through an
+// alias), and `npm run build` copies it into dist/vendor/simple-peer/ after checking that it
+// is what this script makes now, so a published package never ships a stale one and an
+// app's bundler sees plain ES code with no Node built-in.
 //
-//   node scripts/simple-peer/build.mjs          rewrite src/browser/simple-peer.js
-//   node scripts/simple-peer/build.mjs --check  exit 1 if src/browser/simple-peer.js is stale
-//   node scripts/simple-peer/build.mjs --dist   --check, then copy it into dist/browser/
+//   node scripts/simple-peer/build.mjs          rewrite src/vendor/simple-peer/simple-peer.js
+//   node scripts/simple-peer/build.mjs --check  exit 1 if src/vendor/simple-peer/simple-peer.js is stale
+//   node scripts/simple-peer/build.mjs --dist   --check, then copy it into dist/vendor/simple-peer/
 //
 // Run it after upgrading simple-peer or esbuild, or after changing a shim.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -28,7 +29,7 @@ import { fileURLToPath } from 'node:url'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..', '..')
-const OUTPUT = join(root, 'src', 'browser', 'simple-peer.js')
+const OUTPUT = join(root, 'src', 'vendor', 'simple-peer', 'simple-peer.js')
 const require = createRequire(join(root, 'package.json'))
 
 /** The modules simple-peer requires that are replaced, and what replaces each. */
@@ -135,16 +136,16 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   if (args.has('--check') || args.has('--dist')) {
     const committed = existsSync(OUTPUT) ? readFileSync(OUTPUT, 'utf8') : ''
     if (committed !== built) {
-      console.error('src/browser/simple-peer.js is not what scripts/simple-peer/build.mjs makes now: run `node scripts/simple-peer/build.mjs` and commit it')
+      console.error('src/vendor/simple-peer/simple-peer.js is not what scripts/simple-peer/build.mjs makes now: run `node scripts/simple-peer/build.mjs` and commit it')
       process.exit(1)
     }
     if (args.has('--dist')) {
-      const target = join(root, 'dist', 'browser')
+      const target = join(root, 'dist', 'vendor', 'simple-peer')
       mkdirSync(target, { recursive: true })
       copyFileSync(OUTPUT, join(target, 'simple-peer.js'))
     }
   } else {
     writeFileSync(OUTPUT, built)
-    console.log(`wrote src/browser/simple-peer.js (${built.length} bytes)`)
+    console.log(`wrote src/vendor/simple-peer/simple-peer.js (${built.length} bytes)`)
   }
 }

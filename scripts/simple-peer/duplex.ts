@@ -1,7 +1,7 @@
 /**
  * The part of Node's `stream.Duplex` (as readable-stream 3 implements it) that simple-peer
  * 9.11 builds its `Peer` on, for simple-peer's browser build (`./build.mjs`, which writes
- * src/browser/simple-peer.js). It stands in for readable-stream, `events` and their
+ * src/vendor/simple-peer/simple-peer.js). It stands in for readable-stream, `events` and their
  * Buffer and process shims, which made most of simple-peer's prebundled file.
  *
  * Kept as readable-stream does it, because simple-peer or this library rely on it:

@@ -1,10 +1,11 @@
 /**
  * The browser's `PeerFactory`: simple-peer over the page's native RTCPeerConnection, with
- * trickle ICE. simple-peer comes from its browser build in ./simple-peer.js (its own
- * source with a small stand-in for Node's streams; see scripts/simple-peer/build.mjs), a
- * fifth of the size of its prebundled file, and like that file it needs no polyfill.
+ * trickle ICE. simple-peer comes from its browser build in
+ * src/vendor/simple-peer/ (its own source with a small stand-in for Node's streams, made by
+ * scripts/simple-peer/build.mjs), a fifth of the size of its prebundled file, and like that
+ * file it needs no polyfill.
  */
-import Peer from './simple-peer.js'
+import Peer from '../vendor/simple-peer/simple-peer.js'
 import { clearIceCompleteTimer, type PeerFactory, type PeerLike } from '../core/webrtc/simple-peer.js'
 
 /**

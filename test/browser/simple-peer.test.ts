@@ -1,5 +1,5 @@
 /**
- * simple-peer's browser build (src/browser/simple-peer.js, what `createBrowserPeer` uses):
+ * simple-peer's browser build (src/vendor/simple-peer/simple-peer.js, what `createBrowserPeer` uses):
  * it is what scripts/simple-peer/build.mjs makes from the installed simple-peer, it has no
  * Node built-in or global left for an app's bundler to trip on, and it carries the library
  * over real WebRTC (node-datachannel standing in for the browser's RTCPeerConnection)
@@ -12,14 +12,14 @@ import { fileURLToPath } from 'node:url'
 import { createContext, runInContext } from 'node:vm'
 import { transform } from 'esbuild'
 import { describe, expect, it } from 'vitest'
-import Peer from '../../src/browser/simple-peer.js'
+import Peer from '../../src/vendor/simple-peer/simple-peer.js'
 import { channelFromPeer } from '../../src/core/webrtc/data-channel.js'
 import { unreadMessagesOf, type PeerLike } from '../../src/core/webrtc/simple-peer.js'
 import { nodeWrtc } from '../../src/server/wrtc.js'
 import { channelCompliance, type ChannelPair } from '../../src/testing/index.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
-const built = readFileSync(new URL('../../src/browser/simple-peer.js', import.meta.url), 'utf8')
+const built = readFileSync(new URL('../../src/vendor/simple-peer/simple-peer.js', import.meta.url), 'utf8')
 
 type PeerClass = typeof Peer
 const wrtc = nodeWrtc as unknown as NonNullable<Peer.Options['wrtc']>
