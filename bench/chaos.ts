@@ -19,7 +19,7 @@
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { freePort } from '../test/redis-server.js'
+import { freePort } from '../test/support/redis-server.js'
 
 const MEMBER = fileURLToPath(new URL('../test/fixtures/chaos-member.ts', import.meta.url))
 const CLI = fileURLToPath(new URL('../src/server/cli.ts', import.meta.url))

@@ -63,7 +63,7 @@ export function ensureChromium() {
   process.exit(1)
 }
 
-/** Where the tests look for redis-server (test/redis-server.ts reads REDIS_SERVER too). */
+/** Where the tests look for redis-server (test/support/redis-server.ts reads REDIS_SERVER too). */
 export const REDIS_SERVER = process.env.REDIS_SERVER || '/usr/bin/redis-server'
 
 /**

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { BadArgError, createMemoryChannelPair, createNode, type DistNode, NoPidError } from '../src/core/index.js'
-import { eventually } from './cluster-suite.js'
+import { eventually } from './support/eventually.js'
 
 const open: DistNode[] = []
 afterEach(async () => {

@@ -10,8 +10,8 @@ import { ATTACHMENTS, DEFAULT_MAX_BIGINT_DIGITS, decodeValue, encodeValue, type 
 import { parseUntrustedJson } from '../src/core/util/untrusted-json.js'
 import type { DistNode } from '../src/core/index.js'
 import { PROTOCOL_VERSION as v } from '../src/core/wire/protocol.js'
-import { eventually } from './cluster-suite.js'
-import { hostilePeer, timed } from './hostile-peer.js'
+import { eventually } from './support/eventually.js'
+import { hostilePeer, timed } from './support/hostile-peer.js'
 
 const open: DistNode[] = []
 afterEach(async () => {

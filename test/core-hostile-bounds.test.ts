@@ -4,8 +4,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { type Channel, createMemoryChannelPair, createNode, type DistNode, OverloadedError, Pid } from '../src/core/index.js'
-import { eventually } from './cluster-suite.js'
-import { hostilePeer, timed } from './hostile-peer.js'
+import { eventually } from './support/eventually.js'
+import { hostilePeer, timed } from './support/hostile-peer.js'
 
 const open: DistNode[] = []
 afterEach(async () => {

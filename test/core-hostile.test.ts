@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { type Channel, createMemoryChannelPair, createNode, type DistNode, encodeValue, Pid } from '../src/core/index.js'
-import { eventually } from './cluster-suite.js'
+import { eventually } from './support/eventually.js'
 
 interface Harness {
   node: DistNode

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { createMemoryChannelPair, createNode, type DistNode, NoProcError } from '../src/core/index.js'
-import { eventually } from './cluster-suite.js'
+import { eventually } from './support/eventually.js'
 
 const open: DistNode[] = []
 afterEach(async () => {

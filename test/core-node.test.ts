@@ -10,8 +10,8 @@ import {
   RemoteError,
   TimeoutError,
 } from '../src/core/index.js'
-import { eventually } from './cluster-suite.js'
-import { memoryNodes } from './memory-nodes.js'
+import { eventually } from './support/eventually.js'
+import { memoryNodes } from './support/memory-nodes.js'
 
 const { node, pair } = memoryNodes()
 

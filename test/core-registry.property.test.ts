@@ -6,7 +6,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { type Channel, createMemoryChannelPair, createNode, type DistNode, type Pid } from '../src/core/index.js'
-import { eventually } from './cluster-suite.js'
+import { eventually } from './support/eventually.js'
 
 const NAMES = ['a', 'b', 'c']
 

@@ -7,8 +7,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { type Channel, createMemoryChannelPair, createNode, type DistNode, type Pid, type RegistryWatchEvent, type WatchEvent } from '../src/core/index.js'
-import { eventually } from './cluster-suite.js'
-import { memoryNodes } from './memory-nodes.js'
+import { eventually } from './support/eventually.js'
+import { memoryNodes } from './support/memory-nodes.js'
 
 const nodes = memoryNodes()
 const node = (id: string): DistNode => nodes.node({ id })

@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { connect, createHub, type DistNode, type Hub } from '../src/server/index.js'
-import { eventually } from './cluster-suite.js'
+import { eventually } from './support/eventually.js'
 
 const open: Array<{ close(): Promise<void> }> = []
 afterEach(async () => {

@@ -8,8 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { io as connectRaw, type Socket as RawSocket } from 'socket.io-client'
 import { createHub, type Hub, type HubOptions } from '../src/server/hub/hub.js'
 import { addressKey, forwardedFor } from '../src/server/hub/address-budget.js'
-import { recordingLogger } from './hub-logger.js'
-import { cleanups, field, joinRequest, startProbe } from './hub-hostile-clients.js'
+import { recordingLogger } from './support/hub-logger.js'
+import { cleanups, field, joinRequest, startProbe } from './support/hub-hostile-clients.js'
 
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()

@@ -12,8 +12,8 @@ import { exportSPKI, generateKeyPair, SignJWT } from 'jose'
 import { io as connectRaw } from 'socket.io-client'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type AuthorizeRequest, connect, createHub, type DistNode, type Hub, type HubOptions } from '../src/server/index.js'
-import { readyLine } from './child-peers.js'
-import { eventually } from './cluster-suite.js'
+import { readyLine } from './support/child-peers.js'
+import { eventually } from './support/eventually.js'
 
 const open: Array<{ close(): Promise<void> }> = []
 afterEach(async () => {

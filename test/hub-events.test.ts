@@ -5,9 +5,9 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { io as connectRaw, type Socket as RawSocket } from 'socket.io-client'
 import { createHub, type Hub, type HubOptions } from '../src/server/hub/hub.js'
-import { recordingLogger } from './hub-logger.js'
-import { field, joinRequest } from './hub-hostile-clients.js'
-import { eventually } from './cluster-suite.js'
+import { recordingLogger } from './support/hub-logger.js'
+import { field, joinRequest } from './support/hub-hostile-clients.js'
+import { eventually } from './support/eventually.js'
 
 const open: Array<() => unknown> = []
 afterEach(async () => {

@@ -1,16 +1,16 @@
 // The hub against hostile clients, over real sockets: floods of joins and signals, a
 // member that stops reading, refused joins repeated forever, long-polling sessions,
 // connection floods, a member that vanishes without closing TCP, and foreign origins.
-// Raw socket.io-client connections, plus the clients in ./hub-hostile-clients.ts where a
+// Raw socket.io-client connections, plus the clients in ./support/hub-hostile-clients.ts where a
 // test must control reading and pings byte by byte or needs an event loop of its own.
 import { spawn } from 'node:child_process'
 import { connect as tcpConnect } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { io as connectRaw, type Socket as RawSocket } from 'socket.io-client'
 import { createHub, type Hub, type HubOptions } from '../src/server/hub/hub.js'
-import { recordingLogger } from './hub-logger.js'
-import { cleanups, field, joinRequest, KEY, openWire, queuedBytes, startProbe, wireMember, type WireClient } from './hub-hostile-clients.js'
-import { eventually } from './cluster-suite.js'
+import { recordingLogger } from './support/hub-logger.js'
+import { cleanups, field, joinRequest, KEY, openWire, queuedBytes, startProbe, wireMember, type WireClient } from './support/hub-hostile-clients.js'
+import { eventually } from './support/eventually.js'
 
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()

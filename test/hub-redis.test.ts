@@ -6,9 +6,9 @@ import { io as connectRaw, type Socket as RawSocket } from 'socket.io-client'
 import { createSocketIoSignaling, type SocketIoSignalingOptions } from '../src/server/index.js'
 import type { JoinResult, MemberInfo } from '../src/core/signaling/signaling.js'
 import { createHub, type Hub, type HubOptions } from '../src/server/hub/hub.js'
-import { recordingLogger } from './hub-logger.js'
-import { startRedisServer, type RedisServer } from './redis-server.js'
-import { eventually } from './cluster-suite.js'
+import { recordingLogger } from './support/hub-logger.js'
+import { startRedisServer, type RedisServer } from './support/redis-server.js'
+import { eventually } from './support/eventually.js'
 
 let redisServer: RedisServer | undefined
 

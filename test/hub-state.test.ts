@@ -7,7 +7,7 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { connect, createHub, type DistNode, DistributedError, HubUnreachableError, type Hub } from '../src/server/index.js'
-import { eventually } from './cluster-suite.js'
+import { eventually } from './support/eventually.js'
 
 const cleanups: Array<() => Promise<unknown> | unknown> = []
 afterEach(async () => {

@@ -8,8 +8,8 @@ import { createSocketIoSignaling, type SocketIoSignalingOptions } from '../src/s
 import { DistributedError } from '../src/core/api/errors.js'
 import type { JoinResult } from '../src/core/signaling/signaling.js'
 import { createHub, type Hub, type HubOptions } from '../src/server/hub/hub.js'
-import { recordingLogger } from './hub-logger.js'
-import { eventually } from './cluster-suite.js'
+import { recordingLogger } from './support/hub-logger.js'
+import { eventually } from './support/eventually.js'
 
 const cleanups: Array<() => unknown> = []
 afterEach(async () => {

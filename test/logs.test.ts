@@ -4,7 +4,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
-import { eventually } from './cluster-suite.js'
+import { eventually } from './support/eventually.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const peerFixture = fileURLToPath(new URL('./fixtures/peer-node.ts', import.meta.url))

@@ -9,8 +9,8 @@ import { runInNewContext } from 'node:vm'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createMemoryChannelPair, createNode, type DistNode, OverloadedError } from '../src/core/index.js'
 import { RelayChannel } from '../src/core/mesh/relay-channel.js'
-import { eventually } from './cluster-suite.js'
-import { HOSTILE_INCARNATION, hostilePeer } from './hostile-peer.js'
+import { eventually } from './support/eventually.js'
+import { HOSTILE_INCARNATION, hostilePeer } from './support/hostile-peer.js'
 
 setFlagsFromString('--expose_gc')
 const gc = runInNewContext('gc') as () => void

@@ -1,5 +1,5 @@
 import { createMemoryChannelPair } from '../src/core/index.js'
-import { clusterSuite } from './cluster-suite.js'
+import { clusterSuite } from './support/cluster-suite.js'
 
 clusterSuite('in-memory channels', async (a, b) => {
   const [x, y] = createMemoryChannelPair()

@@ -10,8 +10,8 @@ import { RelayRouter } from '../src/core/mesh/relay-router.js'
 import type { RelayTransport } from '../src/core/signaling/signaling.js'
 import { channelFromPeer } from '../src/core/webrtc/data-channel.js'
 import { connect, createHub, createNodePeer, type DistNode, type Hub, OverloadedError } from '../src/server/index.js'
-import { type ChildPeer, startChildPeer, stopChildPeer } from './child-peers.js'
-import { eventually } from './cluster-suite.js'
+import { type ChildPeer, startChildPeer, stopChildPeer } from './support/child-peers.js'
+import { eventually } from './support/eventually.js'
 import { LOOPBACK_BUDGET } from './fixtures/loopback-budget.js'
 
 const cleanups: Array<() => unknown> = []

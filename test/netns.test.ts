@@ -11,8 +11,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { connect, createHub, NodeDownError } from '../src/server/index.js'
-import { readyLine } from './child-peers.js'
-import { eventually } from './cluster-suite.js'
+import { readyLine } from './support/child-peers.js'
+import { eventually } from './support/eventually.js'
 import { pipeServer } from './fixtures/pipe.js'
 
 const fixture = fileURLToPath(new URL('./fixtures/netns-peer.ts', import.meta.url))

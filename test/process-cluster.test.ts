@@ -1,12 +1,13 @@
 /**
  * The multi-node suite, unchanged, over real WebRTC data channels between Node processes:
  * every node lives in a child process (test/fixtures/suite-host.ts) and every link joins
- * two different processes (see test/remote-nodes.ts for how the suite drives them).
+ * two different processes (see test/support/remote-nodes.ts for how the suite drives them).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { NodeDownError } from '../src/core/index.js'
-import { clusterSuite, eventually } from './cluster-suite.js'
-import { RemoteCluster } from './remote-nodes.js'
+import { clusterSuite } from './support/cluster-suite.js'
+import { eventually } from './support/eventually.js'
+import { RemoteCluster } from './support/remote-nodes.js'
 
 clusterSuite('WebRTC between Node processes', new RemoteCluster(3), { timeoutMs: 30_000 })
 

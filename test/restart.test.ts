@@ -7,8 +7,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { connect, createHub, type DistNode, type Hub } from '../src/server/index.js'
-import { type ChildPeer, startChildPeer, stopChildPeer } from './child-peers.js'
-import { eventually } from './cluster-suite.js'
+import { type ChildPeer, startChildPeer, stopChildPeer } from './support/child-peers.js'
+import { eventually } from './support/eventually.js'
 
 const open: Array<{ close(): Promise<void> }> = []
 const children: ChildPeer[] = []

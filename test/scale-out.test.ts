@@ -11,9 +11,9 @@ import { joinMesh } from '../src/core/mesh/mesh.js'
 import type { JoinResult, MemberInfo, Signaling } from '../src/core/signaling/signaling.js'
 import type { PeerFactory, PeerLike } from '../src/core/webrtc/simple-peer.js'
 import { connect, createHub, type DistNode, type Hub, type HubLogger, type Pid } from '../src/server/index.js'
-import { type ChildPeer, startChildPeer, stopChildPeer } from './child-peers.js'
-import { eventually } from './cluster-suite.js'
-import { startRedisServer, type RedisServer } from './redis-server.js'
+import { type ChildPeer, startChildPeer, stopChildPeer } from './support/child-peers.js'
+import { eventually } from './support/eventually.js'
+import { startRedisServer, type RedisServer } from './support/redis-server.js'
 
 let redis: RedisServer | undefined
 const open: Array<{ close(): Promise<void> }> = []

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connect, createHub, type DistNode, type Hub } from '../src/server/index.js'
-import { eventually } from './cluster-suite.js'
+import { eventually } from './support/eventually.js'
 import { startTurnServer, type TurnServer } from './fixtures/turn-server.js'
 
 let turn: TurnServer

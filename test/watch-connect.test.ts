@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { connect, createHub, type DistNode, type RegistryWatchEvent, type WatchEvent } from '../src/server/index.js'
-import { eventually } from './cluster-suite.js'
+import { eventually } from './support/eventually.js'
 
 const quiet = { info() {}, warn() {}, error() {} }
 const cleanups: Array<() => unknown> = []

@@ -2,7 +2,7 @@
 import { channelFromPeer } from '../src/core/webrtc/data-channel.js'
 import type { PeerLike } from '../src/core/webrtc/simple-peer.js'
 import { createNodePeer } from '../src/server/node-peer.js'
-import { clusterSuite } from './cluster-suite.js'
+import { clusterSuite } from './support/cluster-suite.js'
 
 function connected(peer: PeerLike): Promise<void> {
   return new Promise((resolve, reject) => {

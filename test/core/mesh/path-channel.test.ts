@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest'
 import { LinkLostError } from '../../../src/core/api/channel.js'
 import { type Path, PathChannel } from '../../../src/core/mesh/path-channel.js'
-import { eventually } from '../../cluster-suite.js'
+import { eventually } from '../../support/eventually.js'
 
 type Item = { message: string | Uint8Array } | { control: number }
 

@@ -10,7 +10,7 @@ import type { RelayNotice } from '../../../src/core/signaling/relay-protocol.js'
 import type { RelayTransport } from '../../../src/core/signaling/signaling.js'
 import { createHub, createSocketIoSignaling, type Hub } from '../../../src/server/index.js'
 import { channelCompliance, type ChannelPair } from '../../../src/testing/index.js'
-import { eventually } from '../../cluster-suite.js'
+import { eventually } from '../../support/eventually.js'
 
 const OPTIONS = { chunkBytes: 16 * 1024, maxMessageBytes: 64 * 1024 * 1024, windowBytes: 256 * 1024, retransmitMs: 200 }
 let hub: Hub

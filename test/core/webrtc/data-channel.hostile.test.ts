@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { DistributedError } from '../../../src/core/api/errors.js'
-import { fakePair, randomBytes, receive } from '../../fake-peer.js'
+import { fakePair, randomBytes, receive } from '../../support/fake-peer.js'
 
 describe('channelFromPeer: hostile input', () => {
   const start = (kind: number, total: number, ...data: number[]): Uint8Array => {

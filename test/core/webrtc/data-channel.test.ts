@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { DistributedError } from '../../../src/core/api/errors.js'
 import { channelFromPeer } from '../../../src/core/webrtc/data-channel.js'
-import { FakeDataChannel, FakePeer, fakePair, messageBytes, randomBytes, receive, type TextDelivery, utf8 } from '../../fake-peer.js'
+import { FakeDataChannel, FakePeer, fakePair, messageBytes, randomBytes, receive, type TextDelivery, utf8 } from '../../support/fake-peer.js'
 
 describe('channelFromPeer: framing', () => {
   it('sends a small string frame as the very same text message, with no prefix', async () => {

@@ -2,7 +2,7 @@
  * A hostile peer for tests: one end of a memory channel driven by the test, linked to a
  * real node. It speaks the frame protocol by hand, so it can say anything.
  */
-import { type Channel, createMemoryChannelPair, createNode, type DistNode, type NodeOptions } from '../src/core/index.js'
+import { type Channel, createMemoryChannelPair, createNode, type DistNode, type NodeOptions } from '../../src/core/index.js'
 
 export interface HostilePeer {
   node: DistNode

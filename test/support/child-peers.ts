@@ -2,7 +2,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
-const fixture = fileURLToPath(new URL('./fixtures/peer-node.ts', import.meta.url))
+const fixture = fileURLToPath(new URL('../fixtures/peer-node.ts', import.meta.url))
 
 export interface ChildPeer {
   readonly id: string

@@ -1,6 +1,6 @@
 /**
  * Nodes living in other processes, driven from the test process as if they were local, so
- * that the multi-node suite (test/cluster-suite.ts) runs unchanged against them.
+ * that the multi-node suite (test/support/cluster-suite.ts) runs unchanged against them.
  *
  * Each host (test/fixtures/suite-host.ts) is a child process holding any number of nodes;
  * links between hosts are real WebRTC data channels (node-datachannel), signalled through
@@ -32,8 +32,8 @@ import {
   type RpcOptions,
   type RegistryWatchEvent,
   type WatchEvent,
-} from '../src/core/index.js'
-import { createModuleHandle } from '../src/core/node/module-handle.js'
+} from '../../src/core/index.js'
+import { createModuleHandle } from '../../src/core/node/module-handle.js'
 import type { ClusterDriver } from './cluster-suite.js'
 import { Host } from './remote-host.js'
 import type { SyncMethod } from './suite-host-wire.js'

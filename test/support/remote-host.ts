@@ -1,5 +1,5 @@
 /**
- * One child process hosting nodes for test/remote-nodes.ts (which explains the whole
+ * One child process hosting nodes for test/support/remote-nodes.ts (which explains the whole
  * picture): starting it, its blocking request/response FIFOs, and the reports it sends.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
@@ -19,10 +19,10 @@ import {
   type Pid,
   RemoteError,
   TimeoutError,
-} from '../src/core/index.js'
+} from '../../src/core/index.js'
 import { failureOf, frame, type HostMessage, type HostRequest, type HostResponse, type StartRequest, unframe, type WireFailure } from './suite-host-wire.js'
 
-const hostScript = fileURLToPath(new URL('./fixtures/suite-host.ts', import.meta.url))
+const hostScript = fileURLToPath(new URL('../fixtures/suite-host.ts', import.meta.url))
 
 /** Rebuilds the library's error classes from what a host reported. */
 function rebuild(failure: WireFailure): Error {

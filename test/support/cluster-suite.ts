@@ -16,7 +16,8 @@ import {
   Pid,
   RemoteError,
   TimeoutError,
-} from '../src/core/index.js'
+} from '../../src/core/index.js'
+import { eventually } from './eventually.js'
 
 export type Linker = (a: DistNode, b: DistNode) => Promise<void>
 
@@ -36,16 +37,6 @@ export interface SuiteOptions {
   /** Extra time allowed for link setup over slow transports. */
   readonly timeoutMs?: number
 }
-
-/** Waits until `check` returns true (polling), or fails after `ms`. */
-export async function eventually(check: () => boolean, ms = 3000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 5))
-  }
-}
-
 
 /** Runs the suite; a bare linker means nodes of this process made by `createNode`. */
 export function clusterSuite(label: string, driverOrLinker: ClusterDriver | Linker, options: SuiteOptions = {}): void {

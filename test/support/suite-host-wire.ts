@@ -1,9 +1,9 @@
 /**
- * What test/remote-nodes.ts (the driver) and test/fixtures/suite-host.ts (a process hosting
- * nodes) say to each other. See test/remote-nodes.ts for the whole picture.
+ * What test/support/remote-nodes.ts (the driver) and test/fixtures/suite-host.ts (a process hosting
+ * nodes) say to each other. See test/support/remote-nodes.ts for the whole picture.
  */
-import { ATTACHMENTS } from '../src/core/wire/codec.js'
-import { decodeValue, encodeValue, type NodeEvents, type Payload, type Pid } from '../src/core/index.js'
+import { ATTACHMENTS } from '../../src/core/wire/codec.js'
+import { decodeValue, encodeValue, type NodeEvents, type Payload, type Pid } from '../../src/core/index.js'
 
 export interface WireFailure {
   readonly name: string

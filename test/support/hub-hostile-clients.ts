@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { connect as tcpConnect, type Socket as TcpSocket } from 'node:net'
-import type { Hub } from '../src/server/hub/hub.js'
+import type { Hub } from '../../src/server/hub/hub.js'
 
 /** What the tests opened; each test's afterEach runs and empties it. */
 export const cleanups: Array<() => unknown> = []

@@ -1,6 +1,6 @@
 /** Nodes a test file makes, closed after each of its tests, and in-memory links between them. */
 import { afterEach } from 'vitest'
-import { type Channel, createMemoryChannelPair, createNode, type DistNode, type NodeOptions } from '../src/core/index.js'
+import { type Channel, createMemoryChannelPair, createNode, type DistNode, type NodeOptions } from '../../src/core/index.js'
 
 export interface MemoryNodes {
   /** A node closed after the current test. */

@@ -1,5 +1,5 @@
 /** A hub logger that keeps every line, `level message`, for a test to read. */
-import type { HubLogger } from '../src/server/hub/hub.js'
+import type { HubLogger } from '../../src/server/hub/hub.js'
 
 export function recordingLogger(): HubLogger & { lines: string[] } {
   const lines: string[] = []

@@ -3,9 +3,9 @@
  * (test/core/webrtc/data-channel*.test.ts): messages "in flight" count in the data channel's
  * bufferedAmount until delivered, in order.
  */
-import { channelFromPeer, type DataChannelOptions } from '../src/core/webrtc/data-channel.js'
-import type { Channel } from '../src/core/api/channel.js'
-import type { DataChannelLike, PeerLike } from '../src/core/webrtc/simple-peer.js'
+import { channelFromPeer, type DataChannelOptions } from '../../src/core/webrtc/data-channel.js'
+import type { Channel } from '../../src/core/api/channel.js'
+import type { DataChannelLike, PeerLike } from '../../src/core/webrtc/simple-peer.js'
 
 export const utf8 = new TextEncoder()
 
