@@ -14,7 +14,7 @@
  * told on both sides (`unlinked`).
  */
 import { errorMessage } from '../api/errors.js'
-import { startTimer, type TimerHandle } from '../util/async.js'
+import { now, startTimer, type TimerHandle } from '../util/async.js'
 import { logger } from '../util/log.js'
 import type { Signaling } from '../signaling/signaling.js'
 import { onReady, type PeerFactory, type PeerLike } from '../webrtc/simple-peer.js'
@@ -75,6 +75,8 @@ export class DirectLinks {
   readonly #retries = new Map<string, TimerHandle>()
   /** First attempts waiting for their time (`considerLater`); unlike retries, they do not hold back `consider`. */
   readonly #delayed = new Map<string, TimerHandle>()
+  /** When each of `#delayed` is due. */
+  readonly #due = new Map<string, number>()
   readonly #backoff = new Map<string, number>()
   /** Members whose side refused direct links with this node (`nodirect`): never offered to again. */
   readonly #refused = new Set<string>()
@@ -234,11 +236,18 @@ export class DirectLinks {
   considerLater(member: string, delay: number): void {
     if (this.#stopped || this.has(member) || this.#retries.has(member)) return
     if (delay === 0) return this.consider(member)
-    if (this.#delayed.has(member)) return
+    const due = now() + delay
+    const pending = this.#delayed.get(member)
+    if (pending !== undefined) {
+      if ((this.#due.get(member) ?? 0) <= due) return
+      clearTimeout(pending) // a sooner time replaces a later one
+    }
+    this.#due.set(member, due)
     this.#delayed.set(
       member,
       startTimer(() => {
         this.#delayed.delete(member)
+        this.#due.delete(member)
         if (this.#host.isMember(member)) this.consider(member)
       }, delay),
     )
@@ -260,6 +269,7 @@ export class DirectLinks {
     for (const timer of [...this.#retries.values(), ...this.#delayed.values()]) clearTimeout(timer)
     this.#retries.clear()
     this.#delayed.clear()
+    this.#due.clear()
     this.#offerQueue.clear()
     for (const [member, attempt] of [...this.#attempts]) this.#drop(member, attempt)
     // open peers are closed by their links (the node says bye first)
@@ -354,5 +364,6 @@ export class DirectLinks {
       clearTimeout(timer)
       timers.delete(member)
     }
+    this.#due.delete(member)
   }
 }

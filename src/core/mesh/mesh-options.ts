@@ -48,11 +48,12 @@ export interface MeshOptions extends NodeOptions {
   /** A direct path with no traffic for this long may be moved back to the relay to make room. Default 30 s. */
   readonly directIdleMs?: number
   /**
-   * WebRTC to a member linked over the relay starts once the link has carried a message
-   * each way past its handshake (its first call and reply, say), or this long after it is
-   * up (0: at once). Opening several peer connections costs a joining tab most of its
-   * main thread for a while; waiting lets the first calls over the relay go first.
-   * Default 250 ms.
+   * WebRTC to a member linked over the relay starts this long after it is up, or sooner:
+   * at most 250 ms after the link has carried a message each way past its handshake (its
+   * first call and reply, say). 0: at once. Opening peer connections costs a tab most of
+   * its main thread for a while; waiting lets a room's first registrations and calls go
+   * over the relay first (six tabs opened together: every pair answered in 0.84× the time
+   * of a raw WebRTC mesh, 2× before). Default 250 ms.
    */
   readonly directDelayMs?: number
   /** Bytes a relayed link has in flight unacknowledged at most. Default 1 MiB. */

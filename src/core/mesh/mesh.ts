@@ -43,6 +43,8 @@ import { RelayRouter } from './relay-router.js'
 import { RelayLimits } from '../signaling/relay-protocol.js'
 
 const log = logger('distribunator:mesh')
+/** Longest wait for WebRTC after a relayed link's first exchange (see `directDelayMs`). */
+const AFTER_EXCHANGE_MS = 250
 
 /**
  * Joins a cluster and keeps this node linked to every member. Resolves with the node.
@@ -341,9 +343,10 @@ class Mesh {
         log('%s: linked over %s', member.id, path.path)
         this.#node.events.emit('path', member.id, path.path)
         if (path.path !== 'relay') return
-        // WebRTC once the link has carried its first exchange (the first calls go before
-        // the work of opening peer connections), if directDelayMs has not come first
-        path.afterExchange(() => this.#members.get(member.id) === member && this.#direct.considerLater(member.id, 0))
+        // WebRTC a moment after the link has carried its first exchange (at most 250 ms, or
+        // directDelayMs): opening peer connections takes a page's main thread, and a room's
+        // first registrations and calls, which follow, should not wait behind it
+        path.afterExchange(() => this.#members.get(member.id) === member && this.#direct.considerLater(member.id, Math.min(this.#directDelayMs, AFTER_EXCHANGE_MS)))
       },
       (error: unknown) => {
         if (member.path !== path) return
