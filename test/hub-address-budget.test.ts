@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process'
 import { afterEach, describe, expect, it } from 'vitest'
 import { io as connectRaw, type Socket as RawSocket } from 'socket.io-client'
+import { BadArgError } from '../src/core/index.js'
 import { createHub, type Hub, type HubOptions } from '../src/server/hub/hub.js'
 import { addressKey, forwardedFor } from '../src/server/hub/address-budget.js'
 import { recordingLogger } from './support/hub-logger.js'
@@ -156,6 +157,28 @@ describe('the hub against one address opening connection after connection', () =
 })
 
 describe('the address a budget is kept for', () => {
+  it('refuses budget options that are not positive numbers, and a clientAddress that is not a function', async () => {
+    for (const bad of [{ maxConnectionsPerAddress: 0 }, { addressNoticeBurst: -1 }, { addressNoticesPerSecond: Number.NaN }, { clientAddress: 'x' }]) {
+      await expect(createHub({ port: 0, ...(bad as HubOptions) }), JSON.stringify(bad)).rejects.toBeInstanceOf(BadArgError)
+    }
+  })
+
+  it('is what clientAddress reads: behind a proxy, each X-Forwarded-For address has a budget of its own', async () => {
+    const hub = await startHub({ maxConnectionsPerAddress: 1, clientAddress: forwardedFor })
+    const from = (forwarded: string): Promise<RawSocket> => {
+      const socket = connectRaw(hub.url, { transports: ['websocket'], forceNew: true, reconnection: false, extraHeaders: { 'x-forwarded-for': forwarded } })
+      cleanups.push(() => socket.disconnect())
+      return new Promise((resolve, reject) => {
+        socket.once('connect', () => resolve(socket))
+        socket.once('connect_error', reject)
+      })
+    }
+    await from('203.0.113.1')
+    await from('203.0.113.2')
+    await expect(from('203.0.113.1')).rejects.toThrow()
+    expect(hub.lines.some((l) => l.includes('203.0.113.1') && l.includes('maxConnectionsPerAddress'))).toBe(true)
+  })
+
   it('is the IPv4 address, an IPv4-mapped IPv6 address as IPv4, and an IPv6 address by its /64', () => {
     expect(addressKey('127.0.0.1')).toBe('127.0.0.1')
     expect(addressKey('::ffff:10.1.2.3')).toBe('10.1.2.3')
