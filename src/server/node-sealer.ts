@@ -39,7 +39,7 @@ export async function nodePasswordSealer(password: string, cluster: string): Pro
       cipher.setAAD(Buffer.from(bound))
       const body = cipher.update(plain)
       const tail = cipher.final() // empty: GCM is a stream mode
-      const out = new Uint8Array(ivBytes + body.length + tail.length + TAG_BYTES)
+      const out = Buffer.allocUnsafe(ivBytes + body.length + tail.length + TAG_BYTES)
       out.set(iv)
       out.set(body, ivBytes)
       out.set(tail, ivBytes + body.length)
@@ -56,6 +56,7 @@ export async function nodePasswordSealer(password: string, cluster: string): Pro
       const plain = tail.length === 0 ? body : Buffer.concat([body, tail])
       return new Uint8Array(plain.buffer, plain.byteOffset, plain.byteLength)
     },
+    bytes: (length) => Buffer.allocUnsafe(length),
     toBase64: (sealed) => Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength).toString('base64'),
     fromBase64: (text) => {
       const bytes = Buffer.from(text, 'base64')
