@@ -2,12 +2,13 @@
  * `call` and `cast`, the whole life of a pending call in one place: resolve the target
  * (a pid, or a name's first pid), hand the message to a local process's mailbox or send
  * it over the target node's link; deliver calls and casts that come over a link and
- * answer them; settle a pending call on its reply, its timeout, or the loss of its link.
+ * answer them; settle a pending call on its reply, its timeout, or the loss of its link
+ * (the calls waiting on a link are kept in its `PendingTable`, pending.ts).
  */
 import { BadArgError, NodeDownError, NoPidError, NoProcError, OverloadedError, TimeoutError, TooLargeError, errorMessage } from '../api/errors.js'
 import type { Pid } from '../api/pid.js'
 import type { ProcessContext } from '../api/types.js'
-import { startTimer } from '../util/async.js'
+import { startTimer, type TimerHandle } from '../util/async.js'
 import { copyValue, decodeValue, encodeValue, type Payload } from '../wire/codec.js'
 import { callErrorFromWire, distributedToWire, thrownToCallError, thrownToWire } from '../wire/error-wire.js'
 import { type CallFrame, type CastFrame, type Frame, PROTOCOL_VERSION, type ReplyFrame, type WireError } from '../wire/protocol.js'
@@ -15,8 +16,6 @@ import type { LinkedNode } from './linked-node.js'
 import type { NodeCore } from './node-core.js'
 import type { LocalProcess, Outcome } from './process.js'
 import { assertTarget, assertTimeout } from './validate.js'
-
-const v = PROTOCOL_VERSION
 
 /** The default `call` timeout, as in GenServer.call. */
 export const DEFAULT_CALL_TIMEOUT_MS = 5000
@@ -59,22 +58,16 @@ export function callFrom<R>(node: NodeCore, from: Pid | undefined, to: Pid | str
   const remote = linked as LinkedNode
   return new Promise<R>((resolve, reject) => {
     const ref = node.nextRef()
-    const timer =
-      timeoutMs === Infinity
-        ? undefined
-        : startTimer(() => {
-            remote.calls.delete(ref)
-            reject(new TimeoutError(`call to ${target.toString()} timed out after ${timeoutMs} ms`))
-          }, timeoutMs)
-    const frame: Frame = { v, t: 'call', ref, to: target.id, msg: payload as Payload }
+    const frame: Frame = { v: PROTOCOL_VERSION, t: 'call', ref, to: target.id, msg: payload as Payload }
     if (from !== undefined) frame.from = [from.node, from.id]
     try {
       remote.link.send(frame) // throws too_large for a value the other side would refuse
     } catch (error) {
-      if (timer !== undefined) clearTimeout(timer)
       return reject(error)
     }
-    remote.calls.set(ref, { resolve: resolve as (value: unknown) => void, reject, timer })
+    remote.calls.add(ref, { resolve: resolve as (value: unknown) => void, reject, timer: undefined }, timeoutMs, () =>
+      reject(new TimeoutError(`call to ${target.toString()} timed out after ${timeoutMs} ms`)),
+    )
   })
 }
 
@@ -87,7 +80,7 @@ export function callFrom<R>(node: NodeCore, from: Pid | undefined, to: Pid | str
 function callLocal<R>(node: NodeCore, process: LocalProcess, from: Pid | undefined, msg: unknown, timeoutMs: number): Promise<R> {
   return new Promise<R>((resolve, reject) => {
     let settled = false
-    let timer: ReturnType<typeof startTimer> | undefined
+    let timer: TimerHandle | undefined
     // methods, not arrow functions: nothing to name per call
     process.post({
       kind: 'call',
@@ -135,7 +128,7 @@ export function castFrom(node: NodeCore, from: Pid | undefined, to: Pid | string
   const linked = node.linked(pid.node)
   if (linked === undefined || linked.incarnation !== pid.incarnation) return // dropped, as for a dead process
   if (!linked.link.hasRoom()) throw new OverloadedError(pid.node)
-  const frame: Frame = { v, t: 'cast', to: pid.id, msg: payload }
+  const frame: Frame = { v: PROTOCOL_VERSION, t: 'cast', to: pid.id, msg: payload }
   if (from !== undefined) frame.from = [from.node, from.id]
   linked.link.send(frame)
 }
@@ -185,7 +178,7 @@ function reply(node: NodeCore, linked: LinkedNode, ref: number, outcome: Outcome
     return replyError(linked, ref, distributedToWire(error as BadArgError))
   }
   try {
-    linked.link.answer({ v, t: 'reply', ref, ok: true, value })
+    linked.link.answer({ v: PROTOCOL_VERSION, t: 'reply', ref, ok: true, value })
   } catch (error) {
     // too large for the caller: it gets that error instead
     replyError(linked, ref, error instanceof TooLargeError ? distributedToWire(error) : thrownToWire(error))
@@ -193,15 +186,13 @@ function reply(node: NodeCore, linked: LinkedNode, ref: number, outcome: Outcome
 }
 
 function replyError(linked: LinkedNode, ref: number, error: WireError): void {
-  linked.link.answer({ v, t: 'reply', ref, ok: false, error })
+  linked.link.answer({ v: PROTOCOL_VERSION, t: 'reply', ref, ok: false, error })
 }
 
 /** The answer to one of this node's calls arrived. */
 export function replyReceived(node: NodeCore, linked: LinkedNode, frame: ReplyFrame): void {
-  const call = linked.calls.get(frame.ref)
+  const call = linked.calls.take(frame.ref)
   if (call === undefined) return // a late reply to a call that timed out
-  linked.calls.delete(frame.ref)
-  if (call.timer !== undefined) clearTimeout(call.timer)
   if (!frame.ok) return call.reject(callErrorFromWire(frame.error, linked.id as string))
   let value: unknown
   try {
@@ -215,11 +206,7 @@ export function replyReceived(node: NodeCore, linked: LinkedNode, frame: ReplyFr
 
 /** A link dropped: every call waiting on it fails with `error` (nodedown, or closed when this node is closing). */
 export function callsLost(linked: LinkedNode, error: () => Error): void {
-  for (const call of linked.calls.values()) {
-    if (call.timer !== undefined) clearTimeout(call.timer)
-    call.reject(error())
-  }
-  linked.calls.clear()
+  linked.calls.failAll(error)
 }
 
 /** What a handler gets as `ctx`: one small object per message, methods shared. */

@@ -11,19 +11,12 @@
 import type { Pid } from '../api/pid.js'
 import type { TimerHandle } from '../util/async.js'
 import type { Link } from '../wire/link.js'
+import { type PendingRequest, PendingTable } from './pending.js'
 import type { LocalProcess } from './process.js'
 
-export interface PendingCall {
-  resolve(value: unknown): void
-  reject(error: Error): void
-  timer: TimerHandle | undefined
-}
-
-export interface PendingRpc {
-  resolve(value: unknown): void
-  reject(error: Error): void
+/** An rpc sent to the linked node: the caller's callback runs with the result. */
+export interface PendingRpc extends PendingRequest {
   callback: ((result: unknown, rpcPid: Pid | undefined) => unknown) | null | undefined
-  timer: TimerHandle | undefined
 }
 
 /** An rpc process this node runs on behalf of the linked node. */
@@ -39,13 +32,13 @@ export interface RpcProcess {
 
 export class LinkedNode {
   /** Calls sent to this node, by ref. */
-  readonly calls = new Map<number, PendingCall>()
+  readonly calls = new PendingTable<PendingRequest>()
   /** Monitors this side holds on the linked node's pids: ref → callback. */
   readonly monitorsOut = new Map<number, (reason: string) => void>()
   /** Monitors the linked node holds on this side's pids: its ref → the watcher entry. */
   readonly monitorsIn = new Map<number, { process: LocalProcess; watcherRef: number }>()
   /** Rpcs sent to this node, by ref. */
-  readonly rpcsOut = new Map<number, PendingRpc>()
+  readonly rpcsOut = new PendingTable<PendingRpc>()
   /** Rpc processes running here for the linked node, by its ref. */
   readonly rpcsIn = new Map<number, RpcProcess>()
   /** Its full registry state arrived: the handshake is complete. */

@@ -20,7 +20,6 @@ import { LinkedNode } from './linked-node.js'
 import { monitorsLost, watchersLost } from './monitors.js'
 import type { NodeCore } from './node-core.js'
 
-const v = PROTOCOL_VERSION
 const log = logger('distribunator:link')
 
 export class LinkTable {
@@ -52,7 +51,7 @@ export class LinkTable {
       linked.handshake = { resolve, reject, timer }
       this.#handshaking.add(linked)
       this.#startHeartbeat()
-      link.send({ v, t: 'hello', node: this.#node.id, inc: this.#node.incarnation })
+      link.send({ v: PROTOCOL_VERSION, t: 'hello', node: this.#node.id, inc: this.#node.incarnation })
     })
   }
 
@@ -84,7 +83,7 @@ export class LinkTable {
     if (this.#heartbeat !== undefined) clearInterval(this.#heartbeat)
     this.#heartbeat = undefined
     for (const linked of [...this.#byId.values(), ...this.#handshaking]) {
-      linked.link.send({ v, t: 'bye', reason: 'node closed' })
+      linked.link.send({ v: PROTOCOL_VERSION, t: 'bye', reason: 'node closed' })
       linked.link.close('shutdown', 'this node closed')
     }
   }
@@ -116,7 +115,7 @@ export class LinkTable {
       clearTimeout(handshake.timer)
       handshake.reject(error)
     }
-    linked.link.send({ v, t: 'bye', reason })
+    linked.link.send({ v: PROTOCOL_VERSION, t: 'bye', reason })
     linked.link.close('refused', reason)
   }
 
@@ -141,7 +140,7 @@ export class LinkTable {
     linked.incarnation = incarnation
     linked.link.up = true
     this.#byId.set(id, linked)
-    linked.link.send({ v, t: 'sync', names: this.#node.registryReplica.snapshotOf(this.#node.id) })
+    linked.link.send({ v: PROTOCOL_VERSION, t: 'sync', names: this.#node.registryReplica.snapshotOf(this.#node.id) })
     // The handshake ends with the other side's sync, which follows its hello.
   }
 

@@ -11,8 +11,6 @@ import type { LinkedNode } from './linked-node.js'
 import type { NodeCore } from './node-core.js'
 import type { LocalProcess } from './process.js'
 
-const v = PROTOCOL_VERSION
-
 /** `node.monitor(pid, onDown)`; returns the function that cancels it. */
 export function monitor(node: NodeCore, pid: Pid, onDown: (reason: string) => void): () => void {
   let fired = false
@@ -37,9 +35,9 @@ export function monitor(node: NodeCore, pid: Pid, onDown: (reason: string) => vo
   if (linked.incarnation !== pid.incarnation) return later('noproc') // a pid of another life of that node
   const ref = node.nextRef()
   linked.monitorsOut.set(ref, once)
-  linked.link.send({ v, t: 'mon', ref, pid: pid.id })
+  linked.link.send({ v: PROTOCOL_VERSION, t: 'mon', ref, pid: pid.id })
   return () => {
-    if (linked.monitorsOut.delete(ref)) linked.link.send({ v, t: 'demon', ref })
+    if (linked.monitorsOut.delete(ref)) linked.link.send({ v: PROTOCOL_VERSION, t: 'demon', ref })
   }
 }
 
@@ -48,15 +46,15 @@ export function monitorRequested(node: NodeCore, linked: LinkedNode, frame: Moni
   const ref = frame.ref
   if (linked.monitorsIn.has(ref)) return node.report(linked, `duplicate monitor ref ${ref}`)
   const process = node.processById(frame.pid)
-  if (process === undefined) return void linked.link.answer({ v, t: 'down', ref, reason: 'noproc' })
+  if (process === undefined) return void linked.link.answer({ v: PROTOCOL_VERSION, t: 'down', ref, reason: 'noproc' })
   if (linked.monitorsIn.size >= node.options.maxMonitorsPerLink) {
     node.report(linked, `holds ${linked.monitorsIn.size} monitors already (maxMonitorsPerLink); monitor ${ref} refused`)
-    return void linked.link.answer({ v, t: 'down', ref, reason: 'system_limit' })
+    return void linked.link.answer({ v: PROTOCOL_VERSION, t: 'down', ref, reason: 'system_limit' })
   }
   const watcherRef = node.nextRef()
   process.watchers.set(watcherRef, (reason) => {
     linked.monitorsIn.delete(ref)
-    linked.link.answer({ v, t: 'down', ref, reason })
+    linked.link.answer({ v: PROTOCOL_VERSION, t: 'down', ref, reason })
   })
   linked.monitorsIn.set(ref, { process, watcherRef })
 }

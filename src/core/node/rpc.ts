@@ -18,7 +18,6 @@ import { isThenable, startTimer } from '../util/async.js'
 import type { RpcCallback, RpcContext, RpcFunction, RpcOptions } from '../api/types.js'
 import { assertArray, assertFunction, assertName, assertOptionalCallback, assertTimeout, describe } from './validate.js'
 
-const v = PROTOCOL_VERSION
 export const DEFAULT_RPC_TIMEOUT_MS = 5000
 
 export class RpcService implements RpcHandlers {
@@ -64,21 +63,15 @@ export class RpcService implements RpcHandlers {
     const payload = encodeValue(args, 'args')
     const ref = this.#node.nextRef()
     const result = await new Promise<unknown>((resolve, reject) => {
-      const timer =
-        timeoutMs === Infinity
-          ? undefined
-          : startTimer(() => {
-              if (!linked.rpcsOut.delete(ref)) return
-              linked.link.send({ v, t: 'rpc-done', ref })
-              reject(new BadRpcError('timeout', `badrpc: ${mod}.${fn} on ${target} gave no result within ${timeoutMs} ms`))
-            }, timeoutMs)
       try {
-        linked.link.send({ v, t: 'rpc', ref, mod, fn, args: payload }) // throws too_large for oversized args
+        linked.link.send({ v: PROTOCOL_VERSION, t: 'rpc', ref, mod, fn, args: payload }) // throws too_large for oversized args
       } catch (error) {
-        if (timer !== undefined) clearTimeout(timer)
         return reject(error)
       }
-      linked.rpcsOut.set(ref, { resolve, reject, callback: callback as RpcCallback<unknown>, timer })
+      linked.rpcsOut.add(ref, { resolve, reject, callback: callback as RpcCallback<unknown>, timer: undefined }, timeoutMs, () => {
+        linked.link.send({ v: PROTOCOL_VERSION, t: 'rpc-done', ref })
+        reject(new BadRpcError('timeout', `badrpc: ${mod}.${fn} on ${target} gave no result within ${timeoutMs} ms`))
+      })
     })
     return result as R
   }
@@ -112,11 +105,9 @@ export class RpcService implements RpcHandlers {
 
   /** The caller's side: a result or an error came back. */
   answered(linked: LinkedNode, frame: RpcResultFrame | RpcErrorFrame): void {
-    const pending = linked.rpcsOut.get(frame.ref)
+    const pending = linked.rpcsOut.take(frame.ref)
     if (pending === undefined) return // timed out meanwhile; rpc-done was sent then
-    linked.rpcsOut.delete(frame.ref)
-    if (pending.timer !== undefined) clearTimeout(pending.timer)
-    const done = (): void => linked.link.send({ v, t: 'rpc-done', ref: frame.ref })
+    const done = (): void => linked.link.send({ v: PROTOCOL_VERSION, t: 'rpc-done', ref: frame.ref })
     if (frame.t === 'rpc-err') return pending.reject(rpcErrorFromWire(frame.error))
     let value: unknown
     try {
@@ -159,7 +150,7 @@ export class RpcService implements RpcHandlers {
   incoming(linked: LinkedNode, frame: RpcFrame): void {
     const ref = frame.ref
     const fail = (reason: string, name: string, message: string): void =>
-      void linked.link.answer({ v, t: 'rpc-err', ref, error: { code: 'badrpc', name, message, reason } })
+      void linked.link.answer({ v: PROTOCOL_VERSION, t: 'rpc-err', ref, error: { code: 'badrpc', name, message, reason } })
     if (linked.rpcsIn.has(ref)) return this.#node.report(linked, `duplicate rpc ref ${ref}`)
     if (linked.rpcsIn.size >= this.#node.options.maxRpcsPerLink) {
       this.#node.report(linked, `has ${linked.rpcsIn.size} rpc processes running already (maxRpcsPerLink); rpc ${ref} refused`)
@@ -195,7 +186,7 @@ export class RpcService implements RpcHandlers {
           return fail('badarg', 'BadArgError', errorMessage(error))
         }
         try {
-          if (!linked.link.answer({ v, t: 'rpc-ok', ref, pid: pid.id, value: payload })) {
+          if (!linked.link.answer({ v: PROTOCOL_VERSION, t: 'rpc-ok', ref, pid: pid.id, value: payload })) {
             linked.rpcsIn.delete(ref)
             return this.#stopQuietly(pid, 'normal')
           }
@@ -214,7 +205,7 @@ export class RpcService implements RpcHandlers {
       linked.rpcsIn.delete(ref)
       this.#stopQuietly(pid, 'error')
       const { name, message } = describeThrown(value)
-      linked.link.answer({ v, t: 'rpc-err', ref, error: { code: 'remote', name, message } })
+      linked.link.answer({ v: PROTOCOL_VERSION, t: 'rpc-err', ref, error: { code: 'remote', name, message } })
     }
     let result: unknown
     try {
@@ -241,11 +232,7 @@ export class RpcService implements RpcHandlers {
 
   /** A link dropped: fail this node's rpcs to it and end the rpc processes run for it. */
   linkLost(linked: LinkedNode, node: string): void {
-    for (const pending of linked.rpcsOut.values()) {
-      if (pending.timer !== undefined) clearTimeout(pending.timer)
-      pending.reject(new BadRpcError('nodedown', `badrpc: node ${node} went down`))
-    }
-    linked.rpcsOut.clear()
+    linked.rpcsOut.failAll(() => new BadRpcError('nodedown', `badrpc: node ${node} went down`))
     for (const entry of linked.rpcsIn.values()) {
       if (entry.timer !== undefined) clearTimeout(entry.timer)
       this.#stopQuietly(entry.pid, 'noconnection')
