@@ -1,6 +1,7 @@
 /** Options of the mesh (`connect()`'s options but the transport's) and their checks. */
 import { BadArgError } from '../api/errors.js'
 import type { NodeOptions } from '../api/types.js'
+import { optionChecks } from '../util/options.js'
 import type { DataChannelOptions } from '../webrtc/data-channel-options.js'
 
 export interface MeshOptions extends NodeOptions {
@@ -62,27 +63,62 @@ export interface MeshOptions extends NodeOptions {
   readonly hubLostGraceMs?: number
 }
 
-export const positive = (name: string, value: number | undefined, fallback: number): number => {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) throw new BadArgError(`${name} must be a positive number, got ${String(value)}`)
-  return value
-}
+/**
+ * The mesh's defaults, one table: the options' (docs/api.md, SECURITY.md "Limits" list
+ * them) and the fixed timings the mesh keeps, each with what it bounds and why.
+ */
+export const MESH_DEFAULTS = {
+  /** `meshTimeoutMs`: longest `connect()` waits for the members present at join; room for a hub round trip and a slow peer. */
+  meshTimeoutMs: 10_000,
+  /** `answerTimeoutMs`: a member silent this long at join does not hold `connect()` up; a live one answers in a hub round trip. */
+  answerTimeoutMs: 1000,
+  /** `linkTimeoutMs`: a WebRTC attempt not open by then is dropped; ICE over STUN/TURN can take several seconds. */
+  linkTimeoutMs: 15_000,
+  /** `maxPendingLinks`: WebRTC attempts in progress each way; opening peer connections costs CPU, so a crowd waits its turn. */
+  maxPendingLinks: 16,
+  /** `maxDirectLinks`: peer connections held with relay on; each costs memory and a thread's time, the relay carries the rest. */
+  maxDirectLinks: 32,
+  /** `directIdleMs`: a direct path silent this long may give way to a busy relayed pair; idle for a while, not between two calls. */
+  directIdleMs: 30_000,
+  /** `directDelayMs`: WebRTC for a relayed member starts this late, so a room's first calls go over the relay first. */
+  directDelayMs: 250,
+  /** `relayWindowBytes`: relayed bytes in flight unacknowledged per link (and held ahead of a gap); 1 MiB keeps a hub round trip busy. */
+  relayWindowBytes: 1024 * 1024,
+  /** `hubLostGraceMs`: how long relayed links wait for this node's lost hub; a hub restart or a reconnection fits in it. */
+  hubLostGraceMs: 10_000,
+  /** Longest wait for WebRTC after a relayed link's first exchange (a call and its reply), whatever `directDelayMs` says. */
+  afterExchangeMs: 250,
+  /** Longest backoff between WebRTC attempts to a member that has the relay meanwhile: it is linked, so retries can be rare. */
+  maxRetryMs: 60_000,
+  /** Longest backoff between WebRTC attempts without the relay: the pair is unlinked until one succeeds. */
+  maxRetryMsDirectOnly: 10_000,
+  /** Chunks of relayed messages, in bytes: 16 KiB, what a data channel takes everywhere, well under the hub's 64 KiB per packet. */
+  relayChunkBytes: 16 * 1024,
+  /** First wait for a relay acknowledgement before packets are sent again (doubling to 8×); a few hub round trips. */
+  retransmitMs: 1000,
+  /** How often busy relayed pairs are considered for a direct path: often enough to follow traffic, rarely enough to cost nothing. */
+  promoteEveryMs: 2000,
+  /** A link whose handshake failed (its first packets crossed the other side's) is opened again after this long. */
+  relinkMs: 250,
+  /** How long a closed relay channel keeps sending what the other side has not acknowledged (its close included). */
+  relayDrainMs: 10_000,
+} as const
 
-export const nonNegative = (name: string, value: number | undefined, fallback: number): number => {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new BadArgError(`${name} must be a number from 0 up, got ${String(value)}`)
-  return value
+/** The checks of the mesh's options (util/options.ts), throwing `BadArgError`. */
+export const check = optionChecks(BadArgError)
+
+/** `maxPendingLinks`: a positive integer; undefined or null is the default (16). */
+export function pendingLinks(value: number | undefined): number {
+  return check.integer('maxPendingLinks', value ?? MESH_DEFAULTS.maxPendingLinks, MESH_DEFAULTS.maxPendingLinks, 1, Infinity, 'a positive integer')
 }
 
 /** `iceTransportPolicy`: `all` or `relay` (or not given); throws `BadArgError` for anything else. */
 export function transportPolicy(value: unknown): 'all' | 'relay' | undefined {
-  if (value === undefined || value === 'all' || value === 'relay') return value
-  throw new BadArgError(`iceTransportPolicy must be 'all' or 'relay', got ${JSON.stringify(value)?.slice(0, 40) ?? String(value)}`)
+  return check.oneOf('iceTransportPolicy', value, ['all', 'relay'])
 }
 
-/** The direct-link budget: a whole number, 0 (every link stays on the relay) or more. Default 32. */
+/** The direct-link budget: a whole number, 0 (every link stays on the relay) or more, or Infinity. Default 32. */
 export function budget(value: number | undefined): number {
-  if (value === undefined) return 32
-  if (value !== Infinity && (!Number.isInteger(value) || value < 0)) throw new BadArgError(`maxDirectLinks must be a whole number (0 for relay only) or Infinity, got ${String(value)}`)
-  return value
+  const whole = (v: unknown): boolean => v === Infinity || (Number.isInteger(v) && (v as number) >= 0)
+  return check.valid('maxDirectLinks', value, MESH_DEFAULTS.maxDirectLinks, whole, 'a whole number (0 for relay only) or Infinity')
 }

@@ -26,7 +26,7 @@
  * client), nor for one it cannot link (`unlinked`). Either is linked later if it can be.
  */
 import { LinkLostError } from '../api/channel.js'
-import { BadArgError, errorMessage, ProtocolError } from '../api/errors.js'
+import { errorMessage, ProtocolError } from '../api/errors.js'
 import type { DistNode } from '../api/types.js'
 import { startInterval, startTimer, type TimerHandle } from '../util/async.js'
 import { logger } from '../util/log.js'
@@ -35,7 +35,7 @@ import type { MemberInfo, Signaling } from '../signaling/signaling.js'
 import { channelFromPeer } from '../webrtc/data-channel.js'
 import type { PeerFactory, PeerLike } from '../webrtc/simple-peer.js'
 import { DirectLinks } from './direct.js'
-import { budget, type MeshOptions, nonNegative, positive, transportPolicy } from './mesh-options.js'
+import { budget, check, MESH_DEFAULTS, type MeshOptions, pendingLinks, transportPolicy } from './mesh-options.js'
 import { type Member, Members, waitForMembers } from './members.js'
 import { demoteIdle, directPolicy, promoteBusy } from './path-budget.js'
 import { PathChannel } from './path-channel.js'
@@ -43,8 +43,6 @@ import { RelayRouter } from './relay-router.js'
 import { RelayLimits } from '../signaling/relay-protocol.js'
 
 const log = logger('distribunator:mesh')
-/** Longest wait for WebRTC after a relayed link's first exchange (see `directDelayMs`). */
-const AFTER_EXCHANGE_MS = 250
 
 /**
  * Joins a cluster and keeps this node linked to every member. Resolves with the node.
@@ -99,13 +97,12 @@ class Mesh {
     this.#node = node
     this.#signaling = signaling
     this.#options = options
-    const maxPending = options.maxPendingLinks ?? 16
-    if (!Number.isInteger(maxPending) || maxPending < 1) throw new BadArgError(`maxPendingLinks must be a positive integer, got ${String(maxPending)}`)
+    const maxPending = pendingLinks(options.maxPendingLinks)
     const useRelay = options.relay !== false && signaling.relay !== undefined
-    this.#directIdleMs = positive('directIdleMs', options.directIdleMs, 30_000)
-    this.#directDelayMs = nonNegative('directDelayMs', options.directDelayMs, 250)
-    this.#hubLostGraceMs = positive('hubLostGraceMs', options.hubLostGraceMs, 10_000)
-    this.#answerTimeoutMs = positive('answerTimeoutMs', options.answerTimeoutMs, 1000)
+    this.#directIdleMs = check.positive('directIdleMs', options.directIdleMs, MESH_DEFAULTS.directIdleMs)
+    this.#directDelayMs = check.fromZero('directDelayMs', options.directDelayMs, MESH_DEFAULTS.directDelayMs)
+    this.#hubLostGraceMs = check.positive('hubLostGraceMs', options.hubLostGraceMs, MESH_DEFAULTS.hubLostGraceMs)
+    this.#answerTimeoutMs = check.positive('answerTimeoutMs', options.answerTimeoutMs, MESH_DEFAULTS.answerTimeoutMs)
     this.#direct = new DirectLinks(
       {
         id: node.id,
@@ -130,20 +127,20 @@ class Mesh {
       {
         ...(options.iceServers ? { iceServers: options.iceServers } : {}),
         ...(transportPolicy(options.iceTransportPolicy) ? { iceTransportPolicy: options.iceTransportPolicy } : {}),
-        linkTimeoutMs: positive('linkTimeoutMs', options.linkTimeoutMs, 15_000),
+        linkTimeoutMs: check.positive('linkTimeoutMs', options.linkTimeoutMs, MESH_DEFAULTS.linkTimeoutMs),
         maxPendingLinks: maxPending,
         maxDirectLinks: useRelay ? budget(options.maxDirectLinks) : Infinity,
-        maxRetryMs: useRelay ? 60_000 : 10_000,
+        maxRetryMs: useRelay ? MESH_DEFAULTS.maxRetryMs : MESH_DEFAULTS.maxRetryMsDirectOnly,
       },
     )
     if (useRelay && signaling.relay !== undefined) {
       this.#relay = new RelayRouter(
         signaling.relay,
         {
-          chunkBytes: 16 * 1024,
+          chunkBytes: MESH_DEFAULTS.relayChunkBytes,
           maxMessageBytes: node.options.maxFrameBytes,
-          windowBytes: Math.max(RelayLimits.chunkMaxBytes, positive('relayWindowBytes', options.relayWindowBytes, 1024 * 1024)),
-          retransmitMs: 1000,
+          windowBytes: Math.max(RelayLimits.chunkMaxBytes, check.positive('relayWindowBytes', options.relayWindowBytes, MESH_DEFAULTS.relayWindowBytes)),
+          retransmitMs: MESH_DEFAULTS.retransmitMs,
         },
         (from, inc) => this.#newRelayLink(from, inc),
         (message) => node.report(undefined, message),
@@ -178,9 +175,9 @@ class Mesh {
     this.#node.on('nodedown', (id) => this.#linkLost(id))
     const { id, members } = await this.#signaling.join()
     if (id !== this.#node.id) throw new ProtocolError(`the hub bound id ${id}, expected ${this.#node.id}`)
-    if (this.#relay !== undefined) this.#promoter = startInterval(() => promoteBusy(this.#members.values(), this.#direct), 2000)
+    if (this.#relay !== undefined) this.#promoter = startInterval(() => promoteBusy(this.#members.values(), this.#direct), MESH_DEFAULTS.promoteEveryMs)
     await waitForMembers(members.map((member) => member.id), this.#members, this.#node, {
-      timeoutMs: this.#options.meshTimeoutMs ?? 10_000,
+      timeoutMs: this.#options.meshTimeoutMs ?? MESH_DEFAULTS.meshTimeoutMs,
       answerTimeoutMs: this.#answerTimeoutMs,
     })
     this.#started = true
@@ -346,7 +343,7 @@ class Mesh {
         // WebRTC a moment after the link has carried its first exchange (at most 250 ms, or
         // directDelayMs): opening peer connections takes a page's main thread, and a room's
         // first registrations and calls, which follow, should not wait behind it
-        path.afterExchange(() => this.#members.get(member.id) === member && this.#direct.considerLater(member.id, Math.min(this.#directDelayMs, AFTER_EXCHANGE_MS)))
+        path.afterExchange(() => this.#members.get(member.id) === member && this.#direct.considerLater(member.id, Math.min(this.#directDelayMs, MESH_DEFAULTS.afterExchangeMs)))
       },
       (error: unknown) => {
         if (member.path !== path) return
@@ -357,7 +354,7 @@ class Mesh {
         if (this.#members.get(member.id) === member && !this.#stopped) member.retry ??= startTimer(() => {
           member.retry = undefined
           if (this.#members.get(member.id) === member) this.#relay !== undefined && member.relay ? this.#relayLink(member) : this.#direct.consider(member.id, true)
-        }, 250)
+        }, MESH_DEFAULTS.relinkMs)
       },
     )
   }
