@@ -1,13 +1,12 @@
 /**
  * A node's links: opening one over a channel, the handshake (both sides send `hello`,
- * then `sync`; a link counts only once the other side's `sync` is in, and nothing but the
- * handshake is acted on before), the heartbeat, and what a lost link settles: pending
- * calls fail, monitors fire, rpc processes end, the linked node's pids leave the registry,
- * then `nodedown`.
+ * then `sync`, which opens the registry exchange of registry-sync.ts; a link counts only
+ * once the other side's `sync` is in, and nothing but the handshake is acted on before),
+ * the heartbeat, and what a lost link settles: pending calls fail, monitors fire, rpc
+ * processes end, the linked node's pids leave the registry, then `nodedown`.
  */
 import type { Channel } from '../api/channel.js'
 import { AlreadyLinkedError, BadArgError, ClosedError, type DistributedError, NodeDownError, ProtocolError, TimeoutError } from '../api/errors.js'
-import { Pid } from '../api/pid.js'
 import type { LinkCloseReason } from '../api/types.js'
 import { startTimer, type TimerHandle } from '../util/async.js'
 import { logger } from '../util/log.js'
@@ -19,6 +18,7 @@ import { handleFrame } from './dispatch.js'
 import { LinkedNode } from './linked-node.js'
 import { monitorsLost, watchersLost } from './monitors.js'
 import type { NodeCore } from './node-core.js'
+import { membershipsLost, sendSync, syncReceived } from './registry-sync.js'
 
 const log = logger('distribunator:link')
 
@@ -97,8 +97,8 @@ export class LinkTable {
       case 'hello':
         return this.#helloReceived(linked, frame.node, frame.inc)
       case 'sync':
-        if (!linked.link.up) return this.#node.report(linked, 'sync frame before the handshake')
-        return this.#syncReceived(linked, frame.names)
+        if (syncReceived(this.#node, linked, frame)) this.#linkUp(linked)
+        return
     }
     // Nothing but the handshake is acted on until it is complete: the other end is known
     // by the id of its hello only once its registry is in.
@@ -140,25 +140,13 @@ export class LinkTable {
     linked.incarnation = incarnation
     linked.link.up = true
     this.#byId.set(id, linked)
-    linked.link.send({ v: PROTOCOL_VERSION, t: 'sync', names: this.#node.registryReplica.snapshotOf(this.#node.id) })
+    sendSync(this.#node, linked)
     // The handshake ends with the other side's sync, which follows its hello.
   }
 
-  /** Its registry arrived: `link()` resolves and `nodeup` fires only now, so its names resolve at once. */
-  #syncReceived(linked: LinkedNode, names: ReadonlyArray<readonly [string, readonly number[]]>): void {
-    if (linked.synced) return this.#node.report(linked, 'second sync frame')
-    let memberships = 0
-    for (const [, ids] of names) memberships += ids.length
-    if (memberships > this.#node.options.maxNamesPerLink) {
-      return linked.link.close('system_limit', `its registry holds ${memberships} memberships, over maxNamesPerLink ${this.#node.options.maxNamesPerLink}`)
-    }
-    linked.synced = true
+  /** Its registry was taken: `link()` resolves and `nodeup` fires only now, so its names resolve at once. */
+  #linkUp(linked: LinkedNode): void {
     const id = linked.id as string
-    for (const [name, ids] of names) {
-      if (!this.#node.accepts(linked, name)) continue
-      linked.memberships += ids.length
-      for (const pid of ids) this.#node.registryReplica.join(name, new Pid(id, pid, linked.incarnation))
-    }
     const handshake = linked.handshake
     linked.handshake = undefined
     if (handshake !== undefined) clearTimeout(handshake.timer)
@@ -182,7 +170,7 @@ export class LinkTable {
     callsLost(linked, () => (this.#node.closed ? new ClosedError(`node ${this.#node.id} closed`) : new NodeDownError(id)))
     watchersLost(linked)
     this.#node.rpc.linkLost(linked, id)
-    this.#node.registryReplica.removeNode(id)
+    membershipsLost(this.#node, id)
     monitorsLost(this.#node, linked)
     if (linked.synced) this.#node.events.emit('nodedown', id, reason === 'handshake_timeout' || reason === 'refused' ? 'closed' : reason, detail)
   }

@@ -1,7 +1,8 @@
 /**
- * What a node's collaborators (links, calls, monitors, rpc, frame dispatch) need of the
- * node: a small internal interface the node implements, so that none of them imports the
- * class that imports them. The public surface is `DistNode` (api/types.ts).
+ * What a node's collaborators (links, calls, monitors, rpc, the registry exchange, frame
+ * dispatch) need of the node: a small internal interface the node implements, so that
+ * none of them imports the class that imports them. The public surface is `DistNode`
+ * (api/types.ts).
  */
 import type { Pid } from '../api/pid.js'
 import type { DistNode, NodeEvents } from '../api/types.js'

@@ -2,7 +2,8 @@
  * A node: local processes, the registry replica, and links to other nodes. This file
  * holds the public API; its collaborators see it through `NodeCore` (node-core.ts):
  * `links.ts` (link lifecycle and handshake), `dispatch.ts` (frames from linked nodes),
- * `calls.ts`, `monitors.ts` and `rpc.ts` (each exchange from start to end).
+ * `calls.ts`, `monitors.ts`, `rpc.ts` and `registry-sync.ts` (each exchange from start
+ * to end).
  */
 import type { Channel } from '../api/channel.js'
 import { BadArgError, ClosedError, errorMessage, NoNodeError, NoProcError, OverloadedError, ProtocolError } from '../api/errors.js'
@@ -12,7 +13,7 @@ import type { Behaviour, DistNode, LinkOpenOptions, LinkPath, ModuleHandle, Node
 import type { RegistryWatchEvent, WatchEvent } from '../api/watch.js'
 import { Emitter } from '../util/emitter.js'
 import { randomUuid } from '../util/uuid.js'
-import { PROTOCOL_VERSION, type WirePid } from '../wire/protocol.js'
+import type { WirePid } from '../wire/protocol.js'
 import { callFrom, castFrom, Context } from './calls.js'
 import type { LinkedNode } from './linked-node.js'
 import { LinkTable } from './links.js'
@@ -22,6 +23,7 @@ import type { NodeCore } from './node-core.js'
 import { resolveNodeOptions, type ResolvedNodeOptions } from './node-options.js'
 import { LocalProcess } from './process.js'
 import { Registry } from './registry.js'
+import { announceMembership } from './registry-sync.js'
 import { RpcService } from './rpc.js'
 import { assertFunction, assertName, assertPid, assertTimeout, describe } from './validate.js'
 import { Watchers } from './watchers.js'
@@ -76,12 +78,12 @@ export class NodeRuntime implements NodeCore {
     this.#table = new LinkTable(this)
     this.registryReplica = new Registry({
       join: (name, pid, seq) => {
-        if (pid.node === this.id) this.#table.broadcast({ v: PROTOCOL_VERSION, t: 'join', name, pid: [pid.node, pid.id] })
+        announceMembership(this, this.#table, 'join', name, pid)
         this.#watchers.changed('join', name, pid, seq)
         this.events.emit('join', name, pid)
       },
       leave: (name, pid, seq) => {
-        if (pid.node === this.id) this.#table.broadcast({ v: PROTOCOL_VERSION, t: 'leave', name, pid: [pid.node, pid.id] })
+        announceMembership(this, this.#table, 'leave', name, pid)
         this.#watchers.changed('leave', name, pid, seq)
         this.events.emit('leave', name, pid)
       },
