@@ -4,6 +4,7 @@
  */
 import { BadArgError } from '../api/errors.js'
 import { isIncarnation } from '../api/pid.js'
+import { optionChecks, showJson } from '../util/options.js'
 import { HubLimits, isHubName, isJson, type ClientToHubEvents, type HubToClientEvents, type JoinRequest, type Json, type Received } from './hub-protocol.js'
 import type { ClientToHubRelayEvents, HubToClientRelayEvents } from './relay-protocol.js'
 
@@ -26,16 +27,32 @@ export interface HubSocket {
 export type HubConnector = (url: string, options: { forceNew: boolean; reconnection: boolean; transports: string[]; timeout: number }) => HubSocket
 
 /**
+ * The signaling's defaults, one table: what each bounds and why that value (docs/api.md
+ * lists the options').
+ */
+export const SIGNALING_DEFAULTS = {
+  /** `joinTimeoutMs`: the first `join()` rejects `hub_unreachable` after this long; room to try every hub URL and a slow start. */
+  joinTimeoutMs: 10_000,
+  /** `ackTimeoutMs`: one hub's answer to a join; past it the client tries again or moves to the next hub. */
+  ackTimeoutMs: 5000,
+  /** `retryDelayMs`: the first wait between reconnection attempts (jittered, doubling): a quick try after a blip. */
+  retryDelayMs: 100,
+  /** `maxRetryDelayMs`: the longest wait between reconnection attempts: a hub back from a restart is found within a second. */
+  maxRetryDelayMs: 1000,
+} as const
+
+/** The checks of the signaling's options (util/options.ts), throwing `BadArgError`. */
+const check = optionChecks(BadArgError)
+
+/**
  * Checks a hub option (one URL or a non-empty list) and returns the list, or throws
  * `BadArgError`. A hub URL is `http(s)://` or `ws(s)://`.
  */
 export function hubUrls(hub: unknown): readonly string[] {
-  const urls: unknown = typeof hub === 'string' ? [hub] : hub
-  if (!Array.isArray(urls) || urls.length === 0 || !urls.every((url) => typeof url === 'string' && /^(https?|wss?):\/\/[^/]/.test(url))) {
-    throw new BadArgError(`hub must be an http(s):// or ws(s):// URL or a non-empty list of them, got ${JSON.stringify(hub)?.slice(0, 200) ?? String(hub)}`)
-  }
-  return urls as string[]
+  return check.required('hub', typeof hub === 'string' ? [hub] : hub, isUrlList, 'an http(s):// or ws(s):// URL or a non-empty list of them', () => showJson(hub, 200))
 }
+
+const isUrlList = (urls: unknown): boolean => Array.isArray(urls) && urls.length > 0 && urls.every((url) => typeof url === 'string' && /^(https?|wss?):\/\/[^/]/.test(url))
 
 /** What is wrong with the options of a signaling with this `id` and `incarnation`, or undefined. */
 export function optionsProblem(options: SocketIoSignalingOptions, id: string, incarnation: number): string | undefined {

@@ -22,6 +22,8 @@ export type Show = (value: unknown) => string
 export const showJson = (value: unknown, max = 40): string => JSON.stringify(value)?.slice(0, max) ?? String(value)
 
 export interface OptionChecks {
+  /** `value` if `test` takes it (undefined too, unlike the rest); otherwise throws `<name> must be <expected>, got <show(value)>`. */
+  required<T>(name: string, value: unknown, test: (value: unknown) => boolean, expected: string, show?: Show): T
   /**
    * `value` if `test` takes it, `fallback` if it is undefined; otherwise throws
    * `<name> must be <expected>, got <show(value)>`.
@@ -49,12 +51,14 @@ const isFromZero = (value: unknown): boolean => typeof value === 'number' && Num
  * // throws BadArgError('heartbeatIntervalMs must be a positive number of milliseconds (or Infinity), got number -1')
  */
 export function optionChecks(Fail: OptionError, show: Show = String): OptionChecks {
-  const valid = <T>(name: string, value: unknown, fallback: T, test: (value: unknown) => boolean, expected: string, shown: Show = show): T => {
-    if (value === undefined) return fallback
+  const required = <T>(name: string, value: unknown, test: (value: unknown) => boolean, expected: string, shown: Show = show): T => {
     if (!test(value)) throw new Fail(`${name} must be ${expected}, got ${shown(value)}`)
     return value as T
   }
+  const valid = <T>(name: string, value: unknown, fallback: T, test: (value: unknown) => boolean, expected: string, shown: Show = show): T =>
+    value === undefined ? fallback : required<T>(name, value, test, expected, shown)
   return {
+    required,
     valid,
     positive: (name, value, fallback, expected = 'a positive number') => valid(name, value, fallback, isPositive, expected),
     fromZero: (name, value, fallback) => valid(name, value, fallback, isFromZero, 'a number from 0 up'),

@@ -1,5 +1,6 @@
 /** Options of `channelFromPeer` (data-channel.ts), their defaults and their checks. */
 import { BadArgError } from '../api/errors.js'
+import { optionChecks } from '../util/options.js'
 import { type PeerLike, remoteMaxMessageSize } from './simple-peer.js'
 
 /** Options of `channelFromPeer`. */
@@ -19,24 +20,51 @@ export interface DataChannelOptions {
   readonly onError?: (error: Error) => void
 }
 
-export const DEFAULT_CHUNK_SIZE = 16 * 1024
-export const PREFERRED_CHUNK_SIZE = 64 * 1024
-export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
-export const DEFAULT_HIGH_WATER_MARK = 1024 * 1024
+/** The data channel's defaults and bounds, one table: what each bounds and why that value. */
+export const DATA_CHANNEL_DEFAULTS = {
+  /** `chunkSize` when the remote does not say it takes more: 16 KiB passes every browser's data channel whole. */
+  chunkSize: 16 * 1024,
+  /** `chunkSize` when the remote's SCTP transport takes it: larger chunks move several times faster through Chromium. */
+  preferredChunkSize: 64 * 1024,
+  /** Smallest `chunkSize` taken: room for a START chunk's 6-byte header and data (a chunk stream needs over 10 bytes). */
+  minChunkSize: 16,
+  /** Largest `chunkSize` taken: 256 KiB, Chromium's `maxMessageSize`; a larger chunk would not pass there. */
+  maxChunkSize: 256 * 1024,
+  /** `maxMessageBytes`: 64 MiB, as the node's `maxFrameBytes`; memory is taken as a message's data arrives, never on its announcement. */
+  maxMessageBytes: 64 * 1024 * 1024,
+  /** Largest `maxMessageBytes` taken: 2^32 − 1, what a START chunk's length field holds. */
+  maxMessageBytesLimit: 0xffffffff,
+  /** `highWaterMark`: 1 MiB in the data channel's buffer keeps the SCTP pipe full without queueing seconds of data there. */
+  highWaterMark: 1024 * 1024,
+  /** How often a channel without `bufferedamountlow` events looks whether its buffer drained. */
+  drainPollMs: 5,
+  /** The timer behind `bufferedamountlow` in case an event is missed. */
+  safetyPollMs: 50,
+} as const
 
-export const MIN_CHUNK_SIZE = 16
-export const MAX_CHUNK_SIZE = 256 * 1024
+/** The checks of the data channel's options (util/options.ts), throwing `BadArgError`. */
+const check = optionChecks(BadArgError)
+
+/** A data channel's options with the defaults applied, checked. */
+export interface ResolvedDataChannelOptions {
+  readonly chunkSize: number
+  readonly maxMessageBytes: number
+  readonly highWaterMark: number
+}
+
+/** Applies the defaults to `options` (the chunk size as `peer`'s remote takes it) and checks them; throws `BadArgError`. */
+export function resolveDataChannelOptions(options: DataChannelOptions, peer: PeerLike): ResolvedDataChannelOptions {
+  const D = DATA_CHANNEL_DEFAULTS
+  return {
+    chunkSize: check.integer('chunkSize', options.chunkSize, defaultChunkSize(peer), D.minChunkSize, D.maxChunkSize),
+    maxMessageBytes: check.integer('maxMessageBytes', options.maxMessageBytes, D.maxMessageBytes, 0, D.maxMessageBytesLimit),
+    highWaterMark: check.integer('highWaterMark', options.highWaterMark, D.highWaterMark, 1, Number.MAX_SAFE_INTEGER),
+  }
+}
 
 /** The chunk size to use with `peer` when none is given; see `DataChannelOptions.chunkSize`. */
 export function defaultChunkSize(peer: PeerLike): number {
   const max = remoteMaxMessageSize(peer)
-  return max !== undefined && max >= PREFERRED_CHUNK_SIZE ? PREFERRED_CHUNK_SIZE : DEFAULT_CHUNK_SIZE
-}
-
-export function checkSize(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new BadArgError(`${name} must be an integer from ${min} to ${max}, got ${String(value)}`)
-  }
-  return value
+  const { chunkSize, preferredChunkSize } = DATA_CHANNEL_DEFAULTS
+  return max !== undefined && max >= preferredChunkSize ? preferredChunkSize : chunkSize
 }

@@ -16,17 +16,13 @@
 import type { Channel } from '../api/channel.js'
 import { toError } from '../api/errors.js'
 import { dataChannelOf, dataChannelOpen, type DataChannelLike, type PeerLike, unreadMessagesOf } from './simple-peer.js'
-import { checkSize, defaultChunkSize, DEFAULT_HIGH_WATER_MARK, DEFAULT_MAX_MESSAGE_BYTES, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, type DataChannelOptions } from './data-channel-options.js'
+import { DATA_CHANNEL_DEFAULTS, type DataChannelOptions, resolveDataChannelOptions } from './data-channel-options.js'
 import { startTimer, type TimerHandle } from '../util/async.js'
 import { Queue } from '../util/queue.js'
 import { chunkMessage, controlChunk, type Message, OutgoingStream, Reassembler } from './chunk-stream.js'
 
-const DRAIN_POLL_MS = 5
-const SAFETY_POLL_MS = 50
-
-
 export type { DataChannelOptions } from './data-channel-options.js'
-export { DEFAULT_CHUNK_SIZE, DEFAULT_HIGH_WATER_MARK, DEFAULT_MAX_MESSAGE_BYTES, PREFERRED_CHUNK_SIZE } from './data-channel-options.js'
+export { DATA_CHANNEL_DEFAULTS } from './data-channel-options.js'
 
 /**
  * Wraps an already connected peer into a `Channel`: messages of any size up to
@@ -96,9 +92,10 @@ class PeerChannel implements DataChannel {
     options: DataChannelOptions,
   ) {
     this.#peer = peer
-    this.#chunkSize = checkSize('chunkSize', options.chunkSize, defaultChunkSize(peer), MIN_CHUNK_SIZE, MAX_CHUNK_SIZE)
-    this.#maxBytes = checkSize('maxMessageBytes', options.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES, 0, 0xffffffff)
-    this.#highWaterMark = checkSize('highWaterMark', options.highWaterMark, DEFAULT_HIGH_WATER_MARK, 1, Number.MAX_SAFE_INTEGER)
+    const resolved = resolveDataChannelOptions(options, peer)
+    this.#chunkSize = resolved.chunkSize
+    this.#maxBytes = resolved.maxMessageBytes
+    this.#highWaterMark = resolved.highWaterMark
     this.#reportError = options.onError
     this.#scratch = new Uint8Array(this.#chunkSize)
     this.#assembler = new Reassembler(
@@ -305,7 +302,7 @@ class PeerChannel implements DataChannel {
     if (this.#timer !== undefined || this.#closing || this.#closed) return
     // The bufferedamountlow event is the wake-up; the timer is a safety net (or the only
     // mechanism when the data channel has no addEventListener).
-    const delay = this.#dc?.addEventListener === undefined ? DRAIN_POLL_MS : SAFETY_POLL_MS
+    const delay = this.#dc?.addEventListener === undefined ? DATA_CHANNEL_DEFAULTS.drainPollMs : DATA_CHANNEL_DEFAULTS.safetyPollMs
     this.#timer = startTimer(() => {
       this.#timer = undefined
       this.#flush()
