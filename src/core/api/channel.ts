@@ -38,6 +38,95 @@ export interface Channel {
   readonly heartbeat?: boolean
 }
 
+/** A channel that also carries control chunks (kind 0–255) in order with its messages: what moving a link between paths needs. */
+export interface ControlChannel extends Channel {
+  /** Sends a control chunk in order with the messages. */
+  sendControl(kind: number): void
+  /** Sets the handler of control chunks sent with `sendControl` on the other end. */
+  onControl(handler: (kind: number) => void): void
+}
+
+type Message = string | Uint8Array
+
+/**
+ * The handler slots every channel of the core keeps, written once (one handler per slot:
+ * the link owns the channel, a later call replaces it), and their delivery. A subclass
+ * reads a slot where it delivers, or calls `deliver`, which reports what the handler
+ * throws to `handlerThrew`; neither makes a closure or an object per message.
+ */
+export abstract class ChannelBase implements Channel {
+  protected messageHandler: ((message: Message) => void) | undefined = undefined
+  protected closeHandler: ((error?: Error) => void) | undefined = undefined
+  protected activityHandler: (() => void) | undefined = undefined
+  #closeTaken = false
+
+  abstract send(message: Message): void
+  abstract close(): void
+
+  onMessage(handler: (message: Message) => void): void {
+    this.messageHandler = handler
+  }
+
+  onClose(handler: (error?: Error) => void): void {
+    this.closeHandler = handler
+  }
+
+  /** Sets the activity handler; a subclass that sees pieces of messages calls it for each. */
+  onActivity(handler: () => void): void {
+    this.activityHandler = handler
+  }
+
+  /** Hands `message` to the message handler, if there is one; what it throws goes to `handlerThrew`. */
+  protected deliver(message: Message): void {
+    try {
+      this.messageHandler?.(message)
+    } catch (error) {
+      this.handlerThrew(error)
+    }
+  }
+
+  /** Where an exception of a handler called by `deliver` goes (the channel keeps working). */
+  protected handlerThrew(error: unknown): void {
+    reportListenerError(error)
+  }
+
+  /**
+   * The close handler, the first time it is asked for once one is set; undefined before
+   * that and ever after, so that it is called once.
+   */
+  protected takeCloseHandler(): ((error?: Error) => void) | undefined {
+    const handler = this.closeHandler
+    if (this.#closeTaken || handler === undefined) return undefined
+    this.#closeTaken = true
+    return handler
+  }
+
+  /** Whether `takeCloseHandler` has given the close handler out. */
+  protected get closeTaken(): boolean {
+    return this.#closeTaken
+  }
+}
+
+/** `ChannelBase` with the control slot of a `ControlChannel`. */
+export abstract class ControlChannelBase extends ChannelBase implements ControlChannel {
+  protected controlHandler: ((kind: number) => void) | undefined = undefined
+
+  abstract sendControl(kind: number): void
+
+  onControl(handler: (kind: number) => void): void {
+    this.controlHandler = handler
+  }
+
+  /** Hands a control chunk to the control handler, if there is one; what it throws goes to `handlerThrew`. */
+  protected deliverControl(kind: number): void {
+    try {
+      this.controlHandler?.(kind)
+    } catch (error) {
+      this.handlerThrew(error)
+    }
+  }
+}
+
 /** Why a channel closed, in the terms of `nodedown` (see `NodeDownReason`). */
 export class LinkLostError extends Error {
   constructor(
@@ -65,10 +154,8 @@ export function createMemoryChannelPair(): [Channel, Channel] {
   return [left, right]
 }
 
-class MemoryEnd implements Channel {
+class MemoryEnd extends ChannelBase {
   peer: MemoryEnd | undefined
-  #messageHandler: ((frame: string | Uint8Array) => void) | undefined
-  #closeHandler: ((error?: Error) => void) | undefined
   #inbox: Array<string | Uint8Array> = []
   #scheduled = false
   #closed = false
@@ -80,16 +167,12 @@ class MemoryEnd implements Channel {
   send(frame: string | Uint8Array): void {
     const peer = this.peer
     if (this.#closed || peer === undefined || peer.#closed) return
-    peer.#deliver(typeof frame === 'string' ? frame : frame.slice())
+    peer.#deliverLater(typeof frame === 'string' ? frame : frame.slice())
   }
 
-  onMessage(handler: (frame: string | Uint8Array) => void): void {
-    this.#messageHandler = handler
+  override onMessage(handler: (frame: string | Uint8Array) => void): void {
+    super.onMessage(handler)
     if (this.#inbox.length > 0) this.#schedule()
-  }
-
-  onClose(handler: (error?: Error) => void): void {
-    this.#closeHandler = handler
   }
 
   close(): void {
@@ -98,18 +181,18 @@ class MemoryEnd implements Channel {
     const peer = this.peer
     // Frames already sent are delivered first: the peer's inbox was scheduled earlier.
     setTimeout(() => {
-      this.#closeHandler?.()
+      this.takeCloseHandler()?.()
       if (peer !== undefined && !peer.#closed) peer.close()
     }, 0)
   }
 
-  #deliver(frame: string | Uint8Array): void {
+  #deliverLater(frame: string | Uint8Array): void {
     this.#inbox.push(frame)
     this.#schedule()
   }
 
   #schedule(): void {
-    if (this.#scheduled || this.#messageHandler === undefined) return
+    if (this.#scheduled || this.messageHandler === undefined) return
     this.#scheduled = true
     setTimeout(() => {
       this.#scheduled = false
@@ -117,11 +200,7 @@ class MemoryEnd implements Channel {
       this.#inbox = []
       for (const frame of frames) {
         if (this.#closed) return
-        try {
-          this.#messageHandler?.(frame)
-        } catch (error) {
-          reportListenerError(error)
-        }
+        this.deliver(frame)
       }
     }, 0)
   }

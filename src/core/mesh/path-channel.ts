@@ -18,13 +18,11 @@
  * A direct path that fails while it carries the link fails the link (what was in flight
  * on it may be gone); one that fails while idle is just dropped.
  */
-import { type Channel, LinkLostError } from '../api/channel.js'
+import { ChannelBase, type ControlChannel, LinkLostError } from '../api/channel.js'
 import { Queue } from '../util/queue.js'
 
 /** A path: a channel that also carries control chunks in order with its messages. */
-export interface Path extends Channel {
-  sendControl(kind: number): void
-  onControl(handler: (kind: number) => void): void
+export interface Path extends ControlChannel {
   /** Closes at once with an error, sending nothing more (a link that failed has nothing to drain). */
   fail?(error: Error): void
 }
@@ -38,7 +36,7 @@ const DRAINED = 2
 
 const size = (message: Message): number => (typeof message === 'string' ? message.length : message.byteLength)
 
-export class PathChannel implements Channel {
+export class PathChannel extends ChannelBase {
   #relay: Path | undefined
   #direct: Path | undefined
   #sendOn: Side
@@ -48,9 +46,6 @@ export class PathChannel implements Channel {
   #heldBytes = 0
   /** The other side has our SWITCH on the direct path (it said DRAINED). */
   #peerDrained = false
-  #messageHandler: ((message: Message) => void) | undefined
-  #closeHandler: ((error?: Error) => void) | undefined
-  #activityHandler: (() => void) | undefined
   #closed = false
   /** When either side last sent or received a message (for idle demotion). */
   lastTraffic = 0
@@ -63,6 +58,7 @@ export class PathChannel implements Channel {
     paths: { readonly relay?: Path; readonly direct?: Path },
     options: { readonly maxHeldBytes: number; readonly now: () => number; readonly onPathChange?: (path: Side) => void },
   ) {
+    super()
     this.#options = options
     if (paths.relay === undefined && paths.direct === undefined) throw new Error('a path channel needs a path')
     this.#sendOn = this.#recvFrom = paths.relay !== undefined ? 'relay' : 'direct'
@@ -144,18 +140,6 @@ export class PathChannel implements Channel {
     path?.send(message)
   }
 
-  onMessage(handler: (message: Message) => void): void {
-    this.#messageHandler = handler
-  }
-
-  onClose(handler: (error?: Error) => void): void {
-    this.#closeHandler = handler
-  }
-
-  onActivity(handler: () => void): void {
-    this.#activityHandler = handler
-  }
-
   close(): void {
     this.#end(undefined)
   }
@@ -170,7 +154,7 @@ export class PathChannel implements Channel {
     else this.#direct = path
     path.onMessage((message) => this.#received(side, message))
     path.onControl((kind) => this.#control(side, kind))
-    path.onActivity?.(() => this.#activityHandler?.())
+    path.onActivity?.(() => this.activityHandler?.())
     path.onClose((error) => this.#pathClosed(side, path, error))
   }
 
@@ -178,7 +162,7 @@ export class PathChannel implements Channel {
     if (this.#closed) return
     if (this.#exchange !== undefined) this.#exchanged('received')
     this.lastTraffic = this.#options.now()
-    if (side === this.#recvFrom) return this.#messageHandler?.(message)
+    if (side === this.#recvFrom) return this.messageHandler?.(message)
     this.#heldBytes += size(message)
     if (this.#heldBytes > this.#options.maxHeldBytes) {
       return this.#end(new LinkLostError('transport_error', `over ${this.#options.maxHeldBytes} bytes came on the ${side} path before the other path said it was done`))
@@ -192,7 +176,7 @@ export class PathChannel implements Channel {
       const to: Side = side === 'relay' ? 'direct' : 'relay'
       if (side !== this.#recvFrom) return this.#end(new LinkLostError('transport_error', `a switch came on the ${side} path, which was not in use`))
       this.#moved(() => (this.#recvFrom = to))
-      for (let message = this.#held.shift(); message !== undefined; message = this.#held.shift()) this.#messageHandler?.(message)
+      for (let message = this.#held.shift(); message !== undefined; message = this.#held.shift()) this.messageHandler?.(message)
       this.#heldBytes = 0
       if (to === 'relay') {
         // the other side left the direct path: we follow, and tell it its switch came
@@ -242,6 +226,6 @@ export class PathChannel implements Channel {
       if (error !== undefined && path?.fail !== undefined) path.fail(error)
       else path?.close()
     }
-    this.#closeHandler?.(error)
+    this.takeCloseHandler()?.(error)
   }
 }

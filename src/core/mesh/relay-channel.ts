@@ -15,13 +15,13 @@
  * The router (relay-router.ts) decides which channel a packet belongs to: packets of an
  * earlier epoch or another incarnation never reach this one.
  */
-import type { Channel } from '../api/channel.js'
+import { ControlChannelBase } from '../api/channel.js'
 import { errorMessage } from '../api/errors.js'
 import { startTimer, type TimerHandle } from '../util/async.js'
 import { logger } from '../util/log.js'
 import { Queue } from '../util/queue.js'
 import type { RelayNotice } from '../signaling/relay-protocol.js'
-import { chunkMessage, controlChunk, type Message, OutgoingStream, Reassembler } from '../webrtc/chunk-stream.js'
+import { chunkMessage, controlChunk, OutgoingStream, Reassembler } from '../webrtc/chunk-stream.js'
 
 /** One numbered chunk, kept until the other side acknowledges it. */
 interface Packet {
@@ -59,7 +59,7 @@ const CONTROL_CLOSE = 0
 /** How long a closed channel keeps sending what it had not delivered yet (its close included). */
 const DRAIN_MS = 10_000
 
-export class RelayChannel implements Channel {
+export class RelayChannel extends ControlChannelBase {
   /** The other side's epoch, from its first packet. */
   #remoteEpoch: number | undefined
   #nextSeq = 1
@@ -79,15 +79,10 @@ export class RelayChannel implements Channel {
   #retransmitTimer: TimerHandle | undefined
   #retransmitSoon: TimerHandle | undefined
   #backoff = 1
-  #messageHandler: ((message: Message) => void) | undefined
-  #controlHandler: ((kind: number) => void) | undefined
-  #closeHandler: ((error?: Error) => void) | undefined
-  #activityHandler: (() => void) | undefined
   /** Closed for its user: nothing more is sent or delivered (what was sent still drains). */
   #closed = false
   /** Done for good: nothing is sent again, timers stopped. */
   #finished = false
-  #closeNotified = false
 
   readonly #outlet: RelayOutlet
   readonly #options: RelayChannelOptions
@@ -104,15 +99,16 @@ export class RelayChannel implements Channel {
     options: RelayChannelOptions,
     onDropped: (error: Error) => void,
   ) {
+    super()
     this.#outlet = outlet
     this.#options = options
     this.#onDropped = onDropped
     this.#scratch = new Uint8Array(options.chunkBytes)
     this.#assembler = new Reassembler(
       options.maxMessageBytes,
-      (message) => this.#handle(() => this.#messageHandler?.(message)),
+      (message) => this.deliver(message),
       (error) => this.#onDropped(error),
-      (kind) => (kind === CONTROL_CLOSE ? this.#shutdown(undefined, false) : this.#handle(() => this.#controlHandler?.(kind))),
+      (kind) => (kind === CONTROL_CLOSE ? this.#shutdown(undefined, false) : this.deliverControl(kind)),
     )
   }
 
@@ -139,22 +135,6 @@ export class RelayChannel implements Channel {
     this.#waiting.push(chunk)
     this.#waitingBytes += chunk.byteLength
     this.#pump()
-  }
-
-  onMessage(handler: (message: Message) => void): void {
-    this.#messageHandler = handler
-  }
-
-  onControl(handler: (kind: number) => void): void {
-    this.#controlHandler = handler
-  }
-
-  onClose(handler: (error?: Error) => void): void {
-    this.#closeHandler = handler
-  }
-
-  onActivity(handler: () => void): void {
-    this.#activityHandler = handler
   }
 
   /**
@@ -261,7 +241,7 @@ export class RelayChannel implements Channel {
   receive(notice: RelayNotice): void {
     if (this.#finished) return
     this.#remoteEpoch ??= notice.epoch
-    this.#activityHandler?.()
+    this.activityHandler?.()
     this.#acknowledged(notice.ack)
     const data = notice.data
     if (data === undefined) return
@@ -307,12 +287,9 @@ export class RelayChannel implements Channel {
     this.#armRetransmit()
   }
 
-  #handle(fn: () => void): void {
-    try {
-      fn()
-    } catch (error) {
-      this.#onDropped(new Error(`a relay message handler threw: ${errorMessage(error)}`))
-    }
+  /** A message or control handler threw: the channel goes on, the error is reported as a dropped message's. */
+  protected override handlerThrew(error: unknown): void {
+    this.#onDropped(new Error(`a relay message handler threw: ${errorMessage(error)}`))
   }
 
   /**
@@ -323,11 +300,8 @@ export class RelayChannel implements Channel {
     if (!this.#closed) {
       this.#closed = true
       this.#assembler.reset()
-      const handler = this.#closeHandler
-      if (!this.#closeNotified && handler !== undefined) {
-        this.#closeNotified = true
-        queueMicrotask(() => handler(error))
-      }
+      const handler = this.takeCloseHandler()
+      if (handler !== undefined) queueMicrotask(() => handler(error))
     }
     if (drain && this.#unacked.length + this.#waiting.length > 0) startTimer(() => this.#finish(), DRAIN_MS)
     else this.#finish()

@@ -13,7 +13,7 @@
  * `maxMessageBytes`, invalid UTF-8 drop the chunk (and the rest of that chunk stream),
  * the error goes to `onError`, and the channel keeps working.
  */
-import type { Channel } from '../api/channel.js'
+import { type ControlChannel, ControlChannelBase } from '../api/channel.js'
 import { toError } from '../api/errors.js'
 import { dataChannelOf, dataChannelOpen, type DataChannelLike, type PeerLike, unreadMessagesOf } from './simple-peer.js'
 import { DATA_CHANNEL_DEFAULTS, type DataChannelOptions, resolveDataChannelOptions } from './data-channel-options.js'
@@ -23,6 +23,14 @@ import { chunkMessage, controlChunk, type Message, OutgoingStream, Reassembler }
 
 export type { DataChannelOptions } from './data-channel-options.js'
 export { DATA_CHANNEL_DEFAULTS } from './data-channel-options.js'
+
+/** A data channel as a `Channel`, with control chunks in order with the messages (for path switching). */
+export type DataChannel = ControlChannel
+
+/** A control chunk as it waits in the inbox among messages. */
+class Control {
+  constructor(readonly kind: number) {}
+}
 
 /**
  * Wraps an already connected peer into a `Channel`: messages of any size up to
@@ -40,24 +48,13 @@ export { DATA_CHANNEL_DEFAULTS } from './data-channel-options.js'
  *   channel.send('x'.repeat(10_000_000)) // arrives as one 10 MB string
  * })
  */
-/** A data channel as a `Channel`, with control chunks in order with the messages (for path switching). */
-export interface DataChannel extends Channel {
-  sendControl(kind: number): void
-  onControl(handler: (kind: number) => void): void
-}
-
-/** A control chunk as it waits in the inbox among messages. */
-class Control {
-  constructor(readonly kind: number) {}
-}
-
 export function channelFromPeer(peer: PeerLike, options: DataChannelOptions = {}): DataChannel {
   return new PeerChannel(peer, options)
 }
 
 type Outgoing = string | Uint8Array | OutgoingStream
 
-class PeerChannel implements DataChannel {
+class PeerChannel extends ControlChannelBase {
   readonly #chunkSize: number
   readonly #maxBytes: number
   readonly #highWaterMark: number
@@ -65,10 +62,6 @@ class PeerChannel implements DataChannel {
   readonly #dc: DataChannelLike | undefined
   readonly #scratch: Uint8Array
   readonly #assembler: Reassembler
-  #messageHandler: ((message: Message) => void) | undefined
-  #activity: (() => void) | undefined
-  #controlHandler: ((kind: number) => void) | undefined
-  #closeHandler: ((error?: Error) => void) | undefined
   /** What arrived before a message handler was set (or behind what did), in order. */
   readonly #inbox = new Queue<Message | Control>()
   #draining = false
@@ -80,7 +73,6 @@ class PeerChannel implements DataChannel {
   #closing = false
   #closed = false
   #closeError: Error | undefined
-  #closeNotified = false
   readonly #onLow = (): void => {
     if (this.#queue.length > 0) this.#flush()
   }
@@ -91,6 +83,7 @@ class PeerChannel implements DataChannel {
     peer: PeerLike,
     options: DataChannelOptions,
   ) {
+    super()
     this.#peer = peer
     const resolved = resolveDataChannelOptions(options, peer)
     this.#chunkSize = resolved.chunkSize
@@ -119,7 +112,7 @@ class PeerChannel implements DataChannel {
     }
     const receive = (data: unknown): void => {
       if (this.#closed) return
-      this.#activity?.()
+      this.activityHandler?.()
       this.#assembler.push(data)
     }
     if (!this.#readDirectly(peer, receive)) peer.on('data', receive)
@@ -166,11 +159,6 @@ class PeerChannel implements DataChannel {
     return this.#channelBuffered() + this.#queuedBytes
   }
 
-  /** Called for every data-channel chunk, whole message or piece of one. */
-  onActivity(handler: () => void): void {
-    this.#activity = handler
-  }
-
   send(message: string | Uint8Array): void {
     // fast path: a short string is its own chunk
     if (typeof message === 'string' && message.length > 0 && message.length * 3 <= this.#chunkSize) return this.#enqueue(message)
@@ -184,19 +172,16 @@ class PeerChannel implements DataChannel {
     this.#enqueue(controlChunk(kind))
   }
 
-  /** Receives control chunks (sent with `sendControl` on the other end). */
-  onControl(handler: (kind: number) => void): void {
-    this.#controlHandler = handler
-  }
-
-  onMessage(handler: (message: Message) => void): void {
-    this.#messageHandler = handler
+  /** Messages that arrived before (queued in order) go to the handler in a microtask. */
+  override onMessage(handler: (message: Message) => void): void {
+    super.onMessage(handler)
     if (this.#inbox.length > 0) this.#scheduleDrain()
   }
 
-  onClose(handler: (error?: Error) => void): void {
-    this.#closeHandler = handler
-    if (this.#closed && !this.#closeNotified) queueMicrotask(() => this.#notifyClose())
+  /** A handler set after the channel closed is told in a microtask. */
+  override onClose(handler: (error?: Error) => void): void {
+    super.onClose(handler)
+    if (this.#closed && !this.closeTaken) queueMicrotask(() => this.#notifyClose())
   }
 
   close(): void {
@@ -325,13 +310,13 @@ class PeerChannel implements DataChannel {
 
   /** Hands a message or a control chunk on, in arrival order (queued until there is a message handler). */
   #deliver(item: Message | Control): void {
-    const handler = this.#messageHandler
-    if (handler !== undefined && this.#inbox.length === 0) {
-      this.#callHandler(handler, item)
+    const ready = this.messageHandler !== undefined
+    if (ready && this.#inbox.length === 0) {
+      this.#hand(item)
       return
     }
     this.#inbox.push(item)
-    if (handler !== undefined) this.#scheduleDrain()
+    if (ready) this.#scheduleDrain()
   }
 
   #scheduleDrain(): void {
@@ -340,20 +325,21 @@ class PeerChannel implements DataChannel {
     queueMicrotask(() => {
       this.#draining = false
       while (this.#inbox.length > 0 && !this.#closed) {
-        const handler = this.#messageHandler
-        if (handler === undefined) return
-        this.#callHandler(handler, this.#inbox.shift() as Message | Control)
+        if (this.messageHandler === undefined) return
+        this.#hand(this.#inbox.shift() as Message | Control)
       }
     })
   }
 
-  #callHandler(handler: (message: Message) => void, item: Message | Control): void {
-    try {
-      if (item instanceof Control) this.#controlHandler?.(item.kind)
-      else handler(item)
-    } catch (error) {
-      this.#report(toError(error))
-    }
+  /** Hands a message to the message handler, a control chunk to the control handler. */
+  #hand(item: Message | Control): void {
+    if (item instanceof Control) this.deliverControl(item.kind)
+    else this.deliver(item)
+  }
+
+  /** A handler threw: reported to `onError`; the channel keeps working. */
+  protected override handlerThrew(error: unknown): void {
+    this.#report(toError(error))
   }
 
   #report(error: Error): void {
@@ -379,9 +365,8 @@ class PeerChannel implements DataChannel {
   }
 
   #notifyClose(): void {
-    const handler = this.#closeHandler
-    if (this.#closeNotified || handler === undefined) return
-    this.#closeNotified = true
+    const handler = this.takeCloseHandler()
+    if (handler === undefined) return
     try {
       handler(this.#closeError)
     } catch (error) {
