@@ -96,12 +96,16 @@ export const MESH_DEFAULTS = {
   relayChunkBytes: 16 * 1024,
   /** First wait for a relay acknowledgement before packets are sent again (doubling to 8×); a few hub round trips. */
   retransmitMs: 1000,
+  /** A relay packet the hub did not forward (refused, or its connection dropped) is sent again after this long (or `retransmitMs`, if shorter): soon, without spinning. */
+  resendSoonMs: 50,
   /** How often busy relayed pairs are considered for a direct path: often enough to follow traffic, rarely enough to cost nothing. */
   promoteEveryMs: 2000,
   /** A link whose handshake failed (its first packets crossed the other side's) is opened again after this long. */
   relinkMs: 250,
-  /** How long a closed relay channel keeps sending what the other side has not acknowledged (its close included). */
+  /** How long a closed relay channel keeps sending what the other side has not acknowledged (its close included), as a data channel drains. */
   relayDrainMs: 10_000,
+  /** What a relay packet held ahead of a gap weighs besides its data, against `relayWindowBytes`: none is free (1 MiB holds at most 16,384). */
+  heldPacketBytes: 64,
 } as const
 
 /** The checks of the mesh's options (util/options.ts), throwing `BadArgError`. */

@@ -21,6 +21,7 @@ import { startTimer, type TimerHandle } from '../util/async.js'
 import { logger } from '../util/log.js'
 import { Queue } from '../util/queue.js'
 import type { RelayNotice } from '../signaling/relay-protocol.js'
+import { MESH_DEFAULTS } from './mesh-options.js'
 import { chunkMessage, controlChunk, OutgoingStream, Reassembler } from '../webrtc/chunk-stream.js'
 
 /** One numbered chunk, kept until the other side acknowledges it. */
@@ -49,15 +50,11 @@ export interface RelayChannelOptions {
 const log = logger('distribunator:relay')
 
 const weight = (data: string | Uint8Array): number => (typeof data === 'string' ? data.length * 3 : data.byteLength)
-/** What a packet held ahead of a gap costs besides its data: however small, none is free. */
-const HELD_PACKET_OVERHEAD = 64
 /** The weight of a packet held ahead of a gap, against `windowBytes`. */
-const heldWeight = (data: string | Uint8Array): number => weight(data) + HELD_PACKET_OVERHEAD
+const heldWeight = (data: string | Uint8Array): number => weight(data) + MESH_DEFAULTS.heldPacketBytes
 
 /** The relay channel's own control chunk: the sender closed the channel (after everything it sent). */
 const CONTROL_CLOSE = 0
-/** How long a closed channel keeps sending what it had not delivered yet (its close included). */
-const DRAIN_MS = 10_000
 
 export class RelayChannel extends ControlChannelBase {
   /** The other side's epoch, from its first packet. */
@@ -223,7 +220,7 @@ export class RelayChannel extends ControlChannelBase {
     this.#retransmitSoon = startTimer(() => {
       this.#retransmitSoon = undefined
       this.resend()
-    }, Math.min(50, this.#options.retransmitMs))
+    }, Math.min(MESH_DEFAULTS.resendSoonMs, this.#options.retransmitMs))
   }
 
   /** Sends every unacknowledged packet again (after a timeout, a refusal, or the hub coming back). */
@@ -294,7 +291,7 @@ export class RelayChannel extends ControlChannelBase {
 
   /**
    * Closes for the user (once: the close handler runs once). With `drain`, what is still
-   * unacknowledged keeps being sent until the other side has it, for at most `DRAIN_MS`.
+   * unacknowledged keeps being sent until the other side has it, for at most `relayDrainMs`.
    */
   #shutdown(error: Error | undefined, drain: boolean): void {
     if (!this.#closed) {
@@ -303,7 +300,7 @@ export class RelayChannel extends ControlChannelBase {
       const handler = this.takeCloseHandler()
       if (handler !== undefined) queueMicrotask(() => handler(error))
     }
-    if (drain && this.#unacked.length + this.#waiting.length > 0) startTimer(() => this.#finish(), DRAIN_MS)
+    if (drain && this.#unacked.length + this.#waiting.length > 0) startTimer(() => this.#finish(), MESH_DEFAULTS.relayDrainMs)
     else this.#finish()
   }
 
