@@ -22,7 +22,7 @@ export type Show = (value: unknown) => string
 export const showJson = (value: unknown, max = 40): string => JSON.stringify(value)?.slice(0, max) ?? String(value)
 
 export interface OptionChecks {
-  /** `value` if `test` takes it (undefined too, unlike the rest); otherwise throws `<name> must be <expected>, got <show(value)>`. */
+  /** For an option with no default: `value` if `test` takes it (undefined is tested too); otherwise throws `<name> must be <expected>, got <show(value)>`. */
   required<T>(name: string, value: unknown, test: (value: unknown) => boolean, expected: string, show?: Show): T
   /**
    * `value` if `test` takes it, `fallback` if it is undefined; otherwise throws
