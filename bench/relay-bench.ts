@@ -8,8 +8,10 @@
  *    the time from calling `connect()` until a newcomer has an answer from each of 5
  *    members (in child processes): relay first (the default) against `relay: false`
  *    (WebRTC first, as a plain WebRTC mesh would).
- * 11. N Node nodes, 15 per process, with a budget of 4 direct links each: the time until
- *    every registry holds all N, and the memory per node.
+ * 11. N Node nodes, 15 per process, with a budget of 4 direct links each: the time from the
+ *    first `connect()` (every process loaded first; the processes connect at the same time,
+ *    each its nodes one after another) until every registry holds all N, and the memory
+ *    per node.
  */
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -151,10 +153,10 @@ export async function runScaleBench(sizes: readonly number[], log: (line: string
   const figures: Figure[] = []
   for (const size of sizes) {
     const hub = await createHub({ port: 0, ...LOOPBACK_BUDGET, logger: { info() {}, warn() {}, error: console.error } })
-    const started = performance.now()
+    const spawned = performance.now()
     const counts = Array.from({ length: Math.ceil(size / 15) }, (_, i) => Math.min(15, size - i * 15))
     const children = counts.map((count, i) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', manyNodes, hub.url, 'big', `n${i}-`, String(count), '4'], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] })
+      const child = spawn(process.execPath, ['--import', 'tsx', manyNodes, hub.url, 'big', `n${i}-`, String(count), '4', 'go'], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] })
       hosts.add(child)
       child.once('exit', () => hosts.delete(child))
       return child
@@ -164,26 +166,35 @@ export async function runScaleBench(sizes: readonly number[], log: (line: string
         let out = ''
         child.stdout?.on('data', (chunk: Buffer) => {
           out += chunk.toString()
-          if (out.includes(`ready n${i}-`)) resolve()
+          if (out.includes(`loaded n${i}-`)) resolve()
         })
         child.once('exit', (code) => reject(new Error(`a host exited with ${String(code)}`)))
       })))
+      // the clock starts when every process is loaded and all its nodes call connect() at once:
+      // loading the library through tsx in 8 processes on 2 cores is not the library's time
+      const loaded = performance.now()
+      const started = loaded
+      for (const child of children) child.send({ cmd: 'go' })
       const ask = (child: ChildProcess): Promise<Stats> =>
-        new Promise((resolve) => {
-          child.once('message', (answer) => resolve((answer as { stats: Stats }).stats))
+        new Promise((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error('a host did not answer for its stats in 30 s')), 30_000)
+          child.once('message', (answer) => {
+            clearTimeout(timer)
+            resolve((answer as { stats: Stats }).stats)
+          })
           child.send({ cmd: 'stats' })
         })
       for (;;) {
         const stats = (await Promise.all(children.map(ask))).flat()
-        if (stats.every((s) => s.all === size && s.links === size - 1)) break
+        if (stats.length === size && stats.every((s) => s.all === size && s.links === size - 1)) break
         if (performance.now() - started > 180_000) throw new Error(`${size} nodes did not converge in 180 s`)
-        await new Promise((r) => setTimeout(r, 500))
+        await new Promise((r) => setTimeout(r, 100))
       }
       const converged = performance.now() - started
       const perNode = children.reduce((sum, child) => sum + rssMiB(child.pid), 0) / size
-      log(`11. ${size} nodes, budget 4: every registry at ${size} after ${(converged / 1000).toFixed(1)} s, ${perNode.toFixed(1)} MiB per node`)
+      log(`11. ${size} nodes, budget 4: every registry at ${size} ${(converged / 1000).toFixed(1)} s after connect() (processes loaded in ${((loaded - spawned) / 1000).toFixed(1)} s), ${perNode.toFixed(1)} MiB per node`)
       figures.push(
-        { name: `11. ${size} nodes (15 per process), budget 4: joined and converged`, unit: 's', rounds: [converged / 1000] },
+        { name: `11. ${size} nodes (15 per process), budget 4: joined and converged after connect()`, unit: 's', rounds: [converged / 1000] },
         { name: `11. ${size} nodes (15 per process), budget 4: RSS per node`, unit: 'MiB', rounds: [perNode] },
       )
     } finally {
