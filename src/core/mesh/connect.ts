@@ -13,11 +13,7 @@ import { createHubSignaling, type HubConnector, hubUrls } from '../signaling/hub
 import type { Sealer } from '../signaling/sealed.js'
 import type { PeerFactory } from '../webrtc/simple-peer.js'
 import { joinMesh } from './mesh.js'
-import type { MeshOptions } from './mesh-options.js'
-
-/** `connect()`'s heartbeat on direct links: a ping every second, down after 10 s of silence. */
-export const CONNECT_HEARTBEAT_INTERVAL_MS = 1000
-export const CONNECT_HEARTBEAT_TIMEOUT_MS = 10_000
+import { MESH_DEFAULTS, type MeshOptions } from './mesh-options.js'
 
 /** What a platform entry hands to `connectWith`. */
 export interface Platform {
@@ -108,8 +104,8 @@ export async function connectWith<Names extends NameMap<Names> = AnyNames>(optio
   // direct link only has to catch what the hub cannot see (a network partition): its
   // timeout can be long enough that load never trips it.
   const liveness = {
-    heartbeatIntervalMs: meshOptions.heartbeatIntervalMs ?? Math.min(CONNECT_HEARTBEAT_INTERVAL_MS, (meshOptions.heartbeatTimeoutMs ?? Infinity) / 4),
-    heartbeatTimeoutMs: meshOptions.heartbeatTimeoutMs ?? CONNECT_HEARTBEAT_TIMEOUT_MS,
+    heartbeatIntervalMs: meshOptions.heartbeatIntervalMs ?? Math.min(MESH_DEFAULTS.connectHeartbeatIntervalMs, (meshOptions.heartbeatTimeoutMs ?? Infinity) / 4),
+    heartbeatTimeoutMs: meshOptions.heartbeatTimeoutMs ?? MESH_DEFAULTS.connectHeartbeatTimeoutMs,
   }
   const node = await joinMesh({ ...meshOptions, ...liveness, id: hubSignaling.id, ...(iceServers ? { iceServers } : {}) }, signaling, platform.createPeer)
   report = (message) => node.report(undefined, message)

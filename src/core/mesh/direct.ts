@@ -18,6 +18,7 @@ import { now, startTimer, type TimerHandle } from '../util/async.js'
 import { logger } from '../util/log.js'
 import type { Signaling } from '../signaling/signaling.js'
 import { onReady, type PeerFactory, type PeerLike } from '../webrtc/simple-peer.js'
+import { MESH_DEFAULTS } from './mesh-options.js'
 
 interface Attempt {
   /** The incarnation of the member it links to: its signals are addressed to that life only. */
@@ -226,7 +227,7 @@ export class DirectLinks {
   /** Tries `member` again later, with backoff (250 ms doubling to `maxRetryMs`). */
   retryLater(member: string): void {
     if (this.#stopped || this.#retries.has(member) || !this.#host.isMember(member)) return
-    const delay = Math.min((this.#backoff.get(member) ?? 125) * 2, this.#options.maxRetryMs)
+    const delay = Math.min((this.#backoff.get(member) ?? MESH_DEFAULTS.firstRetryMs / 2) * 2, this.#options.maxRetryMs)
     this.#backoff.set(member, delay)
     log('%s: direct attempt in %d ms', member, delay)
     this.#schedule(member, delay, true)

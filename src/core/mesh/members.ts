@@ -4,10 +4,8 @@
  * dropped), and `connect()`'s wait for the members present at join.
  */
 import { startTimer, type TimerHandle } from '../util/async.js'
+import { MESH_DEFAULTS } from './mesh-options.js'
 import type { PathChannel } from './path-channel.js'
-
-/** Superseded incarnations remembered, at most (the oldest is forgotten first). */
-const MAX_RETIRED = 1024
 
 /** One member as the mesh keeps it: one incarnation of a node id. */
 export interface Member {
@@ -46,7 +44,7 @@ export class Members extends Map<string, Member> {
   retire(member: Member): void {
     if (this.get(member.id) === member) this.delete(member.id)
     this.#retired.add(`${member.id} ${member.inc}`)
-    if (this.#retired.size > MAX_RETIRED) this.#retired.delete(this.#retired.values().next().value as string)
+    if (this.#retired.size > MESH_DEFAULTS.maxRetired) this.#retired.delete(this.#retired.values().next().value as string)
   }
 
   /** Whether incarnation `inc` of `id` was superseded (what comes from it is stale). */

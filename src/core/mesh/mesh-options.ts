@@ -106,6 +106,20 @@ export const MESH_DEFAULTS = {
   relayDrainMs: 10_000,
   /** What a relay packet held ahead of a gap weighs besides its data, against `relayWindowBytes`: none is free (1 MiB holds at most 16,384). */
   heldPacketBytes: 64,
+  /** How long an ack a relay channel owes waits for a packet going back to ride on before it is sent bare: a reply usually goes sooner. */
+  ackDelayMs: 2,
+  /** Members whose newest relay epoch is remembered, at most (the least recently heard from forgotten first): one entry per member id. */
+  maxKnownEpochs: 4096,
+  /** Superseded incarnations remembered, at most (the oldest forgotten first), so that their late traffic is dropped. */
+  maxRetired: 1024,
+  /** A relayed pair with traffic within this long counts as busy, and is tried for a direct path: a few exchanges, not one call. */
+  busyMs: 2500,
+  /** First wait before a failed or refused WebRTC attempt is tried again (doubling up to `maxRetryMs`): a glare or a busy answer passes soon. */
+  firstRetryMs: 250,
+  /** `heartbeatIntervalMs` under `connect()`: a ping every second on a direct link (or a quarter of `heartbeatTimeoutMs`, if shorter). */
+  connectHeartbeatIntervalMs: 1000,
+  /** `heartbeatTimeoutMs` under `connect()`: the hub tells a lost member at once, so this only catches a partition; long enough that load never trips it. */
+  connectHeartbeatTimeoutMs: 10_000,
 } as const
 
 /** The checks of the mesh's options (util/options.ts), throwing `BadArgError`. */

@@ -8,12 +8,9 @@ import { BadArgError, errorMessage } from '../api/errors.js'
 import { logger } from '../util/log.js'
 import type { DirectLinks } from './direct.js'
 import type { Member } from './members.js'
-import type { MeshOptions } from './mesh-options.js'
+import { MESH_DEFAULTS, type MeshOptions } from './mesh-options.js'
 
 const log = logger('distribunator:mesh')
-
-/** A relayed pair with traffic within this long counts as busy. */
-const BUSY_MS = 2500
 
 /** Busy relayed pairs go direct while there is room (or an idle direct path to give way). */
 export function promoteBusy(members: Iterable<Member>, direct: DirectLinks): void {
@@ -21,7 +18,7 @@ export function promoteBusy(members: Iterable<Member>, direct: DirectLinks): voi
   for (const member of members) {
     const path = member.path
     if (path === undefined || path.hasDirect || direct.has(member.id)) continue
-    if (now - path.lastTraffic < BUSY_MS) direct.consider(member.id, true)
+    if (now - path.lastTraffic < MESH_DEFAULTS.busyMs) direct.consider(member.id, true)
   }
 }
 

@@ -5,7 +5,7 @@
  * chunk in one tick (a registration reaches every relayed member as the same batch of
  * frames), it leaves once, with every target listed: the hub fans it out. Acks ride on
  * packets going the other way; a channel that owes one and sends nothing within
- * `ACK_DELAY_MS` (a reply usually goes back sooner) has it sent bare, in one event for
+ * `MESH_DEFAULTS.ackDelayMs` (a reply usually goes back sooner) has it sent bare, in one event for
  * all such channels. The hub does not acknowledge packets: the receivers do, end to end,
  * and the hub only tells of a packet it refused (`onRefused`), which is sent again soon.
  *
@@ -19,14 +19,9 @@
 import { RelayLimits, type RelayNotice, type RelayTarget } from '../signaling/relay-protocol.js'
 import type { RelayTransport } from '../signaling/signaling.js'
 import { logger } from '../util/log.js'
+import { MESH_DEFAULTS } from './mesh-options.js'
 import { RelayChannel, type RelayChannelOptions, type RelayOutlet } from './relay-channel.js'
 import type { TimerHandle } from '../util/async.js'
-
-/** Members whose newest epoch is remembered, at most. */
-const MAX_KNOWN = 4096
-
-/** How long an owed ack waits for a packet going back to ride on. */
-const ACK_DELAY_MS = 2
 
 const log = logger('distribunator:relay')
 
@@ -36,7 +31,7 @@ export class RelayRouter implements RelayOutlet {
   readonly #channels = new Map<string, RelayChannel>()
   /**
    * The newest epoch taken from each member's incarnation, one entry per member id (kept
-   * when it leaves: it may come back with the same life), at most `MAX_KNOWN`, the least
+   * when it leaves: it may come back with the same life), at most `MESH_DEFAULTS.maxKnownEpochs`, the least
    * recently heard from forgotten first.
    */
   readonly #newest = new Map<string, { readonly inc: number; readonly epoch: number }>()
@@ -133,7 +128,7 @@ export class RelayRouter implements RelayOutlet {
   send(channel: RelayChannel, packet: { readonly seq: number; readonly data: string | Uint8Array } | undefined): void {
     if (packet === undefined) {
       this.#acks.add(channel)
-      this.#ackTimer ??= setTimeout(() => this.#flushAcks(), ACK_DELAY_MS)
+      this.#ackTimer ??= setTimeout(() => this.#flushAcks(), MESH_DEFAULTS.ackDelayMs)
       return
     }
     this.#outgoing.push({ channel, seq: packet.seq, data: packet.data })
@@ -162,7 +157,7 @@ export class RelayRouter implements RelayOutlet {
     if (!known || epoch > newest.epoch) {
       this.#newest.delete(from)
       this.#newest.set(from, { inc: fromInc, epoch })
-      if (this.#newest.size > MAX_KNOWN) this.#newest.delete(this.#newest.keys().next().value as string)
+      if (this.#newest.size > MESH_DEFAULTS.maxKnownEpochs) this.#newest.delete(this.#newest.keys().next().value as string)
     }
     channel?.receive(notice)
   }
