@@ -168,6 +168,8 @@ export async function runNodeBench(options: NodeBenchOptions, log: (line: string
   const ours = await peerWithChild('ours')
   if (raw.retries + ours.retries > 0) log(`connect retries: raw ${raw.retries}, ours ${ours.retries}`)
   const node = createNode({ id: 'near' })
+  // a link that drops before the end fails the rounds after it: say why, where it happened
+  node.on('nodedown', (id: string, reason: string, detail: string) => reason !== 'shutdown' && log(`the link to ${id} went down: ${reason} (${detail})`))
   await node.link(channelFromPeer(ours.peer))
   while (node.allPidsOf('echo').length === 0) await new Promise((r) => setTimeout(r, 5))
   await node.call('echo', 'warm-up')
