@@ -36,7 +36,7 @@ export class LinkedNode {
   /** Monitors this side holds on the linked node's pids: ref → callback. */
   readonly monitorsOut = new Map<number, (reason: string) => void>()
   /** Monitors the linked node holds on this side's pids: its ref → the watcher entry. */
-  readonly monitorsIn = new Map<number, { process: LocalProcess; watcherRef: number }>()
+  readonly monitorsIn = new Map<number, { process: LocalProcess; monitoredByRef: number }>()
   /** Rpcs sent to this node, by ref. */
   readonly rpcsOut = new PendingTable<PendingRpc>()
   /** Rpc processes running here for the linked node, by its ref. */

@@ -16,7 +16,7 @@ import { type Frame, PROTOCOL_VERSION } from '../wire/protocol.js'
 import { callsLost } from './calls.js'
 import { handleFrame } from './dispatch.js'
 import { LinkedNode } from './linked-node.js'
-import { monitorsLost, watchersLost } from './monitors.js'
+import { monitorsLost, monitoredByLost } from './monitors.js'
 import type { NodeCore } from './node-core.js'
 import { membershipsLost, sendSync, syncReceived } from './registry-sync.js'
 
@@ -168,7 +168,7 @@ export class LinkTable {
     if (id === undefined || this.#byId.get(id) !== linked) return
     this.#byId.delete(id)
     callsLost(linked, () => (this.#node.closed ? new ClosedError(`node ${this.#node.id} closed`) : new NodeDownError(id)))
-    watchersLost(linked)
+    monitoredByLost(linked)
     this.#node.rpc.linkLost(linked, id)
     membershipsLost(this.#node, id)
     monitorsLost(this.#node, linked)

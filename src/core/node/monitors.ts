@@ -27,8 +27,8 @@ export function monitor(node: NodeCore, pid: Pid, onDown: (reason: string) => vo
     const process = node.localProcess(pid)
     if (process === undefined) return later('noproc')
     const ref = node.nextRef()
-    process.watchers.set(ref, once)
-    return () => void process.watchers.delete(ref)
+    process.monitoredBy.set(ref, once)
+    return () => void process.monitoredBy.delete(ref)
   }
   const linked = node.linked(pid.node)
   if (linked === undefined) return later('noconnection')
@@ -51,12 +51,12 @@ export function monitorRequested(node: NodeCore, linked: LinkedNode, frame: Moni
     node.report(linked, `holds ${linked.monitorsIn.size} monitors already (maxMonitorsPerLink); monitor ${ref} refused`)
     return void linked.link.answer({ v: PROTOCOL_VERSION, t: 'down', ref, reason: 'system_limit' })
   }
-  const watcherRef = node.nextRef()
-  process.watchers.set(watcherRef, (reason) => {
+  const monitoredByRef = node.nextRef()
+  process.monitoredBy.set(monitoredByRef, (reason) => {
     linked.monitorsIn.delete(ref)
     linked.link.answer({ v: PROTOCOL_VERSION, t: 'down', ref, reason })
   })
-  linked.monitorsIn.set(ref, { process, watcherRef })
+  linked.monitorsIn.set(ref, { process, monitoredByRef })
 }
 
 /** The linked node stops watching (`demon`). */
@@ -64,7 +64,7 @@ export function demonitorRequested(linked: LinkedNode, ref: number): void {
   const entry = linked.monitorsIn.get(ref)
   if (entry === undefined) return
   linked.monitorsIn.delete(ref)
-  entry.process.watchers.delete(entry.watcherRef)
+  entry.process.monitoredBy.delete(entry.monitoredByRef)
 }
 
 /** A process this node watches on the linked node stopped (`down`). */
@@ -77,14 +77,14 @@ export function downReceived(node: NodeCore, linked: LinkedNode, frame: DownFram
 
 /** A local process stopped: every watcher learns why, once. */
 export function processStopped(node: NodeCore, process: LocalProcess, reason: string): void {
-  const watchers = [...process.watchers.values()]
-  process.watchers.clear()
-  for (const onDown of watchers) node.safely(() => onDown(reason))
+  const onExit = [...process.monitoredBy.values()]
+  process.monitoredBy.clear()
+  for (const onDown of onExit) node.safely(() => onDown(reason))
 }
 
-/** A link dropped: the linked node's watchers on this node's processes are gone. */
-export function watchersLost(linked: LinkedNode): void {
-  for (const { process, watcherRef } of linked.monitorsIn.values()) process.watchers.delete(watcherRef)
+/** A link dropped: the linked node's monitors of this node's processes are gone. */
+export function monitoredByLost(linked: LinkedNode): void {
+  for (const { process, monitoredByRef } of linked.monitorsIn.values()) process.monitoredBy.delete(monitoredByRef)
   linked.monitorsIn.clear()
 }
 

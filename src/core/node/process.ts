@@ -28,7 +28,7 @@ export type Envelope =
 export class LocalProcess {
   alive = true
   /** Monitors on this process: ref → notified once with the exit reason. */
-  readonly watchers = new Map<number, (reason: string) => void>()
+  readonly monitoredBy = new Map<number, (reason: string) => void>()
   readonly #mailbox = new Queue<Envelope>()
   #running = false
   /** The call being handled now; `exit` answers it if the handler has not. */
