@@ -21,7 +21,7 @@ import { type HubProbe, PROBE_AFTER_MS } from './hub-probe.js'
 import { parseRelayNotice, parseRelayRefusal, RELAY_EVENT, RELAY_REFUSED_EVENT, type RelayNotice, type RelayRefusal } from './relay-protocol.js'
 import type { JoinResult, RelayTransport, Signaling, SignalingEnd } from './signaling.js'
 
-import { authFor, type HubConnector, type HubSocket, hubUrls, optionsProblem, type SocketIoSignalingOptions } from './signaling-options.js'
+import { authFor, type HubConnector, type HubSocket, hubUrls, resolveSignalingOptions, type SignalingTimings, type SocketIoSignalingOptions } from './signaling-options.js'
 
 export { hubUrls }
 export type { HubConnector, HubSocket, SocketIoSignalingOptions }
@@ -64,6 +64,8 @@ class SocketIoSignaling implements Signaling {
   /** Why the platform's probe found no hub at a URL, during a first join: once every URL has a reason, that join fails. */
   readonly #found = new Map<string, string>()
   readonly #options: SocketIoSignalingOptions
+  /** `joinTimeoutMs`, `ackTimeoutMs`, `retryDelayMs`, `maxRetryDelayMs`, given or their defaults. */
+  readonly #timings: SignalingTimings
   readonly #connect: HubConnector
   readonly #explain: ConnectErrorExplainer | undefined
   readonly #probe: HubProbe | undefined
@@ -73,17 +75,12 @@ class SocketIoSignaling implements Signaling {
     this.#connect = connect
     this.#explain = explain
     this.#probe = probe
-    let urls: readonly string[] = []
-    let problem: string | undefined
-    try {
-      urls = hubUrls(options.hub)
-    } catch (error) {
-      problem = (error as Error).message
-    }
-    this.#urls = urls
     this.id = options.id ?? randomUuid()
     this.incarnation = options.incarnation ?? newIncarnation()
-    this.#problem = problem ?? optionsProblem(options, this.id, this.incarnation)
+    const resolved = resolveSignalingOptions(options, this.id, this.incarnation)
+    this.#urls = resolved.urls
+    this.#timings = resolved.timings
+    this.#problem = resolved.problem
   }
 
   join(): Promise<JoinResult> {
@@ -91,7 +88,7 @@ class SocketIoSignaling implements Signaling {
       if (this.#closed) return reject(new ClosedError('signaling is closed'))
       if (this.#problem !== undefined) return reject(new BadArgError(this.#problem))
       this.#settle = { resolve, reject }
-      const ms = this.#options.joinTimeoutMs ?? 10_000
+      const ms = this.#timings.joinTimeoutMs
       this.#deadline = setTimeout(() => this.#fail(this.#unreachable(ms)), ms)
       unref(this.#deadline)
       this.#open()
@@ -189,7 +186,7 @@ class SocketIoSignaling implements Signaling {
       forceNew: true,
       reconnection: false,
       transports: ['websocket'],
-      timeout: this.#options.ackTimeoutMs ?? 5000,
+      timeout: this.#timings.ackTimeoutMs,
     })
     this.#socket = socket
     const current = (): boolean => this.#socket === socket && !this.#closed
@@ -290,7 +287,7 @@ class SocketIoSignaling implements Signaling {
       ...(this.#options.relay === false ? { relay: false as const } : {}),
     }
     this.#buffered = []
-    const ackMs = this.#options.ackTimeoutMs ?? 5000
+    const ackMs = this.#timings.ackTimeoutMs
     socket.timeout(ackMs).emit(HubEvents.join, request, (error: unknown, payload: unknown) => {
       if (this.#socket !== socket || this.#closed) return
       if (error) {
@@ -353,9 +350,8 @@ class SocketIoSignaling implements Signaling {
     this.#drop()
     if (this.#closed) return
     if (nextUrl) this.#urlIndex = (this.#urlIndex + 1) % this.#urls.length
-    const base = this.#options.retryDelayMs ?? 100
-    const max = this.#options.maxRetryDelayMs ?? 1000
-    const delay = Math.min(max, base * 2 ** Math.min(this.#attempts, 16)) * (0.5 + Math.random() / 2)
+    const { retryDelayMs, maxRetryDelayMs } = this.#timings
+    const delay = Math.min(maxRetryDelayMs, retryDelayMs * 2 ** Math.min(this.#attempts, 16)) * (0.5 + Math.random() / 2)
     this.#attempts++
     log('next attempt in %d ms', Math.round(delay))
     clearTimeout(this.#retryTimer)

@@ -44,6 +44,35 @@ export const SIGNALING_DEFAULTS = {
 /** The checks of the signaling's options (util/options.ts), throwing `BadArgError`. */
 const check = optionChecks(BadArgError)
 
+/** The signaling's timings, each given or its default. */
+export type SignalingTimings = { readonly [K in keyof typeof SIGNALING_DEFAULTS]: number }
+
+/** A timer's delay: a positive, finite number of milliseconds (a timer given Infinity fires at once). */
+const isDelay = (value: unknown): boolean => typeof value === 'number' && Number.isFinite(value) && value > 0
+
+/**
+ * The timings of `options`, each checked, undefined or null taking its default; throws
+ * `BadArgError` (`<name> must be a positive number of milliseconds, got <value>`).
+ */
+export function signalingTimings(options: SocketIoSignalingOptions): SignalingTimings {
+  const timing = (key: keyof typeof SIGNALING_DEFAULTS): number =>
+    check.valid(key, options[key] ?? undefined, SIGNALING_DEFAULTS[key], isDelay, 'a positive number of milliseconds')
+  return { joinTimeoutMs: timing('joinTimeoutMs'), ackTimeoutMs: timing('ackTimeoutMs'), retryDelayMs: timing('retryDelayMs'), maxRetryDelayMs: timing('maxRetryDelayMs') }
+}
+
+/**
+ * The options of a signaling with this `id` and `incarnation` resolved: its hub URLs and
+ * timings, and what is wrong with them, if anything (its `join()` rejects `BadArgError`
+ * with that); the defaults stand in for what is wrong.
+ */
+export function resolveSignalingOptions(options: SocketIoSignalingOptions, id: string, incarnation: number): { urls: readonly string[]; timings: SignalingTimings; problem: string | undefined } {
+  try {
+    return { urls: hubUrls(options.hub), timings: signalingTimings(options), problem: optionsProblem(options, id, incarnation) }
+  } catch (error) {
+    return { urls: [], timings: SIGNALING_DEFAULTS, problem: (error as Error).message }
+  }
+}
+
 /**
  * Checks a hub option (one URL or a non-empty list) and returns the list, or throws
  * `BadArgError`. A hub URL is `http(s)://` or `ws(s)://`.
