@@ -1,7 +1,11 @@
 /** Argument checks for the public API: each throws `BadArgError` with a clear message. */
 import { BadArgError } from '../api/errors.js'
 import { Pid } from '../api/pid.js'
+import { optionChecks } from '../util/options.js'
 import { MAX_NAME_LENGTH } from '../wire/protocol.js'
+
+/** The shared checks (util/options.ts), throwing `BadArgError`; values shown as `describe` shows them. */
+const check = optionChecks(BadArgError, describe)
 
 export function assertName(value: unknown, what = 'name'): asserts value is string {
   if (typeof value !== 'string') throw new BadArgError(`${what} must be a string, got ${describe(value)}`)
@@ -19,10 +23,11 @@ export function assertTarget(value: unknown): asserts value is Pid | string {
   throw new BadArgError(`target must be a Pid or a registered name, got ${describe(value)}`)
 }
 
+/** A positive number, Infinity for no bound. The caller has applied its default, so undefined is refused too. */
 export function assertTimeout(value: unknown, what = 'timeoutMs'): asserts value is number {
-  if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) {
-    throw new BadArgError(`${what} must be a positive number of milliseconds (or Infinity), got ${describe(value)}`)
-  }
+  const expected = 'a positive number of milliseconds (or Infinity)'
+  check.required(what, value, (given) => given !== undefined, expected)
+  check.positive(what, value, NaN, expected)
 }
 
 export function assertFunction(value: unknown, what: string): asserts value is (...args: never[]) => unknown {

@@ -5,6 +5,7 @@
  */
 import { BadArgError } from '../../core/api/errors.js'
 import { logger } from '../../core/util/log.js'
+import { optionChecks } from '../../core/util/options.js'
 import type { AuthorizeRequest, AuthorizeVerdict, JwtOptions } from './authorize.js'
 import type { IncomingHttpHeaders } from 'node:http'
 
@@ -239,12 +240,12 @@ function withDebugLog(log: HubLogger): Required<HubLogger> {
   }
 }
 
+/** The shared checks of options (core/util/options.ts), throwing `BadArgError`. */
+const check = optionChecks(BadArgError)
+
+/** A hub option that is a positive, finite number (a count, a rate, a time); `fallback` when not given. */
 function positive(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new BadArgError(`hub option ${name} must be a positive number, got ${String(value)}`)
-  }
-  return value
+  return check.valid(`hub option ${name}`, value, fallback, (v) => typeof v === 'number' && Number.isFinite(v) && v > 0, 'a positive number')
 }
 
 /** Fills in the defaults and checks every number; throws `BadArgError` for a bad value. */
