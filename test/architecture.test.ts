@@ -37,9 +37,9 @@ const LAYERS: Record<string, readonly string[]> = {
   api: ['util'],
   wire: ['util', 'api'],
   node: ['util', 'api', 'wire'],
-  webrtc: ['util', 'api'],
-  signaling: ['util', 'api'],
-  mesh: ['util', 'api', 'wire', 'node', 'webrtc', 'signaling'],
+  webrtc: ['util', 'api', 'wire'],
+  hub: ['util', 'api'],
+  mesh: ['util', 'api', 'wire', 'node', 'webrtc', 'hub'],
 }
 
 describe('architecture', () => {

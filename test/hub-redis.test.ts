@@ -4,7 +4,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { io as connectRaw, type Socket as RawSocket } from 'socket.io-client'
 import { createSocketIoSignaling, type SocketIoSignalingOptions } from '../src/server/index.js'
-import type { JoinResult, MemberInfo } from '../src/core/signaling/signaling.js'
+import type { JoinResult, MemberInfo } from '../src/core/hub/signaling.js'
 import { createHub, type Hub, type HubOptions } from '../src/server/hub/hub.js'
 import { recordingLogger } from './support/hub-logger.js'
 import { startRedisServer, type RedisServer } from './support/redis-server.js'

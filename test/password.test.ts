@@ -4,7 +4,7 @@
  * reported by name; a signal the hub alters makes the pair refuse to link.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { passwordSealer } from '../src/core/signaling/sealed.js'
+import { passwordSealer } from '../src/core/hub/sealed.js'
 import { connect, createHub, type DistNode, type Hub } from '../src/server/index.js'
 import { eventually } from './support/eventually.js'
 

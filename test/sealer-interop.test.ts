@@ -4,7 +4,7 @@
  * password, another cluster or another binding opens nothing.
  */
 import { describe, expect, it } from 'vitest'
-import { passwordSealer } from '../src/core/signaling/sealed.js'
+import { passwordSealer } from '../src/core/hub/sealed.js'
 import { nodePasswordSealer } from '../src/server/node-sealer.js'
 
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes)

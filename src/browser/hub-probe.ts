@@ -1,5 +1,5 @@
 /**
- * A page's probe of a hub URL (see src/core/signaling/hub-probe.ts). A page is not told why
+ * A page's probe of a hub URL (see src/core/hub/hub-probe.ts). A page is not told why
  * its WebSocket failed, but a fetch to the same host and port tells apart what a page can:
  * it rejects with a TypeError when nothing answers (no server on the port, no such host,
  * a TLS handshake that failed, such as https:// against a plain http server, or a request
@@ -9,7 +9,7 @@
  * of one passes on), where a hub, which takes WebSockets only, answers engine.io's JSON
  * error. A fetch that takes longer than a second leaves the URL unjudged.
  */
-import type { HubProbe } from '../core/signaling/hub-probe.js'
+import type { HubProbe } from '../core/hub/hub-probe.js'
 
 /**
  * Why no hub can be joined at `url`, or undefined when one may be. A WebSocket that has

@@ -10,14 +10,14 @@ import { io } from 'socket.io-client'
 import type { AnyNames, NameMap } from '../core/api/names.js'
 import type { DistNode } from '../core/api/types.js'
 import { type ConnectOptions, connectWith } from '../core/mesh/connect.js'
-import { createHubSignaling, type SocketIoSignalingOptions } from '../core/signaling/hub-signaling.js'
-import type { Signaling } from '../core/signaling/signaling.js'
+import { createHubSignaling, type SocketIoSignalingOptions } from '../core/hub/hub-signaling.js'
+import type { Signaling } from '../core/hub/signaling.js'
 import { createBrowserPeer } from './browser-peer.js'
 import { probeHub } from './hub-probe.js'
 
 export * from '../core/index.js'
 export type { ConnectOptions } from '../core/mesh/connect.js'
-export type { HubConnector, HubSocket, SocketIoSignalingOptions } from '../core/signaling/hub-signaling.js'
+export type { HubConnector, HubSocket, SocketIoSignalingOptions } from '../core/hub/hub-signaling.js'
 export { createBrowserPeer }
 
 /**

@@ -32,6 +32,6 @@ export {
 export { PROTOCOL_VERSION } from './wire/protocol.js'
 export type { Frame } from './wire/protocol.js'
 export { encodeValue, decodeValue, DEFAULT_MAX_BIGINT_DIGITS, type DecodeLimits, type Payload } from './wire/codec.js'
-export type { Signaling, JoinResult } from './signaling/signaling.js'
+export type { Signaling, JoinResult } from './hub/signaling.js'
 export type { PeerLike, PeerFactory, DataChannelLike } from './webrtc/simple-peer.js'
 export { setLogger, type Log, type LogFactory } from './util/log.js'

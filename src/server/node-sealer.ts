@@ -6,7 +6,7 @@
  */
 import { createCipheriv, createDecipheriv, createSecretKey, pbkdf2, randomFillSync } from 'node:crypto'
 import { BadArgError } from '../core/api/errors.js'
-import { PASSWORD_KDF, type Sealer } from '../core/signaling/sealed.js'
+import { PASSWORD_KDF, type Sealer } from '../core/hub/sealed.js'
 
 const TAG_BYTES = 16
 /** IVs drawn at once, 12 bytes each: one call to the random source per 1024 items instead of one each. */

@@ -7,10 +7,10 @@ import { BadArgError } from '../api/errors.js'
 import type { AnyNames, NameMap } from '../api/names.js'
 import type { DistNode } from '../api/types.js'
 import { describe } from '../node/validate.js'
-import type { ConnectErrorExplainer } from '../signaling/connect-error.js'
-import type { HubProbe } from '../signaling/hub-probe.js'
-import { createHubSignaling, type HubConnector, hubUrls } from '../signaling/hub-signaling.js'
-import type { Sealer } from '../signaling/sealed.js'
+import type { ConnectErrorExplainer } from '../hub/connect-failure.js'
+import type { HubProbe } from '../hub/hub-probe.js'
+import { createHubSignaling, type HubConnector, hubUrls } from '../hub/hub-signaling.js'
+import type { Sealer } from '../hub/sealed.js'
 import type { PeerFactory } from '../webrtc/simple-peer.js'
 import { joinMesh } from './mesh.js'
 import { MESH_DEFAULTS, type MeshOptions } from './mesh-options.js'
@@ -86,7 +86,7 @@ export async function connectWith<Names extends NameMap<Names> = AnyNames>(optio
   }
   const { hub, cluster, id, auth, iceServers, joinTimeoutMs, io, password, ...meshOptions } = options
   // loaded only when a password is given (an app's bundler can leave it out of the first chunk)
-  const sealing = password === undefined ? undefined : await import('../signaling/sealed.js')
+  const sealing = password === undefined ? undefined : await import('../hub/sealed.js')
   const sealer = sealing === undefined ? undefined : await (platform.passwordSealer ?? sealing.passwordSealer)(password as string, String(cluster))
   const hubSignaling = createHubSignaling({
     hub: hubs,

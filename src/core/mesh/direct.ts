@@ -16,7 +16,7 @@
 import { errorMessage } from '../api/errors.js'
 import { now, startTimer, type TimerHandle } from '../util/async.js'
 import { logger } from '../util/log.js'
-import type { Signaling } from '../signaling/signaling.js'
+import type { Signaling } from '../hub/signaling.js'
 import { onReady, type PeerFactory, type PeerLike } from '../webrtc/simple-peer.js'
 import { MESH_DEFAULTS } from './mesh-options.js'
 

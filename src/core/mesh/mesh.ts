@@ -31,7 +31,7 @@ import type { DistNode } from '../api/types.js'
 import { startInterval, startTimer, type TimerHandle } from '../util/async.js'
 import { logger } from '../util/log.js'
 import { NodeRuntime } from '../node/node.js'
-import type { MemberInfo, Signaling } from '../signaling/signaling.js'
+import type { MemberInfo, Signaling } from '../hub/signaling.js'
 import { channelFromPeer } from '../webrtc/data-channel.js'
 import type { PeerFactory, PeerLike } from '../webrtc/simple-peer.js'
 import { DirectLinks } from './direct.js'
@@ -40,7 +40,7 @@ import { type Member, Members, waitForMembers } from './members.js'
 import { demoteIdle, directPolicy, promoteBusy } from './path-budget.js'
 import { PathChannel } from './path-channel.js'
 import { RelayRouter } from './relay-router.js'
-import { RelayLimits } from '../signaling/relay-protocol.js'
+import { RelayLimits } from '../hub/relay-protocol.js'
 
 const log = logger('distribunator:mesh')
 

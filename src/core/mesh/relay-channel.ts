@@ -1,7 +1,7 @@
 /**
- * A `Channel` to one member over the hub's relay path (signaling/relay-protocol.ts).
+ * A `Channel` to one member over the hub's relay path (hub/relay-protocol.ts).
  *
- * Messages are cut into chunks as on a data channel (webrtc/chunk-stream.ts). Each chunk
+ * Messages are cut into chunks as on a data channel (wire/chunk-stream.ts). Each chunk
  * is a numbered packet; the receiver delivers packets in order, drops repeats and gaps,
  * and acknowledges what it delivered (cumulatively, on its own packets or on bare acks),
  * so a packet lost when a hub goes away is sent again when the hub comes back: nothing is
@@ -20,9 +20,9 @@ import { errorMessage } from '../api/errors.js'
 import { startTimer, type TimerHandle } from '../util/async.js'
 import { logger } from '../util/log.js'
 import { Queue } from '../util/queue.js'
-import type { RelayNotice } from '../signaling/relay-protocol.js'
+import type { RelayNotice } from '../hub/relay-protocol.js'
 import { MESH_DEFAULTS } from './mesh-options.js'
-import { chunkMessage, controlChunk, OutgoingStream, Reassembler } from '../webrtc/chunk-stream.js'
+import { chunkMessage, controlChunk, OutgoingStream, Reassembler } from '../wire/chunk-stream.js'
 
 /** One numbered chunk, kept until the other side acknowledges it. */
 interface Packet {

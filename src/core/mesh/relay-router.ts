@@ -16,8 +16,8 @@
  * epoch, or another incarnation, goes to the mesh (`route`), which says whether it starts
  * a new link (the other side started over, or restarted) or is dropped.
  */
-import { RelayLimits, type RelayNotice, type RelayTarget } from '../signaling/relay-protocol.js'
-import type { RelayTransport } from '../signaling/signaling.js'
+import { RelayLimits, type RelayNotice, type RelayTarget } from '../hub/relay-protocol.js'
+import type { RelayTransport } from '../hub/signaling.js'
 import { logger } from '../util/log.js'
 import { MESH_DEFAULTS } from './mesh-options.js'
 import { RelayChannel, type RelayChannelOptions, type RelayOutlet } from './relay-channel.js'

@@ -2,7 +2,7 @@
  * `channelFromPeer`: a connected simple-peer instance (or anything `PeerLike`) as a core
  * `Channel`, with chunking of large messages and backpressure.
  *
- * Framing (PROTOCOL.md, section 2; the chunk streams are in chunk-stream.ts): a string
+ * Framing (PROTOCOL.md, section 2; the chunk streams are in ../wire/chunk-stream.ts): a string
  * message that fits goes as one text chunk, as is; a byte message that fits as `0xFF` +
  * its bytes; a larger message as a START chunk and CONT chunks of at most `chunkSize`
  * bytes, back to back. Text that arrives as bytes (simple-peer's 'data' event) is read as
@@ -19,7 +19,7 @@ import { dataChannelOf, dataChannelOpen, type DataChannelLike, type PeerLike, un
 import { DATA_CHANNEL_DEFAULTS, type DataChannelOptions, resolveDataChannelOptions } from './data-channel-options.js'
 import { startTimer, type TimerHandle } from '../util/async.js'
 import { Queue } from '../util/queue.js'
-import { chunkMessage, controlChunk, type Message, OutgoingStream, Reassembler } from './chunk-stream.js'
+import { chunkMessage, controlChunk, type Message, OutgoingStream, Reassembler } from '../wire/chunk-stream.js'
 
 export type { DataChannelOptions } from './data-channel-options.js'
 export { DATA_CHANNEL_DEFAULTS } from './data-channel-options.js'

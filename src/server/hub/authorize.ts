@@ -16,7 +16,7 @@
 import { createPublicKey } from 'node:crypto'
 import { errors as joseErrors, importSPKI, jwtVerify, type JWTPayload } from 'jose'
 import { BadArgError, errorMessage } from '../../core/api/errors.js'
-import { HubLimits, isJson, type Json } from '../../core/signaling/hub-protocol.js'
+import { HubLimits, isJson, type Json } from '../../core/hub/hub-protocol.js'
 import type { TimerHandle } from '../../core/util/async.js'
 
 /** What `authorize` is asked about one join. */

@@ -6,7 +6,7 @@
 import type { RemoteSocket } from 'socket.io'
 import { errorMessage } from '../../core/api/errors.js'
 import { isIncarnation } from '../../core/api/pid.js'
-import { HubLimits, isHubName, isJoinKey, isJson, type JoinRequest, type Json, type MemberInfo } from '../../core/signaling/hub-protocol.js'
+import { HubLimits, isHubName, isJoinKey, isJson, type JoinRequest, type Json, type MemberInfo } from '../../core/hub/hub-protocol.js'
 import type { HubEmits, HubServer, PublishedClaim } from './events.js'
 import type { HubLogger } from './options.js'
 import type { RedisLink } from './redis.js'

@@ -4,7 +4,7 @@
  * join exchange, its message and relay budgets, its queue of signals, and its strikes.
  * A refused message is answered here, and the connection closed at `maxStrikes`.
  */
-import type { HubErrorReply, JoinRequest, Json } from '../../core/signaling/hub-protocol.js'
+import type { HubErrorReply, JoinRequest, Json } from '../../core/hub/hub-protocol.js'
 import type { HubSocket } from './events.js'
 import { TokenBucket } from './guards.js'
 import type { HubSettings } from './options.js'

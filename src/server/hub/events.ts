@@ -1,14 +1,14 @@
 /**
  * The hub's typed Socket.IO server: the events it takes and sends (the hub protocol's maps
- * with the relay's, from `core/signaling`), what a connection publishes in `socket.data`,
+ * with the relay's, from `core/hub`), what a connection publishes in `socket.data`,
  * and how an incoming event's arguments split into a payload and an acknowledgement.
  *
  * Emits are checked against the maps; what arrives is declared `unknown` (`Received`) and
  * parsed by the part that handles the event, since every client is untrusted.
  */
 import type { Server, Socket } from 'socket.io'
-import type { AckReply, ClientToHubEvents, HubToClientEvents, Json, Received } from '../../core/signaling/hub-protocol.js'
-import type { ClientToHubRelayEvents, HubToClientRelayEvents } from '../../core/signaling/relay-protocol.js'
+import type { AckReply, ClientToHubEvents, HubToClientEvents, Json, Received } from '../../core/hub/hub-protocol.js'
+import type { ClientToHubRelayEvents, HubToClientRelayEvents } from '../../core/hub/relay-protocol.js'
 
 /** Every event a client may send the hub. */
 export type ClientEvents = ClientToHubEvents & ClientToHubRelayEvents

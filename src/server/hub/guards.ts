@@ -6,8 +6,8 @@
  */
 import type { IncomingMessage } from 'node:http'
 import { errorMessage } from '../../core/api/errors.js'
-import { hubError, type HubErrorReply } from '../../core/signaling/hub-protocol.js'
-import { RELAY_EVENT } from '../../core/signaling/relay-protocol.js'
+import { hubError, type HubErrorReply } from '../../core/hub/hub-protocol.js'
+import { RELAY_EVENT } from '../../core/hub/relay-protocol.js'
 import { terminate, watchOutgoing } from './engine-socket.js'
 import { type HubSocket, isClientEvent, splitAck } from './events.js'
 import type { AllowedOrigins, HubLogger, HubSettings } from './options.js'

@@ -7,7 +7,7 @@
  * member's connection is reached through the adapter); the refused keys are this hub's.
  */
 import { BadArgError } from '../../core/api/errors.js'
-import { HubEvents, isHubName, type JoinRequest } from '../../core/signaling/hub-protocol.js'
+import { HubEvents, isHubName, type JoinRequest } from '../../core/hub/hub-protocol.js'
 import { type ClaimsIn, clusterRoom, idRoom } from './claims.js'
 import type { HubServer } from './events.js'
 

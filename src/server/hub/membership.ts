@@ -16,7 +16,7 @@
  * settled. Each announcement to a whole cluster takes one event-loop turn (./turns.ts).
  */
 import { errorMessage } from '../../core/api/errors.js'
-import { HUB_PROTOCOL_VERSION, HubEvents, hubError, joinVersion, parseJoinRequest, type JoinRequest } from '../../core/signaling/hub-protocol.js'
+import { HUB_PROTOCOL_VERSION, HubEvents, hubError, joinVersion, parseJoinRequest, type JoinRequest } from '../../core/hub/hub-protocol.js'
 import type { AddressBudgets } from './address-budget.js'
 import type { Admission, AuthorizeRequest } from './authorize.js'
 import { type Claim, type ClaimsIn, clusterRoom, idRoom, isOlder, joinNotice, membersIn, nextStamp } from './claims.js'

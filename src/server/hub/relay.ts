@@ -10,8 +10,8 @@
  * again), as flow control, not a strike; the hub's memory per receiver stays bounded by
  * `maxBufferedBytes`, past which a receiver that does not read is closed.
  */
-import { hubError, type HubErrorReply, type JoinRequest } from '../../core/signaling/hub-protocol.js'
-import { parseRelayRequest, RELAY_EVENT, RELAY_REFUSED_EVENT, type RelayDelivery, type RelayTarget } from '../../core/signaling/relay-protocol.js'
+import { hubError, type HubErrorReply, type JoinRequest } from '../../core/hub/hub-protocol.js'
+import { parseRelayRequest, RELAY_EVENT, RELAY_REFUSED_EVENT, type RelayDelivery, type RelayTarget } from '../../core/hub/relay-protocol.js'
 import type { Ack, HubServer, HubSocket } from './events.js'
 import { TokenBucket } from './guards.js'
 import type { HubSettings } from './options.js'

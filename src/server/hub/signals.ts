@@ -6,7 +6,7 @@
  * every 4 KiB of signal data costs one more message of the rate limit.
  */
 import { errorMessage } from '../../core/api/errors.js'
-import { HubEvents, HubLimits, hubError, jsonSize, parseSignalRequest, type SignalRequest } from '../../core/signaling/hub-protocol.js'
+import { HubEvents, HubLimits, hubError, jsonSize, parseSignalRequest, type SignalRequest } from '../../core/hub/hub-protocol.js'
 import { type ClaimHandle, type ClaimsIn, idRoom, isOlder } from './claims.js'
 import type { HubConnection } from './connection.js'
 import type { Ack } from './events.js'

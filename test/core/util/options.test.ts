@@ -4,7 +4,7 @@ import { BadArgError } from '../../../src/core/api/errors.js'
 import { budget, pendingLinks, transportPolicy } from '../../../src/core/mesh/mesh-options.js'
 import { resolveNodeOptions } from '../../../src/core/node/node-options.js'
 import { assertTimeout, describe as describeValue } from '../../../src/core/node/validate.js'
-import { resolveSignalingOptions, SIGNALING_DEFAULTS, signalingTimings } from '../../../src/core/signaling/signaling-options.js'
+import { resolveSignalingOptions, SIGNALING_DEFAULTS, signalingTimings } from '../../../src/core/hub/signaling-options.js'
 import { optionChecks, showJson } from '../../../src/core/util/options.js'
 import { HUB_DEFAULTS, resolveHubOptions } from '../../../src/server/hub/options.js'
 

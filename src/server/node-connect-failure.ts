@@ -5,7 +5,7 @@
  * plain server), or "Unexpected server response: 404" from a server that is not a hub.
  * The core's `explainConnectError` asks this first for what it cannot read itself.
  */
-import { type ConnectFailure, field, text } from '../core/signaling/connect-error.js'
+import { type ConnectFailure, field, text } from '../core/hub/connect-failure.js'
 
 /** The reason for a Node system error met while opening `url`, or undefined when it is not one. */
 export function explainNodeConnectError(error: unknown, url: string): ConnectFailure | undefined {

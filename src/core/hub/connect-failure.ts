@@ -6,7 +6,7 @@
  * in a browser the WebSocket's error event says nothing (the page is not told why; the
  * browser's console is, and the browser entry probes the URL: ./hub-probe.ts), while in
  * Node it carries the system error, which
- * `distribunator/server` explains (src/server/connect-errors.ts) through a
+ * `distribunator/server` explains (src/server/node-connect-failure.ts) through a
  * `ConnectErrorExplainer`. What is read here may come from a server that is not a hub:
  * it is read defensively and cut short.
  */

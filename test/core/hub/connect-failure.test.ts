@@ -2,7 +2,7 @@
 // errors built as it builds them (a namespace refusal carries the server's message, a
 // browser's TransportError an event with nothing in it), and shapes no client would make.
 import { describe, expect, it } from 'vitest'
-import { explainConnectError } from '../../../src/core/signaling/connect-error.js'
+import { explainConnectError } from '../../../src/core/hub/connect-failure.js'
 import { logger, setLogger } from '../../../src/core/util/log.js'
 
 /** An error shaped like engine.io-client's TransportError. */

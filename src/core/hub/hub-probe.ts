@@ -1,6 +1,6 @@
 /**
  * The platform's probe of a hub URL. A page is not told why its WebSocket failed
- * (./connect-error.ts), but it can fetch: the browser entry hands in a probe
+ * (./connect-failure.ts), but it can fetch: the browser entry hands in a probe
  * (src/browser/hub-probe.ts) that looks at a URL over HTTP when its WebSocket fails
  * without a reason, or has not opened after `PROBE_AFTER_MS`. Once the probe has found,
  * for every hub URL, why no hub can be joined there, the first join fails at once with

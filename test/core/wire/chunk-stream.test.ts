@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { utf8Length } from '../../../src/core/util/utf8.js'
-import { OutgoingStream } from '../../../src/core/webrtc/chunk-stream.js'
+import { OutgoingStream } from '../../../src/core/wire/chunk-stream.js'
 
 const utf8 = new TextEncoder()
 

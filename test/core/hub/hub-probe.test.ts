@@ -1,13 +1,13 @@
-// The platform's probe in the Socket.IO signaling (src/core/signaling/hub-probe.ts), over a
+// The platform's probe in the Socket.IO signaling (src/core/hub/hub-probe.ts), over a
 // stand-in for socket.io-client's `io` whose sockets the test opens, fails or answers: a
 // first join ends as soon as the probe has found why for every URL, and not before; the
 // probe is asked after a WebSocket error without a reason, or after a connect held open,
 // never about what the core can say itself, and never once the node has joined.
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { HubUnreachableError } from '../../../src/core/api/errors.js'
-import { PROBE_AFTER_MS, type HubProbe } from '../../../src/core/signaling/hub-probe.js'
-import { createHubSignaling } from '../../../src/core/signaling/hub-signaling.js'
-import type { HubConnector, HubSocket } from '../../../src/core/signaling/signaling-options.js'
+import { PROBE_AFTER_MS, type HubProbe } from '../../../src/core/hub/hub-probe.js'
+import { createHubSignaling } from '../../../src/core/hub/hub-signaling.js'
+import type { HubConnector, HubSocket } from '../../../src/core/hub/signaling-options.js'
 
 /** One socket the signaling opened: its URL and a way to fire its events. */
 interface FakeSocket {
