@@ -5,6 +5,7 @@
  * that moves a field changes this file only. Each function tolerates a peer without the
  * field (another `PeerLike`, a test double) and returns `undefined` or does nothing.
  */
+import type { TimerHandle } from '../util/async.js'
 
 /** The part of an RTCDataChannel the transport reads for backpressure and messages. */
 export interface DataChannelLike {
@@ -50,7 +51,7 @@ interface Internals {
     | (EventTarget & { readonly connectionState?: string; readonly iceConnectionState?: string; readonly sctp?: { readonly maxMessageSize?: number } | null })
     | null
   /** The "ICE complete" timer it starts on the first candidate and never clears in destroy(). */
-  readonly _iceCompleteTimer?: ReturnType<typeof setTimeout> | null
+  readonly _iceCompleteTimer?: TimerHandle | null
 }
 
 const internals = (peer: PeerLike): Internals => peer as Internals
