@@ -12,7 +12,7 @@ import type { HubProbe } from '../hub/hub-probe.js'
 import { createHubSignaling, type HubConnector, hubUrls } from '../hub/hub-signaling.js'
 import type { Sealer } from '../hub/sealed.js'
 import type { PeerFactory } from '../webrtc/simple-peer.js'
-import { joinMesh } from './mesh.js'
+import { startMesh } from './mesh.js'
 import { MESH_DEFAULTS, type MeshOptions } from './mesh-options.js'
 
 /** What a platform entry hands to `connectWith`. */
@@ -107,8 +107,8 @@ export async function connectWith<Names extends NameMap<Names> = AnyNames>(optio
     heartbeatIntervalMs: meshOptions.heartbeatIntervalMs ?? Math.min(MESH_DEFAULTS.connectHeartbeatIntervalMs, (meshOptions.heartbeatTimeoutMs ?? Infinity) / 4),
     heartbeatTimeoutMs: meshOptions.heartbeatTimeoutMs ?? MESH_DEFAULTS.connectHeartbeatTimeoutMs,
   }
-  const node = await joinMesh({ ...meshOptions, ...liveness, id: hubSignaling.id, ...(iceServers ? { iceServers } : {}) }, signaling, platform.createPeer)
-  report = (message) => node.report(undefined, message)
+  const { node, host } = await startMesh({ ...meshOptions, ...liveness, id: hubSignaling.id, ...(iceServers ? { iceServers } : {}) }, signaling, platform.createPeer)
+  report = (message) => host.report(message)
   if (early.length > 0) setTimeout(() => early.splice(0).forEach(report), 0)
   return node as DistNode<any> // the name map only narrows what the compiler accepts
 }

@@ -30,7 +30,8 @@ import { errorMessage, ProtocolError } from '../api/errors.js'
 import type { DistNode } from '../api/types.js'
 import { startInterval, startTimer, type TimerHandle } from '../util/async.js'
 import { logger } from '../util/log.js'
-import { NodeRuntime } from '../node/node.js'
+import type { MeshHooks, MeshHost } from '../node/mesh-host.js'
+import { createHostedNode } from '../node/node.js'
 import type { MemberInfo, Signaling } from '../hub/signaling.js'
 import { channelFromPeer } from '../webrtc/data-channel.js'
 import type { PeerFactory, PeerLike } from '../webrtc/simple-peer.js'
@@ -50,22 +51,23 @@ const log = logger('distribunator:mesh')
  * @example
  * const node = await joinMesh({ id: 'tab-1' }, signaling, createPeer)
  */
-export async function joinMesh(options: MeshOptions, signaling: Signaling, createPeer: PeerFactory): Promise<NodeRuntime> {
-  const node = new NodeRuntime(options, signaling.incarnation)
-  const mesh = new Mesh(node, signaling, createPeer, options)
-  node.beforeClose(() => mesh.stop())
-  node.describeLinks(() => mesh.paths())
-  node.describeClaims((id) => mesh.claimsOf(id))
+export async function joinMesh(options: MeshOptions, signaling: Signaling, createPeer: PeerFactory): Promise<DistNode> {
+  return (await startMesh(options, signaling, createPeer)).node
+}
+
+/** `joinMesh`, resolving also with the node's side of the seam (`MeshHost`), for an entry that reports through it. */
+export async function startMesh(options: MeshOptions, signaling: Signaling, createPeer: PeerFactory): Promise<{ node: DistNode; host: MeshHost }> {
+  const { node, host, hooks: mesh } = createHostedNode(options, signaling.incarnation, (host) => new Mesh(host, signaling, createPeer, options))
   try {
     await mesh.start()
   } catch (error) {
     await node.close()
     throw error
   }
-  return node
+  return { node, host }
 }
 
-class Mesh {
+class Mesh implements MeshHooks {
   readonly #members = new Members()
   readonly #relay: RelayRouter | undefined
   readonly #direct: DirectLinks
@@ -84,16 +86,11 @@ class Mesh {
   #started = false
   readonly #untold: Array<[id: string, reason: string]> = []
 
-  readonly #node: NodeRuntime
+  readonly #node: MeshHost
   readonly #signaling: Signaling
   readonly #options: MeshOptions
 
-  constructor(
-    node: NodeRuntime,
-    signaling: Signaling,
-    createPeer: PeerFactory,
-    options: MeshOptions,
-  ) {
+  constructor(node: MeshHost, signaling: Signaling, createPeer: PeerFactory, options: MeshOptions) {
     this.#node = node
     this.#signaling = signaling
     this.#options = options
@@ -109,18 +106,18 @@ class Mesh {
         isMember: (id) => this.#members.has(id),
         incarnationOf: (id) => this.#members.get(id)?.inc,
         needsDirect: (id) => this.#relay === undefined || this.#members.get(id)?.relay === false,
-        allowsDirect: directPolicy(options.direct, (id) => this.claimsOf(id), (message) => node.report(undefined, message)),
+        allowsDirect: directPolicy(options.direct, (id) => this.claimsOf(id), (message) => node.report(message)),
         unlinked: (id, reason) => {
           log('%s: cannot be linked: %s', id, reason)
           const member = this.#members.get(id)
           if (member !== undefined) member.unlinkable = true // connect() does not wait for it
           // told during connect(): once it has resolved, so that a listener added then hears it
-          if (this.#started) node.events.emit('unlinked', id, reason)
+          if (this.#started) node.emit('unlinked', id, reason)
           else this.#untold.push([id, reason])
         },
         opened: (id, peer) => this.#directOpened(id, peer),
         makeRoom: () => demoteIdle(this.#members.values(), this.#directIdleMs),
-        report: (message) => node.report(undefined, message),
+        report: (message) => node.report(message),
       },
       signaling,
       createPeer,
@@ -138,12 +135,12 @@ class Mesh {
         signaling.relay,
         {
           chunkBytes: MESH_DEFAULTS.relayChunkBytes,
-          maxMessageBytes: node.options.maxFrameBytes,
+          maxMessageBytes: node.maxFrameBytes,
           windowBytes: Math.max(RelayLimits.chunkMaxBytes, check.positive('relayWindowBytes', options.relayWindowBytes, MESH_DEFAULTS.relayWindowBytes)),
           retransmitMs: MESH_DEFAULTS.retransmitMs,
         },
         (from, inc) => this.#newRelayLink(from, inc),
-        (message) => node.report(undefined, message),
+        (message) => node.report(message),
       )
     }
   }
@@ -161,7 +158,7 @@ class Mesh {
     this.#signaling.onEnded?.(({ code, message, url }) => {
       if (this.#stopped) return
       // the hub will not have this node back (kicked, or its admission no longer holds): it ends
-      this.#node.events.emit('hub', code === 'kicked' ? 'kicked' : 'refused', url, message)
+      this.#node.emit('hub', code === 'kicked' ? 'kicked' : 'refused', url, message)
       void this.#node.close()
     })
     this.#signaling.onSignal((from, inc, data) => {
@@ -172,17 +169,19 @@ class Mesh {
       if (current !== undefined) current.heard = true
       this.#direct.signal(from, inc, data)
     })
-    this.#node.on('nodedown', (id) => this.#linkLost(id))
+    this.#node.onLink('nodedown', (id) => this.#linkLost(id))
     const { id, members } = await this.#signaling.join()
     if (id !== this.#node.id) throw new ProtocolError(`the hub bound id ${id}, expected ${this.#node.id}`)
     if (this.#relay !== undefined) this.#promoter = startInterval(() => promoteBusy(this.#members.values(), this.#direct), MESH_DEFAULTS.promoteEveryMs)
-    await waitForMembers(members.map((member) => member.id), this.#members, this.#node, {
+    // waitForMembers reads a link as `linked(id) !== undefined`
+    const { isLinked, hasLink, onLink } = this.#node
+    await waitForMembers(members.map((member) => member.id), this.#members, { linked: (id) => (isLinked(id) ? id : undefined), hasLink, on: onLink }, {
       timeoutMs: this.#options.meshTimeoutMs ?? MESH_DEFAULTS.meshTimeoutMs,
       answerTimeoutMs: this.#answerTimeoutMs,
     })
     this.#started = true
     const untold = this.#untold.splice(0)
-    if (untold.length > 0) setTimeout(() => untold.forEach(([id, reason]) => this.#node.events.emit('unlinked', id, reason)), 0)
+    if (untold.length > 0) setTimeout(() => untold.forEach(([id, reason]) => this.#node.emit('unlinked', id, reason)), 0)
   }
 
   /** Each linked member's path, for `node.links()`. */
@@ -299,7 +298,7 @@ class Mesh {
   #hubStatus(status: 'connected' | 'disconnected', url: string): void {
     if (this.#stopped || (status === 'disconnected') === this.#hubDown) return
     this.#hubDown = status === 'disconnected'
-    this.#node.events.emit('hub', this.#hubDown ? 'lost' : 'back', url)
+    this.#node.emit('hub', this.#hubDown ? 'lost' : 'back', url)
     if (!this.#hubDown || this.#relay === undefined) return
     this.#hubLost ??= startTimer(() => {
       this.#hubLost = undefined
@@ -322,11 +321,11 @@ class Mesh {
 
   #pathOptions(id: string): ConstructorParameters<typeof PathChannel>[1] {
     return {
-      maxHeldBytes: this.#node.options.maxFrameBytes,
+      maxHeldBytes: this.#node.maxFrameBytes,
       now: () => performance.now(),
       onPathChange: (path) => {
         log('%s: link moved to %s', id, path)
-        if (this.#node.linked(id) !== undefined) this.#node.events.emit('path', id, path)
+        if (this.#node.isLinked(id)) this.#node.emit('path', id, path)
       },
     }
   }
@@ -338,7 +337,7 @@ class Mesh {
       () => {
         if (member.path !== path) return
         log('%s: linked over %s', member.id, path.path)
-        this.#node.events.emit('path', member.id, path.path)
+        this.#node.emit('path', member.id, path.path)
         if (path.path !== 'relay') return
         // WebRTC a moment after the link has carried its first exchange (at most 250 ms, or
         // directDelayMs): opening peer connections takes a page's main thread, and a room's
@@ -362,7 +361,7 @@ class Mesh {
   #directOpened(id: string, peer: PeerLike): void {
     const member = this.#members.get(id)
     if (member === undefined || this.#stopped) return peer.destroy()
-    const channel = channelFromPeer(peer, { ...this.#options.transport, onError: (error) => this.#node.report(undefined, `transport from ${id}: ${error.message}`) })
+    const channel = channelFromPeer(peer, { ...this.#options.transport, onError: (error) => this.#node.report(`transport from ${id}: ${error.message}`) })
     if (member.path !== undefined && this.#relay !== undefined && member.relay) return member.path.attachDirect(channel)
     this.#openLink(member, new PathChannel({ direct: channel }, this.#pathOptions(id)))
   }

@@ -7,13 +7,13 @@
  */
 import { BadArgError, NodeDownError, NoPidError, NoProcError, OverloadedError, TimeoutError, TooLargeError, errorMessage } from '../api/errors.js'
 import type { Pid } from '../api/pid.js'
-import type { ProcessContext } from '../api/types.js'
+import type { DistNode, ProcessContext } from '../api/types.js'
 import { startTimer, type TimerHandle } from '../util/async.js'
 import { copyValue, decodeValue, encodeValue, type Payload } from '../wire/codec.js'
 import { callErrorFromWire, distributedToWire, thrownToCallError, thrownToWire } from '../wire/error-wire.js'
 import { type CallFrame, type CastFrame, type Frame, PROTOCOL_VERSION, type ReplyFrame, type WireError } from '../wire/protocol.js'
 import type { LinkedNode } from './linked-node.js'
-import type { NodeCore } from './node-core.js'
+import type { CallHost, NodeBasics } from './node-core.js'
 import type { LocalProcess, Outcome } from './process.js'
 import { assertTarget, assertTimeout } from './validate.js'
 
@@ -21,16 +21,16 @@ import { assertTarget, assertTimeout } from './validate.js'
 export const DEFAULT_CALL_TIMEOUT_MS = 5000
 
 /** Resolves a call/cast target; a name means its first pid. */
-function resolveTarget(node: NodeCore, to: Pid | string): Pid {
+function resolveTarget(node: CallHost, to: Pid | string): Pid {
   assertTarget(to)
   if (typeof to !== 'string') return to
-  const pid = node.registryReplica.first(to)
+  const pid = node.firstOf(to)
   if (pid === undefined) throw new NoPidError(`no pid is registered under "${to}"`)
   return pid
 }
 
 /** `call`, with the calling process (if any) as `from`. */
-export function callFrom<R>(node: NodeCore, from: Pid | undefined, to: Pid | string, msg: unknown, timeoutMs = DEFAULT_CALL_TIMEOUT_MS): Promise<R> {
+export function callFrom<R>(node: CallHost, from: Pid | undefined, to: Pid | string, msg: unknown, timeoutMs = DEFAULT_CALL_TIMEOUT_MS): Promise<R> {
   let pid: Pid
   let payload: Payload | undefined
   let linked: LinkedNode | undefined
@@ -77,7 +77,7 @@ export function callFrom<R>(node: NodeCore, from: Pid | undefined, to: Pid | str
  * microtasks), so the timeout's timer is started only for a call the process says may
  * wait (`wait`).
  */
-function callLocal<R>(node: NodeCore, process: LocalProcess, from: Pid | undefined, msg: unknown, timeoutMs: number): Promise<R> {
+function callLocal<R>(node: CallHost, process: LocalProcess, from: Pid | undefined, msg: unknown, timeoutMs: number): Promise<R> {
   return new Promise<R>((resolve, reject) => {
     let settled = false
     let timer: TimerHandle | undefined
@@ -111,12 +111,12 @@ function callLocal<R>(node: NodeCore, process: LocalProcess, from: Pid | undefin
 }
 
 /** A reply or an rpc result that cannot travel: the caller gets the error, and this node tells it. */
-export function unsent(node: NodeCore, what: string, error: unknown): void {
+export function unsent(node: Pick<NodeBasics, 'report'>, what: string, error: unknown): void {
   node.report(undefined, `${what} was not sent: ${errorMessage(error)}`)
 }
 
 /** `cast`, with the calling process (if any) as `from`. */
-export function castFrom(node: NodeCore, from: Pid | undefined, to: Pid | string, msg: unknown): void {
+export function castFrom(node: CallHost, from: Pid | undefined, to: Pid | string, msg: unknown): void {
   node.assertOpen()
   const pid = resolveTarget(node, to)
   if (pid.node === node.id) {
@@ -134,7 +134,7 @@ export function castFrom(node: NodeCore, from: Pid | undefined, to: Pid | string
 }
 
 /** A call or cast from the linked node, for one of this node's processes. */
-export function callReceived(node: NodeCore, linked: LinkedNode, frame: CallFrame | CastFrame): void {
+export function callReceived(node: CallHost, linked: LinkedNode, frame: CallFrame | CastFrame): void {
   let from: Pid | undefined
   if (frame.from !== undefined) {
     from = node.ownPid(linked, frame.from)
@@ -164,7 +164,7 @@ export function callReceived(node: NodeCore, linked: LinkedNode, frame: CallFram
   process.post({ kind: 'call', msg, from, fromNode, reply: (outcome) => reply(node, linked, ref, outcome, process.pid) })
 }
 
-function reply(node: NodeCore, linked: LinkedNode, ref: number, outcome: Outcome, pid: Pid): void {
+function reply(node: CallHost, linked: LinkedNode, ref: number, outcome: Outcome, pid: Pid): void {
   if (!linked.link.up) return
   if (!outcome.ok) {
     const error = outcome.error
@@ -190,7 +190,7 @@ function replyError(linked: LinkedNode, ref: number, error: WireError): void {
 }
 
 /** The answer to one of this node's calls arrived. */
-export function replyReceived(node: NodeCore, linked: LinkedNode, frame: ReplyFrame): void {
+export function replyReceived(node: CallHost, linked: LinkedNode, frame: ReplyFrame): void {
   const call = linked.calls.take(frame.ref)
   if (call === undefined) return // a late reply to a call that timed out
   if (!frame.ok) return call.reject(callErrorFromWire(frame.error, linked.id as string))
@@ -212,12 +212,19 @@ export function callsLost(linked: LinkedNode, error: () => Error): void {
 /** What a handler gets as `ctx`: one small object per message, methods shared. */
 export class Context implements ProcessContext {
   readonly from?: Pid
+  readonly #host: CallHost
+  /**
+   * @param host what `ctx.call` and `ctx.cast` send through
+   * @param node the node as the handler sees it (`ctx.node`)
+   */
   constructor(
-    readonly node: NodeCore,
+    host: CallHost,
+    readonly node: DistNode,
     readonly self: Pid,
     from: Pid | undefined,
     readonly fromNode: string,
   ) {
+    this.#host = host
     if (from !== undefined) this.from = from
   }
 
@@ -226,10 +233,10 @@ export class Context implements ProcessContext {
   }
 
   call<R = unknown>(to: Pid | string, msg: unknown, timeoutMs?: number): Promise<R> {
-    return this.node.callFrom<R>(this.self, to, msg, timeoutMs)
+    return callFrom<R>(this.#host, this.self, to, msg, timeoutMs)
   }
 
   cast(to: Pid | string, msg: unknown): void {
-    this.node.castFrom(this.self, to, msg)
+    castFrom(this.#host, this.self, to, msg)
   }
 }

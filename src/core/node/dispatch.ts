@@ -8,10 +8,10 @@ import type { Frame } from '../wire/protocol.js'
 import { callReceived, replyReceived } from './calls.js'
 import type { LinkedNode } from './linked-node.js'
 import { demonitorRequested, downReceived, monitorRequested } from './monitors.js'
-import type { NodeCore } from './node-core.js'
+import type { LinkHost } from './node-core.js'
 import { membershipReceived } from './registry-sync.js'
 
-export function handleFrame(node: NodeCore, linked: LinkedNode, frame: Frame): void {
+export function handleFrame(node: LinkHost, linked: LinkedNode, frame: Frame): void {
   switch (frame.t) {
     case 'join':
     case 'leave':

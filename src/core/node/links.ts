@@ -17,7 +17,7 @@ import { callsLost } from './calls.js'
 import { handleFrame } from './dispatch.js'
 import { LinkedNode } from './linked-node.js'
 import { monitorsLost, monitoredByLost } from './monitors.js'
-import type { NodeCore } from './node-core.js'
+import type { LinkHost } from './node-core.js'
 import { membershipsLost, sendSync, syncReceived } from './registry-sync.js'
 
 const log = logger('distribunator:link')
@@ -29,9 +29,9 @@ export class LinkTable {
   readonly #handshaking = new Set<LinkedNode>()
   #heartbeat: TimerHandle | undefined
 
-  readonly #node: NodeCore
+  readonly #node: LinkHost
 
-  constructor(node: NodeCore) {
+  constructor(node: LinkHost) {
     this.#node = node
   }
 
@@ -151,7 +151,7 @@ export class LinkTable {
     linked.handshake = undefined
     if (handshake !== undefined) clearTimeout(handshake.timer)
     log('link to %s up', id)
-    this.#node.events.emit('nodeup', id)
+    this.#node.nodeUp(id)
     handshake?.resolve(id)
   }
 
@@ -172,7 +172,7 @@ export class LinkTable {
     this.#node.rpc.linkLost(linked, id)
     membershipsLost(this.#node, id)
     monitorsLost(this.#node, linked)
-    if (linked.synced) this.#node.events.emit('nodedown', id, reason === 'handshake_timeout' || reason === 'refused' ? 'closed' : reason, detail)
+    if (linked.synced) this.#node.nodeDown(id, reason === 'handshake_timeout' || reason === 'refused' ? 'closed' : reason, detail)
   }
 
   #startHeartbeat(): void {

@@ -8,11 +8,11 @@
 import type { Pid } from '../api/pid.js'
 import { type DownFrame, type MonitorFrame, PROTOCOL_VERSION } from '../wire/protocol.js'
 import type { LinkedNode } from './linked-node.js'
-import type { NodeCore } from './node-core.js'
+import type { MonitorHost } from './node-core.js'
 import type { LocalProcess } from './process.js'
 
 /** `node.monitor(pid, onDown)`; returns the function that cancels it. */
-export function monitor(node: NodeCore, pid: Pid, onDown: (reason: string) => void): () => void {
+export function monitor(node: MonitorHost, pid: Pid, onDown: (reason: string) => void): () => void {
   let fired = false
   const once = (reason: string): void => {
     if (fired) return
@@ -42,7 +42,7 @@ export function monitor(node: NodeCore, pid: Pid, onDown: (reason: string) => vo
 }
 
 /** The linked node asks to watch one of this node's processes (`mon`). */
-export function monitorRequested(node: NodeCore, linked: LinkedNode, frame: MonitorFrame): void {
+export function monitorRequested(node: MonitorHost, linked: LinkedNode, frame: MonitorFrame): void {
   const ref = frame.ref
   if (linked.monitorsIn.has(ref)) return node.report(linked, `duplicate monitor ref ${ref}`)
   const process = node.processById(frame.pid)
@@ -68,7 +68,7 @@ export function demonitorRequested(linked: LinkedNode, ref: number): void {
 }
 
 /** A process this node watches on the linked node stopped (`down`). */
-export function downReceived(node: NodeCore, linked: LinkedNode, frame: DownFrame): void {
+export function downReceived(node: MonitorHost, linked: LinkedNode, frame: DownFrame): void {
   const onDown = linked.monitorsOut.get(frame.ref)
   if (onDown === undefined) return // demonitored meanwhile
   linked.monitorsOut.delete(frame.ref)
@@ -76,7 +76,7 @@ export function downReceived(node: NodeCore, linked: LinkedNode, frame: DownFram
 }
 
 /** A local process stopped: every watcher learns why, once. */
-export function processStopped(node: NodeCore, process: LocalProcess, reason: string): void {
+export function processStopped(node: Pick<MonitorHost, 'safely'>, process: LocalProcess, reason: string): void {
   const onExit = [...process.monitoredBy.values()]
   process.monitoredBy.clear()
   for (const onDown of onExit) node.safely(() => onDown(reason))
@@ -89,7 +89,7 @@ export function monitoredByLost(linked: LinkedNode): void {
 }
 
 /** A link dropped: this node's monitors on the linked node's processes fire `noconnection`. */
-export function monitorsLost(node: NodeCore, linked: LinkedNode): void {
+export function monitorsLost(node: Pick<MonitorHost, 'safely'>, linked: LinkedNode): void {
   const downs = [...linked.monitorsOut.values()]
   linked.monitorsOut.clear()
   for (const onDown of downs) node.safely(() => onDown('noconnection'))

@@ -35,7 +35,7 @@
 import { Pid } from '../api/pid.js'
 import { type JoinFrame, type LeaveFrame, PROTOCOL_VERSION, type SyncFrame } from '../wire/protocol.js'
 import type { LinkedNode } from './linked-node.js'
-import type { NodeCore } from './node-core.js'
+import type { RegistryHost } from './node-core.js'
 
 /** What sends a frame to every linked node past its hello (the link table). */
 export interface MembershipBroadcast {
@@ -43,15 +43,15 @@ export interface MembershipBroadcast {
 }
 
 /** Sends this node's own memberships to `linked`, whose hello has just come in. */
-export function sendSync(node: NodeCore, linked: LinkedNode): void {
-  linked.link.send({ v: PROTOCOL_VERSION, t: 'sync', names: node.registryReplica.snapshotOf(node.id) })
+export function sendSync(node: RegistryHost, linked: LinkedNode): void {
+  linked.link.send({ v: PROTOCOL_VERSION, t: 'sync', names: node.replica.snapshotOf(node.id) })
 }
 
 /**
  * The linked node's memberships arrived. True when they are taken (the link is `synced`
  * and the handshake may complete); false when the frame was dropped or the link closed.
  */
-export function syncReceived(node: NodeCore, linked: LinkedNode, frame: SyncFrame): boolean {
+export function syncReceived(node: RegistryHost, linked: LinkedNode, frame: SyncFrame): boolean {
   if (!linked.link.up) {
     node.report(linked, 'sync frame before the handshake')
     return false
@@ -72,19 +72,19 @@ export function syncReceived(node: NodeCore, linked: LinkedNode, frame: SyncFram
   for (const [name, ids] of frame.names) {
     if (!node.accepts(linked, name)) continue
     linked.memberships += ids.length
-    for (const pid of ids) node.registryReplica.join(name, new Pid(id, pid, linked.incarnation))
+    for (const pid of ids) node.replica.join(name, new Pid(id, pid, linked.incarnation))
   }
   return true
 }
 
 /** A membership changed in this node's replica: a pid of this node's is announced to every linked node. */
-export function announceMembership(node: NodeCore, links: MembershipBroadcast, t: 'join' | 'leave', name: string, pid: Pid): void {
+export function announceMembership(node: Pick<RegistryHost, 'id'>, links: MembershipBroadcast, t: 'join' | 'leave', name: string, pid: Pid): void {
   if (pid.node !== node.id) return // each node speaks for its own pids only
   links.broadcast({ v: PROTOCOL_VERSION, t, name, pid: [pid.node, pid.id] })
 }
 
 /** A `join` or `leave` from a linked node whose `sync` is in. */
-export function membershipReceived(node: NodeCore, linked: LinkedNode, frame: JoinFrame | LeaveFrame): void {
+export function membershipReceived(node: RegistryHost, linked: LinkedNode, frame: JoinFrame | LeaveFrame): void {
   const pid = node.ownPid(linked, frame.pid)
   if (pid === undefined) return
   if (frame.t === 'join') {
@@ -93,12 +93,12 @@ export function membershipReceived(node: NodeCore, linked: LinkedNode, frame: Jo
       return linked.link.close('system_limit', `over maxNamesPerLink ${node.options.maxNamesPerLink} memberships in this node's registry`)
     }
     linked.memberships++
-    node.registryReplica.join(frame.name, pid)
-  } else if (node.registryReplica.leave(frame.name, pid)) linked.memberships--
+    node.replica.join(frame.name, pid)
+  } else if (node.replica.leave(frame.name, pid)) linked.memberships--
   else if (!linked.refusedNames.has(frame.name)) node.report(linked, `leave of ${pid.toString()} from "${frame.name}", which it had not joined`)
 }
 
 /** The link to node `id` dropped: every pid of that node leaves every name here. */
-export function membershipsLost(node: NodeCore, id: string): void {
-  node.registryReplica.removeNode(id)
+export function membershipsLost(node: Pick<RegistryHost, 'replica'>, id: string): void {
+  node.replica.removeNode(id)
 }

@@ -10,7 +10,7 @@ import { copyValue, decodeValue, encodeValue, type Payload } from '../wire/codec
 import { describeThrown, rpcErrorFromWire } from '../wire/error-wire.js'
 import { BadArgError, BadRpcError, ClosedError, errorMessage, OverloadedError, toError } from '../api/errors.js'
 import { unsent } from './calls.js'
-import type { NodeCore, RpcHandlers } from './node-core.js'
+import type { RpcHandlers, RpcHost } from './node-core.js'
 import type { LinkedNode, RpcProcess } from './linked-node.js'
 import { Pid } from '../api/pid.js'
 import { PROTOCOL_VERSION, type RpcErrorFrame, type RpcFrame, type RpcResultFrame } from '../wire/protocol.js'
@@ -23,9 +23,9 @@ export const DEFAULT_RPC_TIMEOUT_MS = 5000
 export class RpcService implements RpcHandlers {
   readonly #modules = new Map<string, Map<string, RpcFunction>>()
 
-  readonly #node: NodeCore
+  readonly #node: RpcHost
 
-  constructor(node: NodeCore) {
+  constructor(node: RpcHost) {
     this.#node = node
   }
 
@@ -81,7 +81,7 @@ export class RpcService implements RpcHandlers {
     args = copyValue(args, 'args') as unknown[]
     const f = this.#lookup(mod, fn)
     if (f === undefined) throw new BadRpcError('undef', `badrpc: undef ${mod}.${fn}`)
-    const context: RpcContext = { caller: undefined, callerNode: this.#node.id, fromNode: this.#node.id, node: this.#node }
+    const context: RpcContext = { caller: undefined, callerNode: this.#node.id, fromNode: this.#node.id, node: this.#node.public }
     let result: unknown
     try {
       result = f.apply(context, args)
@@ -165,11 +165,11 @@ export class RpcService implements RpcHandlers {
       return fail('badarg', 'BadArgError', 'the args could not be decoded')
     }
     if (!Array.isArray(args)) return fail('badarg', 'BadArgError', 'args is not an array')
-    const pid = this.#node.spawn({})
+    const pid = this.#node.spawnRpcProcess()
     const entry: RpcProcess = { pid, answered: false, abandoned: false, timer: undefined }
     linked.rpcsIn.set(ref, entry)
     const callerNode = linked.link.remote as string
-    const context: RpcContext = { caller: pid, callerNode, fromNode: callerNode, node: this.#node }
+    const context: RpcContext = { caller: pid, callerNode, fromNode: callerNode, node: this.#node.public }
     const finish = (ok: boolean, value: unknown): void => {
       if (entry.abandoned || !linked.link.up) {
         linked.rpcsIn.delete(ref)
