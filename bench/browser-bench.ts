@@ -32,7 +32,7 @@ import { createHub, type Hub } from '../src/server/index.js'
 import type {} from './browser/page.js'
 import { type Child, startChild } from './children.js'
 import { type Figure, percentile, Rounds } from './stats.js'
-import { LOOPBACK_BUDGET } from '../test/fixtures/loopback-budget.js'
+import { LOOPBACK_BUDGET } from '../test/support/loopback-budget.js'
 
 export interface BrowserBenchOptions {
   readonly rounds: number

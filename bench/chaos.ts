@@ -14,7 +14,7 @@
  * - `error` events (none is expected: restarts are the normal case, not a protocol error).
  *
  *   npm run chaos -- [--seconds 120] [--seed 1]
- * Prints each fault as it goes and the result as JSON. `test/chaos.test.ts` runs a
+ * Prints each fault as it goes and the result as JSON. `test/cluster/chaos.test.ts` runs a
  * shorter one in `npm test`.
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process'

@@ -21,7 +21,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { createHub } from '../src/server/hub/hub.js'
 import { type Figure, Rounds } from './stats.js'
-import { LOOPBACK_BUDGET } from '../test/fixtures/loopback-budget.js'
+import { LOOPBACK_BUDGET } from '../test/support/loopback-budget.js'
 
 const childScript = fileURLToPath(new URL('./mesh-child.ts', import.meta.url))
 

@@ -22,7 +22,7 @@ import { connect, createHub, createNode, type DistNode } from '../src/server/ind
 import { type Child, peerWithChild, startChild } from './children.js'
 import { pairedRtt, SMALL, SMALL_TEXT } from './paired-rtt.js'
 import { type Figure, median, percentile, Rounds } from './stats.js'
-import { LOOPBACK_BUDGET } from '../test/fixtures/loopback-budget.js'
+import { LOOPBACK_BUDGET } from '../test/support/loopback-budget.js'
 
 export interface NodeBenchOptions {
   readonly rounds: number

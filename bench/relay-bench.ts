@@ -20,7 +20,7 @@ import { io as ioClient } from 'socket.io-client'
 import { connect, createHub, type DistNode, type Hub } from '../src/server/index.js'
 import { type Child, startChild } from './children.js'
 import { type Figure, median, Rounds } from './stats.js'
-import { LOOPBACK_BUDGET } from '../test/fixtures/loopback-budget.js'
+import { LOOPBACK_BUDGET } from '../test/support/loopback-budget.js'
 
 const SMALL = { op: 'echo', text: 'a small request of about fifty bytes' }
 

@@ -2,10 +2,10 @@
  * TURN in the browser: two Chromium tabs that cannot send UDP at all
  * (`--webrtc-ip-handling-policy=disable_non_proxied_udp`) and use only relayed candidates
  * (`iceTransportPolicy: 'relay'`) link directly through coturn over TCP, and the data
- * channel carries their calls. (test/turn.test.ts checks that only relayed candidates
+ * channel carries their calls. (test/server/turn.test.ts checks that only relayed candidates
  * pass the hub, between Node members.)
  */
-import { startTurnServer } from '../test/fixtures/turn-server.js'
+import { startTurnServer } from '../test/support/turn-server.js'
 import { expect, test } from './fixtures.js'
 
 type TurnWindow = Window & { __turn?: import('../src/browser/index.js').DistNode }

@@ -92,7 +92,7 @@ export function ensureNetns() {
   process.exit(1)
 }
 
-/** Where the TURN tests look for coturn's turnserver (test/fixtures/turn-server.ts reads TURNSERVER too). */
+/** Where the TURN tests look for coturn's turnserver (test/support/turn-server.ts reads TURNSERVER too). */
 export const TURNSERVER = process.env.TURNSERVER || '/usr/bin/turnserver'
 
 /**

@@ -19,7 +19,7 @@ import { Aedes } from 'aedes'
 import { PeerServer } from 'peer'
 import { createWebSocketStream, type WebSocket, WebSocketServer } from 'ws'
 import { createHub } from '../../src/server/index.js'
-import { LOOPBACK_BUDGET } from '../../test/fixtures/loopback-budget.js'
+import { LOOPBACK_BUDGET } from '../../test/support/loopback-budget.js'
 
 const mode = process.argv[2]
 

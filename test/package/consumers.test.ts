@@ -4,7 +4,7 @@
  * checked by publint and by @arethetypeswrong/cli (ESM only), then unpacked into consumer
  * projects under the system's temporary directory, which type-check against it with
  * `skipLibCheck: false`: a strict Node-only one (lib ES2022, types node, no DOM) and a
- * browser one (lib DOM, no Node types), and the typed API fixture (test/package/typed-api.ts)
+ * browser one (lib DOM, no Node types), and the typed API fixture (test/fixtures/typed-api.ts)
  * in the Node one's settings. The Node consumer also runs the server entry without the
  * optional Redis packages.
  *
@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, posix } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { outputOf, run } from './run.js'
+import { outputOf, run } from '../support/run.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const repoModules = realpathSync(join(root, 'node_modules'))
@@ -208,8 +208,8 @@ describe('the packed package', () => {
     expect(result.code, outputOf(result)).toBe(0)
   }, 70_000)
 
-  it('type-checks the typed API fixture (test/package/typed-api.ts, its @ts-expect-error lines included) against the packed types', async () => {
-    const main = readFileSync(join(root, 'test', 'package', 'typed-api.ts'), 'utf8')
+  it('type-checks the typed API fixture (test/fixtures/typed-api.ts, its @ts-expect-error lines included) against the packed types', async () => {
+    const main = readFileSync(join(root, 'test', 'fixtures', 'typed-api.ts'), 'utf8')
     const dir = consumer('typed-consumer', { ...STRICT, module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2022'], types: ['node'] }, main, ['@types/node'])
     const result = await run(process.execPath, [tsc, '-p', dir], { cwd: dir, timeoutMs: 60_000 })
     expect(result.code, outputOf(result)).toBe(0)

@@ -1,6 +1,6 @@
 /**
  * The README as the package ships it. A fresh copy of the working tree is packed with
- * `npm pack` (test/package/pack.ts), and then:
+ * `npm pack` (test/support/pack.ts), and then:
  *
  * - every relative link and image of every Markdown file in the tarball (the README, the
  *   docs it ships) names a file in the tarball, and every `#anchor` a heading of its
@@ -19,8 +19,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, posix } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { consumer, type Packed, packFreshClone, unpack, workingTreeFiles } from './pack.js'
-import { outputOf, run } from './run.js'
+import { consumer, type Packed, packFreshClone, unpack, workingTreeFiles } from '../support/pack.js'
+import { outputOf, run } from '../support/run.js'
 
 const REPOSITORY = 'https://github.com/distribunator/distribunator'
 

@@ -1,6 +1,6 @@
 /**
  * The typed API (typed pids, a name map, replies that cannot lie, errors narrowed by class)
- * as the compiler sees it: test/package/typed-api.ts compiles against the sources with the
+ * as the compiler sees it: test/fixtures/typed-api.ts compiles against the sources with the
  * repository's strict options and the package's entries mapped to src/ (tsconfig.json
  * `paths`). The packed package's own .d.ts files get the same fixture in
  * test/package/consumers.test.ts.
@@ -17,7 +17,7 @@ import ts from 'typescript'
 import { describe, expect, it } from 'vitest'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
-const fixture = join(root, 'test', 'package', 'typed-api.ts')
+const fixture = join(root, 'test', 'fixtures', 'typed-api.ts')
 const source = readFileSync(fixture, 'utf8')
 const DIRECTIVE = /^(\s*)\/\/ @ts-expect-error (.+)$/
 

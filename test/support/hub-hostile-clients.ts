@@ -1,4 +1,4 @@
-// Clients for test/hub-hostile.test.ts that misbehave on purpose: a WebSocket client
+// Clients for test/server/hub/hostile-clients.test.ts that misbehave on purpose: a WebSocket client
 // written out by hand (a test decides when it reads and whether it answers pings), a probe
 // in a child process (an event loop of its own, as any other client of the hub has), and
 // a look into what the hub queues for one connection.

@@ -2,7 +2,7 @@
 // sender, as a local call refuses it, and a reply that cannot travel fails the call. Run
 // by the in-process cluster suites (memory, WebRTC); a driver whose nodes live in other
 // processes would carry the test's values there with the same encoding and refuse them
-// itself, so test/process-cluster.test.ts does not run it.
+// itself, so test/cluster/process.test.ts does not run it.
 import { afterEach, describe, expect, it } from 'vitest'
 import { BadArgError, createNode, type DistNode, type Pid } from '../../src/core/index.js'
 import type { Linker } from './cluster-suite.js'

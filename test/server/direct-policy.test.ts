@@ -1,0 +1,91 @@
+/**
+ * Who gets a direct link (and so learns the other's IP address): a pair goes direct only
+ * if both sides allow it (`direct`, `maxDirectLinks`). A member that takes no relay cannot
+ * force one that refuses: that pair stays unlinked and both sides say so (`unlinked`).
+ * `iceTransportPolicy: 'relay'` offers no host or server-reflexive candidate at all.
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import { connect, createHub, type DistNode, type Hub } from '../../src/server/index.js'
+import { eventually } from '../support/eventually.js'
+
+const open: Array<{ close(): Promise<void> }> = []
+afterEach(async () => {
+  for (const item of open.splice(0).reverse()) await item.close().catch(() => {})
+})
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+async function hub(): Promise<Hub> {
+  const h = await createHub({ port: 0, logger: { info() {}, warn() {}, error() {} }, authorize: ({ id }) => ({ claims: { role: id === 'server' ? 'server' : 'player' } }) })
+  open.push(h)
+  return h
+}
+
+async function member(h: Hub, cluster: string, id: string, extra: Record<string, unknown> = {}): Promise<DistNode & { unlinked: string[] }> {
+  const node = await connect({ hub: h.url, cluster, id, ...extra })
+  open.push(node)
+  const unlinked: string[] = []
+  node.on('unlinked', (other, reason) => void unlinked.push(`${other}: ${reason}`))
+  return Object.assign(node, { unlinked })
+}
+
+describe('who gets a direct link', { timeout: 30_000 }, () => {
+  it('a relay: false member cannot force a direct: false member: that pair stays unlinked, both say so; each still links to the others', async () => {
+    const h = await hub()
+    const careful = await member(h, 'c1', 'careful', { direct: false })
+    const other = await member(h, 'c1', 'other')
+    const pushy = await member(h, 'c1', 'pushy', { relay: false })
+    await eventually(() => pushy.nodes().includes('other') && other.nodes().includes('pushy'), 10_000, 'pushy linked to other directly')
+    await eventually(() => careful.unlinked.length === 1 && pushy.unlinked.length === 1, 5000, 'both told')
+    await sleep(1000)
+    expect(careful.nodes().sort()).toEqual(['other'])
+    expect(pushy.nodes().sort()).toEqual(['other'])
+    expect(careful.unlinked).toEqual(['pushy: this node allows no direct link to it (direct)'])
+    expect(pushy.unlinked).toEqual(['careful: careful allows no direct link to this node (direct)'])
+    // the careful member's other link stays on the relay: no WebRTC, no address shown
+    expect(careful.links()).toEqual([{ node: 'other', path: 'relay' }])
+  })
+
+  it('nor a member whose maxDirectLinks is 0', async () => {
+    const h = await hub()
+    const relayOnly = await member(h, 'c2', 'a-relay-only', { maxDirectLinks: 0 })
+    const pushy = await member(h, 'c2', 'z-pushy', { relay: false })
+    await eventually(() => relayOnly.unlinked.length === 1 && pushy.unlinked.length === 1, 5000, 'both told')
+    expect(relayOnly.nodes()).toEqual([])
+    expect(pushy.nodes()).toEqual([])
+  })
+
+  it('direct as a function of the member and its claims: players go direct only with the server; player pairs stay on the relay', async () => {
+    const h = await hub()
+    const onlyTheServer = (_id: string, claims: unknown): boolean => (claims as { role?: string } | undefined)?.role === 'server'
+    const server = await member(h, 'c3', 'server')
+    const alice = await member(h, 'c3', 'alice', { direct: onlyTheServer })
+    const bob = await member(h, 'c3', 'bob', { direct: onlyTheServer })
+    await eventually(() => alice.links().find((link) => link.node === 'server')?.path === 'direct', 10_000, 'alice–server direct')
+    await eventually(() => bob.links().find((link) => link.node === 'server')?.path === 'direct', 10_000, 'bob–server direct')
+    for (let i = 0; i < 20; i++) await alice.call('echo:bob', i).catch(() => undefined) // traffic that would promote the pair
+    await sleep(2500)
+    expect(alice.links().find((link) => link.node === 'bob')?.path).toBe('relay')
+    expect(bob.links().find((link) => link.node === 'alice')?.path).toBe('relay')
+    expect(server.links().every((link) => link.path === 'direct')).toBe(true)
+  })
+
+  it("iceTransportPolicy 'relay' offers no host or server-reflexive candidate (without TURN: none at all, the pair stays on the relay)", async () => {
+    const h = await hub()
+    const candidates: string[] = []
+    h.io.on('connection', (socket) => {
+      socket.onAny((event: string, payload: unknown) => {
+        if (event !== 'signal' || typeof payload !== 'object' || payload === null) return
+        const data = JSON.stringify(Reflect.get(payload, 'data') ?? null)
+        if (data.includes('candidate:')) candidates.push(data)
+      })
+    })
+    const a = await member(h, 'c4', 'a', { iceTransportPolicy: 'relay' })
+    const b = await member(h, 'c4', 'b', { iceTransportPolicy: 'relay' })
+    await eventually(() => a.nodes().includes('b'), 5000)
+    await sleep(2000)
+    expect(candidates).toEqual([])
+    expect(a.links()).toEqual([{ node: 'b', path: 'relay' }])
+    await expect(connect({ hub: h.url, cluster: 'c4', id: 'bad', iceTransportPolicy: 'none' as 'all' })).rejects.toThrow(/iceTransportPolicy/)
+  })
+})
