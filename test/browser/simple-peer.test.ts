@@ -17,6 +17,7 @@ import { channelFromPeer } from '../../src/core/webrtc/data-channel.js'
 import { unreadMessagesOf, type PeerLike } from '../../src/core/webrtc/simple-peer.js'
 import { nodeWrtc } from '../../src/server/wrtc.js'
 import { channelCompliance, type ChannelPair } from '../../src/testing/index.js'
+import { eventually } from '../support/eventually.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const built = readFileSync(new URL('../../src/vendor/simple-peer/simple-peer.js', import.meta.url), 'utf8')
@@ -45,14 +46,6 @@ async function peerPair(Class: PeerClass = Peer): Promise<[PeerLike, PeerLike]> 
   }
 }
 
-async function until(what: string, check: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
-}
-
 describe("simple-peer's browser build", () => {
   it('is what scripts/simple-peer/build.mjs makes now', () => {
     const check = spawnSync(process.execPath, ['scripts/simple-peer/build.mjs', '--check'], { cwd: root, encoding: 'utf8' })
@@ -75,7 +68,7 @@ describe("simple-peer's browser build", () => {
     b.on('data', (data) => got.push(Array.from(data as Uint8Array)))
     a.send('hi')
     a.send(new Uint8Array([0, 255]))
-    await until('both arrived', () => got.length === 2)
+    await eventually(() => got.length === 2, 5000, 'both arrived')
     expect(got).toEqual([[104, 105], [0, 255]])
     const closed = new Promise<void>((resolve) => b.on('close', resolve))
     a.destroy()
@@ -91,13 +84,13 @@ describe("simple-peer's browser build", () => {
     ca.send('early 2')
     // Nothing reads b yet: simple-peer's stream holds what arrives.
     const held = unreadMessagesOf(b)
-    await until('b holds the early messages', () => (held?.length ?? 0) >= 7 + 40_001 + 7 - 1)
+    await eventually(() => (held?.length ?? 0) >= 7 + 40_001 + 7 - 1, 5000, 'b holds the early messages')
     const cb = channelFromPeer(b)
     const got: Array<string | Uint8Array> = []
     cb.onMessage((message) => got.push(message))
     ca.send('direct 1')
     ca.send(new Uint8Array([1, 2]))
-    await until('all five arrived', () => got.length === 5)
+    await eventually(() => got.length === 5, 5000, 'all five arrived')
     expect(got[0]).toBe('early 1')
     expect(Array.from(got[1] as Uint8Array)).toEqual(Array.from(big))
     expect(got.slice(2, 4)).toEqual(['early 2', 'direct 1'])
