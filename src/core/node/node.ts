@@ -27,6 +27,7 @@ import { resolveNodeOptions, type ResolvedNodeOptions } from './node-options.js'
 import { ProcessTable } from './processes.js'
 import { Registry } from './registry.js'
 import { announceMembership } from './registry-sync.js'
+import { RegistrationPolicy } from './registration-policy.js'
 import { RpcService } from './rpc.js'
 import { assertFunction, assertName, assertPid, describe } from './validate.js'
 import { Watchers } from './watchers.js'
@@ -60,10 +61,12 @@ export function createNode<Names extends NameMap<Names> = AnyNames>(options: Nod
  * const { node, hooks: mesh } = createHostedNode(options, signaling.incarnation, (host) => new Mesh(host, signaling))
  */
 export function createHostedNode<H extends MeshHooks>(options: NodeOptions, incarnation: number, attach: (host: MeshHost) => H): { node: DistNode; host: MeshHost; hooks: H } {
-  const node = new NodeRuntime(options, incarnation)
-  const host = node.meshHost()
-  const hooks = attach(host)
-  node.attach(hooks)
+  let seam: { host: MeshHost; hooks: H } | undefined
+  const node = new NodeRuntime(options, incarnation, (host) => {
+    seam = { host, hooks: attach(host) }
+    return seam.hooks
+  })
+  const { host, hooks } = seam as { host: MeshHost; hooks: H } // the constructor called attach
   return { node, host, hooks }
 }
 
@@ -84,17 +87,20 @@ class NodeRuntime implements DistNode {
   readonly #watchers: Watchers
   #closed = false
   #nextRefId = 1
-  #transport: MeshHooks | undefined
-  readonly #accept: ((name: string, node: string, claims: unknown) => boolean) | undefined
+  /** What the transport (the mesh) tells: each link's path, each member's claims, and its stop at `close()`. */
+  readonly #transport: MeshHooks | undefined
+  readonly #policy: RegistrationPolicy
 
-  /** @param incarnation given by a transport that announced it already (the mesh's signaling); default a random one */
-  constructor(options: NodeOptions, incarnation = newIncarnation()) {
+  /**
+   * @param incarnation given by a transport that announced it already (the mesh's signaling); default a random one
+   * @param attach the transport, given the node's side of their seam once the node is built
+   */
+  constructor(options: NodeOptions, incarnation = newIncarnation(), attach?: (host: MeshHost) => MeshHooks) {
     if (options.id !== undefined) assertName(options.id, 'node id')
     this.id = options.id ?? randomUuid()
     this.incarnation = incarnation
     this.#options = resolveNodeOptions(options)
-    if (options.acceptRegistration !== undefined) assertFunction(options.acceptRegistration, 'acceptRegistration')
-    this.#accept = options.acceptRegistration
+    this.#policy = new RegistrationPolicy(options.acceptRegistration, (node) => this.claimsOf(node), (linked, message) => this.#report(linked, message))
     this.#host = this.#makeHost()
     this.#table = new LinkTable(this.#host)
     this.#replica = new Registry({
@@ -110,6 +116,7 @@ class NodeRuntime implements DistNode {
       context: (pid, from, fromNode) => new Context(this.#host, this, pid, from, fromNode),
       report: (message) => this.#report(undefined, message),
     })
+    this.#transport = attach?.(this.#meshHost())
   }
 
   #membershipChanged(t: 'join' | 'leave', name: string, pid: Pid, seq: number): void {
@@ -144,7 +151,7 @@ class NodeRuntime implements DistNode {
       processById: (id) => this.#processes.byId(id),
       firstOf: (name) => this.#replica.first(name),
       ownPid: (linked, wire) => this.#ownPid(linked, wire),
-      accepts: (linked, name) => this.#accepts(linked, name),
+      accepts: (linked, name) => this.#policy.accepts(linked, name),
       spawnRpcProcess: () => this.spawn({}),
       stop: (pid, reason) => this.stop(pid, reason),
       nodeUp: (id) => this.#events.emit('nodeup', id),
@@ -153,7 +160,7 @@ class NodeRuntime implements DistNode {
   }
 
   /** The node as its mesh sees it (mesh-host.ts). */
-  meshHost(): MeshHost {
+  #meshHost(): MeshHost {
     return {
       id: this.id,
       incarnation: this.incarnation,
@@ -166,11 +173,6 @@ class NodeRuntime implements DistNode {
       report: (message) => this.#report(undefined, message),
       close: () => this.close(),
     }
-  }
-
-  /** Takes what the transport tells: each link's path, each member's claims, and its stop at `close()`. */
-  attach(transport: MeshHooks): void {
-    this.#transport = transport
   }
 
   // ---- links ---------------------------------------------------------------------------
@@ -203,28 +205,6 @@ class NodeRuntime implements DistNode {
   claimsOf(id: string): unknown {
     assertName(id, 'node id')
     return this.#transport?.claimsOf(id)
-  }
-
-  /** Whether the `acceptRegistration` policy takes `name` registered by `node`; a policy that throws refuses. */
-  #policy(name: string, node: string): boolean {
-    const accept = this.#accept
-    if (accept === undefined) return true
-    try {
-      return accept(name, node, this.claimsOf(node)) === true
-    } catch (error) {
-      this.#report(undefined, `acceptRegistration threw for "${name}" of ${node}: ${errorMessage(error)}`)
-      return false
-    }
-  }
-
-  #accepts(linked: LinkedNode, name: string): boolean {
-    const node = linked.id as string
-    if (this.#policy(name, node)) return true
-    if (!linked.refusedNames.has(name) && linked.refusedNames.size < 1024) {
-      linked.refusedNames.add(name)
-      this.#report(linked, `registration of "${name}" refused by acceptRegistration`)
-    }
-    return false
   }
 
   #ownPid(linked: LinkedNode, wire: WirePid): Pid | undefined {
@@ -286,7 +266,7 @@ class NodeRuntime implements DistNode {
     assertPid(pid)
     if (pid.node !== this.id) throw new BadArgError(`cannot register ${pid.toString()}: a pid joins a name only from its own node (${pid.node})`)
     if (this.#processes.get(pid) === undefined) throw new NoProcError(`cannot register ${pid.toString()}: it is not alive`)
-    if (!this.#policy(name, this.id)) throw new BadArgError(`cannot register "${name}": this node's acceptRegistration refuses it`)
+    if (!this.#policy.allows(name, this.id)) throw new BadArgError(`cannot register "${name}": this node's acceptRegistration refuses it`)
     this.#replica.join(name, pid)
   }
 

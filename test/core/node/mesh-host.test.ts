@@ -104,10 +104,13 @@ describe('MeshHooks', () => {
 })
 
 describe('the node behind the seams', () => {
-  it('has no state to assign: closed, events, the replica and rpc are its own', () => {
-    const node = createNode({ id: 'a' }) as unknown as Record<string, unknown>
-    open.push(node as unknown as DistNode)
-    for (const key of ['closed', 'events', 'registryReplica', 'rpc', 'options', 'report', 'linked', 'localProcess', 'callFrom']) {
+  it('has no state to assign and no member past DistNode: closed, events, the replica, rpc and its seams are its own', () => {
+    const plain = createNode({ id: 'a' }) as unknown as Record<string, unknown>
+    const { node } = hosted('b')
+    open.push(plain as unknown as DistNode)
+    const internal = ['closed', 'events', 'registryReplica', 'rpc', 'options', 'report', 'linked', 'localProcess', 'callFrom', 'meshHost', 'attach', 'beforeClose', 'describeLinks', 'hasLink']
+    for (const key of internal) {
+      expect(key in plain, key).toBe(false)
       expect(key in node, key).toBe(false)
     }
   })
