@@ -41,7 +41,7 @@ export interface DirectOptions {
   readonly iceServers?: readonly unknown[]
   readonly iceTransportPolicy?: 'all' | 'relay'
   /** An attempt not open after this long is dropped and retried. */
-  readonly linkTimeoutMs: number
+  readonly directTimeoutMs: number
   /** Attempts in progress each way at most. */
   readonly maxPendingLinks: number
   /** Direct paths (open or being opened) at most; Infinity for no budget. */
@@ -289,10 +289,10 @@ export class DirectLinks {
     })
     const timer = startTimer(() => {
       if (this.#attempts.get(member) !== attempt || attempt.open) return
-      log('%s: direct attempt timed out (linkTimeoutMs %d)', member, this.#options.linkTimeoutMs)
+      log('%s: direct attempt timed out (directTimeoutMs %d)', member, this.#options.directTimeoutMs)
       this.#drop(member, attempt)
       this.retryLater(member)
-    }, this.#options.linkTimeoutMs)
+    }, this.#options.directTimeoutMs)
     const attempt: Attempt = { inc, peer, initiator, timer, open: false }
     this.#attempts.set(member, attempt)
     peer.on('signal', (data) => {

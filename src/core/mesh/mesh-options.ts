@@ -30,6 +30,12 @@ export interface MeshOptions extends NodeOptions {
    */
   readonly answerTimeoutMs?: number
   /** A direct (WebRTC) attempt that has not opened after this long is dropped and retried. Default 15 s. */
+  readonly directTimeoutMs?: number
+  /**
+   * The old name of `directTimeoutMs`: it bounds one WebRTC attempt, not a link (a link's
+   * liveness is the heartbeat, or the hub for a relayed one).
+   * @deprecated use `directTimeoutMs`; this name is read when that one is not given.
+   */
   readonly linkTimeoutMs?: number
   /** Data-channel framing options (chunk size, largest value, buffering). */
   readonly transport?: DataChannelOptions
@@ -72,8 +78,8 @@ export const MESH_DEFAULTS = {
   meshTimeoutMs: 10_000,
   /** `answerTimeoutMs`: a member silent this long at join does not hold `connect()` up; a live one answers in a hub round trip. */
   answerTimeoutMs: 1000,
-  /** `linkTimeoutMs`: a WebRTC attempt not open by then is dropped; ICE over STUN/TURN can take several seconds. */
-  linkTimeoutMs: 15_000,
+  /** `directTimeoutMs`: a WebRTC attempt not open by then is dropped; ICE over STUN/TURN can take several seconds. */
+  directTimeoutMs: 15_000,
   /** `maxPendingLinks`: WebRTC attempts in progress each way; opening peer connections costs CPU, so a crowd waits its turn. */
   maxPendingLinks: 16,
   /** `maxDirectLinks`: peer connections held with relay on; each costs memory and a thread's time, the relay carries the rest. */
@@ -133,6 +139,15 @@ export function pendingLinks(value: number | undefined): number {
 /** `iceTransportPolicy`: `all` or `relay` (or not given); throws `BadArgError` for anything else. */
 export function transportPolicy(value: unknown): 'all' | 'relay' | undefined {
   return check.oneOf('iceTransportPolicy', value, ['all', 'relay'])
+}
+
+/**
+ * `directTimeoutMs`, or its old name `linkTimeoutMs` when it is not given: a positive
+ * number of milliseconds, default 15 s. A bad value is named as the caller wrote it.
+ */
+export function directTimeout(options: Pick<MeshOptions, 'directTimeoutMs' | 'linkTimeoutMs'>): number {
+  if (options.directTimeoutMs == null && options.linkTimeoutMs != null) return check.positive('linkTimeoutMs', options.linkTimeoutMs, MESH_DEFAULTS.directTimeoutMs)
+  return check.positive('directTimeoutMs', options.directTimeoutMs, MESH_DEFAULTS.directTimeoutMs)
 }
 
 /** The direct-link budget: a whole number, 0 (every link stays on the relay) or more, or Infinity. Default 32. */

@@ -36,7 +36,7 @@ import type { MemberInfo, Signaling } from '../hub/signaling.js'
 import { channelFromPeer } from '../webrtc/data-channel.js'
 import type { PeerFactory, PeerLike } from '../webrtc/simple-peer.js'
 import { DirectLinks } from './direct.js'
-import { budget, check, MESH_DEFAULTS, type MeshOptions, pendingLinks, transportPolicy } from './mesh-options.js'
+import { budget, check, directTimeout, MESH_DEFAULTS, type MeshOptions, pendingLinks, transportPolicy } from './mesh-options.js'
 import { type Member, Members, waitForMembers } from './members.js'
 import { demoteIdle, directPolicy, promoteBusy } from './path-budget.js'
 import { PathChannel } from './path-channel.js'
@@ -124,7 +124,7 @@ class Mesh implements MeshHooks {
       {
         ...(options.iceServers ? { iceServers: options.iceServers } : {}),
         ...(transportPolicy(options.iceTransportPolicy) ? { iceTransportPolicy: options.iceTransportPolicy } : {}),
-        linkTimeoutMs: check.positive('linkTimeoutMs', options.linkTimeoutMs, MESH_DEFAULTS.linkTimeoutMs),
+        directTimeoutMs: directTimeout(options),
         maxPendingLinks: maxPending,
         maxDirectLinks: useRelay ? budget(options.maxDirectLinks) : Infinity,
         maxRetryMs: useRelay ? MESH_DEFAULTS.maxRetryMs : MESH_DEFAULTS.maxRetryMsDirectOnly,

@@ -6,7 +6,7 @@ import { DEFAULT_MAX_BIGINT_DIGITS } from '../wire/codec.js'
 import { BadArgError } from '../api/errors.js'
 import type { NodeOptions } from '../api/types.js'
 import { optionChecks } from '../util/options.js'
-import { describe } from './validate.js'
+import { describe, positiveExpected } from './validate.js'
 
 /** A node's options with every default applied. */
 export type ResolvedNodeOptions = Required<Omit<NodeOptions, 'id' | 'acceptRegistration'>>
@@ -47,7 +47,7 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
   const resolved: { -readonly [K in keyof ResolvedNodeOptions]: number } = { ...NODE_DEFAULTS }
   for (const key of Object.keys(NODE_DEFAULTS) as Array<keyof ResolvedNodeOptions>) {
     // a positive number, or Infinity for no bound
-    resolved[key] = check.positive(key, options[key], NODE_DEFAULTS[key], 'a positive number of milliseconds (or Infinity)')
+    resolved[key] = check.positive(key, options[key], NODE_DEFAULTS[key], positiveExpected(key))
   }
   if (resolved.heartbeatTimeoutMs <= resolved.heartbeatIntervalMs) {
     throw new BadArgError('heartbeatTimeoutMs must be larger than heartbeatIntervalMs')

@@ -23,9 +23,12 @@ export function assertTarget(value: unknown): asserts value is Pid | string {
   throw new BadArgError(`target must be a Pid or a registered name, got ${describe(value)}`)
 }
 
+/** What a positive option takes, in words: milliseconds for a name ending in `Ms`, a count or size otherwise. */
+export const positiveExpected = (name: string): string => (name.endsWith('Ms') ? 'a positive number of milliseconds (or Infinity)' : 'a positive number (or Infinity)')
+
 /** A positive number, Infinity for no bound. The caller has applied its default, so undefined is refused too. */
 export function assertTimeout(value: unknown, what = 'timeoutMs'): asserts value is number {
-  const expected = 'a positive number of milliseconds (or Infinity)'
+  const expected = positiveExpected(what)
   check.required(what, value, (given) => given !== undefined, expected)
   check.positive(what, value, NaN, expected)
 }

@@ -1,7 +1,7 @@
 /** The shared checks of options (src/core/util/options.ts): what each takes, and its exact message for what it refuses. */
 import { describe, expect, it } from 'vitest'
 import { BadArgError } from '../../../src/core/api/errors.js'
-import { budget, pendingLinks, transportPolicy } from '../../../src/core/mesh/mesh-options.js'
+import { budget, directTimeout, pendingLinks, transportPolicy } from '../../../src/core/mesh/mesh-options.js'
 import { resolveNodeOptions } from '../../../src/core/node/node-options.js'
 import { assertTimeout, describe as describeValue } from '../../../src/core/node/validate.js'
 import { resolveSignalingOptions, SIGNALING_DEFAULTS, signalingTimings } from '../../../src/core/hub/signaling-options.js'
@@ -106,10 +106,11 @@ describe('the checks built on them keep their messages', () => {
     expect(refusal(() => assertTimeout(0))).toBe('timeoutMs must be a positive number of milliseconds (or Infinity), got number 0')
     expect(refusal(() => assertTimeout(NaN))).toBe('timeoutMs must be a positive number of milliseconds (or Infinity), got number NaN')
     expect(refusal(() => assertTimeout(undefined))).toBe('timeoutMs must be a positive number of milliseconds (or Infinity), got undefined')
-    expect(refusal(() => assertTimeout(null, 'maxMailbox'))).toBe('maxMailbox must be a positive number of milliseconds (or Infinity), got null')
-    expect(refusal(() => assertTimeout('5', 'maxMailbox'))).toBe('maxMailbox must be a positive number of milliseconds (or Infinity), got string "5"')
+    expect(refusal(() => assertTimeout(null, 'maxMailbox'))).toBe('maxMailbox must be a positive number (or Infinity), got null')
+    expect(refusal(() => assertTimeout('5', 'maxMailbox'))).toBe('maxMailbox must be a positive number (or Infinity), got string "5"')
     expect(resolveNodeOptions({ maxMailbox: Infinity }).maxMailbox).toBe(Infinity)
-    expect(refusal(() => resolveNodeOptions({ maxBigIntDigits: -1 }))).toBe('maxBigIntDigits must be a positive number of milliseconds (or Infinity), got number -1')
+    expect(refusal(() => resolveNodeOptions({ maxBigIntDigits: -1 }))).toBe('maxBigIntDigits must be a positive number (or Infinity), got number -1')
+    expect(refusal(() => resolveNodeOptions({ rpcDoneTimeoutMs: 0 }))).toBe('rpcDoneTimeoutMs must be a positive number of milliseconds (or Infinity), got number 0')
     expect(refusal(() => resolveNodeOptions({ heartbeatIntervalMs: 3000 }))).toBe('heartbeatTimeoutMs must be larger than heartbeatIntervalMs')
   })
 
@@ -123,6 +124,12 @@ describe('the checks built on them keep their messages', () => {
     expect(refusal(() => budget(-1))).toBe('maxDirectLinks must be a whole number (0 for relay only) or Infinity, got -1')
     expect(refusal(() => budget(1.5))).toBe('maxDirectLinks must be a whole number (0 for relay only) or Infinity, got 1.5')
     expect(refusal(() => transportPolicy('none'))).toBe(`iceTransportPolicy must be 'all' or 'relay', got "none"`)
+    // directTimeoutMs, and linkTimeoutMs, its old name, read when the new one is not given
+    expect(directTimeout({})).toBe(15_000)
+    expect(directTimeout({ linkTimeoutMs: 2000 })).toBe(2000)
+    expect(directTimeout({ directTimeoutMs: 3000, linkTimeoutMs: 2000 })).toBe(3000)
+    expect(refusal(() => directTimeout({ linkTimeoutMs: -1 }))).toBe('linkTimeoutMs must be a positive number, got -1')
+    expect(refusal(() => directTimeout({ directTimeoutMs: 0 }))).toBe('directTimeoutMs must be a positive number, got 0')
   })
 
   it('the signaling: timings are positive, finite numbers of milliseconds; undefined or null is the default', () => {
