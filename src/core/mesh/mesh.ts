@@ -187,7 +187,7 @@ class Mesh implements MeshHooks {
   /** Each linked member's path, for `node.links()`. */
   paths(): ReadonlyMap<string, 'direct' | 'relay'> {
     const paths = new Map<string, 'direct' | 'relay'>()
-    for (const [id, member] of this.#members) if (member.path !== undefined) paths.set(id, member.path.path)
+    for (const [id, member] of this.#members) if (member.path !== undefined) paths.set(id, member.path.via)
     return paths
   }
 
@@ -257,7 +257,7 @@ class Mesh implements MeshHooks {
     if (member.away !== undefined) clearTimeout(member.away)
     member.away = undefined
     if (this.#relay !== undefined && member.relay) {
-      if (member.path === undefined || member.path.path === 'relay') this.#relayLink(member)
+      if (member.path === undefined || member.path.via === 'relay') this.#relayLink(member)
       // WebRTC follows after the relayed link's first exchange (openLink) or directDelayMs
       this.#direct.considerLater(id, this.#directDelayMs)
       return
@@ -336,9 +336,9 @@ class Mesh implements MeshHooks {
     this.#node.link(path, { expect: member.id, incarnation: member.inc }).then(
       () => {
         if (member.path !== path) return
-        log('%s: linked over %s', member.id, path.path)
-        this.#node.emit('path', member.id, path.path)
-        if (path.path !== 'relay') return
+        log('%s: linked over %s', member.id, path.via)
+        this.#node.emit('path', member.id, path.via)
+        if (path.via !== 'relay') return
         // WebRTC a moment after the link has carried its first exchange (at most 250 ms, or
         // directDelayMs): opening peer connections takes a page's main thread, and a room's
         // first registrations and calls, which follow, should not wait behind it

@@ -28,7 +28,7 @@ export function demoteIdle(members: Iterable<Member>, idleMs: number): boolean {
   let idlest: Member | undefined
   for (const member of members) {
     const path = member.path
-    if (path === undefined || path.path !== 'direct' || now - path.lastTraffic < idleMs) continue
+    if (path === undefined || path.via !== 'direct' || now - path.lastTraffic < idleMs) continue
     if (idlest?.path === undefined || path.lastTraffic < idlest.path.lastTraffic) idlest = member
   }
   if (idlest?.path === undefined) return false

@@ -68,7 +68,7 @@ export class PathChannel extends ChannelBase {
   }
 
   /** `direct` once both directions run on the direct path; `relay` otherwise (also while moving). */
-  get path(): Side {
+  get via(): Side {
     return this.#sendOn === 'direct' && this.#recvFrom === 'direct' ? 'direct' : 'relay'
   }
 
@@ -84,7 +84,7 @@ export class PathChannel extends ChannelBase {
 
   /** Heartbeats run only while both directions are direct; the hub answers for a relayed member. */
   get heartbeat(): boolean {
-    return this.path === 'direct'
+    return this.via === 'direct'
   }
 
   get bufferedAmount(): number {
@@ -103,9 +103,9 @@ export class PathChannel extends ChannelBase {
 
   /** Runs a change of direction and tells `onPathChange` when the path as a whole changed. */
   #moved(change: () => void): void {
-    const before = this.path
+    const before = this.via
     change()
-    if (this.path !== before) this.#options.onPathChange?.(this.path)
+    if (this.via !== before) this.#options.onPathChange?.(this.via)
   }
 
   /** Moves this side's sending back to the relay; the other side follows, then the direct path closes. */
@@ -205,7 +205,7 @@ export class PathChannel extends ChannelBase {
     if (side === 'relay') {
       // The other side closed its relay cleanly while the link runs direct: the direct path
       // carries what is left (its bye among it) and ends the link itself.
-      if (error === undefined && this.path === 'direct') {
+      if (error === undefined && this.via === 'direct') {
         this.#relay = undefined
         return
       }

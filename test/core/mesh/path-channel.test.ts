@@ -101,11 +101,11 @@ describe('path channel', () => {
     await new Promise((r) => setTimeout(r, 15))
     b.attachDirect(db)
     await eventually(() => a.heartbeat && b.heartbeat, 2000, 'both directions direct')
-    expect([a.path, b.path]).toEqual(['direct', 'direct'])
+    expect([a.via, b.via]).toEqual(['direct', 'direct'])
     await new Promise((r) => setTimeout(r, 30))
     b.demote() // one side demotes; the other follows
     await eventually(() => da.closed && db.closed, 3000, 'the direct path closed after draining')
-    expect([a.path, b.path]).toEqual(['relay', 'relay'])
+    expect([a.via, b.via]).toEqual(['relay', 'relay'])
     expect(a.hasDirect || b.hasDirect).toBe(false)
     clearInterval(pump)
     await eventually(() => gotA.length === n && gotB.length === n, 3000, 'every message')
