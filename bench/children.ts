@@ -6,6 +6,15 @@ import { createNodePeer } from '../src/server/index.js'
 
 const script = fileURLToPath(new URL('./peer-child.ts', import.meta.url))
 
+/**
+ * The liveness both ends of the bench's bare links use: connect()'s (1 s pings, down after
+ * 10 s of silence), not createNode()'s shorter default. The raw baseline's 100,000 tiny
+ * sends queue tens of thousands of tasks in node-datachannel's thread pool, which every
+ * peer connection of the process shares: the bench's own link then carried nothing for
+ * 2.8 s in one run, and its far end, with createNode()'s 2.5 s, closed it as dead.
+ */
+export const BARE_LINK_LIVENESS = { heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 10_000 } as const
+
 export interface Child {
   readonly process: ChildProcess
   /** Resolves with the text after `ready` on the child's ready line. */

@@ -19,7 +19,7 @@ import type Peer from 'simple-peer'
 import { io as ioClient } from 'socket.io-client'
 import { channelFromPeer } from '../src/core/webrtc/data-channel.js'
 import { connect, createHub, createNode, type DistNode } from '../src/server/index.js'
-import { type Child, peerWithChild, startChild } from './children.js'
+import { BARE_LINK_LIVENESS, type Child, peerWithChild, startChild } from './children.js'
 import { pairedRtt, SMALL, SMALL_TEXT } from './paired-rtt.js'
 import { type Figure, median, percentile, Rounds } from './stats.js'
 import { LOOPBACK_BUDGET } from '../test/support/loopback-budget.js'
@@ -167,7 +167,7 @@ export async function runNodeBench(options: NodeBenchOptions, log: (line: string
   const raw = await peerWithChild('raw')
   const ours = await peerWithChild('ours')
   if (raw.retries + ours.retries > 0) log(`connect retries: raw ${raw.retries}, ours ${ours.retries}`)
-  const node = createNode({ id: 'near' })
+  const node = createNode({ id: 'near', ...BARE_LINK_LIVENESS })
   // a link that drops before the end fails the rounds after it: say why, where it happened
   node.on('nodedown', (id: string, reason: string, detail: string) => reason !== 'shutdown' && log(`the link to ${id} went down: ${reason} (${detail})`))
   await node.link(channelFromPeer(ours.peer))

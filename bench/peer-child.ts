@@ -26,6 +26,7 @@ import { Server, type Socket } from 'socket.io'
 import { io } from 'socket.io-client'
 import { channelFromPeer } from '../src/core/webrtc/data-channel.js'
 import { connect, createNode, createNodePeer, type DistNode } from '../src/server/index.js'
+import { BARE_LINK_LIVENESS } from './children.js'
 
 const [mode, ...rest] = process.argv.slice(2)
 
@@ -65,7 +66,7 @@ if (mode === 'raw' || mode === 'ours') {
         peer.send(bytes)
       })
     } else {
-      const node = createNode({ id: 'far' })
+      const node = createNode({ id: 'far', ...BARE_LINK_LIVENESS })
       void node.link(channelFromPeer(peer))
       serve(node)
     }

@@ -2,7 +2,10 @@
  * `npm run bench`: runs the benchmarks, prints a table and writes
  * bench/results/latest.json, then the README's figures and item 10's chart and table
  * from it (bench/readme.ts). Every figure has min / median / max over repeated rounds;
- * comparisons are ratios against a baseline measured in the same round.
+ * comparisons are ratios against a baseline measured in the same round. Through
+ * `npm run bench` (scripts/bench.mjs) every Node process loads the library built into dist/,
+ * as an app runs it; `node --import tsx bench/run.ts` alone times src/ through tsx, whose
+ * kept function names cost a few microseconds per call. The run says which it timed.
  *   --quick        fewer rounds and samples (a smoke run); writes bench/results/quick.json
  *                  instead, and neither the README nor item 10's report
  *   --only 6,7     only these items (1–5 and 8 run together); prints, writes no file
@@ -38,6 +41,9 @@ const only = onlyAt === -1 ? undefined : new Set((process.argv[onlyAt + 1] ?? ''
 const selected = (...items: number[]): boolean => only === undefined || items.some((i) => only.has(i))
 const started = Date.now()
 const log = (line: string): void => console.log(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${line}`)
+/** Which build of the library the Node processes load: dist/ through scripts/bench.mjs, else src/ through tsx. */
+const library = process.env.BENCH_LIBRARY === 'dist' ? 'dist/ (built by tsc)' : 'src/ through tsx'
+log(`the library from ${library}`)
 
 // The whole run is bounded, and child processes still running are killed on the way out,
 // however it ends (Playwright closes Chromium itself).
@@ -144,6 +150,7 @@ if (only === undefined) {
     date: new Date().toISOString(),
     quick,
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+    library,
     seconds: (Date.now() - started) / 1000,
     itemSeconds,
     figures: summaries,
