@@ -36,12 +36,12 @@ import type { MemberInfo, Signaling } from '../hub/signaling.js'
 import { channelFromPeer } from '../webrtc/data-channel.js'
 import type { PeerFactory, PeerLike } from '../webrtc/simple-peer.js'
 import { DirectLinks } from './direct.js'
-import { budget, check, directTimeout, MESH_DEFAULTS, type MeshOptions, pendingLinks, transportPolicy } from './mesh-options.js'
+import { MESH_DEFAULTS, type MeshOptions } from './mesh-options.js'
+import { type MeshSettings, resolveMeshSettings } from './mesh-settings.js'
 import { type Member, Members, waitForMembers } from './members.js'
 import { demoteIdle, directPolicy, promoteBusy } from './path-budget.js'
 import { PathChannel } from './path-channel.js'
 import { RelayRouter } from './relay-router.js'
-import { RelayLimits } from '../hub/relay-protocol.js'
 
 const log = logger('distribunator:mesh')
 
@@ -71,10 +71,7 @@ class Mesh implements MeshHooks {
   readonly #members = new Members()
   readonly #relay: RelayRouter | undefined
   readonly #direct: DirectLinks
-  readonly #directIdleMs: number
-  readonly #directDelayMs: number
-  readonly #hubLostGraceMs: number
-  readonly #answerTimeoutMs: number
+  readonly #settings: MeshSettings
   #hubLost: TimerHandle | undefined
   /** What the hub stamped on this node at its last join. */
   #claims: unknown
@@ -88,18 +85,12 @@ class Mesh implements MeshHooks {
 
   readonly #node: MeshHost
   readonly #signaling: Signaling
-  readonly #options: MeshOptions
 
   constructor(node: MeshHost, signaling: Signaling, createPeer: PeerFactory, options: MeshOptions) {
     this.#node = node
     this.#signaling = signaling
-    this.#options = options
-    const maxPending = pendingLinks(options.maxPendingLinks)
-    const useRelay = options.relay !== false && signaling.relay !== undefined
-    this.#directIdleMs = check.positive('directIdleMs', options.directIdleMs, MESH_DEFAULTS.directIdleMs)
-    this.#directDelayMs = check.fromZero('directDelayMs', options.directDelayMs, MESH_DEFAULTS.directDelayMs)
-    this.#hubLostGraceMs = check.positive('hubLostGraceMs', options.hubLostGraceMs, MESH_DEFAULTS.hubLostGraceMs)
-    this.#answerTimeoutMs = check.positive('answerTimeoutMs', options.answerTimeoutMs, MESH_DEFAULTS.answerTimeoutMs)
+    const settings = resolveMeshSettings(options, signaling.relay !== undefined, node.maxFrameBytes)
+    this.#settings = settings
     this.#direct = new DirectLinks(
       {
         id: node.id,
@@ -116,32 +107,15 @@ class Mesh implements MeshHooks {
           else this.#untold.push([id, reason])
         },
         opened: (id, peer) => this.#directOpened(id, peer),
-        makeRoom: () => demoteIdle(this.#members.values(), this.#directIdleMs),
+        makeRoom: () => demoteIdle(this.#members.values(), settings.directIdleMs),
         report: (message) => node.report(message),
       },
       signaling,
       createPeer,
-      {
-        ...(options.iceServers ? { iceServers: options.iceServers } : {}),
-        ...(transportPolicy(options.iceTransportPolicy) ? { iceTransportPolicy: options.iceTransportPolicy } : {}),
-        directTimeoutMs: directTimeout(options),
-        maxPendingLinks: maxPending,
-        maxDirectLinks: useRelay ? budget(options.maxDirectLinks) : Infinity,
-        maxRetryMs: useRelay ? MESH_DEFAULTS.maxRetryMs : MESH_DEFAULTS.maxRetryMsDirectOnly,
-      },
+      settings.direct,
     )
-    if (useRelay && signaling.relay !== undefined) {
-      this.#relay = new RelayRouter(
-        signaling.relay,
-        {
-          chunkBytes: MESH_DEFAULTS.relayChunkBytes,
-          maxMessageBytes: node.maxFrameBytes,
-          windowBytes: Math.max(RelayLimits.chunkMaxBytes, check.positive('relayWindowBytes', options.relayWindowBytes, MESH_DEFAULTS.relayWindowBytes)),
-          retransmitMs: MESH_DEFAULTS.retransmitMs,
-        },
-        (from, inc) => this.#newRelayLink(from, inc),
-        (message) => node.report(message),
-      )
+    if (settings.relay !== undefined && signaling.relay !== undefined) {
+      this.#relay = new RelayRouter(signaling.relay, settings.relay, (from, inc) => this.#newRelayLink(from, inc), (message) => node.report(message))
     }
   }
 
@@ -176,8 +150,8 @@ class Mesh implements MeshHooks {
     // waitForMembers reads a link as `linked(id) !== undefined`
     const { isLinked, hasLink, onLink } = this.#node
     await waitForMembers(members.map((member) => member.id), this.#members, { linked: (id) => (isLinked(id) ? id : undefined), hasLink, on: onLink }, {
-      timeoutMs: this.#options.meshTimeoutMs ?? MESH_DEFAULTS.meshTimeoutMs,
-      answerTimeoutMs: this.#answerTimeoutMs,
+      timeoutMs: this.#settings.meshTimeoutMs,
+      answerTimeoutMs: this.#settings.answerTimeoutMs,
     })
     this.#started = true
     const untold = this.#untold.splice(0)
@@ -259,7 +233,7 @@ class Mesh implements MeshHooks {
     if (this.#relay !== undefined && member.relay) {
       if (member.path === undefined || member.path.via === 'relay') this.#relayLink(member)
       // WebRTC follows after the relayed link's first exchange (openLink) or directDelayMs
-      this.#direct.considerLater(id, this.#directDelayMs)
+      this.#direct.considerLater(id, this.#settings.directDelayMs)
       return
     }
     // a member that takes no relay (or this node, without one) must go direct, and either side offers
@@ -275,7 +249,7 @@ class Mesh implements MeshHooks {
     // A link on a direct path is left to its heartbeat. One listed with another
     // incarnation restarted meanwhile: `#present` supersedes it.
     for (const [id, member] of this.#members) {
-      if (!listed.has(id) && member.path?.heartbeat !== true) this.#left(id, member.inc, this.#hubLostGraceMs)
+      if (!listed.has(id) && member.path?.heartbeat !== true) this.#left(id, member.inc, this.#settings.hubLostGraceMs)
     }
     for (const member of members) this.#present(member)
     this.#relay?.resendAll()
@@ -303,9 +277,9 @@ class Mesh implements MeshHooks {
     this.#hubLost ??= startTimer(() => {
       this.#hubLost = undefined
       for (const member of this.#members.values()) {
-        if (member.path?.heartbeat === false) member.path.fail(new LinkLostError('transport_error', `the hub that relays this link was unreachable for ${this.#hubLostGraceMs} ms`))
+        if (member.path?.heartbeat === false) member.path.fail(new LinkLostError('transport_error', `the hub that relays this link was unreachable for ${this.#settings.hubLostGraceMs} ms`))
       }
-    }, this.#hubLostGraceMs)
+    }, this.#settings.hubLostGraceMs)
   }
 
   /** Opens the member's link over the relay (if it has none); returns its relay channel. */
@@ -342,7 +316,7 @@ class Mesh implements MeshHooks {
         // WebRTC a moment after the link has carried its first exchange (at most 250 ms, or
         // directDelayMs): opening peer connections takes a page's main thread, and a room's
         // first registrations and calls, which follow, should not wait behind it
-        path.afterExchange(() => this.#members.get(member.id) === member && this.#direct.considerLater(member.id, Math.min(this.#directDelayMs, MESH_DEFAULTS.afterExchangeMs)))
+        path.afterExchange(() => this.#members.get(member.id) === member && this.#direct.considerLater(member.id, Math.min(this.#settings.directDelayMs, MESH_DEFAULTS.afterExchangeMs)))
       },
       (error: unknown) => {
         if (member.path !== path) return
@@ -361,7 +335,7 @@ class Mesh implements MeshHooks {
   #directOpened(id: string, peer: PeerLike): void {
     const member = this.#members.get(id)
     if (member === undefined || this.#stopped) return peer.destroy()
-    const channel = channelFromPeer(peer, { ...this.#options.transport, onError: (error) => this.#node.report(`transport from ${id}: ${error.message}`) })
+    const channel = channelFromPeer(peer, { ...this.#settings.transport, onError: (error) => this.#node.report(`transport from ${id}: ${error.message}`) })
     if (member.path !== undefined && this.#relay !== undefined && member.relay) return member.path.attachDirect(channel)
     this.#openLink(member, new PathChannel({ direct: channel }, this.#pathOptions(id)))
   }

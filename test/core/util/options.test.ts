@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import { BadArgError } from '../../../src/core/api/errors.js'
 import { budget, directTimeout, pendingLinks, transportPolicy } from '../../../src/core/mesh/mesh-options.js'
+import { resolveMeshSettings } from '../../../src/core/mesh/mesh-settings.js'
 import { resolveNodeOptions } from '../../../src/core/node/node-options.js'
 import { assertTimeout, describe as describeValue } from '../../../src/core/node/validate.js'
 import { resolveSignalingOptions, SIGNALING_DEFAULTS, signalingTimings } from '../../../src/core/hub/signaling-options.js'
@@ -130,6 +131,13 @@ describe('the checks built on them keep their messages', () => {
     expect(directTimeout({ directTimeoutMs: 3000, linkTimeoutMs: 2000 })).toBe(3000)
     expect(refusal(() => directTimeout({ linkTimeoutMs: -1 }))).toBe('linkTimeoutMs must be a positive number, got -1')
     expect(refusal(() => directTimeout({ directTimeoutMs: 0 }))).toBe('directTimeoutMs must be a positive number, got 0')
+    // every mesh option resolved at once: the defaults, the relay's part only where a relay may be used
+    const settings = resolveMeshSettings({}, true, 1024)
+    expect([settings.meshTimeoutMs, settings.answerTimeoutMs, settings.direct.maxDirectLinks, settings.relay?.maxMessageBytes]).toEqual([10_000, 1000, 32, 1024])
+    expect(resolveMeshSettings({ relay: false }, true, 1024)).toMatchObject({ relay: undefined, direct: { maxDirectLinks: Infinity } })
+    expect(resolveMeshSettings({}, false, 1024).relay).toBeUndefined()
+    expect(refusal(() => resolveMeshSettings({ meshTimeoutMs: 0 }, true, 1024))).toBe('meshTimeoutMs must be a positive number, got 0')
+    expect(refusal(() => resolveMeshSettings({ directDelayMs: -1 }, true, 1024))).toContain('directDelayMs must be')
   })
 
   it('the signaling: timings are positive, finite numbers of milliseconds; undefined or null is the default', () => {
