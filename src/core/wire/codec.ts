@@ -7,7 +7,8 @@
  */
 import { SuperJSON } from 'superjson'
 import { buildValue } from './payload-build.js'
-import { type JsonKind, planMeta } from './payload-meta.js'
+import type { JsonKind } from './payload-annotations.js'
+import { planMeta } from './payload-meta.js'
 import { BadArgError, errorMessage } from '../api/errors.js'
 import { Pid } from '../api/pid.js'
 import { CLASSES, checkSendable, TEXT_ATTACHMENT_CHARS } from './sendable.js'

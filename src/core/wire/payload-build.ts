@@ -7,7 +7,8 @@
  * no depth of `json` overflows the stack. Linear in the size of the payload.
  */
 import { isPlainObject } from '../util/untrusted-json.js'
-import { type Annotation, type MetaPlan, type Share, TYPED_ARRAY_NAMES, type TypedArrayName } from './payload-meta.js'
+import { type Annotation, TYPED_ARRAY_NAMES, type TypedArrayName } from './payload-annotations.js'
+import type { MetaPlan, Share } from './payload-meta.js'
 
 /** Decodes the JSON value of a custom type (`registerCustom` on the sending side). */
 export type CustomDecoder = (name: string, json: unknown) => unknown

@@ -12,6 +12,7 @@
  * Anything superjson's serializer does not write is refused with a TypeError.
  */
 import { FORBIDDEN_KEYS, isPlainObject } from '../util/untrusted-json.js'
+import { type Annotation, fits, type JsonKind, kindOf, SIMPLE, TYPED } from './payload-annotations.js'
 
 /** A place in `json`: `container[key]`, and the JSON value found there. */
 export interface Slot {
@@ -33,17 +34,6 @@ export interface Share {
   built: boolean
   value: unknown
 }
-
-export type SimpleType = 'undefined' | 'bigint' | 'Date' | 'Error' | 'regexp' | 'set' | 'map' | 'number' | 'URL'
-export type TypedArrayName = (typeof TYPED_ARRAY_NAMES)[number]
-export type Annotation =
-  | { readonly type: SimpleType }
-  | { readonly type: 'typed-array'; readonly name: TypedArrayName }
-  | { readonly type: 'custom'; readonly name: string }
-  | { readonly type: 'class'; readonly name: string; readonly proto: unknown }
-
-/** The JSON type a custom type's value has on the wire. */
-export type JsonKind = 'null' | 'boolean' | 'number' | 'string' | 'array' | 'object'
 
 export interface MetaOptions {
   /** Custom types the sender may use (superjson `registerCustom` names), with their JSON type. */
@@ -69,56 +59,9 @@ export interface MetaPlan {
  */
 export const MAX_META_DEPTH = 1000
 
-/** The typed arrays superjson carries (a Uint8Array travels as `bin` instead). */
-export const TYPED_ARRAY_NAMES = ['Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array', 'Float32Array', 'Float64Array'] as const
-
-const SIMPLE = new Map<unknown, Annotation>(
-  (['undefined', 'bigint', 'Date', 'Error', 'regexp', 'set', 'map', 'number', 'URL'] as const).map((type) => [type, { type }]),
-)
-/** The typed arrays' annotations, by name. */
-export const TYPED = new Map<unknown, Annotation>(TYPED_ARRAY_NAMES.map((name) => [name, { type: 'typed-array', name }]))
-const SPECIAL_NUMBERS = new Set<unknown>(['NaN', 'Infinity', '-Infinity', '-0'])
 const INDEX = /^(?:0|[1-9][0-9]{0,14})$/
-const DECIMAL = /^-?[0-9]+$/
 
 const bad = (message: string): TypeError => new TypeError(`malformed payload meta: ${message}`)
-
-export function kindOf(x: unknown): JsonKind | 'other' {
-  if (x === null) return 'null'
-  if (Array.isArray(x)) return 'array'
-  if (isPlainObject(x)) return 'object'
-  const type = typeof x
-  return type === 'boolean' || type === 'number' || type === 'string' ? type : 'other'
-}
-
-/** True when `value` has the JSON type superjson writes for `annotation`. */
-function fits(annotation: Annotation, value: unknown, customs: ReadonlyMap<string, JsonKind>): boolean {
-  switch (annotation.type) {
-    case 'undefined':
-      return value === null
-    case 'bigint':
-      return typeof value === 'string' && DECIMAL.test(value)
-    case 'Date':
-    case 'URL':
-      return typeof value === 'string'
-    case 'regexp':
-      return typeof value === 'string' && value.startsWith('/') && value.lastIndexOf('/') > 0
-    case 'number':
-      return SPECIAL_NUMBERS.has(value)
-    case 'set':
-      return Array.isArray(value)
-    case 'map':
-      return Array.isArray(value) && value.every((entry) => Array.isArray(entry) && entry.length === 2)
-    case 'Error':
-      return isPlainObject(value) && typeof value.name === 'string' && typeof value.message === 'string'
-    case 'typed-array':
-      return Array.isArray(value) && value.every((item) => typeof item === 'number' || item === null)
-    case 'custom':
-      return kindOf(value) === customs.get(annotation.name)
-    case 'class':
-      return isPlainObject(value)
-  }
-}
 
 /** A path's segments; `legacy` (meta without `v`) reads backslashes as superjson's first format did. */
 function segmentsOf(path: string, legacy: boolean): string[] {

@@ -10,7 +10,7 @@
 import { SuperJSON } from 'superjson'
 import { BadArgError } from '../api/errors.js'
 import { Pid } from '../api/pid.js'
-import { TYPED } from './payload-meta.js'
+import { TYPED } from './payload-annotations.js'
 
 /**
  * The classes registered with superjson's default instance (`SuperJSON.registerClass(Point)`
