@@ -9,28 +9,16 @@ import { io as connectRaw, type Socket as RawSocket } from 'socket.io-client'
 import { BadArgError } from '../../../src/core/index.js'
 import { createHub, type Hub, type HubOptions } from '../../../src/server/hub/hub.js'
 import { addressKey, forwardedFor } from '../../../src/server/hub/address-budget.js'
-import { recordingLogger } from '../../support/hub-logger.js'
+import { rawSocket as rawClient, startTestHub, type TestHub } from '../../support/test-hub.js'
 import { cleanups, field, joinRequest, startProbe } from '../../support/hub-hostile-clients.js'
 
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
 
-async function startHub(options: HubOptions = {}): Promise<Hub & { lines: string[] }> {
-  const logger = recordingLogger()
-  const hub = await createHub({ port: 0, logger, ...options })
-  cleanups.push(() => hub.close())
-  return Object.assign(hub, { lines: logger.lines })
-}
+const startHub = (options: HubOptions = {}): Promise<TestHub> => startTestHub(cleanups, options)
 
-function rawSocket(hub: Hub, localAddress: string): Promise<RawSocket> {
-  const socket = connectRaw(hub.url, { transports: ['websocket'], forceNew: true, reconnection: false, localAddress } as Parameters<typeof connectRaw>[1])
-  cleanups.push(() => socket.disconnect())
-  return new Promise<RawSocket>((resolve, reject) => {
-    socket.once('connect', () => resolve(socket))
-    socket.once('connect_error', reject)
-  })
-}
+const rawSocket = (hub: Hub, localAddress: string): Promise<RawSocket> => rawClient(hub, cleanups, { localAddress })
 
 /**
  * A child process with the members of cluster `big`, joined from 30 addresses

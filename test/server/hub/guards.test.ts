@@ -3,9 +3,9 @@
 // budget counts every event but relay packets (they have a byte budget of their own), and
 // nothing refused reaches a handler.
 import { afterEach, describe, expect, it } from 'vitest'
-import { io as connectRaw, type Socket as RawSocket } from 'socket.io-client'
-import { createHub, type Hub, type HubOptions } from '../../../src/server/hub/hub.js'
-import { recordingLogger } from '../../support/hub-logger.js'
+import type { Socket as RawSocket } from 'socket.io-client'
+import type { Hub, HubOptions } from '../../../src/server/hub/hub.js'
+import { rawSocket as rawClient, startTestHub, type TestHub } from '../../support/test-hub.js'
 import { field, joinRequest } from '../../support/hub-hostile-clients.js'
 import { eventually } from '../../support/eventually.js'
 
@@ -14,21 +14,9 @@ afterEach(async () => {
   for (const close of open.splice(0).reverse()) await close()
 })
 
-async function startHub(options: HubOptions): Promise<Hub & { lines: string[] }> {
-  const logger = recordingLogger()
-  const hub = await createHub({ port: 0, logger, ...options })
-  open.push(() => hub.close())
-  return Object.assign(hub, { lines: logger.lines })
-}
+const startHub = (options: HubOptions): Promise<TestHub> => startTestHub(open, options)
 
-function rawSocket(hub: Hub): Promise<RawSocket> {
-  const socket = connectRaw(hub.url, { transports: ['websocket'], forceNew: true, reconnection: false })
-  open.push(() => socket.disconnect())
-  return new Promise<RawSocket>((resolve, reject) => {
-    socket.once('connect', () => resolve(socket))
-    socket.once('connect_error', reject)
-  })
-}
+const rawSocket = (hub: Hub): Promise<RawSocket> => rawClient(hub, open)
 
 const ask = (socket: RawSocket, event: string, ...args: unknown[]): Promise<unknown> => socket.timeout(5000).emitWithAck(event, ...args)
 

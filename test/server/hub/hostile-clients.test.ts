@@ -6,9 +6,9 @@
 import { spawn } from 'node:child_process'
 import { connect as tcpConnect } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { io as connectRaw, type Socket as RawSocket } from 'socket.io-client'
-import { createHub, type Hub, type HubOptions } from '../../../src/server/hub/hub.js'
-import { recordingLogger } from '../../support/hub-logger.js'
+import type { Socket as RawSocket } from 'socket.io-client'
+import type { Hub, HubOptions } from '../../../src/server/hub/hub.js'
+import { rawSocket as rawClient, startTestHub, type TestHub } from '../../support/test-hub.js'
 import { cleanups, field, joinRequest, KEY, openWire, queuedBytes, startProbe, wireMember, type WireClient } from '../../support/hub-hostile-clients.js'
 import { eventually } from '../../support/eventually.js'
 
@@ -16,25 +16,12 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
 
-type TestHub = Hub & { lines: string[] }
 
-async function startHub(options: HubOptions = {}): Promise<TestHub> {
-  const logger = recordingLogger()
-  const hub = await createHub({ port: 0, logger, ...options })
-  cleanups.push(() => hub.close())
-  return Object.assign(hub, { lines: logger.lines })
-}
+const startHub = (options: HubOptions = {}): Promise<TestHub> => startTestHub(cleanups, options)
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
-function rawSocket(hub: Hub): Promise<RawSocket> {
-  const socket = connectRaw(hub.url, { transports: ['websocket'], forceNew: true, reconnection: false })
-  cleanups.push(() => socket.disconnect())
-  return new Promise<RawSocket>((resolve, reject) => {
-    socket.once('connect', () => resolve(socket))
-    socket.once('connect_error', reject)
-  })
-}
+const rawSocket = (hub: Hub): Promise<RawSocket> => rawClient(hub, cleanups)
 
 const ask = (socket: RawSocket, event: string, ...args: unknown[]): Promise<unknown> => socket.timeout(5000).emitWithAck(event, ...args)
 const rawJoin = (socket: RawSocket, cluster: string, id: string, key = KEY): Promise<unknown> => ask(socket, 'join', joinRequest(cluster, id, key))

@@ -3,12 +3,12 @@
 // malformed messages), and the `distribunator-hub` CLI as a child process.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { afterEach, describe, expect, it } from 'vitest'
-import { io as connectRaw, type Socket as RawSocket } from 'socket.io-client'
+import type { Socket as RawSocket } from 'socket.io-client'
 import { createSocketIoSignaling, type SocketIoSignalingOptions } from '../../../src/server/index.js'
 import { DistributedError } from '../../../src/core/api/errors.js'
 import type { JoinResult } from '../../../src/core/hub/signaling.js'
-import { createHub, type Hub, type HubOptions } from '../../../src/server/hub/hub.js'
-import { recordingLogger } from '../../support/hub-logger.js'
+import type { Hub, HubOptions } from '../../../src/server/hub/hub.js'
+import { rawSocket as rawClient, startTestHub, type TestHub } from '../../support/test-hub.js'
 import { eventually } from '../../support/eventually.js'
 
 const cleanups: Array<() => unknown> = []
@@ -16,12 +16,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
 
-async function startHub(options: HubOptions = {}): Promise<Hub & { lines: string[] }> {
-  const logger = recordingLogger()
-  const hub = await createHub({ port: 0, logger, ...options })
-  cleanups.push(() => hub.close())
-  return Object.assign(hub, { lines: logger.lines })
-}
+const startHub = (options: HubOptions = {}): Promise<TestHub> => startTestHub(cleanups, options)
 
 interface TestNode {
   signaling: ReturnType<typeof createSocketIoSignaling>
@@ -48,15 +43,7 @@ function makeNode(hub: string | string[], cluster: string, id?: string, extra: P
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
-async function rawSocket(hub: Hub): Promise<RawSocket> {
-  const socket = connectRaw(hub.url, { transports: ['websocket'], forceNew: true, reconnection: false })
-  cleanups.push(() => socket.disconnect())
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve)
-    socket.once('connect_error', reject)
-  })
-  return socket
-}
+const rawSocket = (hub: Hub): Promise<RawSocket> => rawClient(hub, cleanups)
 
 const KEY = 'k'.repeat(16)
 function ask(socket: RawSocket, event: string, ...args: unknown[]): Promise<unknown> {

@@ -2,11 +2,11 @@
 // Debian package's /usr/bin/redis-server, started on a free port in a temp dir).
 // A missing redis-server fails this suite: it is a required part of the test machine.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { io as connectRaw, type Socket as RawSocket } from 'socket.io-client'
+import type { Socket as RawSocket } from 'socket.io-client'
 import { createSocketIoSignaling, type SocketIoSignalingOptions } from '../../../src/server/index.js'
 import type { JoinResult, MemberInfo } from '../../../src/core/hub/signaling.js'
-import { createHub, type Hub, type HubOptions } from '../../../src/server/hub/hub.js'
-import { recordingLogger } from '../../support/hub-logger.js'
+import type { Hub, HubOptions } from '../../../src/server/hub/hub.js'
+import { rawSocket as rawClient, startTestHub, type TestHub } from '../../support/test-hub.js'
 import { startRedisServer, type RedisServer } from '../../support/redis-server.js'
 import { eventually } from '../../support/eventually.js'
 
@@ -32,16 +32,10 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
 
-type TestHub = Hub & { lines: string[] }
 
 async function startHubs(count: number, options: HubOptions = {}): Promise<TestHub[]> {
   const hubs: TestHub[] = []
-  for (let i = 0; i < count; i++) {
-    const logger = recordingLogger()
-    const hub = await createHub({ port: 0, redisUrl: redis().url, logger, ...options })
-    cleanups.push(() => hub.close())
-    hubs.push(Object.assign(hub, { lines: logger.lines }))
-  }
+  for (let i = 0; i < count; i++) hubs.push(await startTestHub(cleanups, { redisUrl: redis().url, ...options }))
   return hubs
 }
 
@@ -66,15 +60,7 @@ function makeNode(hub: string | string[], cluster: string, id: string, extra: Pa
   return node
 }
 
-async function rawSocket(hub: Hub): Promise<RawSocket> {
-  const socket = connectRaw(hub.url, { transports: ['websocket'], forceNew: true, reconnection: false })
-  cleanups.push(() => socket.disconnect())
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve)
-    socket.once('connect_error', reject)
-  })
-  return socket
-}
+const rawSocket = (hub: Hub): Promise<RawSocket> => rawClient(hub, cleanups)
 
 function pick<T>(list: readonly T[], index: number): T {
   const item = list[index]
