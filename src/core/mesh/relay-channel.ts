@@ -72,7 +72,6 @@ export class RelayChannel extends ControlChannelBase {
   #aheadBytes = 0
   #ackOwed = false
   readonly #assembler: Reassembler
-  readonly #scratch: Uint8Array
   #retransmitTimer: TimerHandle | undefined
   #retransmitSoon: TimerHandle | undefined
   #backoff = 1
@@ -100,7 +99,6 @@ export class RelayChannel extends ControlChannelBase {
     this.#outlet = outlet
     this.#options = options
     this.#onDropped = onDropped
-    this.#scratch = new Uint8Array(options.chunkBytes)
     this.#assembler = new Reassembler(
       options.maxMessageBytes,
       (message) => this.deliver(message),
@@ -119,7 +117,7 @@ export class RelayChannel extends ControlChannelBase {
 
   send(message: string | Uint8Array): void {
     if (this.#closed) return
-    const out = chunkMessage(message, this.#options.chunkBytes, this.#options.maxMessageBytes, this.#scratch)
+    const out = chunkMessage(message, this.#options.chunkBytes, this.#options.maxMessageBytes)
     this.#waiting.push(out)
     this.#waitingBytes += out instanceof OutgoingStream ? out.total : weight(out)
     this.#pump()

@@ -60,7 +60,6 @@ class PeerChannel extends ControlChannelBase {
   readonly #highWaterMark: number
   readonly #reportError: ((error: Error) => void) | undefined
   readonly #dc: DataChannelLike | undefined
-  readonly #scratch: Uint8Array
   readonly #assembler: Reassembler
   /** What arrived before a message handler was set (or behind what did), in order. */
   readonly #inbox = new Queue<Message | Control>()
@@ -90,7 +89,6 @@ class PeerChannel extends ControlChannelBase {
     this.#maxBytes = resolved.maxMessageBytes
     this.#highWaterMark = resolved.highWaterMark
     this.#reportError = options.onError
-    this.#scratch = new Uint8Array(this.#chunkSize)
     this.#assembler = new Reassembler(
       this.#maxBytes,
       (message) => this.#deliver(message),
@@ -162,7 +160,7 @@ class PeerChannel extends ControlChannelBase {
   send(message: string | Uint8Array): void {
     // fast path: a short string is its own chunk
     if (typeof message === 'string' && message.length > 0 && message.length * 3 <= this.#chunkSize) return this.#enqueue(message)
-    const out = chunkMessage(message, this.#chunkSize, this.#maxBytes, this.#scratch) // a byte message is handed over: see Channel.send
+    const out = chunkMessage(message, this.#chunkSize, this.#maxBytes) // a byte message is handed over: see Channel.send
     if (out instanceof OutgoingStream) this.#enqueueStream(out)
     else this.#enqueue(out)
   }

@@ -104,20 +104,31 @@ export class OutgoingStream {
 export const EMPTY_STRING_CHUNK = new Uint8Array([TAG_START, KIND_STRING, 0, 0, 0, 0])
 
 const scratchEncoder = new TextEncoder()
+/**
+ * Where a string's UTF-8 is written to test whether it fits one chunk: one buffer for
+ * every channel of the process (its contents are never kept), grown to the largest chunk
+ * size asked for. A buffer per channel was 16 KiB for each of a node's relayed members.
+ */
+let scratch = new Uint8Array(0)
+function fitsOneChunk(message: string, chunkSize: number): boolean {
+  if (scratch.byteLength < chunkSize) scratch = new Uint8Array(chunkSize)
+  const { read, written } = scratchEncoder.encodeInto(message, scratch)
+  return read === message.length && written <= chunkSize
+}
 
 /**
  * How `message` goes out in chunks of at most `chunkSize` bytes: one chunk (a string as
  * it is, bytes behind `TAG_BINARY`), or a stream of START and CONT chunks. Throws
  * `TooLargeError` above `maxBytes`; a byte message is handed over (not copied) to a
- * stream. `scratch` (at least `chunkSize` bytes) is used to test whether a string fits.
+ * stream.
  */
-export function chunkMessage(message: string | Uint8Array, chunkSize: number, maxBytes: number, scratch: Uint8Array): string | Uint8Array | OutgoingStream {
+export function chunkMessage(message: string | Uint8Array, chunkSize: number, maxBytes: number): string | Uint8Array | OutgoingStream {
   if (typeof message === 'string') {
     const length = message.length
     if (length > 0 && length * 3 <= chunkSize) return message
     if (length > maxBytes) throw tooLarge(length, maxBytes)
     if (length === 0) return EMPTY_STRING_CHUNK
-    if (length <= chunkSize && scratchEncoder.encodeInto(message, scratch).read === length) return message // its UTF-8 fits
+    if (length <= chunkSize && fitsOneChunk(message, chunkSize)) return message // its UTF-8 fits
     const total = utf8Length(message)
     if (total > maxBytes) throw tooLarge(total, maxBytes)
     return OutgoingStream.ofString(message, total)

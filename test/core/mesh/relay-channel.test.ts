@@ -184,3 +184,16 @@ describe('relay router: which link a packet belongs to', () => {
     expect(net.routed).toEqual(['b <- a/11', 'b <- a/12'])
   })
 })
+
+describe('relay channel footprint', () => {
+  it('holds no chunk-sized buffer of its own: a member relays to hundreds of others', () => {
+    // a node of a 120-member cluster has 119 relay channels; a chunk-sized buffer each was 16 KiB apiece
+    const outlet = { send: () => true }
+    const before = process.memoryUsage().arrayBuffers
+    const channels = Array.from({ length: 2000 }, (_, i) => new RelayChannel(`m${i}`, 1, 1, outlet, OPTIONS, () => {}))
+    const grown = process.memoryUsage().arrayBuffers - before
+    channels[0]?.send('x'.repeat(100))
+    channels[1]?.send('é'.repeat(5000)) // a string near the chunk size: its UTF-8 is measured in a shared buffer
+    expect(grown).toBeLessThan(2000 * 1024) // under 1 KiB of buffers per channel
+  })
+})

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { utf8Length } from '../../../src/core/util/utf8.js'
-import { OutgoingStream } from '../../../src/core/wire/chunk-stream.js'
+import { chunkMessage, OutgoingStream } from '../../../src/core/wire/chunk-stream.js'
 
 const utf8 = new TextEncoder()
 
@@ -24,5 +24,16 @@ describe('OutgoingStream', () => {
       }),
       { numRuns: 500 },
     )
+  })
+})
+
+describe('chunkMessage', () => {
+  it('sends a string whole only when its UTF-8 fits the chunk size, whatever sizes other channels use', () => {
+    const big = 64 * 1024
+    expect(chunkMessage('a'.repeat(40_000), big, 1 << 20)).toBe('a'.repeat(40_000)) // another channel's larger chunks
+    expect(chunkMessage('é'.repeat(400), 1000, 1 << 20)).toBe('é'.repeat(400)) // 800 bytes
+    expect(chunkMessage('é'.repeat(600), 1000, 1 << 20)).toBeInstanceOf(OutgoingStream) // 1200 bytes
+    expect(chunkMessage('€'.repeat(334), 1000, 1 << 20)).toBeInstanceOf(OutgoingStream) // 1002 bytes
+    expect(chunkMessage('€'.repeat(333), 1000, 1 << 20)).toBe('€'.repeat(333)) // 999 bytes
   })
 })
