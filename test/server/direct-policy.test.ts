@@ -89,3 +89,27 @@ describe('who gets a direct link', { timeout: 30_000 }, () => {
     await expect(connect({ hub: h.url, cluster: 'c4', id: 'bad', iceTransportPolicy: 'none' as 'all' })).rejects.toThrow(/iceTransportPolicy/)
   })
 })
+
+describe('a member without room for another direct link', { timeout: 30_000 }, () => {
+  it('is asked first: an offerer builds no peer connection for it, and still goes direct with the members that have room', async () => {
+    const h = await hub()
+    const offers: string[] = []
+    h.io.on('connection', (socket) => {
+      socket.onAny((event: string, payload: unknown) => {
+        if (event !== 'signal' || typeof payload !== 'object' || payload === null) return
+        const data = Reflect.get(payload, 'data') as { type?: unknown } | undefined
+        if (data?.type === 'offer') offers.push(String(Reflect.get(payload, 'to')))
+      })
+    })
+    const quick = { directDelayMs: 0 }
+    const full = await member(h, 'c6', 'm-full', { ...quick, maxDirectLinks: 1 })
+    const other = await member(h, 'c6', 'z-other', quick)
+    await eventually(() => full.links()[0]?.path === 'direct', 10_000, 'm-full direct with z-other')
+    const late = await member(h, 'c6', 'a-late', quick)
+    await eventually(() => late.links().find((link) => link.node === 'z-other')?.path === 'direct', 10_000, 'a-late direct with z-other')
+    await sleep(2000) // a-late asks m-full again after 250 ms, 500 ms, 1 s: it has no room each time
+    expect(late.links().find((link) => link.node === 'm-full')?.path).toBe('relay')
+    expect(offers.filter((to) => to === 'm-full')).toEqual([])
+    expect(other.links().every((link) => link.path === 'direct')).toBe(true)
+  })
+})

@@ -5,12 +5,15 @@
  * attaches an opened peer to that member's link.
  *
  * Who offers: the member with the smaller id, unless the larger one wants a direct path
- * first (to promote a busy relayed pair); when both offered at once (glare) the smaller
- * id keeps its own attempt. An offer is answered `busy` when the answering side has
- * `maxPendingLinks` answers in progress or no room in its direct-link budget: the
- * offerer stays on the relay and tries again after its backoff. An offer from a member
- * this node's `direct` policy refuses is answered `nodirect`: the offerer does not try
- * again. A pair that may only link directly (one side takes no relay) and cannot is
+ * first (to promote a busy relayed pair); when both asked at once (glare) the smaller id
+ * keeps its own attempt. The offerer asks first (`ask`, a signal, no peer connection
+ * yet); the other side answers `go` and holds a slot of its budget for the offer, or
+ * `busy` when it has `maxPendingLinks` answers in progress or no room in its direct-link
+ * budget: the offerer stays on the relay and asks again after its backoff. Only after
+ * `go` does the offerer build a peer connection, so a crowd of members with full budgets
+ * costs a signal each, not a peer connection and its ICE gathering each. An ask from a
+ * member this node's `direct` policy refuses is answered `nodirect`: the offerer does not
+ * ask again. A pair that may only link directly (one side takes no relay) and cannot is
  * told on both sides (`unlinked`).
  */
 import { errorMessage } from '../api/errors.js'
@@ -23,7 +26,8 @@ import { MESH_DEFAULTS } from './mesh-options.js'
 interface Attempt {
   /** The incarnation of the member it links to: its signals are addressed to that life only. */
   readonly inc: number
-  readonly peer: PeerLike
+  /** None yet while the offerer waits for `go`, or the answerer for the offer it said `go` to. */
+  peer: PeerLike | undefined
   readonly initiator: boolean
   readonly timer: TimerHandle
   /** Opened and handed to the mesh (it now holds a direct path, not an attempt). */
@@ -35,6 +39,10 @@ const signalType = (data: unknown): unknown => (typeof data === 'object' && data
 const BUSY = { type: 'busy' } as const
 /** The mesh's own signal: "I take no direct link from you" (this node's `direct` policy). */
 const NODIRECT = { type: 'nodirect' } as const
+/** The mesh's own signal: "may I offer you a direct link?" (answered `go`, `busy` or `nodirect`). */
+const ASK = { type: 'ask' } as const
+/** The mesh's own signal: "yes: a slot is held for your offer". */
+const GO = { type: 'go' } as const
 const log = logger('distribunator:mesh')
 
 export interface DirectOptions {
@@ -133,7 +141,9 @@ export class DirectLinks {
       return
     }
     const inc = this.#host.incarnationOf(member)
-    if (inc !== undefined) this.#start(member, inc, true)
+    if (inc === undefined) return
+    this.#start(member, inc, true)
+    this.#send(member, inc, ASK)
   }
 
   /**
@@ -164,28 +174,37 @@ export class DirectLinks {
       if (this.#host.needsDirect(from)) this.#cannot(from, `${from} has no room for another direct link now (maxDirectLinks)`)
       return
     }
-    if (type === 'offer') {
-      // Glare: the smaller id keeps its own attempt. Any other offer replaces what this
+    if (type === GO.type) {
+      // the other side holds a slot for this side's offer: now the peer connection
+      if (attempt !== undefined && attempt.inc === inc && attempt.initiator && attempt.peer === undefined) this.#connect(from, attempt)
+      return
+    }
+    if (type === 'offer' && attempt !== undefined && attempt.inc === inc && !attempt.initiator && attempt.peer === undefined) {
+      this.#connect(from, attempt) // the offer this side said `go` to
+    } else if (type === ASK.type || type === 'offer') {
+      // Glare: the smaller id keeps its own attempt. Any other ask replaces what this
       // side had with that member (the other side started over).
       if (!this.#host.allowsDirect(from)) {
-        log('%s: offer refused (direct)', from)
-        this.#signaling.sendSignal(from, inc, NODIRECT)
+        log('%s: direct link refused (direct)', from)
+        this.#send(from, inc, NODIRECT)
         return this.#cannot(from, 'this node allows no direct link to it (direct)')
       }
-      if (this.#host.id < from && attempt !== undefined && !attempt.open) return
+      if (this.#host.id < from && attempt?.initiator === true && !attempt.open) return
       if (attempt !== undefined) this.#drop(from, attempt)
       const closing = this.#open.get(from)
       if (closing !== undefined) this.#dropOpen(from, closing)
       const full = this.used >= this.#options.maxDirectLinks
       if (full && !this.#host.makeRoom()) this.#cannot(from, `this node has no room for another direct link (maxDirectLinks ${this.#options.maxDirectLinks})`)
       if (full || this.#answering >= this.#options.maxPendingLinks) {
-        log('%s: offer answered busy (%s)', from, full ? 'maxDirectLinks' : 'maxPendingLinks')
-        this.#signaling.sendSignal(from, inc, BUSY)
+        log('%s: asked for a direct link: busy (%s)', from, full ? 'maxDirectLinks' : 'maxPendingLinks')
+        this.#send(from, inc, BUSY)
         return
       }
       attempt = this.#start(from, inc, false)
+      if (type === ASK.type) return this.#send(from, inc, GO)
+      this.#connect(from, attempt) // an offer not asked for first
     }
-    if (attempt === undefined || attempt.inc !== inc) return // none, or one with another life of that member
+    if (attempt?.peer === undefined || attempt.inc !== inc) return // none, or one with another life of that member
     try {
       attempt.peer.signal(data)
     } catch (error) {
@@ -201,13 +220,7 @@ export class DirectLinks {
     if (!this.#host.needsDirect(member) || this.#told.has(member)) return
     this.#told.add(member)
     const inc = this.#host.incarnationOf(member)
-    if (signal !== undefined && inc !== undefined) {
-      try {
-        this.#signaling.sendSignal(member, inc, signal)
-      } catch (error) {
-        this.#host.report(`a signal to ${member} could not be sent: ${errorMessage(error)}`)
-      }
-    }
+    if (signal !== undefined && inc !== undefined) this.#send(member, inc, signal)
     this.#host.unlinked(member, reason)
   }
 
@@ -276,32 +289,34 @@ export class DirectLinks {
     // open peers are closed by their links (the node says bye first)
   }
 
+  /** An attempt with `member`, holding a slot each way until it opens, fails or times out; its peer comes with `#connect`. */
   #start(member: string, inc: number, initiator: boolean): Attempt {
     this.#cancelRetry(member)
     this.#offerQueue.delete(member)
     if (initiator) this.#offering++
     else this.#answering++
-    log('%s: direct attempt, %s', member, initiator ? 'offering' : 'answering')
-    const peer = this.#createPeer({
-      initiator,
-      ...(this.#options.iceServers ? { iceServers: this.#options.iceServers } : {}),
-      ...(this.#options.iceTransportPolicy ? { iceTransportPolicy: this.#options.iceTransportPolicy } : {}),
-    })
     const timer = startTimer(() => {
       if (this.#attempts.get(member) !== attempt || attempt.open) return
       log('%s: direct attempt timed out (directTimeoutMs %d)', member, this.#options.directTimeoutMs)
       this.#drop(member, attempt)
       this.retryLater(member)
     }, this.#options.directTimeoutMs)
-    const attempt: Attempt = { inc, peer, initiator, timer, open: false }
+    const attempt: Attempt = { inc, peer: undefined, initiator, timer, open: false }
     this.#attempts.set(member, attempt)
-    peer.on('signal', (data) => {
-      try {
-        this.#signaling.sendSignal(member, inc, data)
-      } catch (error) {
-        this.#host.report(`a signal to ${member} could not be sent: ${errorMessage(error)}`)
-      }
+    return attempt
+  }
+
+  /** The attempt's peer connection: offering, or answering the offer that came. */
+  #connect(member: string, attempt: Attempt): void {
+    const { inc, initiator } = attempt
+    log('%s: direct attempt, %s', member, initiator ? 'offering' : 'answering')
+    const peer = this.#createPeer({
+      initiator,
+      ...(this.#options.iceServers ? { iceServers: this.#options.iceServers } : {}),
+      ...(this.#options.iceTransportPolicy ? { iceTransportPolicy: this.#options.iceTransportPolicy } : {}),
     })
+    attempt.peer = peer
+    peer.on('signal', (data) => this.#send(member, inc, data))
     peer.on('error', (error: unknown) => {
       log('%s: direct peer error: %s', member, errorMessage(error)) // 'close' follows
     })
@@ -326,7 +341,14 @@ export class DirectLinks {
       this.#open.set(member, peer)
       this.#host.opened(member, peer)
     })
-    return attempt
+  }
+
+  #send(member: string, inc: number, data: unknown): void {
+    try {
+      this.#signaling.sendSignal(member, inc, data)
+    } catch (error) {
+      this.#host.report(`a signal to ${member} could not be sent: ${errorMessage(error)}`)
+    }
   }
 
   /** An attempt ended or opened: its slot goes to the next member waiting for one. */
@@ -350,7 +372,7 @@ export class DirectLinks {
       clearTimeout(attempt.timer)
       this.#released(attempt)
     }
-    if (!attempt.peer.destroyed) attempt.peer.destroy()
+    if (attempt.peer !== undefined && !attempt.peer.destroyed) attempt.peer.destroy()
   }
 
   #dropOpen(member: string, peer: PeerLike): void {
