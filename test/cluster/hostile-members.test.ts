@@ -115,7 +115,7 @@ describe('members that never answer', { timeout: 60_000 }, () => {
       const socket = connectRaw(h.url, { transports: ['websocket'], forceNew: true, reconnection: false })
       sockets.push(socket)
       socket.on('signal', (notice: { data?: { type?: string } }) => {
-        if (notice.data?.type === 'offer') offers.push({ to: id, at: Date.now() })
+        if (notice.data?.type === 'ask') offers.push({ to: id, at: Date.now() })
       })
       await socket.timeout(5000).emitWithAck('join', { v: 2, cluster: 'silent', id, key: `key-${id}-0123456789`, inc: 1 })
     }

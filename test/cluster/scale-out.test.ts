@@ -315,6 +315,7 @@ describe('member events racing the join reply', () => {
   it('keeps a member announced before join() resumed, and retries a failed link to it', async () => {
     let onJoin: (member: MemberInfo) => void = () => {}
     let onJoined: (result: JoinResult) => void = () => {}
+    let onSignal: (from: string, fromInc: number, data: unknown) => void = () => {}
     const signaling: Signaling = {
       incarnation: 1,
       join: () =>
@@ -327,9 +328,10 @@ describe('member events racing the join reply', () => {
         }),
       onMemberJoin: (handler) => void (onJoin = handler),
       onMemberLeave: () => {},
-      onSignal: () => {},
+      onSignal: (handler) => void (onSignal = handler),
       onJoined: (handler) => void (onJoined = handler),
-      sendSignal: () => {},
+      // b has room for a direct link each time it is asked
+      sendSignal: (to, _inc, data) => void (to === 'b' && (data as { type?: string }).type === 'ask' && setTimeout(() => onSignal('b', 2, { type: 'go' }), 0)),
       close: () => {},
     }
     let created = 0
