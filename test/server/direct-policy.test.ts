@@ -5,7 +5,7 @@
  * `iceTransportPolicy: 'relay'` offers no host or server-reflexive candidate at all.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { connect, createHub, type DistNode, type Hub } from '../../src/server/index.js'
+import { connect, createHub, createSocketIoSignaling, type DistNode, type Hub } from '../../src/server/index.js'
 import { eventually } from '../support/eventually.js'
 
 const open: Array<{ close(): Promise<void> }> = []
@@ -111,5 +111,29 @@ describe('a member without room for another direct link', { timeout: 30_000 }, (
     expect(late.links().find((link) => link.node === 'm-full')?.path).toBe('relay')
     expect(offers.filter((to) => to === 'm-full')).toEqual([])
     expect(other.links().every((link) => link.path === 'direct')).toBe(true)
+  })
+
+  it('holds its slot for a member that asked and never offers only until directTimeoutMs; then the slot goes to the next', async () => {
+    const h = await hub()
+    const full = await member(h, 'c7', 'q-member', { maxDirectLinks: 1, directTimeoutMs: 1000, directDelayMs: 0 })
+    const errors: string[] = []
+    full.on('error', (error) => void errors.push(error.message))
+    // mallory asks for q-member's only slot, and never offers
+    const mallory = createSocketIoSignaling({ hub: h.url, cluster: 'c7', id: 'a-mallory' })
+    open.push({ close: async () => mallory.close() })
+    const answers: unknown[] = []
+    mallory.onSignal((from, _inc, data) => void (from === 'q-member' && answers.push(data)))
+    const joined = await mallory.join()
+    const inc = joined.members.find((m) => m.id === 'q-member')?.inc as number
+    mallory.sendSignal('q-member', inc, { type: 'ask' })
+    await eventually(() => answers.length === 1, 5000, 'an answer to the ask')
+    expect(answers).toEqual([{ type: 'go' }])
+    const asked = Date.now()
+    const late = await member(h, 'c7', 'b-legit', { directDelayMs: 0 })
+    // the slot is held for mallory at first, then released: b-legit goes direct with q-member
+    await eventually(() => late.links().find((link) => link.node === 'q-member')?.path === 'direct', 10_000, 'b-legit direct with q-member')
+    expect(Date.now() - asked).toBeGreaterThanOrEqual(900)
+    expect(full.links().filter((link) => link.path === 'direct').map((link) => link.node)).toEqual(['b-legit'])
+    expect(errors).toEqual([])
   })
 })
