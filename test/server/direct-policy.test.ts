@@ -5,7 +5,7 @@
  * `iceTransportPolicy: 'relay'` offers no host or server-reflexive candidate at all.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { connect, createHub, createSocketIoSignaling, type DistNode, type Hub } from '../../src/server/index.js'
+import { connect, createHub, createNodePeer, createSocketIoSignaling, type DistNode, type Hub } from '../../src/server/index.js'
 import { eventually } from '../support/eventually.js'
 
 const open: Array<{ close(): Promise<void> }> = []
@@ -19,6 +19,15 @@ async function hub(): Promise<Hub> {
   const h = await createHub({ port: 0, logger: { info() {}, warn() {}, error() {} }, authorize: ({ id }) => ({ claims: { role: id === 'server' ? 'server' : 'player' } }) })
   open.push(h)
   return h
+}
+
+/** Calls `seen` with the target and data of each signal a member sends through `h`. */
+function watchSignals(h: Hub, seen: (to: unknown, data: unknown) => void): void {
+  h.io.on('connection', (socket) => {
+    socket.onAny((event: string, payload: unknown) => {
+      if (event === 'signal' && typeof payload === 'object' && payload !== null) seen(Reflect.get(payload, 'to'), Reflect.get(payload, 'data'))
+    })
+  })
 }
 
 async function member(h: Hub, cluster: string, id: string, extra: Record<string, unknown> = {}): Promise<DistNode & { unlinked: string[] }> {
@@ -73,12 +82,9 @@ describe('who gets a direct link', { timeout: 30_000 }, () => {
   it("iceTransportPolicy 'relay' offers no host or server-reflexive candidate (without TURN: none at all, the pair stays on the relay)", async () => {
     const h = await hub()
     const candidates: string[] = []
-    h.io.on('connection', (socket) => {
-      socket.onAny((event: string, payload: unknown) => {
-        if (event !== 'signal' || typeof payload !== 'object' || payload === null) return
-        const data = JSON.stringify(Reflect.get(payload, 'data') ?? null)
-        if (data.includes('candidate:')) candidates.push(data)
-      })
+    watchSignals(h, (_to, data) => {
+      const text = JSON.stringify(data ?? null)
+      if (text.includes('candidate:')) candidates.push(text)
     })
     const a = await member(h, 'c4', 'a', { iceTransportPolicy: 'relay' })
     const b = await member(h, 'c4', 'b', { iceTransportPolicy: 'relay' })
@@ -94,13 +100,7 @@ describe('a member without room for another direct link', { timeout: 30_000 }, (
   it('is asked first: an offerer builds no peer connection for it, and still goes direct with the members that have room', async () => {
     const h = await hub()
     const offers: string[] = []
-    h.io.on('connection', (socket) => {
-      socket.onAny((event: string, payload: unknown) => {
-        if (event !== 'signal' || typeof payload !== 'object' || payload === null) return
-        const data = Reflect.get(payload, 'data') as { type?: unknown } | undefined
-        if (data?.type === 'offer') offers.push(String(Reflect.get(payload, 'to')))
-      })
-    })
+    watchSignals(h, (to, data) => void ((data as { type?: unknown } | undefined)?.type === 'offer' && offers.push(String(to))))
     const quick = { directDelayMs: 0 }
     const full = await member(h, 'c6', 'm-full', { ...quick, maxDirectLinks: 1 })
     const other = await member(h, 'c6', 'z-other', quick)
@@ -137,5 +137,28 @@ describe('a member without room for another direct link', { timeout: 30_000 }, (
     await eventually(() => full.links().some((link) => link.node === 'b-legit' && link.path === 'direct'), 5000, 'q-member direct with b-legit')
     expect(full.links().filter((link) => link.path === 'direct').map((link) => link.node)).toEqual(['b-legit'])
     expect(errors).toEqual([])
+  })
+
+  it('answers an offer that came without an ask (a member that offers at once), when it has room', async () => {
+    const h = await hub()
+    await member(h, 'c8', 'q-member', { directDelayMs: 0 })
+    const eager = createSocketIoSignaling({ hub: h.url, cluster: 'c8', id: 'a-eager' })
+    open.push({ close: async () => eager.close() })
+    const inc = (await eager.join()).members.find((m) => m.id === 'q-member')?.inc as number
+    const peer = createNodePeer({ initiator: true })
+    open.push({ close: async () => void peer.destroy() })
+    const kinds: unknown[] = []
+    eager.onSignal((from, _inc, data) => {
+      if (from !== 'q-member') return
+      kinds.push((data as { type?: unknown }).type ?? 'candidate')
+      peer.signal(data as Parameters<typeof peer.signal>[0])
+    })
+    peer.on('signal', (data) => eager.sendSignal('q-member', inc, data))
+    await new Promise<void>((resolve, reject) => {
+      peer.on('connect', () => resolve())
+      peer.on('error', reject)
+    })
+    expect(kinds).toContain('answer')
+    expect(kinds).not.toContain('busy')
   })
 })
