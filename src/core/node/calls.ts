@@ -65,7 +65,7 @@ export function callFrom<R>(node: CallHost, from: Pid | undefined, to: Pid | str
     } catch (error) {
       return reject(error)
     }
-    remote.calls.add(ref, { resolve: resolve as (value: unknown) => void, reject, timer: undefined }, timeoutMs, () =>
+    remote.calls.add(ref, { resolve: resolve as (value: unknown) => void, reject }, timeoutMs, () =>
       reject(new TimeoutError(`call to ${target.toString()} timed out after ${timeoutMs} ms`)),
     )
   })

@@ -68,7 +68,7 @@ export class RpcService implements RpcHandlers {
       } catch (error) {
         return reject(error)
       }
-      linked.rpcsOut.add(ref, { resolve, reject, callback: callback as RpcCallback<unknown>, timer: undefined }, timeoutMs, () => {
+      linked.rpcsOut.add(ref, { resolve, reject, callback: callback as RpcCallback<unknown> }, timeoutMs, () => {
         linked.link.send({ v: PROTOCOL_VERSION, t: 'rpc-done', ref })
         reject(new BadRpcError('timeout', `badrpc: ${mod}.${fn} on ${target} gave no result within ${timeoutMs} ms`))
       })
