@@ -10,7 +10,9 @@
  * One timer serves the whole table, set for the earliest deadline: a request answered in
  * time costs no timer of its own (starting and clearing one per call was the largest cost
  * of a call round trip in Chromium after the channel's own send). When it fires, the
- * entries whose time is up are removed and the timer is set for the next deadline.
+ * entries whose time is up are removed and the timer is set for the next deadline (at
+ * least SWEEP_GAP_MS later, so that a sweep's work stays linear in the table however the
+ * deadlines are spread).
  */
 import { now as monotonic, startTimer, type TimerHandle } from '../util/async.js'
 
@@ -29,6 +31,11 @@ interface Held<E> {
 
 /** A timer that fires at most this early against the clock still counts the deadline as reached. */
 const EARLY_MS = 1
+/**
+ * After a sweep, the next one comes no sooner than this: deadlines spread a millisecond
+ * apart expire in batches (each up to this late) instead of a sweep over every entry each.
+ */
+const SWEEP_GAP_MS = 10
 
 export class PendingTable<E extends PendingRequest> {
   readonly #entries = new Map<number, Held<E>>()
@@ -89,7 +96,8 @@ export class PendingTable<E extends PendingRequest> {
   #expire(): void {
     this.#timer = undefined
     this.#timerAt = Infinity
-    const due = this.#now() + EARLY_MS
+    const t = this.#now()
+    const due = t + EARLY_MS
     const expired: Array<Held<E>> = []
     let next = Infinity
     for (const [ref, held] of this.#entries) {
@@ -98,7 +106,7 @@ export class PendingTable<E extends PendingRequest> {
         expired.push(held)
       } else if (held.deadline < next) next = held.deadline
     }
-    if (next < this.#timerAt) this.#arm(next)
+    if (next < this.#timerAt) this.#arm(Math.max(next, t + SWEEP_GAP_MS))
     for (const held of expired) held.onTimeout()
   }
 }

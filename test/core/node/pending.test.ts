@@ -94,6 +94,22 @@ describe('PendingTable', () => {
     expect(vi.getTimerCount()).toBe(0)
   })
 
+  it('deadlines a millisecond apart expire in a few sweeps, each at most 10 ms late', () => {
+    const pending = table()
+    const at = Date.now()
+    const late: number[] = []
+    for (let ref = 1; ref <= 1000; ref++) pending.add(ref, request(), 100 + ref, () => void late.push(Date.now() - at - (100 + ref)))
+    let sweeps = 0
+    while (vi.getTimerCount() > 0) {
+      vi.advanceTimersToNextTimer()
+      sweeps++
+    }
+    expect(late).toHaveLength(1000)
+    expect(Math.min(...late)).toBeGreaterThanOrEqual(-1)
+    expect(Math.max(...late)).toBeLessThanOrEqual(10)
+    expect(sweeps).toBeLessThanOrEqual(1000 / 10 + 1)
+  })
+
   it('an onTimeout may add and take entries of the same table', () => {
     const pending = table()
     const expired: number[] = []
