@@ -24,7 +24,7 @@ export interface Member {
   path: PathChannel | undefined
   /** Set while the member's hub is away: fires when it has not come back in time. */
   away: TimerHandle | undefined
-  /** A relay link attempt that failed is tried again after this. */
+  /** A relay link is opened after this: an attempt that failed is tried again, or the member that should have opened it did not. */
   retry: TimerHandle | undefined
 }
 

@@ -108,6 +108,8 @@ export const MESH_DEFAULTS = {
   promoteEveryMs: 2000,
   /** A link whose handshake failed (its first packets crossed the other side's) is opened again after this long. */
   relinkMs: 250,
+  /** How long a member that heard of a newcomer from the hub waits for the newcomer to open their link before opening it itself: several hub round trips under load. */
+  answerLinkMs: 1000,
   /** How long a closed relay channel keeps sending what the other side has not acknowledged (its close included), as a data channel drains. */
   relayDrainMs: 10_000,
   /** What a relay packet held ahead of a gap weighs besides its data, against `relayWindowBytes`: none is free (1 MiB holds at most 16,384). */

@@ -120,7 +120,7 @@ class Mesh implements MeshHooks {
   }
 
   async start(): Promise<void> {
-    this.#signaling.onMemberJoin((member) => this.#present(member))
+    this.#signaling.onMemberJoin((member) => this.#present(member, false))
     this.#signaling.onMemberLeave((id, inc, awayMs, kicked) => this.#left(id, inc, awayMs, kicked))
     // The member list at every (re)join, then each change to it, in order (see Signaling).
     this.#signaling.onJoined(({ id, members, claims }) => {
@@ -138,7 +138,7 @@ class Mesh implements MeshHooks {
     this.#signaling.onSignal((from, inc, data) => {
       if (this.#stopped || this.#members.isRetired(from, inc)) return // a signal of an earlier life of that member
       const known = this.#members.get(from)
-      if (known !== undefined && known.inc !== inc) this.#present({ id: from, inc, ...(known.relay ? {} : { noRelay: true }) }) // a new life of it
+      if (known !== undefined && known.inc !== inc) this.#present({ id: from, inc, ...(known.relay ? {} : { noRelay: true }) }, false) // a new life of it
       const current = this.#members.get(from)
       if (current !== undefined) current.heard = true
       this.#direct.signal(from, inc, data)
@@ -222,8 +222,15 @@ class Mesh implements MeshHooks {
     return id === this.#node.id ? this.#claims : this.#members.get(id)?.claims
   }
 
-  /** The hub lists a member (in a join reply or a member-join): link it. */
-  #present({ id, inc, noRelay, claims }: MemberInfo): void {
+  /**
+   * The hub lists a member: link it. `listed`: in this node's join reply (this node
+   * opens the link); else a member-join, and the member, which had this node in its own
+   * join reply, opens it: its first packet carries its hello and registry, and this side
+   * answers with both in one packet, where two links opened at once cost each side two
+   * packets and a bare acknowledgement. Should that packet not come in `answerLinkMs`
+   * (two hubs told each member of the other), this side opens the link itself.
+   */
+  #present({ id, inc, noRelay, claims }: MemberInfo, listed: boolean): void {
     if (this.#stopped || id === this.#node.id || this.#members.isRetired(id, inc)) return
     const member = this.#member(id, inc)
     member.relay = noRelay !== true
@@ -231,7 +238,12 @@ class Mesh implements MeshHooks {
     if (member.away !== undefined) clearTimeout(member.away)
     member.away = undefined
     if (this.#relay !== undefined && member.relay) {
-      if (member.path === undefined || member.path.via === 'relay') this.#relayLink(member)
+      if (member.path === undefined && !listed) {
+        member.retry ??= startTimer(() => {
+          member.retry = undefined
+          if (this.#members.get(id) === member && member.path === undefined) this.#relayLink(member)
+        }, MESH_DEFAULTS.answerLinkMs)
+      } else if (member.path === undefined || member.path.via === 'relay') this.#relayLink(member)
       // WebRTC follows after the relayed link's first exchange (openLink) or directDelayMs
       this.#direct.considerLater(id, this.#settings.directDelayMs)
       return
@@ -251,7 +263,7 @@ class Mesh implements MeshHooks {
     for (const [id, member] of this.#members) {
       if (!listed.has(id) && member.path?.heartbeat !== true) this.#left(id, member.inc, this.#settings.hubLostGraceMs)
     }
-    for (const member of members) this.#present(member)
+    for (const member of members) this.#present(member, true)
     this.#relay?.resendAll()
   }
 
@@ -306,6 +318,8 @@ class Mesh implements MeshHooks {
 
   /** Runs the link handshake over `path`; the hub vouches for the member's id. */
   #openLink(member: Member, path: PathChannel): void {
+    if (member.retry !== undefined) clearTimeout(member.retry) // a link opens: no other attempt waits
+    member.retry = undefined
     member.path = path
     this.#node.link(path, { expect: member.id, incarnation: member.inc }).then(
       () => {

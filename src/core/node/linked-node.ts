@@ -43,6 +43,8 @@ export class LinkedNode {
   readonly rpcsIn = new Map<number, RpcProcess>()
   /** Its full registry state arrived: the handshake is complete. */
   synced = false
+  /** This node's own sync went out on this link (with its hello, when the other end was vouched for; else after the other's hello). */
+  syncSent = false
   /** Memberships of this node in the replica (bounded by `maxNamesPerLink`). */
   memberships = 0
   /** Names whose registration by this node the policy refused (reported once each; at most 1024 kept). */

@@ -1,7 +1,9 @@
 /**
  * A node's links: opening one over a channel, the handshake (both sides send `hello`,
  * then `sync`, which opens the registry exchange of registry-sync.ts; a link counts only
- * once the other side's `sync` is in, and nothing but the handshake is acted on before),
+ * once the other side's `sync` is in, and nothing but the handshake is acted on before;
+ * a side that knows whom it links to, vouched for by the signaling, sends its `sync`
+ * right behind its `hello`, in the same message, instead of waiting for the other's),
  * the heartbeat, and what a lost link settles: pending calls fail, monitors fire, rpc
  * processes end, the linked node's pids leave the registry, then `nodedown`.
  */
@@ -52,6 +54,10 @@ export class LinkTable {
       this.#handshaking.add(linked)
       this.#startHeartbeat()
       link.send({ v: PROTOCOL_VERSION, t: 'hello', node: this.#node.id, inc: this.#node.incarnation })
+      // The other end is vouched for (the hub's member, on the link the mesh opened to it):
+      // this node's registry goes with the hello, one message, and the other side's link
+      // can count as up on its arrival instead of a round trip later.
+      if (expect !== undefined) this.#sendSync(linked)
     })
   }
 
@@ -73,9 +79,10 @@ export class LinkTable {
     return ids
   }
 
-  /** Sends `frame` to every node past its hello (a registry change: they have this node's sync already). */
+  /** Sends `frame` to every node that has this node's sync (a registry change follows the sync it was not in). */
   broadcast(frame: Frame): void {
     for (const linked of this.#byId.values()) linked.link.send(frame)
+    for (const linked of this.#handshaking) if (linked.syncSent) linked.link.send(frame)
   }
 
   /** Says bye on every link and closes it (the node is closing). */
@@ -140,8 +147,13 @@ export class LinkTable {
     linked.incarnation = incarnation
     linked.link.up = true
     this.#byId.set(id, linked)
-    sendSync(this.#node, linked)
+    if (!linked.syncSent) this.#sendSync(linked)
     // The handshake ends with the other side's sync, which follows its hello.
+  }
+
+  #sendSync(linked: LinkedNode): void {
+    linked.syncSent = true
+    sendSync(this.#node, linked)
   }
 
   /** Its registry was taken: `link()` resolves and `nodeup` fires only now, so its names resolve at once. */

@@ -6,14 +6,17 @@
  *
  * Frames (wire/protocol.ts), each from the node that owns the pids to a linked node:
  *
- *   sync   [[name, [pidId, ...]], ...]   Once per link, as soon as the other side's `hello`
- *                                        is in (`sendSync`, from links.ts): every membership
- *                                        of the sender's pids, each name's pids in their
- *                                        join order. Both sides send one.
+ *   sync   [[name, [pidId, ...]], ...]   Once per link (`sendSync`, from links.ts): right
+ *                                        behind the sender's `hello` on a link whose other
+ *                                        end was vouched for, else as soon as the other
+ *                                        side's `hello` is in. Every membership of the
+ *                                        sender's pids, each name's pids in their join
+ *                                        order. Both sides send one.
  *   join   name, pid                     One of the sender's pids joined `name`, or left it
- *   leave  name, pid                     (its newest membership there). Sent to every node
- *                                        past its hello (`announceMembership`), so a change
- *                                        made after a sync was taken follows that sync.
+ *   leave  name, pid                     (its newest membership there). Sent on every link
+ *                                        that has carried the sender's sync
+ *                                        (`announceMembership`), so a change made after a
+ *                                        sync was taken follows that sync.
  *
  * What the receiver checks:
  *  - `sync` comes after the sender's `hello`, and once; any other (before it, or a second)
@@ -37,12 +40,12 @@ import { type JoinFrame, type LeaveFrame, PROTOCOL_VERSION, type SyncFrame } fro
 import type { LinkedNode } from './linked-node.js'
 import type { RegistryHost } from './node-core.js'
 
-/** What sends a frame to every linked node past its hello (the link table). */
+/** What sends a frame to every link that has carried this node's sync (the link table). */
 export interface MembershipBroadcast {
   broadcast(frame: JoinFrame | LeaveFrame): void
 }
 
-/** Sends this node's own memberships to `linked`, whose hello has just come in. */
+/** Sends this node's own memberships to `linked` (once: links.ts says when). */
 export function sendSync(node: RegistryHost, linked: LinkedNode): void {
   linked.link.send({ v: PROTOCOL_VERSION, t: 'sync', names: node.replica.snapshotOf(node.id) })
 }

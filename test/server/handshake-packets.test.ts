@@ -1,0 +1,98 @@
+/**
+ * What a newcomer's links cost the members over the relay. The newcomer, which has the
+ * members in its join reply, opens each link with its hello and registry in one packet
+ * (one event to the hub for all of them); each member answers with its own hello and
+ * registry in one packet, which carries the acknowledgement too. A member that hears of a
+ * newcomer that never opens the link opens it itself, after `answerLinkMs`.
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import { connect, type DistNode } from '../../src/server/index.js'
+import { MESH_DEFAULTS } from '../../src/core/mesh/mesh-options.js'
+import { eventually } from '../support/eventually.js'
+import { joinRequest } from '../support/hub-hostile-clients.js'
+import { type Cleanups, rawSocket, startTestHub, type TestHub } from '../support/test-hub.js'
+
+const cleanups: Cleanups = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+interface Sent {
+  /** Relay events carrying data, and the members each was for. */
+  data: string[][]
+  /** Relay events carrying acknowledgements only. */
+  bare: number
+}
+
+/** Counts, per member id, the relay events the hub takes from it while `counting` is on. */
+function countRelays(hub: TestHub): { sent: Map<string, Sent>; counting: { on: boolean } } {
+  const sent = new Map<string, Sent>()
+  const counting = { on: false }
+  hub.io.on('connection', (socket) => {
+    let id: string | undefined
+    socket.onAny((event: string, payload: unknown) => {
+      const body = typeof payload === 'object' && payload !== null ? payload : {}
+      if (event === 'join') id = String(Reflect.get(body, 'id'))
+      if (event !== 'relay' || !counting.on || id === undefined) return
+      const targets = Reflect.get(body, 't')
+      const to = Array.isArray(targets) ? targets.map((target: unknown) => String(Array.isArray(target) ? target[0] : '')) : []
+      const entry = sent.get(id) ?? { data: [], bare: 0 }
+      sent.set(id, entry)
+      if (Reflect.get(body, 'd') === undefined) entry.bare++
+      else entry.data.push(to)
+    })
+  })
+  return { sent, counting }
+}
+
+async function member(hub: TestHub, id: string): Promise<DistNode> {
+  const node = await connect({ hub: hub.url, cluster: 'packets', id, maxDirectLinks: 0 })
+  cleanups.push(() => node.close())
+  return node
+}
+
+describe('a newcomer over the relay', { timeout: 30_000 }, () => {
+  it('costs each member one packet: its hello and registry, with the acknowledgement, and no bare acknowledgement', async () => {
+    const hub = await startTestHub(cleanups)
+    const { sent, counting } = countRelays(hub)
+    const members: DistNode[] = []
+    for (const id of ['m1', 'm2', 'm3', 'm4']) members.push(await member(hub, id))
+    members[0]?.register('held', members[0].spawn({ handleCall: (msg) => msg }))
+    await eventually(() => members.every((m) => m.nodes().length === 3 && m.allPidsOf('held').length === 1), 5000, 'the members linked')
+    await sleep(300) // their own acknowledgements settle
+    counting.on = true
+    const late = await member(hub, 'late')
+    expect(late.nodes().sort()).toEqual(['m1', 'm2', 'm3', 'm4'])
+    expect(late.allPidsOf('held')).toHaveLength(1) // m1's registry came with its answer
+    await eventually(() => members.every((m) => m.nodes().includes('late')), 5000, 'every member linked to the newcomer')
+    await sleep(300) // any acknowledgement still owed goes out (ackDelayMs is a few ms)
+    counting.on = false
+    for (const id of ['m1', 'm2', 'm3', 'm4']) {
+      expect(sent.get(id), `what ${id} sent`).toEqual({ data: [['late']], bare: 0 })
+    }
+    // the newcomer's hello and registry: one event for the four
+    expect(sent.get('late')?.data[0]?.sort()).toEqual(['m1', 'm2', 'm3', 'm4'])
+    expect(sent.get('late')?.data).toHaveLength(1)
+    expect(await late.call('held', 'hi')).toBe('hi')
+  })
+
+  it('a member opens the link itself when the newcomer does not, after answerLinkMs', async () => {
+    const hub = await startTestHub(cleanups)
+    const { sent, counting } = countRelays(hub)
+    const m1 = await member(hub, 'm1')
+    counting.on = true
+    // a member that joins and never opens a link (it speaks no relay at all)
+    const silent = await rawSocket(hub, cleanups)
+    const started = Date.now()
+    const reply: unknown = await silent.timeout(5000).emitWithAck('join', joinRequest('packets', 'silent'))
+    expect(reply).toMatchObject({ ok: true })
+    const opened = new Promise<number>((resolve) => silent.on('relay', () => resolve(Date.now() - started)))
+    const waited = await opened
+    expect(waited).toBeGreaterThanOrEqual(MESH_DEFAULTS.answerLinkMs - 50)
+    expect(waited).toBeLessThan(MESH_DEFAULTS.answerLinkMs + 2000)
+    expect(sent.get('m1')?.data[0]).toEqual(['silent'])
+    expect(m1.nodes()).toEqual([])
+  })
+})
