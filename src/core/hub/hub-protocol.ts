@@ -48,6 +48,7 @@ export const HUB_PROTOCOL_VERSION = 2
 /** Socket.IO event names. */
 export const HubEvents = {
   join: 'join',
+  joined: 'joined',
   signal: 'signal',
   memberJoin: 'member-join',
   memberLeave: 'member-leave',
@@ -162,6 +163,8 @@ export interface ClientToHubEvents {
 
 /** Events the hub sends a client, as a Socket.IO typed event map. */
 export interface HubToClientEvents {
+  /** The reply to a join the client sent with its connection (`auth: { join }` of Socket.IO's handshake). */
+  joined: (reply: JoinReply) => void
   'member-join': (member: MemberInfo) => void
   'member-leave': (notice: MemberLeave) => void
   signal: (notice: SignalNotice) => void

@@ -15,13 +15,13 @@ import { type TimerHandle, unref } from '../util/async.js'
 import { logger } from '../util/log.js'
 import { randomUuid } from '../util/uuid.js'
 import { type ConnectErrorExplainer, type ConnectFailure, explainConnectError } from './connect-failure.js'
-import { HUB_PROTOCOL_VERSION, HubEvents, HubLimits, isHubName, isJson, parseJoinReply, parseHubAck, parseMemberNotice, parseSignalNotice } from './hub-protocol.js'
-import type { JoinRequest, Json, MemberInfo } from './hub-protocol.js'
+import { HubEvents, HubLimits, isHubName, isJson, parseJoinReply, parseMemberNotice, parseSignalNotice } from './hub-protocol.js'
+import type { Json, MemberInfo } from './hub-protocol.js'
 import { type HubProbe, PROBE_AFTER_MS } from './hub-probe.js'
 import { parseRelayNotice, parseRelayRefusal, RELAY_EVENT, RELAY_REFUSED_EVENT, type RelayNotice, type RelayRefusal } from './relay-protocol.js'
 import type { JoinResult, RelayTransport, Signaling, SignalingEnd } from './signaling.js'
 
-import { authFor, type HubConnector, type HubSocket, hubUrls, resolveSignalingOptions, type SignalingTimings, type SocketIoSignalingOptions } from './signaling-options.js'
+import { authFor, type HubConnector, type HubSocket, hubUrls, joinRequest, membersAfter, resolveSignalingOptions, type SignalingTimings, type SocketIoSignalingOptions } from './signaling-options.js'
 
 export { hubUrls }
 export type { HubConnector, HubSocket, SocketIoSignalingOptions }
@@ -45,9 +45,13 @@ class SocketIoSignaling implements Signaling {
   #joined = false
   #everJoined = false
   #closed = false
-  /** Member events that arrived while a join was awaiting its ack, applied to its member list. */
+  /** Member events that arrived while a join was awaiting its reply, applied to its member list. */
   #buffered: Array<[kind: 'join' | 'leave', member: MemberInfo]> | undefined
   #retryTimer: Timer | undefined
+  /** Set when a connection opens: its join must be answered by then. */
+  #replyTimer: Timer | undefined
+  /** Counts connection attempts, so that an `auth` value read for an earlier one is not used. */
+  #attempt = 0
   #deadline: Timer | undefined
   #joinPromise: Promise<JoinResult> | undefined
   #settle: { resolve: (r: JoinResult) => void; reject: (e: Error) => void } | undefined
@@ -177,18 +181,42 @@ class SocketIoSignaling implements Signaling {
     settle.reject(error)
   }
 
+  /** Connects to the next hub URL; the join rides in the connection (handshake `auth`), answered one round trip sooner. */
   #open(): void {
     if (this.#closed) return
     const url = this.#urls[this.#urlIndex % this.#urls.length] ?? ''
     this.#url = url
+    const attempt = ++this.#attempt
     log('connecting to %s', url)
+    let auth: ReturnType<typeof authFor>
+    try {
+      auth = authFor(this.#options.auth) // a value at once; a function's promise (a token fetched) later
+    } catch (error) {
+      return this.#authFailed(url, error)
+    }
+    if (!(auth instanceof Promise)) return this.#connectTo(url, auth)
+    const still = (): boolean => attempt === this.#attempt && !this.#closed
+    auth.then((value) => void (still() && this.#connectTo(url, value)), (error: unknown) => void (still() && this.#authFailed(url, error)))
+  }
+
+  #authFailed(url: string, error: unknown): void {
+    if (error instanceof BadArgError && !this.#everJoined) return this.#fail(error)
+    this.#failed(url, { reason: `the auth function failed: ${errorMessage(error)}`, cause: error })
+    this.#retry(false)
+  }
+
+  #connectTo(url: string, auth: Json | undefined): void {
+    const request = joinRequest(this.#options, this.id, this.#key, this.incarnation, auth)
     const socket = (this.#options.io ?? this.#connect)(url, {
       forceNew: true,
       reconnection: false,
       transports: ['websocket'],
       timeout: this.#timings.ackTimeoutMs,
+      auth: { join: request },
     })
     this.#socket = socket
+    // member events that come before the join's reply apply to its member list
+    this.#buffered = []
     const current = (): boolean => this.#socket === socket && !this.#closed
     let opened = false
     // a first connect that neither opens nor fails for a while (a server that holds WebSockets): the probe looks
@@ -197,8 +225,21 @@ class SocketIoSignaling implements Signaling {
       if (!current()) return
       opened = true
       log('connected to %s', url)
-      this.#sendJoin(socket, url)
+      const ackMs = this.#timings.ackTimeoutMs
+      this.#replyTimer = setTimeout(() => {
+        if (!current() || this.#joined) return
+        this.#failed(url, { reason: `connected, but the join got no answer in ${ackMs} ms`, cause: undefined })
+        this.#retry(true)
+      }, ackMs)
+      unref(this.#replyTimer)
+      socket.emit(HubEvents.join, request, answered) // for a hub that read none from the handshake (older, or auth dropped)
     })
+    const answered = (payload: unknown): void => {
+      if (!current() || this.#joined || this.#buffered === undefined) return
+      clearTimeout(this.#replyTimer)
+      this.#joinReply(url, payload)
+    }
+    socket.on(HubEvents.joined, answered)
     socket.on('connect_error', (error: unknown) => {
       if (!current()) return
       const failure = explainConnectError(error, url, this.#explain)
@@ -262,65 +303,27 @@ class SocketIoSignaling implements Signaling {
     },
   }
 
-  #sendJoin(socket: HubSocket, url: string): void {
-    authFor(this.#options.auth).then(
-      (auth) => {
-        if (this.#socket === socket && !this.#closed) this.#emitJoin(socket, url, auth)
-      },
-      (error: unknown) => {
-        if (this.#socket !== socket || this.#closed) return
-        if (error instanceof BadArgError && !this.#everJoined) return this.#fail(error)
-        this.#failed(url, { reason: `the auth function failed: ${errorMessage(error)}`, cause: error })
-        this.#retry(false)
-      },
-    )
-  }
-
-  #emitJoin(socket: HubSocket, url: string, auth: Json | undefined): void {
-    const request: JoinRequest = {
-      v: HUB_PROTOCOL_VERSION,
-      cluster: this.#options.cluster,
-      id: this.id,
-      key: this.#key,
-      inc: this.incarnation,
-      ...(auth !== undefined ? { auth } : {}),
-      ...(this.#options.relay === false ? { relay: false as const } : {}),
-    }
-    this.#buffered = []
-    const ackMs = this.#timings.ackTimeoutMs
-    socket.timeout(ackMs).emit(HubEvents.join, request, (error: unknown, payload: unknown) => {
-      if (this.#socket !== socket || this.#closed) return
-      if (error) {
-        this.#failed(url, { reason: `connected, but the join got no answer in ${ackMs} ms`, cause: error })
-        return this.#retry(true)
-      }
-      const reply = parseJoinReply(payload)
-      if (reply === null) return this.#refused(url, 'protocol', 'the hub sent a malformed join reply')
-      if (!reply.ok) return this.#refused(url, reply.code, reply.message)
-      // the member list, with the member events that came while the join was answered
-      const members = new Map<string, MemberInfo>()
-      for (const member of reply.members) members.set(member.id, member)
-      for (const [kind, member] of this.#buffered ?? []) {
-        if (kind === 'join') members.set(member.id, member)
-        else if (members.get(member.id)?.inc === member.inc) members.delete(member.id)
-      }
-      members.delete(this.id)
-      this.#buffered = undefined
-      this.#joined = true
-      this.#attempts = 0
-      this.#failures.clear()
-      const result: JoinResult = { id: this.id, members: [...members.values()], ...(reply.claims === undefined ? {} : { claims: reply.claims }) }
-      const settle = this.#settle
-      this.#settle = undefined
-      clearTimeout(this.#deadline)
-      this.#everJoined = true
-      log('joined %s as %s via %s: %d members', this.#options.cluster, this.id, url, result.members.length)
-      // Before any member event that follows this reply, and before join() resolves:
-      // handlers see the member list, then each change to it, in order.
-      this.#joinedHandler(result)
-      settle?.resolve(result)
-      this.#statusHandler('connected', url)
-    })
+  /** The hub answered the join of the current connection. */
+  #joinReply(url: string, payload: unknown): void {
+    const reply = parseJoinReply(payload)
+    if (reply === null) return this.#refused(url, 'protocol', 'the hub sent a malformed join reply')
+    if (!reply.ok) return this.#refused(url, reply.code, reply.message)
+    const members = membersAfter(reply.members, this.#buffered ?? [], this.id)
+    this.#buffered = undefined
+    this.#joined = true
+    this.#attempts = 0
+    this.#failures.clear()
+    const result: JoinResult = { id: this.id, members, ...(reply.claims === undefined ? {} : { claims: reply.claims }) }
+    const settle = this.#settle
+    this.#settle = undefined
+    clearTimeout(this.#deadline)
+    this.#everJoined = true
+    log('joined %s as %s via %s: %d members', this.#options.cluster, this.id, url, result.members.length)
+    // Before any member event that follows this reply, and before join() resolves:
+    // handlers see the member list, then each change to it, in order.
+    this.#joinedHandler(result)
+    settle?.resolve(result)
+    this.#statusHandler('connected', url)
   }
 
   #refused(url: string, code: string, message: string): void {
@@ -361,6 +364,8 @@ class SocketIoSignaling implements Signaling {
   #drop(): void {
     const socket = this.#socket
     this.#socket = undefined
+    this.#attempt++
+    clearTimeout(this.#replyTimer)
     this.#joined = false
     this.#buffered = undefined
     if (socket === undefined) return

@@ -4,8 +4,9 @@
  */
 import { BadArgError } from '../api/errors.js'
 import { isIncarnation } from '../api/pid.js'
+import { isThenable } from '../util/async.js'
 import { optionChecks, showJson } from '../util/options.js'
-import { HubLimits, isHubName, isJson, type ClientToHubEvents, type HubToClientEvents, type JoinRequest, type Json, type Received } from './hub-protocol.js'
+import { HUB_PROTOCOL_VERSION, HubLimits, isHubName, isJson, type ClientToHubEvents, type HubToClientEvents, type JoinRequest, type Json, type MemberInfo, type Received } from './hub-protocol.js'
 import type { ClientToHubRelayEvents, HubToClientRelayEvents } from './relay-protocol.js'
 
 /** What a client sends the hub: the hub protocol's and the relay's events, checked against their maps. */
@@ -24,7 +25,10 @@ export interface HubSocket {
 }
 
 /** socket.io-client's `io` (or a wrapper of it): opens one connection to a hub. */
-export type HubConnector = (url: string, options: { forceNew: boolean; reconnection: boolean; transports: string[]; timeout: number }) => HubSocket
+export type HubConnector = (
+  url: string,
+  options: { forceNew: boolean; reconnection: boolean; transports: string[]; timeout: number; auth: { join: JoinRequest } },
+) => HubSocket
 
 /**
  * The signaling's defaults, one table: what each bounds and why that value (docs/api.md
@@ -93,9 +97,17 @@ export function optionsProblem(options: SocketIoSignalingOptions, id: string, in
   return undefined
 }
 
-/** The `auth` option for one join: the value, or what the function gives now; `BadArgError` when that is not plain JSON of at most 4 KiB. */
-export async function authFor(auth: SocketIoSignalingOptions['auth']): Promise<Json | undefined> {
-  const value: unknown = typeof auth === 'function' ? await (auth as () => unknown)() : auth
+/**
+ * The `auth` option for one join: the value, or what the function gives now (a promise
+ * only when the function returns one); throws (or rejects with) `BadArgError` when that
+ * is not plain JSON of at most 4 KiB.
+ */
+export function authFor(auth: SocketIoSignalingOptions['auth']): Json | undefined | Promise<Json | undefined> {
+  const value: unknown = typeof auth === 'function' ? (auth as () => unknown)() : auth
+  return isThenable(value) ? Promise.resolve(value).then(checkedAuth) : checkedAuth(value)
+}
+
+function checkedAuth(value: unknown): Json | undefined {
   if (value === undefined) return undefined
   if (!isJson(value, HubLimits.authMaxBytes)) throw new BadArgError('auth must be plain JSON of at most 4 KiB')
   return value
@@ -129,4 +141,29 @@ export interface SocketIoSignalingOptions {
   relay?: boolean
   /** The node's incarnation (a node restarted under the same id has a new one). Default: a random one. */
   incarnation?: number
+}
+
+/** The join request of a node (`id`, its secret `key`, its incarnation `inc`), with `auth` as read for this connection. */
+export function joinRequest(options: Pick<SocketIoSignalingOptions, 'cluster' | 'relay'>, id: string, key: string, inc: number, auth: Json | undefined): JoinRequest {
+  return {
+    v: HUB_PROTOCOL_VERSION,
+    cluster: options.cluster,
+    id,
+    key,
+    inc,
+    ...(auth !== undefined ? { auth } : {}),
+    ...(options.relay === false ? { relay: false as const } : {}),
+  }
+}
+
+/** The member list of a join reply, with the member events that came while the join was answered (in order), without `self`. */
+export function membersAfter(listed: readonly MemberInfo[], events: ReadonlyArray<readonly [kind: 'join' | 'leave', member: MemberInfo]>, self: string): MemberInfo[] {
+  const members = new Map<string, MemberInfo>()
+  for (const member of listed) members.set(member.id, member)
+  for (const [kind, member] of events) {
+    if (kind === 'join') members.set(member.id, member)
+    else if (members.get(member.id)?.inc === member.inc) members.delete(member.id)
+  }
+  members.delete(self)
+  return [...members.values()]
 }

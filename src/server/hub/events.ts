@@ -62,3 +62,18 @@ export function splitAck<E extends ClientEvent>(args: readonly unknown[]): { pay
   }
   return { payload: args[0], ack: undefined }
 }
+
+/**
+ * The join a client sent with its connection (Socket.IO's handshake `auth: { join }`),
+ * still unread (the membership parses it as it parses a `join` event); undefined for none.
+ */
+export function joinInHandshake(auth: unknown): unknown {
+  return typeof auth === 'object' && auth !== null && Object.hasOwn(auth, 'join') ? Reflect.get(auth, 'join') : undefined
+}
+
+/** Whether two unread joins carry the same string `key` (the same client's join, sent twice). */
+export function sameJoinKey(a: unknown, b: unknown): boolean {
+  const key = (join: unknown): unknown => (typeof join === 'object' && join !== null ? Reflect.get(join, 'key') : undefined)
+  const first = key(a)
+  return typeof first === 'string' && first === key(b)
+}

@@ -27,7 +27,8 @@ import { AddressBudgets } from './address-budget.js'
 import { createAdmission } from './authorize.js'
 import { claimReader } from './claims.js'
 import { HubConnection } from './connection.js'
-import { type Ack, type ClientEvent, type HubServer, type HubSocket, splitAck } from './events.js'
+import { HubEvents } from '../../core/hub/hub-protocol.js'
+import { type Ack, type ClientEvent, type HubServer, type HubSocket, joinInHandshake, sameJoinKey, splitAck } from './events.js'
 import { admission, guardConnection, guardEvents, originPolicy, throttledWarn } from './guards.js'
 import { createHttpServer } from './http.js'
 import { Kicks } from './kick.js'
@@ -134,7 +135,13 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     const guard = guardConnection(socket, settings, warnOnce, () => conn.name, () => conn.member)
     // sees every event first: the rate limit, and unknown events refused (./guards.ts)
     socket.use(guardEvents(conn, settings, warnOnce))
-    take(socket, 'join', (payload, ack) => membership.join(conn, payload, ack))
+    // A join that came with the connection (Socket.IO's handshake `auth: { join }`): taken
+    // as a `join` event would be, and answered by a `joined` event, a hub round trip
+    // sooner. The client sends the same join as an event too, for a hub that reads no
+    // handshake join; here that copy (the same key) is left unanswered.
+    const early = joinInHandshake(socket.handshake.auth)
+    if (early !== undefined) membership.join(conn, early, (reply) => void socket.emit(HubEvents.joined, reply))
+    take(socket, 'join', (payload, ack) => (early !== undefined && sameJoinKey(early, payload) ? undefined : membership.join(conn, payload, ack)))
     take(socket, 'signal', (payload, ack) => signals.receive(conn, payload, ack))
     take(socket, 'relay', (payload, ack) => handleRelay(io, settings, conn, payload, ack))
     socket.on('disconnect', (reason) => {

@@ -25,7 +25,11 @@ function fakeIo(): { io: HubConnector; sockets: FakeSocket[] } {
         listeners.set(event, [...(listeners.get(event) ?? []), listener])
       },
       off: () => listeners.clear(),
-      emit: () => true,
+      emit: ((event: string, payload: unknown, ack?: (reply: unknown) => void) => {
+        const { id } = payload as { id: string }
+        if (event === 'join' && ack !== undefined) queueMicrotask(() => ack({ ok: true, id, members: [] }))
+        return true
+      }) as HubSocket['emit'],
       timeout: () => ({
         emit: (_event, payload, ack) => {
           const { id } = payload as { id: string }
