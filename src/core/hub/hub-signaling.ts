@@ -235,7 +235,7 @@ class SocketIoSignaling implements Signaling {
       socket.emit(HubEvents.join, request, answered) // for a hub that read none from the handshake (older, or auth dropped)
     })
     const answered = (payload: unknown): void => {
-      if (!current() || this.#joined || this.#buffered === undefined) return
+      if (!current() || this.#joined) return
       clearTimeout(this.#replyTimer)
       this.#joinReply(url, payload)
     }
