@@ -78,6 +78,29 @@ describe('a newcomer over the relay', { timeout: 30_000 }, () => {
     expect(await late.call('held', 'hi')).toBe('hi')
   })
 
+  it('sends its acknowledgements of the answers with its first registration, none bare; each member acknowledges that registration once', async () => {
+    const hub = await startTestHub(cleanups)
+    const { sent, counting } = countRelays(hub)
+    const members: DistNode[] = []
+    for (const id of ['m1', 'm2', 'm3']) members.push(await member(hub, id))
+    await eventually(() => members.every((m) => m.nodes().length === 2), 5000, 'the members linked')
+    await sleep(MESH_DEFAULTS.lazyAckMs + 300) // their own acknowledgements settle
+    counting.on = true
+    const late = await member(hub, 'late')
+    // what an app does soon after it connects (here 20 ms): a name of its own, which every member is told of
+    await sleep(20)
+    late.register('late:service', late.spawn({ handleCall: (msg) => msg }))
+    await eventually(() => members.every((m) => m.allPidsOf('late:service').length === 1), 5000, 'every member saw the registration')
+    await sleep(MESH_DEFAULTS.lazyAckMs + 300) // any acknowledgement still owed goes out
+    counting.on = false
+    // the hello to all three, then the registration to all three, which carries the acknowledgements
+    expect(sent.get('late')).toEqual({ data: [expect.any(Array), expect.any(Array)], bare: 0 })
+    for (const id of ['m1', 'm2', 'm3']) {
+      // the answer to the hello; then the registration is acknowledged bare, once (nothing goes back to carry it)
+      expect(sent.get(id), `what ${id} sent`).toEqual({ data: [['late']], bare: 1 })
+    }
+  })
+
   it('a member opens the link itself when the newcomer does not, after answerLinkMs', async () => {
     const hub = await startTestHub(cleanups)
     const { sent, counting } = countRelays(hub)

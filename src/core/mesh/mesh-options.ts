@@ -114,8 +114,18 @@ export const MESH_DEFAULTS = {
   relayDrainMs: 10_000,
   /** What a relay packet held ahead of a gap weighs besides its data, against `relayWindowBytes`: none is free (1 MiB holds at most 16,384). */
   heldPacketBytes: 64,
-  /** How long an ack a relay channel owes waits for a packet going back to ride on before it is sent bare: a reply usually goes sooner. */
+  /**
+   * How long an ack a relay channel owes waits for a packet going back to ride on before it
+   * is sent bare, when it owes a quarter of the relay window or more (the sender may soon
+   * have to wait for it).
+   */
   ackDelayMs: 2,
+  /**
+   * The same wait when it owes less (at most a quarter of `retransmitMs`, so the sender does
+   * not send again): long enough for a reply, or the registration a newcomer makes once
+   * linked, to carry it; a link's opening then costs no bare acknowledgement.
+   */
+  lazyAckMs: 200,
   /** Members whose newest relay epoch is remembered, at most (the least recently heard from forgotten first): one entry per member id. */
   maxKnownEpochs: 4096,
   /** Superseded incarnations remembered, at most (the oldest forgotten first), so that their late traffic is dropped. */

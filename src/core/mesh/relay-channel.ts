@@ -71,6 +71,8 @@ export class RelayChannel extends ControlChannelBase {
   readonly #ahead = new Map<number, string | Uint8Array>()
   #aheadBytes = 0
   #ackOwed = false
+  /** What the packets received since the last ack sent weigh (against `windowBytes`). */
+  #owedBytes = 0
   readonly #assembler: Reassembler
   #retransmitTimer: TimerHandle | undefined
   #retransmitSoon: TimerHandle | undefined
@@ -193,12 +195,18 @@ export class RelayChannel extends ControlChannelBase {
   /** The cumulative ack to send now (the outlet reads it for every packet to the other side). */
   takeAck(): number {
     this.#ackOwed = false
+    this.#owedBytes = 0
     return this.#delivered
   }
 
   /** Whether a bare ack is owed (packets came and none went back since). */
   get owesAck(): boolean {
     return this.#ackOwed
+  }
+
+  /** Whether the ack owed covers a quarter of the window or more: the sender may soon wait for it. */
+  get ackUrgent(): boolean {
+    return this.#owedBytes * 4 >= this.#options.windowBytes
   }
 
   #armRetransmit(): void {
@@ -241,6 +249,7 @@ export class RelayChannel extends ControlChannelBase {
     const data = notice.data
     if (data === undefined) return
     this.#ackOwed = true
+    this.#owedBytes += weight(data)
     this.#outlet.send(this, undefined) // an ack goes back, on a packet of ours or bare
     const seq = notice.seq
     if (seq <= this.#delivered || this.#ahead.has(seq)) return // a repeat

@@ -6,7 +6,9 @@
  * frames), it leaves once, with every target listed: the hub fans it out. Acks ride on
  * packets going the other way; a channel that owes one and sends nothing within
  * `MESH_DEFAULTS.ackDelayMs` (a reply usually goes back sooner) has it sent bare, in one event for
- * all such channels. The hub does not acknowledge packets: the receivers do, end to end,
+ * all such channels; one that owes less than a quarter of the window waits `lazyAckMs`
+ * (a link's opening is acknowledged by the next thing said on it, usually a registration).
+ * The hub does not acknowledge packets: the receivers do, end to end,
  * and the hub only tells of a packet it refused (`onRefused`), which is sent again soon.
  *
  * Which channel a packet belongs to: the one to the sender's incarnation (stamped by the
@@ -21,7 +23,7 @@ import type { RelayTransport } from '../hub/signaling.js'
 import { logger } from '../util/log.js'
 import { MESH_DEFAULTS } from './mesh-options.js'
 import { RelayChannel, type RelayChannelOptions, type RelayOutlet } from './relay-channel.js'
-import type { TimerHandle } from '../util/async.js'
+import { now, startTimer, type TimerHandle } from '../util/async.js'
 
 const log = logger('distribunator:relay')
 
@@ -43,6 +45,10 @@ export class RelayRouter implements RelayOutlet {
   readonly #acks = new Set<RelayChannel>()
   #scheduled = false
   #ackTimer: TimerHandle | undefined
+  /** When `#ackTimer` fires. */
+  #ackDue = 0
+  /** How long an ack that is not urgent waits for a packet to ride on. */
+  readonly #lazyAckMs: number
   /** The last packet could not leave (no hub connection): logged once until one does. */
   #stalled = false
 
@@ -66,6 +72,7 @@ export class RelayRouter implements RelayOutlet {
     this.#options = options
     this.#route = route
     this.#report = report
+    this.#lazyAckMs = Math.max(MESH_DEFAULTS.ackDelayMs, Math.min(MESH_DEFAULTS.lazyAckMs, options.retransmitMs / 4))
     transport.onPacket((notice) => this.#received(notice))
     transport.onRefused((refusal) => {
       log('hub refused a packet (%s); resending', refusal.code)
@@ -128,7 +135,13 @@ export class RelayRouter implements RelayOutlet {
   send(channel: RelayChannel, packet: { readonly seq: number; readonly data: string | Uint8Array } | undefined): void {
     if (packet === undefined) {
       this.#acks.add(channel)
-      this.#ackTimer ??= setTimeout(() => this.#flushAcks(), MESH_DEFAULTS.ackDelayMs)
+      const due = now() + (channel.ackUrgent ? MESH_DEFAULTS.ackDelayMs : this.#lazyAckMs)
+      if (this.#ackTimer !== undefined) {
+        if (this.#ackDue <= due) return
+        clearTimeout(this.#ackTimer)
+      }
+      this.#ackDue = due
+      this.#ackTimer = startTimer(() => this.#flushAcks(), due - now()) // an owed ack never holds a process open
       return
     }
     this.#outgoing.push({ channel, seq: packet.seq, data: packet.data })

@@ -10,6 +10,7 @@ import type { RelayNotice } from '../../../src/core/hub/relay-protocol.js'
 import type { RelayTransport } from '../../../src/core/hub/signaling.js'
 import { createHub, createSocketIoSignaling, type Hub } from '../../../src/server/index.js'
 import { channelCompliance, type ChannelPair } from '../../../src/testing/index.js'
+import { MESH_DEFAULTS } from '../../../src/core/mesh/mesh-options.js'
 import { eventually } from '../../support/eventually.js'
 
 const OPTIONS = { chunkBytes: 16 * 1024, maxMessageBytes: 64 * 1024 * 1024, windowBytes: 256 * 1024, retransmitMs: 200 }
@@ -26,13 +27,17 @@ afterAll(async () => {
 })
 
 /** Two members of a fresh cluster, each with a router; `wrap` can stand between a router and its transport. */
-async function relayPair(wrap: (transport: RelayTransport) => RelayTransport = (t) => t, url = hub.url): Promise<ChannelPair & { a: RelayChannel; b: RelayChannel }> {
+async function relayPair(
+  wrap: (transport: RelayTransport) => RelayTransport = (t) => t,
+  url = hub.url,
+  options = OPTIONS,
+): Promise<ChannelPair & { a: RelayChannel; b: RelayChannel }> {
   const cluster = `relay-${++clusters}`
   const sa = createSocketIoSignaling({ hub: url, cluster, id: 'a', retryDelayMs: 50, maxRetryDelayMs: 200 })
   const sb = createSocketIoSignaling({ hub: url, cluster, id: 'b', retryDelayMs: 50, maxRetryDelayMs: 200 })
   await Promise.all([sa.join(), sb.join()])
-  const ra = new RelayRouter(wrap(sa.relay as RelayTransport), OPTIONS, () => undefined, () => {})
-  const rb: RelayRouter = new RelayRouter(wrap(sb.relay as RelayTransport), OPTIONS, () => undefined, () => {})
+  const ra = new RelayRouter(wrap(sa.relay as RelayTransport), options, () => undefined, () => {})
+  const rb: RelayRouter = new RelayRouter(wrap(sb.relay as RelayTransport), options, () => undefined, () => {})
   const a = ra.open('b', sb.incarnation)
   const b = rb.open('a', sa.incarnation)
   cleanups.push(() => {
@@ -105,6 +110,36 @@ describe('relay channel over a real hub', () => {
     expect(refused).toBeGreaterThan(0)
   })
 
+  it('an acknowledgement waits for a packet going back to ride on: replies a few ms later carry them, none goes bare', async () => {
+    const bare = [0, 0]
+    let sides = 0
+    const counting = (transport: RelayTransport): RelayTransport => {
+      const side = sides++
+      return {
+        onPacket: (handler) => transport.onPacket(handler),
+        onRefused: (handler) => transport.onRefused(handler),
+        send: (targets, data) => {
+          if (data === undefined) bare[side]!++
+          return transport.send(targets, data)
+        },
+      }
+    }
+    // the default retransmit time, so that an owed acknowledgement may wait MESH_DEFAULTS.lazyAckMs
+    const { a, b } = await relayPair(counting, hub.url, { ...OPTIONS, retransmitMs: MESH_DEFAULTS.retransmitMs })
+    const replies: string[] = []
+    a.onMessage((m) => replies.push(String(m)))
+    b.onMessage((m) => setTimeout(() => b.send(`re ${String(m)}`), 10)) // a handler that takes 10 ms
+    for (let i = 0; i < 5; i++) {
+      a.send(`q ${i}`)
+      await eventually(() => replies.length === i + 1, 5000, `reply ${i}`)
+    }
+    expect(replies).toEqual(['re q 0', 're q 1', 're q 2', 're q 3', 're q 4'])
+    expect(bare[1]).toBe(0) // b's rode on its replies (ackDelayMs alone sent each bare)
+    // a's acknowledgement of the last reply has nothing to ride on: it goes bare, once
+    await eventually(() => bare[0] === 1, MESH_DEFAULTS.lazyAckMs + 2000, "a's last acknowledgement")
+    expect(a.bufferedAmount).toBe(0)
+    await eventually(() => b.bufferedAmount === 0, 2000, 'b acknowledged')
+  })
 })
 
 /**
