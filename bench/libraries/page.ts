@@ -39,8 +39,8 @@ export interface LibrariesPage {
   timeline(): Timeline
   /** When the links to `peers` were all direct (epoch ms), waiting for it; at once for libraries that link only directly. */
   directAt(peers: string[]): Promise<number>
-  /** Starts the reference raw member `id` and resolves once `expect` raw peers can be sent to; their ids. */
-  joinRef(options: { id: string; servers: Servers; expect: number }): Promise<string[]>
+  /** Starts the reference raw member `id` in `room` and resolves once `expect` raw peers can be sent to; their ids. */
+  joinRef(options: { id: string; room: string; servers: Servers; expect: number }): Promise<string[]>
   /** Round trips paired sample by sample, a raw request to `ref` and a library request to `peer`, alternating which goes first. Sorted ms. */
   pairedRtt(peer: string, ref: string, samples: number, warmUp: number): Promise<{ raw: number[]; lib: number[] }>
   /** `count` one-way messages of about 50 bytes to `peer`, until the far end has them all; messages/s. */
@@ -141,8 +141,8 @@ const page: LibrariesPage = {
     return Math.max(...times)
   },
 
-  async joinRef({ id, servers, expect }) {
-    ref = await startRaw({ id, room: 'ref', dial: [], servers, serve })
+  async joinRef({ id, room, servers, expect }) {
+    ref = await startRaw({ id, room, dial: [], servers, serve })
     return answers(ref, expect)
   },
 

@@ -41,11 +41,11 @@ function join(pieces: readonly Uint8Array[]): Uint8Array {
   return out
 }
 
-export const start: Start = ({ id, servers, serve }) =>
+export const start: Start = ({ id, room, servers, serve }) =>
   new Promise((resolve, reject) => {
     const peers = new PeerList()
     const links = new Map<string, Link>()
-    const socket = new WebSocket(`${servers.relay}/?id=${encodeURIComponent(id)}`)
+    const socket = new WebSocket(`${servers.relay}/?id=${encodeURIComponent(id)}&room=${encodeURIComponent(room)}`)
     const signal = (to: string, data: unknown): void => socket.send(JSON.stringify({ to, data }))
 
     const flush = (link: Link): void => {

@@ -7,9 +7,11 @@
  * - `mqtt`: an aedes MQTT broker over WebSocket (ws's `createWebSocketStream`), for
  *   trystero's MQTT strategy.
  * - `relay`: the minimal signalling relay of the raw RTCPeerConnection pages. A client
- *   opens `ws://host:port/?id=<id>` and is sent `{"peers":[...]}`, the ids already
- *   there; then each `{"to","data"}` it sends reaches `to` as `{"from","data"}`. Nothing
- *   else: no rooms, no queue, no retries.
+ *   opens `ws://host:port/?id=<id>&room=<room>` and is sent `{"peers":[...]}`, the ids
+ *   already in its room; then each `{"to","data"}` it sends reaches `to`, if in the same
+ *   room, as `{"from","data"}`. Nothing else: no queue, no retries. (Rooms keep a round's
+ *   tabs from offering to tabs of an earlier step that are still open, as every other
+ *   library's room or cluster does.)
  *
  * Prints `ready <port>` on stdout once it accepts connections.
  */
@@ -34,15 +36,17 @@ function listen(server: Server): Promise<number> {
 async function relay(): Promise<number> {
   const server = createServer()
   const wss = new WebSocketServer({ server })
-  const clients = new Map<string, WebSocket>()
+  const clients = new Map<string, { readonly socket: WebSocket; readonly room: string }>()
   wss.on('connection', (socket, request) => {
-    const id = new URL(request.url ?? '/', 'http://relay').searchParams.get('id')
+    const params = new URL(request.url ?? '/', 'http://relay').searchParams
+    const id = params.get('id')
+    const room = params.get('room') ?? ''
     if (id === null || clients.has(id)) {
       socket.close(4000, 'an id is needed, once')
       return
     }
-    socket.send(JSON.stringify({ peers: [...clients.keys()] }))
-    clients.set(id, socket)
+    socket.send(JSON.stringify({ peers: [...clients].filter(([, client]) => client.room === room).map(([peer]) => peer) }))
+    clients.set(id, { socket, room })
     socket.on('message', (raw) => {
       let message: unknown
       try {
@@ -51,10 +55,11 @@ async function relay(): Promise<number> {
         return
       }
       if (typeof message !== 'object' || message === null || !('to' in message) || typeof message.to !== 'string') return
-      clients.get(message.to)?.send(JSON.stringify({ from: id, data: 'data' in message ? message.data : null }))
+      const to = clients.get(message.to)
+      if (to?.room === room) to.socket.send(JSON.stringify({ from: id, data: 'data' in message ? message.data : null }))
     })
     socket.on('close', () => {
-      if (clients.get(id) === socket) clients.delete(id)
+      if (clients.get(id)?.socket === socket) clients.delete(id)
     })
   })
   return listen(server)
