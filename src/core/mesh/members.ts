@@ -3,7 +3,7 @@
  * node id, the incarnations a newer life of the same id superseded (whose late traffic is
  * dropped), and `connect()`'s wait for the members present at join.
  */
-import { startTimer, type TimerHandle } from '../util/async.js'
+import { now, startTimer, type TimerHandle } from '../util/async.js'
 import { MESH_DEFAULTS } from './mesh-options.js'
 import type { PathChannel } from './path-channel.js'
 
@@ -68,13 +68,13 @@ interface LinkView {
  * from it, no signal): it is linked later if it ever answers.
  */
 export function waitForMembers(ids: readonly string[], members: Members, node: LinkView, limits: { readonly timeoutMs: number; readonly answerTimeoutMs: number }): Promise<void> {
-  const started = performance.now()
+  const started = now()
   return new Promise((resolve) => {
     const waitsFor = (id: string): boolean => {
       const member = members.get(id)
       if (member === undefined || member.unlinkable || node.linked(id) !== undefined) return false
       if (member.heard || node.hasLink(id)) return true // it answers: its link is on the way
-      return performance.now() - started < limits.answerTimeoutMs
+      return now() - started < limits.answerTimeoutMs
     }
     const done = (): boolean => !ids.some(waitsFor)
     if (done()) return resolve()

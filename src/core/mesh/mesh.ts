@@ -28,7 +28,7 @@
 import { LinkLostError } from '../api/channel.js'
 import { errorMessage, ProtocolError } from '../api/errors.js'
 import type { DistNode } from '../api/types.js'
-import { startInterval, startTimer, type TimerHandle } from '../util/async.js'
+import { now, startInterval, startTimer, type TimerHandle } from '../util/async.js'
 import { logger } from '../util/log.js'
 import type { MeshHooks, MeshHost } from '../node/mesh-host.js'
 import { createHostedNode } from '../node/node.js'
@@ -308,7 +308,7 @@ class Mesh implements MeshHooks {
   #pathOptions(id: string): ConstructorParameters<typeof PathChannel>[1] {
     return {
       maxHeldBytes: this.#node.maxFrameBytes,
-      now: () => performance.now(),
+      now,
       onPathChange: (path) => {
         log('%s: link moved to %s', id, path)
         if (this.#node.isLinked(id)) this.#node.emit('path', id, path)

@@ -5,6 +5,7 @@
  * the relay, losing nothing).
  */
 import { BadArgError, errorMessage } from '../api/errors.js'
+import { now } from '../util/async.js'
 import { logger } from '../util/log.js'
 import type { DirectLinks } from './direct.js'
 import type { Member } from './members.js'
@@ -14,21 +15,21 @@ const log = logger('distribunator:mesh')
 
 /** Busy relayed pairs go direct while there is room (or an idle direct path to give way). */
 export function promoteBusy(members: Iterable<Member>, direct: DirectLinks): void {
-  const now = performance.now()
+  const t = now()
   for (const member of members) {
     const path = member.path
     if (path === undefined || path.hasDirect || direct.has(member.id)) continue
-    if (now - path.lastTraffic < MESH_DEFAULTS.busyMs) direct.consider(member.id, true)
+    if (t - path.lastTraffic < MESH_DEFAULTS.busyMs) direct.consider(member.id, true)
   }
 }
 
 /** Moves the least recently used direct path idle for `idleMs` back to the relay; returns whether it did. */
 export function demoteIdle(members: Iterable<Member>, idleMs: number): boolean {
-  const now = performance.now()
+  const t = now()
   let idlest: Member | undefined
   for (const member of members) {
     const path = member.path
-    if (path === undefined || path.via !== 'direct' || now - path.lastTraffic < idleMs) continue
+    if (path === undefined || path.via !== 'direct' || t - path.lastTraffic < idleMs) continue
     if (idlest?.path === undefined || path.lastTraffic < idlest.path.lastTraffic) idlest = member
   }
   if (idlest?.path === undefined) return false

@@ -18,9 +18,16 @@ export function startInterval(fn: () => void, ms: number): TimerHandle {
   return unref(setInterval(fn, ms) as unknown as TimerHandle)
 }
 
-/** Monotonic milliseconds. */
+/**
+ * The clock object, read once: in a page `globalThis.performance` is a getter of the
+ * window, and reading it at every call made `now()` cost about 0.45 µs in Chromium
+ * against 0.1 µs (a link reads the clock for every frame it sends and receives).
+ */
+const clock: { now(): number } = globalThis.performance ?? Date
+
+/** Monotonic milliseconds (wall-clock milliseconds where `performance` is missing). */
 export function now(): number {
-  return globalThis.performance !== undefined ? globalThis.performance.now() : Date.now()
+  return clock.now()
 }
 
 /** True for anything with a `then` method (a promise from any realm or library). */
