@@ -114,16 +114,14 @@ export const MESH_DEFAULTS = {
   relayDrainMs: 10_000,
   /** What a relay packet held ahead of a gap weighs besides its data, against `relayWindowBytes`: none is free (1 MiB holds at most 16,384). */
   heldPacketBytes: 64,
-  /**
-   * How long an ack a relay channel owes waits for a packet going back to ride on before it
-   * is sent bare, when it owes a quarter of the relay window or more (the sender may soon
-   * have to wait for it).
-   */
+  /** How long an ack a relay channel owes waits for a packet going back to ride on before it is sent bare: a reply usually goes sooner. */
   ackDelayMs: 2,
   /**
-   * The same wait when it owes less (at most a quarter of `retransmitMs`, so the sender does
-   * not send again): long enough for a reply, or the registration a newcomer makes once
-   * linked, to carry it; a link's opening then costs no bare acknowledgement.
+   * The same wait for the ack of a link's first packet, the other side's hello (at most a
+   * quarter of `retransmitMs`, so the other side does not send it again): long enough for
+   * the registration a newcomer makes once linked to carry it; a link's opening then costs
+   * no bare acknowledgement. (Waiting this long for every ack made item 9's relayed calls,
+   * interleaved with other round trips, 10% slower.)
    */
   lazyAckMs: 200,
   /** Members whose newest relay epoch is remembered, at most (the least recently heard from forgotten first): one entry per member id. */

@@ -71,8 +71,6 @@ export class RelayChannel extends ControlChannelBase {
   readonly #ahead = new Map<number, string | Uint8Array>()
   #aheadBytes = 0
   #ackOwed = false
-  /** What the packets received since the last ack sent weigh (against `windowBytes`). */
-  #owedBytes = 0
   readonly #assembler: Reassembler
   #retransmitTimer: TimerHandle | undefined
   #retransmitSoon: TimerHandle | undefined
@@ -195,7 +193,6 @@ export class RelayChannel extends ControlChannelBase {
   /** The cumulative ack to send now (the outlet reads it for every packet to the other side). */
   takeAck(): number {
     this.#ackOwed = false
-    this.#owedBytes = 0
     return this.#delivered
   }
 
@@ -204,9 +201,13 @@ export class RelayChannel extends ControlChannelBase {
     return this.#ackOwed
   }
 
-  /** Whether the ack owed covers a quarter of the window or more: the sender may soon wait for it. */
-  get ackUrgent(): boolean {
-    return this.#owedBytes * 4 >= this.#options.windowBytes
+  /**
+   * Whether the ack owed covers only the other side's first packet (its hello and
+   * registry): what this side says next on the link (its first registration or call)
+   * carries it, so it may wait `lazyAckMs`. Any later ack waits `ackDelayMs`.
+   */
+  get ackCanWait(): boolean {
+    return this.#delivered <= 1
   }
 
   #armRetransmit(): void {
@@ -249,7 +250,6 @@ export class RelayChannel extends ControlChannelBase {
     const data = notice.data
     if (data === undefined) return
     this.#ackOwed = true
-    this.#owedBytes += weight(data)
     this.#outlet.send(this, undefined) // an ack goes back, on a packet of ours or bare
     const seq = notice.seq
     if (seq <= this.#delivered || this.#ahead.has(seq)) return // a repeat

@@ -6,8 +6,8 @@
  * frames), it leaves once, with every target listed: the hub fans it out. Acks ride on
  * packets going the other way; a channel that owes one and sends nothing within
  * `MESH_DEFAULTS.ackDelayMs` (a reply usually goes back sooner) has it sent bare, in one event for
- * all such channels; one that owes less than a quarter of the window waits `lazyAckMs`
- * (a link's opening is acknowledged by the next thing said on it, usually a registration).
+ * all such channels; the ack of a link's first packet waits `lazyAckMs` (what this side
+ * says next on the link, usually its first registration, carries it).
  * The hub does not acknowledge packets: the receivers do, end to end,
  * and the hub only tells of a packet it refused (`onRefused`), which is sent again soon.
  *
@@ -135,7 +135,7 @@ export class RelayRouter implements RelayOutlet {
   send(channel: RelayChannel, packet: { readonly seq: number; readonly data: string | Uint8Array } | undefined): void {
     if (packet === undefined) {
       this.#acks.add(channel)
-      const due = now() + (channel.ackUrgent ? MESH_DEFAULTS.ackDelayMs : this.#lazyAckMs)
+      const due = now() + (channel.ackCanWait ? this.#lazyAckMs : MESH_DEFAULTS.ackDelayMs)
       if (this.#ackTimer !== undefined) {
         if (this.#ackDue <= due) return
         clearTimeout(this.#ackTimer)
