@@ -96,11 +96,21 @@ class Harness {
   }
 
   /** Loads the page for `lib` in the first `count` tabs, ending whatever ran there. */
+  /**
+   * The first `count` tabs, loaded fresh with `lib`. The other tabs are emptied: a step
+   * before may have left a mesh open in them (six tabs of PeerJS or trystero, their
+   * connections and timers), which took CPU from the next library's step; the next pair
+   * of this library measured 84-91 ms to connect beside trystero's leftovers, 30-38 ms alone.
+   */
   async load(lib: Library, count: number): Promise<Tab[]> {
     const tabs = this.tabs.slice(0, count)
     await Promise.all(
-      tabs.map(async (tab) => {
+      this.tabs.map(async (tab, i) => {
         await within(tab.page.evaluate(() => window.__libs?.close()), 5_000, 'closing a tab').catch(() => {})
+        if (i >= count) {
+          if (tab.page.url() !== 'about:blank') await tab.page.goto('about:blank')
+          return
+        }
         await tab.page.goto(new URL(`index.html?lib=${lib}${timelineSteps.size > 0 ? '&timeline' : ''}`, this.site).href)
         await tab.page.waitForFunction(() => window.__libs !== undefined, undefined, { timeout: 20_000 })
       }),
