@@ -273,33 +273,32 @@ class Harness {
   /**
    * Item 6: five tabs form a mesh (untimed), then the sixth is timed until each of the five
    * has answered it. `relayOnly`: this library with `maxDirectLinks: 0` everywhere. A
-   * members' mesh that does not complete (the raw pages' now and then: a pair whose
-   * channel opened and one request never answered) is told and made once more in fresh
-   * tabs, under new ids, as `together` does.
+   * step that does not complete (now and then the raw pages' members: a pair whose channel
+   * opened and one request never answered; trystero's newcomer: a member never heard from)
+   * is told and made once more in fresh tabs, under new ids, as `together` does.
    */
   async newcomer(lib: Library, tag: string, relayOnly = false): Promise<void> {
     const tabs = await this.load(lib, MESH)
     const members = tabs.slice(0, MESH - 1)
     const budget = relayOnly ? 0 : undefined
     const step = relayOnly ? 'newcomer-relay' : 'newcomer'
-    let ids: string[] = []
-    let room = ''
+    const last = tabs[MESH - 1]!
+    let joined: Joined
     for (let attempt = 1; ; attempt++) {
       const suffix = attempt === 1 ? '' : `-${attempt}`
-      ids = members.map((_, i) => `${tag}-m${i}${suffix}`)
-      room = `newcomer-${tag}${suffix}`
+      const ids = members.map((_, i) => `${tag}-m${i}${suffix}`)
+      const room = `newcomer-${tag}${suffix}`
       try {
         await Promise.all(members.map((tab, i) => this.join(tab, ids[i]!, room, lib === 'peerjs' ? ids.slice(0, i) : [], MESH - 2, budget)))
+        joined = await profiled(step, lib, tabs.map((tab) => tab.page), () => this.join(last, `${tag}-new${suffix}`, room, lib === 'peerjs' ? ids : [], MESH - 1, budget), this.log)
         break
       } catch (error) {
         if (attempt === 2) throw error
         const message = error instanceof Error ? error.message : String(error)
-        this.log(`${lib} ${step}, the members: ${message}${await this.errors()}${await this.progress()}\n(once more, in fresh tabs)`)
+        this.log(`${lib} ${step}: ${message}${await this.errors()}${await this.progress()}\n(once more, in fresh tabs)`)
         await this.load(lib, MESH)
       }
     }
-    const last = tabs[MESH - 1]!
-    const joined = await profiled(step, lib, tabs.map((tab) => tab.page), () => this.join(last, `${tag}-new`, room, lib === 'peerjs' ? ids : [], MESH - 1, budget), this.log)
     this.push('newcomer', relayOnly ? 'ours-relay' : lib, joined.answeredAt - joined.startedAt)
     if (lib === 'ours' && !relayOnly) this.push('newcomer', 'ours-direct', (await this.directAt(last, joined.peers)) - joined.startedAt)
   }
