@@ -47,7 +47,7 @@ export class RelayRouter implements RelayOutlet {
   #ackTimer: TimerHandle | undefined
   /** When `#ackTimer` fires. */
   #ackDue = 0
-  /** How long an ack that is not urgent waits for a packet to ride on. */
+  /** How long the ack of a link's first packet waits for a packet to ride on. */
   readonly #lazyAckMs: number
   /** The last packet could not leave (no hub connection): logged once until one does. */
   #stalled = false
@@ -135,13 +135,14 @@ export class RelayRouter implements RelayOutlet {
   send(channel: RelayChannel, packet: { readonly seq: number; readonly data: string | Uint8Array } | undefined): void {
     if (packet === undefined) {
       this.#acks.add(channel)
-      const due = now() + (channel.ackCanWait ? this.#lazyAckMs : MESH_DEFAULTS.ackDelayMs)
+      const wait = channel.ackCanWait ? this.#lazyAckMs : MESH_DEFAULTS.ackDelayMs
+      const due = now() + wait
       if (this.#ackTimer !== undefined) {
         if (this.#ackDue <= due) return
         clearTimeout(this.#ackTimer)
       }
       this.#ackDue = due
-      this.#ackTimer = startTimer(() => this.#flushAcks(), due - now()) // an owed ack never holds a process open
+      this.#ackTimer = startTimer(() => this.#flushAcks(), wait) // an owed ack never holds a process open
       return
     }
     this.#outgoing.push({ channel, seq: packet.seq, data: packet.data })
