@@ -23,7 +23,7 @@ import type { RelayTransport } from '../hub/signaling.js'
 import { logger } from '../util/log.js'
 import { MESH_DEFAULTS } from './mesh-options.js'
 import { RelayChannel, type RelayChannelOptions, type RelayOutlet } from './relay-channel.js'
-import { now, startTimer, type TimerHandle } from '../util/async.js'
+import { startTimer, type TimerHandle } from '../util/async.js'
 
 const log = logger('distribunator:relay')
 
@@ -45,8 +45,8 @@ export class RelayRouter implements RelayOutlet {
   readonly #acks = new Set<RelayChannel>()
   #scheduled = false
   #ackTimer: TimerHandle | undefined
-  /** When `#ackTimer` fires. */
-  #ackDue = 0
+  /** `#ackTimer` waits `ackDelayMs` (not `lazyAckMs`): nothing owed needs it sooner. */
+  #ackPrompt = false
   /** How long the ack of a link's first packet waits for a packet to ride on. */
   readonly #lazyAckMs: number
   /** The last packet could not leave (no hub connection): logged once until one does. */
@@ -135,14 +135,14 @@ export class RelayRouter implements RelayOutlet {
   send(channel: RelayChannel, packet: { readonly seq: number; readonly data: string | Uint8Array } | undefined): void {
     if (packet === undefined) {
       this.#acks.add(channel)
-      const wait = channel.ackCanWait ? this.#lazyAckMs : MESH_DEFAULTS.ackDelayMs
-      const due = now() + wait
+      // one timer for every ack owed: a prompt one replaces a lazy one, nothing else does
+      const prompt = !channel.ackCanWait
       if (this.#ackTimer !== undefined) {
-        if (this.#ackDue <= due) return
+        if (this.#ackPrompt || !prompt) return
         clearTimeout(this.#ackTimer)
       }
-      this.#ackDue = due
-      this.#ackTimer = startTimer(() => this.#flushAcks(), wait) // an owed ack never holds a process open
+      this.#ackPrompt = prompt
+      this.#ackTimer = startTimer(() => this.#flushAcks(), prompt ? MESH_DEFAULTS.ackDelayMs : this.#lazyAckMs) // an owed ack never holds a process open
       return
     }
     this.#outgoing.push({ channel, seq: packet.seq, data: packet.data })
