@@ -36,6 +36,13 @@ export interface Channel {
    * then sends no pings and never times out. Default: heartbeats on.
    */
   readonly heartbeat?: boolean
+  /**
+   * Optional: called each time the link sends or receives an application message (a call,
+   * cast, reply or rpc frame; not its handshake, registry sync or heartbeats). A channel
+   * that shares a scarce resource among links (the mesh's direct-link budget) tells the
+   * links in use from the idle ones by it.
+   */
+  used?(): void
 }
 
 /** A channel that also carries control chunks (kind 0–255) in order with its messages: what moving a link between paths needs. */

@@ -5,8 +5,9 @@
  * attaches an opened peer to that member's link.
  *
  * Who offers: the member with the smaller id, unless the larger one wants a direct path
- * first (to promote a busy relayed pair); when both asked at once (glare) the smaller id
- * keeps its own attempt. The offerer asks first (`ask`, a signal, no peer connection
+ * first (to promote a busy relayed pair); a node with more members than its budget offers
+ * only to promote (the pairs that carry calls, not the first met). When both asked at
+ * once (glare) the smaller id keeps its own attempt. The offerer asks first (`ask`, a signal, no peer connection
  * yet); the other side answers `go` and holds a slot of its budget for the offer, or
  * `busy` when it has `maxPendingLinks` answers in progress or no room in its direct-link
  * budget: the offerer stays on the relay and asks again after its backoff. Only after
@@ -72,8 +73,10 @@ export interface DirectHost {
   unlinked(member: string, reason: string): void
   /** A peer to `member` opened: attach it to the member's link. */
   opened(member: string, peer: PeerLike): void
-  /** Room in the budget is wanted: demote an idle direct path if there is one; returns whether it did. */
-  makeRoom(): boolean
+  /** Room in the budget is wanted for `member`: if its pair carries calls, demote an idle direct path; returns whether it did. */
+  makeRoom(member: string): boolean
+  /** More members than `maxDirectLinks`: direct paths go to the pairs that carry calls (promotion), not to the first met. */
+  crowded(): boolean
   report(message: string): void
 }
 
@@ -128,11 +131,11 @@ export class DirectLinks {
   consider(member: string, force = false): void {
     if (this.#stopped || member === this.#host.id || this.has(member) || this.#retries.has(member) || this.#refused.has(member)) return
     if (!this.#host.allowsDirect(member)) return this.#cannot(member, 'this node allows no direct link to it (direct)', NODIRECT)
-    if (!force && this.#host.id > member) return
+    if (!force && (this.#host.id > member || this.#host.crowded())) return
     if (this.used >= this.#options.maxDirectLinks) {
       // no room: an idle direct path may make some (its close frees the slot); try later
       log('%s: no room for a direct path (maxDirectLinks %d)', member, this.#options.maxDirectLinks)
-      if (this.#host.makeRoom()) this.retryLater(member)
+      if (this.#host.makeRoom(member)) this.retryLater(member)
       else this.#cannot(member, `this node has no room for another direct link (maxDirectLinks ${this.#options.maxDirectLinks})`, BUSY)
       return
     }
@@ -194,7 +197,7 @@ export class DirectLinks {
       const closing = this.#open.get(from)
       if (closing !== undefined) this.#dropOpen(from, closing)
       const full = this.used >= this.#options.maxDirectLinks
-      if (full && !this.#host.makeRoom()) this.#cannot(from, `this node has no room for another direct link (maxDirectLinks ${this.#options.maxDirectLinks})`)
+      if (full && !this.#host.makeRoom(from)) this.#cannot(from, `this node has no room for another direct link (maxDirectLinks ${this.#options.maxDirectLinks})`)
       if (full || this.#answering >= this.#options.maxPendingLinks) {
         log('%s: asked for a direct link: busy (%s)', from, full ? 'maxDirectLinks' : 'maxPendingLinks')
         this.#send(from, inc, BUSY)

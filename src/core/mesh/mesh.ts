@@ -39,7 +39,7 @@ import { DirectLinks } from './direct.js'
 import { MESH_DEFAULTS, type MeshOptions } from './mesh-options.js'
 import { type MeshSettings, resolveMeshSettings } from './mesh-settings.js'
 import { type Member, Members, waitForMembers } from './members.js'
-import { demoteIdle, directPolicy, promoteBusy } from './path-budget.js'
+import { demoteIdle, directPolicy, isBusy, promoteBusy } from './path-budget.js'
 import { PathChannel } from './path-channel.js'
 import { RelayRouter } from './relay-router.js'
 
@@ -107,7 +107,8 @@ class Mesh implements MeshHooks {
           else this.#untold.push([id, reason])
         },
         opened: (id, peer) => this.#directOpened(id, peer),
-        makeRoom: () => demoteIdle(this.#members.values(), settings.directIdleMs),
+        makeRoom: (id) => isBusy(this.#members.get(id)?.path, now()) && demoteIdle(this.#members.values(), settings.directIdleMs),
+        crowded: () => this.#members.size > settings.direct.maxDirectLinks,
         report: (message) => node.report(message),
       },
       signaling,

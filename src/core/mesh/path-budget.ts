@@ -2,7 +2,8 @@
  * Which pairs hold the direct paths: those the `direct` policy allows, and when a node may
  * hold only `maxDirectLinks` of them, busy relayed pairs first (WebRTC is tried for them),
  * the direct path idle the longest giving way when room is wanted (its link moves back to
- * the relay, losing nothing).
+ * the relay, losing nothing). Busy and idle count application messages only
+ * (`PathChannel.lastUse`): heartbeats keep a direct path alive, not busy.
  */
 import { BadArgError, errorMessage } from '../api/errors.js'
 import { now } from '../util/async.js'
@@ -13,13 +14,18 @@ import { MESH_DEFAULTS, type MeshOptions } from './mesh-options.js'
 
 const log = logger('distribunator:mesh')
 
+/** Whether the link on `path` carried an application message within `busyMs` (of time `t`). */
+export function isBusy(path: Member['path'], t: number): boolean {
+  return path !== undefined && t - path.lastUse < MESH_DEFAULTS.busyMs
+}
+
 /** Busy relayed pairs go direct while there is room (or an idle direct path to give way). */
 export function promoteBusy(members: Iterable<Member>, direct: DirectLinks): void {
   const t = now()
   for (const member of members) {
     const path = member.path
     if (path === undefined || path.hasDirect || direct.has(member.id)) continue
-    if (t - path.lastTraffic < MESH_DEFAULTS.busyMs) direct.consider(member.id, true)
+    if (isBusy(path, t)) direct.consider(member.id, true)
   }
 }
 
@@ -29,8 +35,8 @@ export function demoteIdle(members: Iterable<Member>, idleMs: number): boolean {
   let idlest: Member | undefined
   for (const member of members) {
     const path = member.path
-    if (path === undefined || path.via !== 'direct' || t - path.lastTraffic < idleMs) continue
-    if (idlest?.path === undefined || path.lastTraffic < idlest.path.lastTraffic) idlest = member
+    if (path === undefined || path.via !== 'direct' || t - path.lastUse < idleMs) continue
+    if (idlest?.path === undefined || path.lastUse < idlest.path.lastUse) idlest = member
   }
   if (idlest?.path === undefined) return false
   log('%s: idle direct path back to the relay', idlest.id)

@@ -47,8 +47,12 @@ export class PathChannel extends ChannelBase {
   /** The other side has our SWITCH on the direct path (it said DRAINED). */
   #peerDrained = false
   #closed = false
-  /** When either side last sent or received a message (for idle demotion). */
-  lastTraffic = 0
+  /**
+   * When the link last carried an application message either way (a call, cast, reply or
+   * rpc: see `used`); never, at first. Its handshake, registry and heartbeats do not count:
+   * the direct-link budget goes to pairs that talk, and an idle direct path gives way.
+   */
+  lastUse = -Infinity
   /** Waiting for a message each way (see `afterExchange`). */
   #exchange: Exchange | undefined
 
@@ -64,7 +68,11 @@ export class PathChannel extends ChannelBase {
     this.#sendOn = this.#recvFrom = paths.relay !== undefined ? 'relay' : 'direct'
     if (paths.relay !== undefined) this.#wire('relay', paths.relay)
     if (paths.direct !== undefined) this.#wire('direct', paths.direct)
-    this.lastTraffic = options.now()
+  }
+
+  /** The link sent or received an application message (Channel.used). */
+  used(): void {
+    this.lastUse = this.#options.now()
   }
 
   /** `direct` once both directions run on the direct path; `relay` otherwise (also while moving). */
@@ -135,7 +143,6 @@ export class PathChannel extends ChannelBase {
   send(message: Message): void {
     if (this.#closed) return
     if (this.#exchange !== undefined) this.#exchanged('sent')
-    this.lastTraffic = this.#options.now()
     const path = this.#sendOn === 'direct' ? this.#direct : this.#relay
     path?.send(message)
   }
@@ -161,7 +168,6 @@ export class PathChannel extends ChannelBase {
   #received(side: Side, message: Message): void {
     if (this.#closed) return
     if (this.#exchange !== undefined) this.#exchanged('received')
-    this.lastTraffic = this.#options.now()
     if (side === this.#recvFrom) return this.messageHandler?.(message)
     this.#heldBytes += size(message)
     if (this.#heldBytes > this.#options.maxHeldBytes) {

@@ -32,6 +32,8 @@ export interface LinkHandlers {
 }
 
 const decoder = new TextDecoder()
+/** Frames that are application messages (told to `Channel.used`): calls, casts, their replies, rpc. */
+const APPLICATION = new Set<string>(['call', 'reply', 'cast', 'rpc', 'rpc-ok', 'rpc-err', 'rpc-done'])
 const strictDecoder = new TextDecoder('utf-8', { fatal: true })
 
 export class Link {
@@ -99,6 +101,7 @@ export class Link {
       for (const item of attachments) bytes += typeof item === 'string' ? item.length : item.byteLength
       if (bytes > limit) throw new TooLargeError(`byte arrays and long strings of ${bytes} bytes in one ${frame.t} frame exceed maxFrameBytes ${limit}`)
     }
+    if (APPLICATION.has(frame.t)) this.channel.used?.()
     if (this.#queuedChars + text.length > this.#options.maxBatchBytes && this.#queue.length > 0) this.flush()
     this.#queue.push(text)
     this.#queuedChars += text.length + 1
@@ -283,6 +286,7 @@ export class Link {
   }
 
   #deliver(frame: Frame): void {
+    if (APPLICATION.has(frame.t)) this.channel.used?.()
     try {
       this.#handlers.frame(this, frame)
     } catch (error) {
