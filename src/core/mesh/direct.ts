@@ -7,15 +7,15 @@
  * Who offers: the member with the smaller id, unless the larger one wants a direct path
  * first (to promote a busy relayed pair); a node with more members than its budget offers
  * only to promote (the pairs that carry calls, not the first met). When both asked at
- * once (glare) the smaller id keeps its own attempt. The offerer asks first (`ask`, a signal, no peer connection
- * yet); the other side answers `go` and holds a slot of its budget for the offer, or
- * `busy` when it has `maxPendingLinks` answers in progress or no room in its direct-link
- * budget: the offerer stays on the relay and asks again after its backoff. Only after
- * `go` does the offerer build a peer connection, so a crowd of members with full budgets
- * costs a signal each, not a peer connection and its ICE gathering each. An ask from a
- * member this node's `direct` policy refuses is answered `nodirect`: the offerer does not
- * ask again. A pair that may only link directly (one side takes no relay) and cannot is
- * told on both sides (`unlinked`).
+ * once (glare) the smaller id keeps its own attempt. The offerer asks first (`ask`, a
+ * signal, no peer connection yet); the other side answers `go` and holds a slot of its
+ * budget for the offer, or `busy` when it has `maxPendingLinks` answers in progress or no
+ * room in its direct-link budget: the offerer stays on the relay and asks again after its
+ * backoff. Only after `go` does the offerer build a peer connection, so a crowd of members
+ * with full budgets costs a signal each, not a peer connection and its ICE gathering
+ * each. An ask from a member this node's `direct` policy refuses is answered `nodirect`:
+ * the offerer does not ask again. A pair that may only link directly (one side takes no
+ * relay) and cannot is told on both sides (`unlinked`).
  */
 import { errorMessage } from '../api/errors.js'
 import { now, startTimer, type TimerHandle } from '../util/async.js'

@@ -19,13 +19,13 @@ export function isBusy(path: Member['path'], t: number): boolean {
   return path !== undefined && t - path.lastUse < MESH_DEFAULTS.busyMs
 }
 
-/** Busy relayed pairs go direct while there is room (or an idle direct path to give way). */
+/** Busy relayed pairs go direct while there is room (or an idle direct path to give way); every path's `lastUse` is read. */
 export function promoteBusy(members: Iterable<Member>, direct: DirectLinks): void {
   const t = now()
   for (const member of members) {
     const path = member.path
-    if (path === undefined || path.hasDirect || direct.has(member.id)) continue
-    if (isBusy(path, t)) direct.consider(member.id, true)
+    if (path === undefined || !isBusy(path, t) || path.hasDirect || direct.has(member.id)) continue
+    direct.consider(member.id, true)
   }
 }
 

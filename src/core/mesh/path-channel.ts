@@ -47,12 +47,10 @@ export class PathChannel extends ChannelBase {
   /** The other side has our SWITCH on the direct path (it said DRAINED). */
   #peerDrained = false
   #closed = false
-  /**
-   * When the link last carried an application message either way (a call, cast, reply or
-   * rpc: see `used`); never, at first. Its handshake, registry and heartbeats do not count:
-   * the direct-link budget goes to pairs that talk, and an idle direct path gives way.
-   */
-  lastUse = -Infinity
+  /** When the link was last seen carrying an application message (see `lastUse`). */
+  #lastUse = -Infinity
+  /** An application message went either way since `lastUse` was last read. */
+  #usedSinceRead = false
   /** Waiting for a message each way (see `afterExchange`). */
   #exchange: Exchange | undefined
 
@@ -70,9 +68,24 @@ export class PathChannel extends ChannelBase {
     if (paths.direct !== undefined) this.#wire('direct', paths.direct)
   }
 
-  /** The link sent or received an application message (Channel.used). */
+  /** The link sent or received an application message (Channel.used): a flag, no clock read per message. */
   used(): void {
-    this.lastUse = this.#options.now()
+    this.#usedSinceRead = true
+  }
+
+  /**
+   * When the link last carried an application message either way (a call, cast, reply or
+   * rpc); never, at first. Its handshake, registry and heartbeats do not count: the
+   * direct-link budget goes to pairs that talk, and an idle direct path gives way. The
+   * time is that of the first read after the message: the mesh reads every link's each
+   * promotion round (`promoteEveryMs`), so it is late by at most that.
+   */
+  get lastUse(): number {
+    if (this.#usedSinceRead) {
+      this.#usedSinceRead = false
+      this.#lastUse = this.#options.now()
+    }
+    return this.#lastUse
   }
 
   /** `direct` once both directions run on the direct path; `relay` otherwise (also while moving). */

@@ -32,9 +32,9 @@ export interface LinkHandlers {
 }
 
 const decoder = new TextDecoder()
+const strictDecoder = new TextDecoder('utf-8', { fatal: true })
 /** Frames that are application messages (told to `Channel.used`): calls, casts, their replies, rpc. */
 const APPLICATION = new Set<string>(['call', 'reply', 'cast', 'rpc', 'rpc-ok', 'rpc-err', 'rpc-done'])
-const strictDecoder = new TextDecoder('utf-8', { fatal: true })
 
 export class Link {
   /** The remote node id, once its hello arrived. */
