@@ -5,11 +5,11 @@
  * chunk in one tick (a registration reaches every relayed member as the same batch of
  * frames), it leaves once, with every target listed: the hub fans it out. Acks ride on
  * packets going the other way; a channel that owes one and sends nothing within
- * `MESH_DEFAULTS.ackDelayMs` (a reply usually goes back sooner) has it sent bare, in one event for
- * all such channels; the ack of a link's first packet waits `lazyAckMs` (what this side
- * says next on the link, usually its first registration, carries it).
- * The hub does not acknowledge packets: the receivers do, end to end,
- * and the hub only tells of a packet it refused (`onRefused`), which is sent again soon.
+ * `MESH_DEFAULTS.ackDelayMs` (a reply usually goes back sooner) has it sent bare, in one
+ * event for all such channels; the ack of a link's first packet waits `lazyAckMs` (what
+ * this side says next on the link, usually its first registration, carries it). The hub
+ * does not acknowledge packets: the receivers do, end to end, and the hub only tells of a
+ * packet it refused (`onRefused`), which is sent again soon.
  *
  * Which channel a packet belongs to: the one to the sender's incarnation (stamped by the
  * hub) whose other end has that epoch. Each node numbers its channels in the order it
