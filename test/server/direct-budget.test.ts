@@ -77,6 +77,24 @@ describe('a direct-link budget smaller than the cluster', { timeout: 40_000 }, (
     expect(pathTo(a, 'b')).toBe('direct')
   })
 
+  it('stops asking again for pairs that only joined once it has more members than its budget', async () => {
+    const asks: string[] = []
+    const h = await hub(asks)
+    const b = await member(h, 'retry', 'b', { maxDirectLinks: 1 })
+    const c = await member(h, 'retry', 'c', { maxDirectLinks: 1 })
+    await eventually(() => pathTo(b, 'c') === 'direct' && pathTo(c, 'b') === 'direct', 10_000, 'b and c direct')
+    // a has room for both and asks each; both are full and answer busy: a asks again after 250 ms, 500 ms, 1 s, ...
+    const a = await member(h, 'retry', 'a', { maxDirectLinks: 2 })
+    await eventually(() => asks.filter((ask) => ask === 'ask to b').length >= 1, 5000, 'a asked b')
+    // with d, a has more members than its budget, and no pair talks: no more asks
+    const d = await member(h, 'retry', 'd')
+    await eventually(() => [a, b, c, d].every((node) => node.links().length === 3), 10_000, 'all linked')
+    const before = asks.length
+    await sleep(5000)
+    expect(asks.slice(before)).toEqual([])
+    expect([pathTo(a, 'b'), pathTo(a, 'c')]).toEqual(['relay', 'relay'])
+  })
+
   it('a direct link that carries only heartbeats gives way to a relayed pair that calls', async () => {
     const h = await hub([])
     const a = await member(h, 'idle', 'a', { maxDirectLinks: 1, directIdleMs: 1000 })
