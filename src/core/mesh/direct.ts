@@ -73,10 +73,12 @@ export interface DirectHost {
   unlinked(member: string, reason: string): void
   /** A peer to `member` opened: attach it to the member's link. */
   opened(member: string, peer: PeerLike): void
-  /** Room in the budget is wanted for `member`: if its pair carries calls, demote an idle direct path; returns whether it did. */
-  makeRoom(member: string): boolean
+  /** Room in the budget is wanted (for a busy pair): demote an idle direct path if there is one; returns whether it did. */
+  makeRoom(): boolean
   /** More members than `maxDirectLinks`: direct paths go to the pairs that carry calls (promotion), not to the first met. */
   crowded(): boolean
+  /** Whether the pair with `member` carried an application message within `busyMs`. */
+  busy(member: string): boolean
   report(message: string): void
 }
 
@@ -135,7 +137,7 @@ export class DirectLinks {
     if (this.used >= this.#options.maxDirectLinks) {
       // no room: an idle direct path may make some (its close frees the slot); try later
       log('%s: no room for a direct path (maxDirectLinks %d)', member, this.#options.maxDirectLinks)
-      if (this.#host.makeRoom(member)) this.retryLater(member)
+      if (this.#host.busy(member) && this.#host.makeRoom()) this.retryLater(member)
       else this.#cannot(member, `this node has no room for another direct link (maxDirectLinks ${this.#options.maxDirectLinks})`, BUSY)
       return
     }
@@ -197,7 +199,7 @@ export class DirectLinks {
       const closing = this.#open.get(from)
       if (closing !== undefined) this.#dropOpen(from, closing)
       const full = this.used >= this.#options.maxDirectLinks
-      if (full && !this.#host.makeRoom(from)) this.#cannot(from, `this node has no room for another direct link (maxDirectLinks ${this.#options.maxDirectLinks})`)
+      if (full && !(this.#host.busy(from) && this.#host.makeRoom())) this.#cannot(from, `this node has no room for another direct link (maxDirectLinks ${this.#options.maxDirectLinks})`)
       if (full || this.#answering >= this.#options.maxPendingLinks) {
         log('%s: asked for a direct link: busy (%s)', from, full ? 'maxDirectLinks' : 'maxPendingLinks')
         this.#send(from, inc, BUSY)
@@ -246,7 +248,7 @@ export class DirectLinks {
     const delay = Math.min((this.#backoff.get(member) ?? MESH_DEFAULTS.firstRetryMs / 2) * 2, this.#options.maxRetryMs)
     this.#backoff.set(member, delay)
     log('%s: direct attempt in %d ms', member, delay)
-    this.#schedule(member, delay, true)
+    this.#schedule(member, delay)
   }
 
   /** `consider(member)` after `delay` ms (0: now), unless it happens sooner. */
@@ -270,12 +272,14 @@ export class DirectLinks {
     )
   }
 
-  #schedule(member: string, delay: number, force: boolean): void {
+  /** A retry, unless by then this node is crowded and the pair idle (a promotion tries it again once it talks). */
+  #schedule(member: string, delay: number): void {
     this.#retries.set(
       member,
       startTimer(() => {
         this.#retries.delete(member)
-        if (this.#host.isMember(member)) this.consider(member, force)
+        if (!this.#host.isMember(member)) return
+        if (this.#host.needsDirect(member) || !this.#host.crowded() || this.#host.busy(member)) this.consider(member, true)
       }, delay),
     )
   }

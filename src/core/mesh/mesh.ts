@@ -107,8 +107,9 @@ class Mesh implements MeshHooks {
           else this.#untold.push([id, reason])
         },
         opened: (id, peer) => this.#directOpened(id, peer),
-        makeRoom: (id) => isBusy(this.#members.get(id)?.path, now()) && demoteIdle(this.#members.values(), settings.directIdleMs),
+        makeRoom: () => demoteIdle(this.#members.values(), settings.directIdleMs),
         crowded: () => this.#members.size > settings.direct.maxDirectLinks,
+        busy: (id) => isBusy(this.#members.get(id)?.path, now()),
         report: (message) => node.report(message),
       },
       signaling,
