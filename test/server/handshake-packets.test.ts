@@ -3,7 +3,9 @@
  * members in its join reply, opens each link with its hello and registry in one packet
  * (one event to the hub for all of them); each member answers with its own hello and
  * registry in one packet, which carries the acknowledgement too. A member that hears of a
- * newcomer that never opens the link opens it itself, after `answerLinkMs`.
+ * newcomer that never opens the link opens it itself, after `answerLinkMs`. In a room
+ * within the direct-link budget, a member opens its link to a newcomer as soon as it hears
+ * of it, so both packets cross at once and the newcomer is linked a hub hop sooner.
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { connect, type DistNode } from '../../src/server/index.js'
@@ -47,8 +49,9 @@ function countRelays(hub: TestHub): { sent: Map<string, Sent>; counting: { on: b
   return { sent, counting }
 }
 
-async function member(hub: TestHub, id: string): Promise<DistNode> {
-  const node = await connect({ hub: hub.url, cluster: 'packets', id, maxDirectLinks: 0 })
+/** A member of the cluster `packets`; by default on the relay only, with no direct-link budget (a crowd, whatever its size). */
+async function member(hub: TestHub, id: string, options: { readonly maxDirectLinks?: number; readonly direct?: false } = { maxDirectLinks: 0 }): Promise<DistNode> {
+  const node = await connect({ hub: hub.url, cluster: 'packets', id, ...options })
   cleanups.push(() => node.close())
   return node
 }
@@ -117,5 +120,50 @@ describe('a newcomer over the relay', { timeout: 30_000 }, () => {
     expect(waited).toBeLessThan(MESH_DEFAULTS.answerLinkMs + 2000)
     expect(sent.get('m1')?.data[0]).toEqual(['silent'])
     expect(m1.nodes()).toEqual([])
+  })
+})
+
+describe('a newcomer in a room within the direct-link budget', { timeout: 30_000 }, () => {
+  // every pair on the relay (no WebRTC), and fewer members than the default budget of 32
+  const roomy = { direct: false } as const
+
+  it('is linked by each member as soon as the member hears of it, without waiting for its packet', async () => {
+    const hub = await startTestHub(cleanups)
+    const m1 = await member(hub, 'm1', roomy)
+    const silent = await rawSocket(hub, cleanups)
+    const started = Date.now()
+    const opened = new Promise<number>((resolve) => silent.on('relay', () => resolve(Date.now() - started)))
+    const reply: unknown = await silent.timeout(5000).emitWithAck('join', joinRequest('packets', 'silent'))
+    expect(reply).toMatchObject({ ok: true })
+    const waited = await Promise.race([opened, sleep(MESH_DEFAULTS.answerLinkMs + 2000).then(() => Infinity)])
+    // at once: a hub hop, not the crowd's answerLinkMs
+    expect(waited).toBeLessThan(MESH_DEFAULTS.answerLinkMs / 2)
+    expect(m1.nodes()).toEqual([]) // the silent member never answers: no link counts as up
+  })
+
+  it('costs each member its hello and registry, and one bare acknowledgement when the newcomer registers a name', async () => {
+    const hub = await startTestHub(cleanups)
+    const { sent, counting } = countRelays(hub)
+    const members: DistNode[] = []
+    for (const id of ['m1', 'm2', 'm3']) members.push(await member(hub, id, roomy))
+    members[0]?.register('held', members[0].spawn({ handleCall: (msg) => msg }))
+    await eventually(() => members.every((m) => m.nodes().length === 2 && m.allPidsOf('held').length === 1), 5000, 'the members linked')
+    await sleep(MESH_DEFAULTS.lazyAckMs + 300) // their own acknowledgements settle
+    counting.on = true
+    const late = await member(hub, 'late', roomy)
+    expect(late.nodes().sort()).toEqual(['m1', 'm2', 'm3'])
+    expect(late.allPidsOf('held')).toHaveLength(1) // m1's registry came with its hello
+    await sleep(20)
+    late.register('late:service', late.spawn({ handleCall: (msg) => msg }))
+    await eventually(() => members.every((m) => m.allPidsOf('late:service').length === 1), 5000, 'every member saw the registration')
+    await sleep(MESH_DEFAULTS.lazyAckMs + 300) // any acknowledgement still owed goes out
+    counting.on = false
+    // its hello to all three, then the registration, which carries the acknowledgements of theirs
+    expect(sent.get('late')).toEqual({ data: [expect.any(Array), expect.any(Array)], bare: 0 })
+    for (const id of ['m1', 'm2', 'm3']) {
+      // its hello, sent when the hub told of the newcomer; then one bare acknowledgement of both packets it had
+      expect(sent.get(id), `what ${id} sent`).toEqual({ data: [['late']], bare: 1 })
+    }
+    expect(await late.call('held', 'hi')).toBe('hi')
   })
 })
