@@ -108,7 +108,7 @@ class Mesh implements MeshHooks {
         },
         opened: (id, peer) => this.#directOpened(id, peer),
         makeRoom: () => demoteIdle(this.#members.values(), settings.directIdleMs),
-        crowded: () => this.#members.size > settings.direct.maxDirectLinks,
+        crowded: () => this.#crowded(),
         busy: (id) => isBusy(this.#members.get(id)?.path, now()),
         report: (message) => node.report(message),
       },
@@ -225,12 +225,13 @@ class Mesh implements MeshHooks {
   }
 
   /**
-   * The hub lists a member: link it. `listed`: in this node's join reply (this node
-   * opens the link); else a member-join, and the member, which had this node in its own
-   * join reply, opens it: its first packet carries its hello and registry, and this side
-   * answers with both in one packet, where two links opened at once cost each side two
-   * packets and a bare acknowledgement. Should that packet not come in `answerLinkMs`
-   * (two hubs told each member of the other), this side opens the link itself.
+   * The hub lists a member: link it. `listed`: in this node's join reply, and this node
+   * opens the link. Else a member-join: within the direct-link budget this side opens it
+   * too, at once, and the two first packets (a hello and registry each) cross, so the
+   * newcomer is linked a hub hop sooner, for an acknowledgement each way that may go bare.
+   * In a crowd this side lets the newcomer open, and answers its first packet with its
+   * own hello and registry in one packet that carries the acknowledgement; should none
+   * come in `answerLinkMs` (two hubs told each member of the other), it opens the link.
    */
   #present({ id, inc, noRelay, claims }: MemberInfo, listed: boolean): void {
     if (this.#stopped || id === this.#node.id || this.#members.isRetired(id, inc)) return
@@ -240,7 +241,7 @@ class Mesh implements MeshHooks {
     if (member.away !== undefined) clearTimeout(member.away)
     member.away = undefined
     if (this.#relay !== undefined && member.relay) {
-      if (member.path === undefined && !listed) {
+      if (member.path === undefined && !listed && this.#crowded()) {
         member.retry ??= startTimer(() => {
           member.retry = undefined
           if (this.#members.get(id) === member && member.path === undefined) this.#relayLink(member)
@@ -252,6 +253,11 @@ class Mesh implements MeshHooks {
     }
     // a member that takes no relay (or this node, without one) must go direct, and either side offers
     this.#direct.consider(id, this.#relay !== undefined)
+  }
+
+  /** More members than direct links allowed: only pairs that talk go direct, and newcomers open their relayed links. */
+  #crowded(): boolean {
+    return this.#members.size > this.#settings.direct.maxDirectLinks
   }
 
   #joined(members: readonly MemberInfo[]): void {
