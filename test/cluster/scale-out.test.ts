@@ -157,7 +157,8 @@ describe('several hubs sharing one Redis act as one', { timeout: 60_000 }, () =>
     // full mesh, seen from every node (the children answer through rpc)
     await eventually(() => p1.nodes().length === 3 && p2.nodes().length === 3, 10_000, 'full mesh in this process')
     // k1 and k2 joined at once through two hubs: when neither hub's reply listed the other,
-    // each waits answerLinkMs for the other to open their link before opening it itself
+    // each opens their link when its hub tells it of the other (a room within the default
+    // direct-link budget), and the two first packets cross
     const linked = async (k: string): Promise<boolean> => sorted(await p1.doNodeRpc<string[]>(k, 'Fixture', 'nodes', [])).join() === others(all, k).join()
     for (const k of ['k1', 'k2']) await eventuallyAsync(() => linked(k), 10_000, `full mesh seen from ${k}`)
     for (const k of ['k1', 'k2']) expect(sorted(await p1.doNodeRpc<string[]>(k, 'Fixture', 'nodes', []))).toEqual(others(all, k))
