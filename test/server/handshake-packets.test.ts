@@ -49,8 +49,14 @@ function countRelays(hub: TestHub): { sent: Map<string, Sent>; counting: { on: b
   return { sent, counting }
 }
 
-/** A member of the cluster `packets`; by default on the relay only, with no direct-link budget (a crowd, whatever its size). */
-async function member(hub: TestHub, id: string, options: { readonly maxDirectLinks?: number; readonly direct?: false } = { maxDirectLinks: 0 }): Promise<DistNode> {
+type MemberOptions = { readonly maxDirectLinks?: number; readonly direct?: false }
+/** On the relay only, with no direct-link budget: a crowd, whatever its size. */
+const crowd: MemberOptions = { maxDirectLinks: 0 }
+/** Every pair on the relay (no WebRTC), and fewer members than the default budget of 32: a room. */
+const roomy: MemberOptions = { direct: false }
+
+/** A member of the cluster `packets` (by default in a crowd). */
+async function member(hub: TestHub, id: string, options: MemberOptions = crowd): Promise<DistNode> {
   const node = await connect({ hub: hub.url, cluster: 'packets', id, ...options })
   cleanups.push(() => node.close())
   return node
@@ -81,15 +87,20 @@ describe('a newcomer over the relay', { timeout: 30_000 }, () => {
     expect(await late.call('held', 'hi')).toBe('hi')
   })
 
-  it('sends its acknowledgements of the answers with its first registration, none bare; each member acknowledges that registration once', async () => {
+  it.each([
+    ['in a crowd, where each member answers its hello', crowd],
+    ['in a room, where each member sends its hello when the hub tells of it', roomy],
+  ])('sends its acknowledgements with its first registration, none bare; each member sends one packet and acknowledges bare once, %s', async (_, options) => {
     const hub = await startTestHub(cleanups)
     const { sent, counting } = countRelays(hub)
     const members: DistNode[] = []
-    for (const id of ['m1', 'm2', 'm3']) members.push(await member(hub, id))
-    await eventually(() => members.every((m) => m.nodes().length === 2), 5000, 'the members linked')
+    for (const id of ['m1', 'm2', 'm3']) members.push(await member(hub, id, options))
+    members[0]?.register('held', members[0].spawn({ handleCall: (msg) => msg }))
+    await eventually(() => members.every((m) => m.nodes().length === 2 && m.allPidsOf('held').length === 1), 5000, 'the members linked')
     await sleep(MESH_DEFAULTS.lazyAckMs + 300) // their own acknowledgements settle
     counting.on = true
-    const late = await member(hub, 'late')
+    const late = await member(hub, 'late', options)
+    expect(late.allPidsOf('held')).toHaveLength(1) // m1's registry came with its hello
     // what an app does soon after it connects (here 20 ms): a name of its own, which every member is told of
     await sleep(20)
     late.register('late:service', late.spawn({ handleCall: (msg) => msg }))
@@ -99,7 +110,7 @@ describe('a newcomer over the relay', { timeout: 30_000 }, () => {
     // the hello to all three, then the registration to all three, which carries the acknowledgements
     expect(sent.get('late')).toEqual({ data: [expect.any(Array), expect.any(Array)], bare: 0 })
     for (const id of ['m1', 'm2', 'm3']) {
-      // the answer to the hello; then the registration is acknowledged bare, once (nothing goes back to carry it)
+      // its hello; then what it received is acknowledged bare, once (nothing goes back to carry it)
       expect(sent.get(id), `what ${id} sent`).toEqual({ data: [['late']], bare: 1 })
     }
   })
@@ -124,9 +135,6 @@ describe('a newcomer over the relay', { timeout: 30_000 }, () => {
 })
 
 describe('a newcomer in a room within the direct-link budget', { timeout: 30_000 }, () => {
-  // every pair on the relay (no WebRTC), and fewer members than the default budget of 32
-  const roomy = { direct: false } as const
-
   it('is linked by each member as soon as the member hears of it, without waiting for its packet', async () => {
     const hub = await startTestHub(cleanups)
     const m1 = await member(hub, 'm1', roomy)
@@ -139,31 +147,5 @@ describe('a newcomer in a room within the direct-link budget', { timeout: 30_000
     // at once: a hub hop, not the crowd's answerLinkMs
     expect(waited).toBeLessThan(MESH_DEFAULTS.answerLinkMs / 2)
     expect(m1.nodes()).toEqual([]) // the silent member never answers: no link counts as up
-  })
-
-  it('costs each member its hello and registry, and one bare acknowledgement when the newcomer registers a name', async () => {
-    const hub = await startTestHub(cleanups)
-    const { sent, counting } = countRelays(hub)
-    const members: DistNode[] = []
-    for (const id of ['m1', 'm2', 'm3']) members.push(await member(hub, id, roomy))
-    members[0]?.register('held', members[0].spawn({ handleCall: (msg) => msg }))
-    await eventually(() => members.every((m) => m.nodes().length === 2 && m.allPidsOf('held').length === 1), 5000, 'the members linked')
-    await sleep(MESH_DEFAULTS.lazyAckMs + 300) // their own acknowledgements settle
-    counting.on = true
-    const late = await member(hub, 'late', roomy)
-    expect(late.nodes().sort()).toEqual(['m1', 'm2', 'm3'])
-    expect(late.allPidsOf('held')).toHaveLength(1) // m1's registry came with its hello
-    await sleep(20)
-    late.register('late:service', late.spawn({ handleCall: (msg) => msg }))
-    await eventually(() => members.every((m) => m.allPidsOf('late:service').length === 1), 5000, 'every member saw the registration')
-    await sleep(MESH_DEFAULTS.lazyAckMs + 300) // any acknowledgement still owed goes out
-    counting.on = false
-    // its hello to all three, then the registration, which carries the acknowledgements of theirs
-    expect(sent.get('late')).toEqual({ data: [expect.any(Array), expect.any(Array)], bare: 0 })
-    for (const id of ['m1', 'm2', 'm3']) {
-      // its hello, sent when the hub told of the newcomer; then one bare acknowledgement of both packets it had
-      expect(sent.get(id), `what ${id} sent`).toEqual({ data: [['late']], bare: 1 })
-    }
-    expect(await late.call('held', 'hi')).toBe('hi')
   })
 })
