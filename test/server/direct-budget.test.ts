@@ -38,6 +38,14 @@ async function member(h: Hub, cluster: string, id: string, extra: Record<string,
 
 const pathTo = (node: DistNode, other: string): string | undefined => node.links().find((link) => link.node === other)?.path
 
+/** Two members with room for one direct link each, which they give each other when first linked (no one else is there). */
+async function directPair(h: Hub, cluster: string, x: string, y: string): Promise<[DistNode, DistNode]> {
+  const first = await member(h, cluster, x, { maxDirectLinks: 1 })
+  const second = await member(h, cluster, y, { maxDirectLinks: 1 })
+  await eventually(() => pathTo(first, y) === 'direct' && pathTo(second, x) === 'direct', 10_000, `${x} and ${y} direct`)
+  return [first, second]
+}
+
 /** Calls `to`'s echo from `from` every 100 ms until the returned stop is called. */
 function keepCalling(from: DistNode, to: string): () => void {
   let on = true
@@ -55,10 +63,7 @@ describe('a direct-link budget smaller than the cluster', { timeout: 40_000 }, (
   it('opens no WebRTC for pairs that only joined; a pair that calls goes direct', async () => {
     const asks: string[] = []
     const h = await hub(asks)
-    const a = await member(h, 'crowd', 'a', { maxDirectLinks: 1 })
-    const b = await member(h, 'crowd', 'b', { maxDirectLinks: 1 })
-    // two members, room for one link each: a and b go direct when first linked
-    await eventually(() => pathTo(a, 'b') === 'direct' && pathTo(b, 'a') === 'direct', 10_000, 'a and b direct')
+    const [a, b] = await directPair(h, 'crowd', 'a', 'b')
     asks.length = 0
     const c = await member(h, 'crowd', 'c', { maxDirectLinks: 1 })
     const d = await member(h, 'crowd', 'd', { maxDirectLinks: 1 })
@@ -80,9 +85,7 @@ describe('a direct-link budget smaller than the cluster', { timeout: 40_000 }, (
   it('stops asking again for pairs that only joined once it has more members than its budget', async () => {
     const asks: string[] = []
     const h = await hub(asks)
-    const b = await member(h, 'retry', 'b', { maxDirectLinks: 1 })
-    const c = await member(h, 'retry', 'c', { maxDirectLinks: 1 })
-    await eventually(() => pathTo(b, 'c') === 'direct' && pathTo(c, 'b') === 'direct', 10_000, 'b and c direct')
+    const [b, c] = await directPair(h, 'retry', 'b', 'c')
     // a has room for both and asks each; both are full and answer busy: a asks again after 250 ms, 500 ms, 1 s, ...
     const a = await member(h, 'retry', 'a', { maxDirectLinks: 2 })
     await eventually(() => asks.filter((ask) => ask === 'ask to b').length >= 1, 5000, 'a asked b')
