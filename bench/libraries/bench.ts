@@ -32,7 +32,7 @@
  *
  * Ratios are to raw in the same round (round trips: to the paired raw channel).
  * BENCH_TAB_PROF=<steps> records CPU profiles of the tabs (bench/libraries/profile.ts);
- * BENCH_TIMELINE=connect,mesh logs, tab by tab, when each step toward each peer happened
+ * BENCH_TIMELINE=connect,mesh (also newcomer, newcomer-relay) logs, tab by tab, when each step toward each peer happened
  * (this library: `connect()` resolved, link up over the relay, name seen, first answer,
  * link direct), in ms from the shared start.
  */
@@ -284,13 +284,16 @@ class Harness {
     const step = relayOnly ? 'newcomer-relay' : 'newcomer'
     const last = tabs[MESH - 1]!
     let joined: Joined
+    let ids: string[]
     for (let attempt = 1; ; attempt++) {
       const suffix = attempt === 1 ? '' : `-${attempt}`
-      const ids = members.map((_, i) => `${tag}-m${i}${suffix}`)
+      ids = members.map((_, i) => `${tag}-m${i}${suffix}`)
       const room = `newcomer-${tag}${suffix}`
+      const newId = `${tag}-new${suffix}`
       try {
         await Promise.all(members.map((tab, i) => this.join(tab, ids[i]!, room, lib === 'peerjs' ? ids.slice(0, i) : [], MESH - 2, budget)))
-        joined = await profiled(step, lib, tabs.map((tab) => tab.page), () => this.join(last, `${tag}-new${suffix}`, room, lib === 'peerjs' ? ids : [], MESH - 1, budget), this.log)
+        joined = await profiled(step, lib, tabs.map((tab) => tab.page), () => this.join(last, newId, room, lib === 'peerjs' ? ids : [], MESH - 1, budget), this.log)
+        ids = [newId, ...ids]
         break
       } catch (error) {
         if (attempt === 2) throw error
@@ -300,6 +303,8 @@ class Harness {
       }
     }
     this.push('newcomer', relayOnly ? 'ours-relay' : lib, joined.answeredAt - joined.startedAt)
+    // the newcomer's own timeline: t0 is the newcomer, t1–t5 the members
+    await this.timeline(step, lib, [last], ids, [joined], joined.startedAt)
     if (lib === 'ours' && !relayOnly) this.push('newcomer', 'ours-direct', (await this.directAt(last, joined.peers)) - joined.startedAt)
   }
 
