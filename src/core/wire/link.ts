@@ -13,7 +13,7 @@ import { parseUntrustedJson } from '../util/untrusted-json.js'
 import { ATTACHMENTS } from './codec.js'
 import { errorMessage, TooLargeError } from '../api/errors.js'
 import { type Frame, parseFrame, payloadOf } from './protocol.js'
-import { now } from '../util/async.js'
+import { now, soon } from '../util/async.js'
 import type { LinkCloseReason } from '../api/types.js'
 
 export interface LinkOptions {
@@ -108,7 +108,7 @@ export class Link {
     if (attachments !== undefined) (this.#queuedAttachments ??= new Map()).set(this.#queue.length - 1, attachments)
     if (!this.#flushScheduled) {
       this.#flushScheduled = true
-      queueMicrotask(() => this.flush())
+      soon(() => this.flush())
     }
   }
 
