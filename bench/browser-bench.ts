@@ -33,6 +33,7 @@ import type {} from './browser/page.js'
 import { type Child, startChild } from './children.js'
 import { type Figure, percentile, Rounds } from './stats.js'
 import { LOOPBACK_BUDGET } from '../test/support/loopback-budget.js'
+import { within } from '../test/support/eventually.js'
 
 export interface BrowserBenchOptions {
   readonly rounds: number
@@ -60,18 +61,7 @@ export function missingChromium(): string | undefined {
   return existsSync(executablePath) ? undefined : executablePath
 }
 
-/** Rejects with `what` when `promise` takes longer than `ms`. */
-export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no result within ${ms} ms`)), ms)
-  })
-  try {
-    return await Promise.race([promise, timeout])
-  } finally {
-    clearTimeout(timer)
-  }
-}
+export { within }
 
 /** Vite's config for a bench page in `root`, built into `outDir`, with `distribunator/browser` from the sources. */
 export function pageConfig(root: string, outDir: string, build: BuildOptions = {}): InlineConfig {

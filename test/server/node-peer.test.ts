@@ -9,6 +9,7 @@ import type { Channel } from '../../src/core/api/channel.js'
 import { channelFromPeer } from '../../src/core/webrtc/data-channel.js'
 import type { PeerLike } from '../../src/core/webrtc/simple-peer.js'
 import { createNodePeer } from '../../src/server/node-peer.js'
+import { within } from '../support/eventually.js'
 
 interface Link {
   readonly a: PeerLike
@@ -53,15 +54,6 @@ async function link(): Promise<Link> {
   const ca = channelFromPeer(a, { onError: (error) => errors.push(error) })
   const cb = channelFromPeer(b, { onError: (error) => errors.push(error) })
   return { a, b, ca, cb, errors, signals, connectMs }
-}
-
-/** Fails with what was awaited when `promise` has not settled within `ms`, so a stuck step names itself. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)
-  })
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer))
 }
 
 function closed(channel: Channel): Promise<Error | undefined> {
