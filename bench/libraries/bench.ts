@@ -17,9 +17,10 @@
  * 3. 20,000 one-way messages of about 50 B, until B has counted them all;
  * 2. request/response round trips, each paired with one over a raw data channel between
  *    the same two tabs (pairs alternate, after unrecorded warm-up pairs);
- * 6. five tabs form a mesh (untimed), then a sixth is started and timed until each of
- *    the five has answered it; this library also with `maxDirectLinks: 0` everywhere
- *    (the relay alone, no WebRTC started in the background);
+ * 6. five tabs form a mesh (untimed; this library's until their links are direct, the
+ *    state the others' members are in once they answer), then a sixth is started and
+ *    timed until each of the five has answered it; this library also with
+ *    `maxDirectLinks: 0` everywhere (the relay alone, no WebRTC started in the background);
  * 5. six fresh tabs started together the same way, timed from that moment until every
  *    tab has an answer from each of the five others: all 30 ordered pairs have exchanged a
  *    first message (on one clock: epoch ms with performance.now()'s resolution).
@@ -291,7 +292,10 @@ class Harness {
       const room = `newcomer-${tag}${suffix}`
       const newId = `${tag}-new${suffix}`
       try {
-        await Promise.all(members.map((tab, i) => this.join(tab, ids[i]!, room, lib === 'peerjs' ? ids.slice(0, i) : [], MESH - 2, budget)))
+        const formed = await Promise.all(members.map((tab, i) => this.join(tab, ids[i]!, room, lib === 'peerjs' ? ids.slice(0, i) : [], MESH - 2, budget)))
+        // a room that has formed: the other libraries' members answer once their channels are
+        // open; this library's answer over the relay first, so wait for their links to be direct
+        if (lib === 'ours' && !relayOnly) await Promise.all(members.map((tab, i) => this.directAt(tab, formed[i]!.peers)))
         joined = await profiled(step, lib, tabs.map((tab) => tab.page), () => this.join(last, newId, room, lib === 'peerjs' ? ids : [], MESH - 1, budget), this.log)
         ids = [newId, ...ids]
         break
