@@ -10,6 +10,7 @@
  *                  instead, and neither the README nor item 10's report
  *   --only 6,7     only these items (1–5 and 8 run together); prints, writes no file
  *                  (except item 10's report, below)
+ *   BENCH_STEPS=…  only some steps of item 10 (bench/libraries/bench.ts); writes no file
  *
  * Items 1–5 and 8: Node peers (bench/node-bench.ts); 6: mesh formation and memory
  * (bench/mesh-formation.ts); 7: Chromium tabs (bench/browser-bench.ts), skipped when no
@@ -39,6 +40,8 @@ const quick = process.argv.includes('--quick')
 const onlyAt = process.argv.indexOf('--only')
 const only = onlyAt === -1 ? undefined : new Set((process.argv[onlyAt + 1] ?? '').split(',').map(Number))
 const selected = (...items: number[]): boolean => only === undefined || items.some((i) => only.has(i))
+/** Item 10 makes only some of its steps (BENCH_STEPS): its figures are partial, so no file is written. */
+const someSteps = (process.env.BENCH_STEPS ?? '') !== ''
 const started = Date.now()
 const log = (line: string): void => console.log(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${line}`)
 /** Which build of the library the Node processes load: dist/ through scripts/bench.mjs, else src/ through tsx. */
@@ -135,7 +138,7 @@ if (selected(10)) {
     const libraries = await item('10', 'libraries', () => runLibrariesBench(options, log))
     figures.push(...libraries)
     // a full run writes the report from latest.json with the README, below
-    if (!quick && only !== undefined && libraries.length > 0) log(`wrote ${writeLibrariesReport(libraries.map(summarize)).join(', ')}`)
+    if (!quick && only !== undefined && !someSteps && libraries.length > 0) log(`wrote ${writeLibrariesReport(libraries.map(summarize)).join(', ')}`)
   }
 }
 
@@ -145,7 +148,7 @@ const summaries = figures.map(summarize)
 const markdown = table(summaries)
 console.log(`\n${markdown}\n`)
 for (const line of [...skipped, ...failures.map((f) => `failed: ${f}`)]) console.log(line)
-if (only === undefined) {
+if (only === undefined && !someSteps) {
   const results = {
     date: new Date().toISOString(),
     quick,
@@ -174,6 +177,6 @@ if (only === undefined) {
     }
   }
 } else {
-  log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s (--only: no file written)`)
+  log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s (${someSteps ? 'BENCH_STEPS' : '--only'}: no file written)`)
 }
 process.exit(failures.length > 0 ? 1 : 0)

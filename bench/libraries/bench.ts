@@ -36,6 +36,8 @@
  * BENCH_TIMELINE=connect,mesh (also newcomer, newcomer-relay) logs, tab by tab, when each step toward each peer happened
  * (this library: `connect()` resolved, link up over the relay, name seen, first answer,
  * link direct), in ms from the shared start.
+ * BENCH_STEPS=connect (any of connect, pair, newcomer, mesh; default all) makes only those
+ * steps, for probing one over many rounds: `pair` is items 2–4 after the connect.
  */
 import { type Browser, chromium, type Page } from '@playwright/test'
 import type { PreviewServer } from 'vite'
@@ -66,6 +68,9 @@ const MESH = 6
 const START_LEAD_MS = 300
 /** The steps whose timeline is logged (BENCH_TIMELINE=connect,mesh). */
 const timelineSteps = new Set((process.env.BENCH_TIMELINE ?? '').split(',').filter(Boolean))
+/** The steps a round makes (BENCH_STEPS=connect,pair,newcomer,mesh); all when unset. */
+const onlySteps = new Set((process.env.BENCH_STEPS ?? '').split(',').filter(Boolean))
+const wanted = (step: 'connect' | 'pair' | 'newcomer' | 'mesh'): boolean => onlySteps.size === 0 || onlySteps.has(step)
 
 // unminified, so the tabs' CPU profiles read
 const config = pageConfig(pageDir, outDir, { target: 'es2022', chunkSizeWarningLimit: 2000, minify: false })
@@ -239,6 +244,7 @@ class Harness {
     this.push('connect', lib, Math.max(aJoined.answeredAt, bJoined.answeredAt) - at)
     if (lib === 'ours') this.push('connect', 'ours-direct', Math.max(await this.directAt(a, [bJoined.id]), await this.directAt(b, [aJoined.id])) - at)
     await this.timeline('connect', lib, [a, b], ids, joined, at)
+    if (!wanted('pair')) return
     const servers = this.servers
     await b.page.evaluate((o) => window.__libs!.joinRef(o), { id: `${tag}-ref-b`, room: `ref-${tag}`, servers, expect: 0 })
     const [refB] = await a.page.evaluate((o) => window.__libs!.joinRef(o), { id: `${tag}-ref-a`, room: `ref-${tag}`, servers, expect: 1 })
@@ -358,10 +364,10 @@ export async function runLibrariesBench(options: LibrariesBenchOptions, log: (li
         log(`round ${round}/${options.rounds}: ${lib}`)
         const tag = `${lib}-${round}-${stamp}`
         try {
-          await harness.pair(lib, tag)
-          await harness.newcomer(lib, tag)
-          if (lib === 'ours') await harness.newcomer(lib, `${tag}-relay`, true)
-          await harness.mesh(lib, tag)
+          if (wanted('connect') || wanted('pair')) await harness.pair(lib, tag)
+          if (wanted('newcomer')) await harness.newcomer(lib, tag)
+          if (wanted('newcomer') && lib === 'ours') await harness.newcomer(lib, `${tag}-relay`, true)
+          if (wanted('mesh')) await harness.mesh(lib, tag)
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error)
           throw new Error(`${lib}, round ${round}: ${message}${await harness.errors()}${await harness.progress()}`)
