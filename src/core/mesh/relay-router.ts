@@ -23,7 +23,7 @@ import type { RelayTransport } from '../hub/signaling.js'
 import { logger } from '../util/log.js'
 import { MESH_DEFAULTS } from './mesh-options.js'
 import { RelayChannel, type RelayChannelOptions, type RelayOutlet } from './relay-channel.js'
-import { startTimer, type TimerHandle } from '../util/async.js'
+import { soon, startTimer, type TimerHandle } from '../util/async.js'
 
 const log = logger('distribunator:relay')
 
@@ -148,7 +148,7 @@ export class RelayRouter implements RelayOutlet {
     this.#outgoing.push({ channel, seq: packet.seq, data: packet.data })
     if (this.#scheduled) return
     this.#scheduled = true
-    queueMicrotask(() => this.#flush())
+    soon(() => this.#flush())
   }
 
   #received(notice: RelayNotice): void {

@@ -6,7 +6,7 @@
  */
 import type { Pid } from '../api/pid.js'
 import type { Behaviour, ProcessContext } from '../api/types.js'
-import { isThenable } from '../util/async.js'
+import { isThenable, soon } from '../util/async.js'
 import { Queue } from '../util/queue.js'
 import { reportListenerError } from '../util/emitter.js'
 
@@ -67,7 +67,7 @@ export class LocalProcess {
       if (envelope.kind === 'call') envelope.wait?.()
     } else {
       this.#running = true
-      queueMicrotask(() => void this.#drain())
+      soon(() => void this.#drain())
     }
   }
 

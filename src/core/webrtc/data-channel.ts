@@ -17,7 +17,7 @@ import { type ControlChannel, ControlChannelBase } from '../api/channel.js'
 import { toError } from '../api/errors.js'
 import { dataChannelOf, dataChannelOpen, type DataChannelLike, type PeerLike, unreadMessagesOf } from './simple-peer.js'
 import { DATA_CHANNEL_DEFAULTS, type DataChannelOptions, resolveDataChannelOptions } from './data-channel-options.js'
-import { startTimer, type TimerHandle } from '../util/async.js'
+import { soon, startTimer, type TimerHandle } from '../util/async.js'
 import { Queue } from '../util/queue.js'
 import { chunkMessage, controlChunk, type Message, OutgoingStream, Reassembler } from '../wire/chunk-stream.js'
 
@@ -320,7 +320,7 @@ class PeerChannel extends ControlChannelBase {
   #scheduleDrain(): void {
     if (this.#draining) return
     this.#draining = true
-    queueMicrotask(() => {
+    soon(() => {
       this.#draining = false
       while (this.#inbox.length > 0 && !this.#closed) {
         if (this.messageHandler === undefined) return

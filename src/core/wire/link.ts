@@ -12,8 +12,8 @@ import { type Channel, LinkLostError } from '../api/channel.js'
 import { parseUntrustedJson } from '../util/untrusted-json.js'
 import { ATTACHMENTS } from './codec.js'
 import { errorMessage, TooLargeError } from '../api/errors.js'
-import { type Frame, parseFrame, payloadOf } from './protocol.js'
-import { now } from '../util/async.js'
+import { APPLICATION_FRAMES, type Frame, parseFrame, payloadOf } from './protocol.js'
+import { now, soon } from '../util/async.js'
 import type { LinkCloseReason } from '../api/types.js'
 
 export interface LinkOptions {
@@ -33,8 +33,6 @@ export interface LinkHandlers {
 
 const decoder = new TextDecoder()
 const strictDecoder = new TextDecoder('utf-8', { fatal: true })
-/** Frames that are application messages (told to `Channel.used`): calls, casts, their replies, rpc. */
-const APPLICATION = new Set<string>(['call', 'reply', 'cast', 'rpc', 'rpc-ok', 'rpc-err', 'rpc-done'])
 
 export class Link {
   /** The remote node id, once its hello arrived. */
@@ -101,14 +99,14 @@ export class Link {
       for (const item of attachments) bytes += typeof item === 'string' ? item.length : item.byteLength
       if (bytes > limit) throw new TooLargeError(`byte arrays and long strings of ${bytes} bytes in one ${frame.t} frame exceed maxFrameBytes ${limit}`)
     }
-    if (APPLICATION.has(frame.t)) this.channel.used?.()
+    if (APPLICATION_FRAMES.has(frame.t)) this.channel.used?.()
     if (this.#queuedChars + text.length > this.#options.maxBatchBytes && this.#queue.length > 0) this.flush()
     this.#queue.push(text)
     this.#queuedChars += text.length + 1
     if (attachments !== undefined) (this.#queuedAttachments ??= new Map()).set(this.#queue.length - 1, attachments)
     if (!this.#flushScheduled) {
       this.#flushScheduled = true
-      queueMicrotask(() => this.flush())
+      soon(() => this.flush())
     }
   }
 
@@ -286,7 +284,7 @@ export class Link {
   }
 
   #deliver(frame: Frame): void {
-    if (APPLICATION.has(frame.t)) this.channel.used?.()
+    if (APPLICATION_FRAMES.has(frame.t)) this.channel.used?.()
     try {
       this.#handlers.frame(this, frame)
     } catch (error) {

@@ -60,6 +60,13 @@ export type Frame =
   | RpcDoneFrame
   | PingFrame
 
+/**
+ * The frames that are application messages (calls, casts, their replies, rpc), as opposed
+ * to the link's own (handshake, registry, monitors, heartbeat): the ones a link tells its
+ * channel of (`Channel.used`), which decides which pairs are busy enough to go direct.
+ */
+export const APPLICATION_FRAMES: ReadonlySet<Frame['t']> = new Set<Frame['t']>(['call', 'reply', 'cast', 'rpc', 'rpc-ok', 'rpc-err', 'rpc-done'])
+
 /** The one payload a frame carries, if any (a call's or cast's message, a value, rpc args). */
 export function payloadOf(frame: Frame): Payload | undefined {
   switch (frame.t) {
