@@ -69,8 +69,10 @@ const START_LEAD_MS = 300
 /** The steps whose timeline is logged (BENCH_TIMELINE=connect,mesh). */
 const timelineSteps = new Set((process.env.BENCH_TIMELINE ?? '').split(',').filter(Boolean))
 /** The steps a round makes (BENCH_STEPS=connect,pair,newcomer,mesh); all when unset. */
+const STEPS = ['connect', 'pair', 'newcomer', 'mesh'] as const
 const onlySteps = new Set((process.env.BENCH_STEPS ?? '').split(',').filter(Boolean))
-const wanted = (step: 'connect' | 'pair' | 'newcomer' | 'mesh'): boolean => onlySteps.size === 0 || onlySteps.has(step)
+for (const step of onlySteps) if (!(STEPS as readonly string[]).includes(step)) throw new Error(`BENCH_STEPS: no step "${step}" (the steps: ${STEPS.join(', ')})`)
+const wanted = (step: (typeof STEPS)[number]): boolean => onlySteps.size === 0 || onlySteps.has(step)
 
 // unminified, so the tabs' CPU profiles read
 const config = pageConfig(pageDir, outDir, { target: 'es2022', chunkSizeWarningLimit: 2000, minify: false })
