@@ -71,21 +71,22 @@ export function startChild(...args: string[]): Child {
 }
 
 /**
- * A simple-peer here connected to a `raw` or `ours` child; signals go over IPC. A connect
- * that fails (libdatachannel now and then fails a DTLS handshake under load: "Got a
- * remote candidate without ICE transport", docs/node-webrtc.md) is tried again with a
- * fresh peer and a fresh child, as the mesh does; `retries` counts those for the report.
+ * Two simple-peers here, both connected to one `pair` child (signals over IPC): `raw` to
+ * its raw echo, `ours` to its node. A connect that fails (libdatachannel now and then fails
+ * a DTLS handshake under load: "Got a remote candidate without ICE transport",
+ * docs/node-webrtc.md) is tried again with fresh peers and a fresh child, as the mesh
+ * does; `retries` counts those for the report.
  */
-export async function peerWithChild(mode: 'raw' | 'ours', attempts = 3): Promise<{ peer: Peer.Instance; child: Child; retries: number }> {
+export async function peersWithChild(attempts = 3): Promise<{ raw: Peer.Instance; ours: Peer.Instance; child: Child; retries: number }> {
   for (let attempt = 1; ; attempt++) {
-    const peer = createNodePeer({ initiator: true }) as unknown as Peer.Instance
-    const child = startChild(mode)
-    peer.on('signal', (data) => child.process.connected && child.process.send({ type: 'signal', data }))
-    child.process.on('message', (m: { type?: string; data?: unknown }) => {
-      if (m.type === 'signal') peer.signal(m.data as Peer.SignalData)
+    const peers = [0, 1].map(() => createNodePeer({ initiator: true }) as unknown as Peer.Instance)
+    const child = startChild('pair')
+    peers.forEach((peer, k) => peer.on('signal', (data) => child.process.connected && child.process.send({ type: 'signal', k, data })))
+    child.process.on('message', (m: { type?: string; k?: number; data?: unknown }) => {
+      if (m.type === 'signal') peers[m.k ?? 0]?.signal(m.data as Peer.SignalData)
     })
     try {
-      await new Promise<void>((resolve, reject) => {
+      await Promise.all(peers.map((peer) => new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('no connection within 15 s')), 15_000)
         peer.once('connect', () => {
           clearTimeout(timer)
@@ -100,14 +101,15 @@ export async function peerWithChild(mode: 'raw' | 'ours', attempts = 3): Promise
           reject(new Error('closed before it connected'))
         })
         child.ready.catch(reject)
-      })
+      })))
       await child.ready
-      return { peer, child, retries: attempt - 1 }
+      const [raw, ours] = peers as [Peer.Instance, Peer.Instance]
+      return { raw, ours, child, retries: attempt - 1 }
     } catch (error) {
-      peer.destroy()
+      for (const peer of peers) peer.destroy()
       await child.stop()
       if (attempt >= attempts) throw error
-      console.warn(`bench: a ${mode} connect failed (${error instanceof Error ? error.message : String(error)}); trying again with fresh peers`)
+      console.warn(`bench: a connect failed (${error instanceof Error ? error.message : String(error)}); trying again with fresh peers`)
     }
   }
 }

@@ -13,13 +13,15 @@
  *    a call to a process of the same node with a small message, one after another
  * 8. bytes through the hub per payload byte once linked
  *
- * The far end of each link is a separate process (bench/peer-child.ts).
+ * The far ends of items 1–3 are one process (bench/peer-child.ts, `pair`): the raw echo
+ * and the node each on their own peer connection to it, so that both run between the
+ * same two processes.
  */
 import type Peer from 'simple-peer'
 import { io as ioClient } from 'socket.io-client'
 import { channelFromPeer } from '../src/core/webrtc/data-channel.js'
 import { connect, createHub, createNode, type DistNode } from '../src/server/index.js'
-import { BARE_LINK_LIVENESS, type Child, peerWithChild, startChild } from './children.js'
+import { BARE_LINK_LIVENESS, type Child, peersWithChild, startChild } from './children.js'
 import { pairedRtt, SMALL, SMALL_TEXT } from './paired-rtt.js'
 import { type Figure, median, percentile, Rounds } from './stats.js'
 import { LOOPBACK_BUDGET } from '../test/support/loopback-budget.js'
@@ -163,19 +165,18 @@ export async function runNodeBench(options: NodeBenchOptions, log: (line: string
   const acc = new Rounds()
   const push = (key: string, value: number): void => acc.push(key, value)
 
-  log('linking raw and distribunator peers to child processes')
-  const raw = await peerWithChild('raw')
-  const ours = await peerWithChild('ours')
-  if (raw.retries + ours.retries > 0) log(`connect retries: raw ${raw.retries}, ours ${ours.retries}`)
+  log('linking raw and distribunator peers to one child process')
+  const far = await peersWithChild()
+  if (far.retries > 0) log(`connect retries: ${far.retries}`)
   const node = createNode({ id: 'near', ...BARE_LINK_LIVENESS })
   // a link that drops before the end fails the rounds after it: say why, where it happened
   node.on('nodedown', (id: string, reason: string, detail: string) => reason !== 'shutdown' && log(`the link to ${id} went down: ${reason} (${detail})`))
-  await node.link(channelFromPeer(ours.peer))
+  await node.link(channelFromPeer(far.ours))
   while (node.allPidsOf('echo').length === 0) await new Promise((r) => setTimeout(r, 5))
   await node.call('echo', 'warm-up')
   const rawEcho = (): Promise<Uint8Array> => {
-    const reply = nextData(raw.peer)
-    raw.peer.send(SMALL_TEXT)
+    const reply = nextData(far.raw)
+    far.raw.send(SMALL_TEXT)
     return reply
   }
   const call = (i: number): Promise<unknown> => node.call('echo', { ...SMALL, n: i })
@@ -196,13 +197,13 @@ export async function runNodeBench(options: NodeBenchOptions, log: (line: string
     push('relay.p50', percentile(s.times, 50))
     push('relay.ratio', percentile(s.times, 50) / percentile(o, 50))
     log(`round ${round}/${rounds}: ${casts} casts`)
-    const rb = await rawBurst(raw.peer, casts)
+    const rb = await rawBurst(far.raw, casts)
     const ob = await oursBurst(node, casts)
     push('burst.raw', rb)
     push('burst.ours', ob)
     push('burst.ratio', ob / rb)
     log(`round ${round}/${rounds}: ${bulkBytes / 1e6} MB`)
-    const rk = await rawBulk(raw.peer, bulkBytes)
+    const rk = await rawBulk(far.raw, bulkBytes)
     const oy = await oursBulk(node, bulkBytes, 'bytes')
     const os = await oursBulk(node, bulkBytes, 'string')
     push('bulk.raw', bulkBytes / 1e6 / (rk / 1000))
@@ -216,8 +217,8 @@ export async function runNodeBench(options: NodeBenchOptions, log: (line: string
     push('local.call', await localCallMicros(200_000))
   }
   await node.close()
-  raw.peer.destroy()
-  await Promise.all([raw.child.stop(), ours.child.stop()])
+  far.raw.destroy()
+  await far.child.stop()
 
   log('8-node mesh through a hub: registry visibility and hub load')
   const mesh = await meshFigures(rounds, log)

@@ -22,7 +22,10 @@ export async function pairedRtt(
 ): Promise<{ raw: number[]; ours: number[] }> {
   const rawTimes: number[] = []
   const ourTimes: number[] = []
-  for (let i = -warmUp; i < samples; i++) {
+  // `k - warmUp`, not a loop from `-warmUp`: with no warm-up that would start at -0, which
+  // JSON cannot carry, so the first message of a round would take the rich encoding
+  for (let k = 0; k < warmUp + samples; k++) {
+    const i = k - warmUp
     let t = performance.now()
     await raw()
     const r = performance.now() - t

@@ -5,10 +5,10 @@
  *   message, except messages starting with `C` (counted) and `C!` (answered `DONE:<n>`),
  *   and messages starting with `B` (kept) and `B!` (joins the kept messages into one
  *   value, as a receiver needs it, and answers `BDONE:<bytes>`).
- * - `ours`: the same peer wrapped by `channelFromPeer` and linked to a distribunator node
- *   with an `echo` process (replies with the message), a `size` process (replies
- *   with the length of a string or a byte array) and a `sink` process (counts casts;
- *   a call answers the count).
+ * - `pair`: two peers, signals tagged with their index `k`: peer 0 as in `raw`, and peer 1
+ *   wrapped by `channelFromPeer` and linked to a distribunator node with an `echo`
+ *   process (replies with the message), a `size` process (replies with the length of a
+ *   string or a byte array) and a `sink` process (counts casts; a call answers the count).
  * - `mesh <hub> <cluster> <id> [maxDirectLinks] [password]`: a node that joins a cluster through the hub, serves
  *   `echo:<id>`, and casts `{ name, id, at }` to `acks` whenever a name starting with
  *   `probe:` is joined anywhere (`at`: when it saw the join, as epoch milliseconds), and
@@ -37,43 +37,55 @@ function serve(node: DistNode, suffix = ''): void {
   node.register(`sink${suffix}`, node.spawn({ handleCast: () => void count++, handleCall: () => count }))
 }
 
-if (mode === 'raw' || mode === 'ours') {
-  const peer = createNodePeer({ initiator: false })
-  process.on('message', (m: { type: string; data: unknown }) => {
-    if (m.type === 'signal') peer.signal(m.data)
-  })
-  peer.on('signal', (data) => process.send?.({ type: 'signal', data }))
-  peer.on('connect', () => {
-    if (mode === 'raw') {
-      let count = 0
-      let bulk: Uint8Array[] = []
-      peer.on('data', (data) => {
-        const bytes = data as Uint8Array
-        if (bytes[0] === 0x43 /* C */) {
-          if (bytes[1] === 0x21 /* ! */) peer.send(`DONE:${count}`)
-          else count++
-          return
-        }
-        if (bytes[0] === 0x42 /* B */) {
-          if (bytes.byteLength === 2 && bytes[1] === 0x21 /* ! */) {
-            // the value whole, as a receiver of a 10 MB value needs it
-            const whole = Buffer.concat(bulk)
-            peer.send(`BDONE:${whole.byteLength}`)
-            bulk = []
-          } else bulk.push(bytes)
-          return
-        }
-        peer.send(bytes)
-      })
-    } else {
-      const node = createNode({ id: 'far', ...BARE_LINK_LIVENESS })
-      void node.link(channelFromPeer(peer))
-      serve(node)
+/** Echoes every message on `peer`, with the `C` and `B` exceptions of the `raw` mode. */
+function rawEcho(peer: ReturnType<typeof createNodePeer>): void {
+  let count = 0
+  let bulk: Uint8Array[] = []
+  peer.on('data', (data) => {
+    const bytes = data as Uint8Array
+    if (bytes[0] === 0x43 /* C */) {
+      if (bytes[1] === 0x21 /* ! */) peer.send(`DONE:${count}`)
+      else count++
+      return
     }
-    console.log('ready')
+    if (bytes[0] === 0x42 /* B */) {
+      if (bytes.byteLength === 2 && bytes[1] === 0x21 /* ! */) {
+        // the value whole, as a receiver of a 10 MB value needs it
+        const whole = Buffer.concat(bulk)
+        peer.send(`BDONE:${whole.byteLength}`)
+        bulk = []
+      } else bulk.push(bytes)
+      return
+    }
+    peer.send(bytes)
+  })
+}
+
+if (mode === 'raw' || mode === 'pair') {
+  // `pair`: peer 0 is the raw echo and peer 1 the node, so that both baselines run between
+  // the same two processes (two far processes on 2 cores do not answer alike: the one
+  // started second measured 2–8% slower with the same raw echo in each)
+  const kinds = mode === 'raw' ? (['raw'] as const) : (['raw', 'ours'] as const)
+  const peers = kinds.map((kind, k) => {
+    const peer = createNodePeer({ initiator: false })
+    peer.on('signal', (data) => process.send?.({ type: 'signal', k, data }))
+    peer.on('connect', () => {
+      if (kind === 'raw') rawEcho(peer)
+      else {
+        const node = createNode({ id: 'far', ...BARE_LINK_LIVENESS })
+        void node.link(channelFromPeer(peer))
+        serve(node)
+      }
+      if (++connected === kinds.length) console.log('ready')
+    })
+    return peer
+  })
+  let connected = 0
+  process.on('message', (m: { type: string; k?: number; data: unknown }) => {
+    if (m.type === 'signal') peers[m.k ?? 0]?.signal(m.data)
   })
   process.on('disconnect', () => {
-    peer.destroy()
+    for (const peer of peers) peer.destroy()
     setTimeout(() => process.exit(0), 100)
   })
 } else if (mode === 'mesh') {
