@@ -6,7 +6,6 @@
  * closes nothing.
  */
 import type { Link } from './link.js'
-import { PROTOCOL_VERSION } from './protocol.js'
 import { now, startInterval, type TimerHandle } from '../util/async.js'
 
 /**
@@ -29,7 +28,7 @@ export function startHeartbeat(links: () => Iterable<Link>, intervalMs: number, 
         continue
       }
       if (!stalled && t - link.lastReceived > timeoutMs && link.up) link.close('heartbeat_timeout', `nothing received for ${Math.round(t - link.lastReceived)} ms`)
-      else if (t - link.lastSent >= intervalMs * 0.8) link.send({ v: PROTOCOL_VERSION, t: 'ping' })
+      else if (t - link.lastSent >= intervalMs * 0.8) link.ping()
     }
   }, intervalMs)
 }
