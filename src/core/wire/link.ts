@@ -31,6 +31,17 @@ export interface LinkHandlers {
   closed(link: Link, reason: LinkCloseReason, detail: string): void
 }
 
+/** A received frame waiting for its attachments (`binary` byte arrays, then texts, `need` in all), and the items of its batch after it. */
+interface Waiting {
+  readonly frame: Frame
+  readonly binary: number
+  readonly need: number
+  readonly got: Array<Uint8Array | string>
+  bytes: number
+  readonly rest: readonly unknown[]
+  readonly next: number
+}
+
 /** A heartbeat as it travels (see `ping`). */
 const PING_TEXT = JSON.stringify({ v: PROTOCOL_VERSION, t: 'ping' } satisfies Frame)
 
@@ -59,9 +70,7 @@ export class Link {
    * A received frame waiting for its attachments, and the items of its batch after it
    * (`rest` from index `next`), held without copying.
    */
-  #waiting:
-    | { frame: Frame; binary: number; need: number; got: Array<Uint8Array | string>; bytes: number; rest: readonly unknown[]; next: number }
-    | undefined
+  #waiting: Waiting | undefined
 
   readonly #options: LinkOptions
   readonly #handlers: LinkHandlers
@@ -224,39 +233,8 @@ export class Link {
   #receiveMessage(raw: string | Uint8Array): void {
     if (this.closed) return
     this.lastReceived = now()
-    const waiting = this.#waiting
-    if (waiting !== undefined) {
-      // byte arrays come first, as binary messages; then long strings, as text (or as
-      // UTF-8 bytes, from a transport that delivers text so)
-      const binaryDue = waiting.got.length < waiting.binary
-      if (raw instanceof Uint8Array || (typeof raw === 'string' && !binaryDue)) {
-        waiting.bytes += typeof raw === 'string' ? raw.length : raw.byteLength
-        if (waiting.bytes > this.#options.maxFrameBytes) {
-          // the attachments of one frame together stay under the limit of one message
-          this.#waiting = undefined
-          return this.#handlers.invalid(this, `attachments of over ${this.#options.maxFrameBytes} bytes in all; the frame and ${waiting.rest.length - waiting.next} after it dropped`)
-        }
-        if (binaryDue || typeof raw === 'string') waiting.got.push(raw)
-        else {
-          let text: string
-          try {
-            text = strictDecoder.decode(raw)
-          } catch {
-            this.#waiting = undefined
-            return this.#handlers.invalid(this, `a text attachment of a ${waiting.frame.t} frame is not UTF-8; the frame and ${waiting.rest.length - waiting.next} after it dropped`)
-          }
-          waiting.got.push(text)
-        }
-        if (waiting.got.length < waiting.need) return
-        this.#waiting = undefined
-        const payload = payloadOf(waiting.frame)
-        if (payload !== undefined) payload[ATTACHMENTS] = waiting.got
-        this.#deliver(waiting.frame)
-        return this.#dispatchAll(waiting.rest, waiting.next)
-      }
-      this.#waiting = undefined
-      this.#handlers.invalid(this, `a ${waiting.frame.t} frame lost its attachments (${waiting.got.length} of ${waiting.need} came); ${waiting.rest.length - waiting.next} frames after it dropped`)
-    }
+    // a frame waiting for its attachments takes what comes first (apart, to keep this small)
+    if (this.#waiting !== undefined && this.#receiveAttachment(this.#waiting, raw)) return
     let text: string
     if (typeof raw === 'string') text = raw
     else if (raw instanceof Uint8Array) text = decoder.decode(raw)
@@ -273,6 +251,48 @@ export class Link {
     }
     if (Array.isArray(decoded)) this.#dispatchAll(decoded as unknown[], 0)
     else this.#dispatch(decoded, [], 0)
+  }
+
+  /**
+   * Hands `raw` to the frame waiting for its attachments. False when `raw` cannot be one
+   * (text where a byte array is due): the frame and the items after it are dropped, and
+   * `raw` is read as frames.
+   */
+  #receiveAttachment(waiting: Waiting, raw: string | Uint8Array): boolean {
+    // byte arrays come first, as binary messages; then long strings, as text (or as
+    // UTF-8 bytes, from a transport that delivers text so)
+    const binaryDue = waiting.got.length < waiting.binary
+    if (!(raw instanceof Uint8Array) && (typeof raw !== 'string' || binaryDue)) {
+      this.#waiting = undefined
+      this.#handlers.invalid(this, `a ${waiting.frame.t} frame lost its attachments (${waiting.got.length} of ${waiting.need} came); ${waiting.rest.length - waiting.next} frames after it dropped`)
+      return false
+    }
+    waiting.bytes += typeof raw === 'string' ? raw.length : raw.byteLength
+    if (waiting.bytes > this.#options.maxFrameBytes) {
+      // the attachments of one frame together stay under the limit of one message
+      this.#waiting = undefined
+      this.#handlers.invalid(this, `attachments of over ${this.#options.maxFrameBytes} bytes in all; the frame and ${waiting.rest.length - waiting.next} after it dropped`)
+      return true
+    }
+    if (binaryDue || typeof raw === 'string') waiting.got.push(raw)
+    else {
+      let text: string
+      try {
+        text = strictDecoder.decode(raw)
+      } catch {
+        this.#waiting = undefined
+        this.#handlers.invalid(this, `a text attachment of a ${waiting.frame.t} frame is not UTF-8; the frame and ${waiting.rest.length - waiting.next} after it dropped`)
+        return true
+      }
+      waiting.got.push(text)
+    }
+    if (waiting.got.length < waiting.need) return true
+    this.#waiting = undefined
+    const payload = payloadOf(waiting.frame)
+    if (payload !== undefined) payload[ATTACHMENTS] = waiting.got
+    this.#deliver(waiting.frame)
+    this.#dispatchAll(waiting.rest, waiting.next)
+    return true
   }
 
   /**

@@ -129,67 +129,92 @@ function syncNames(x: unknown): Array<[string, number[]]> | null {
 const fail = (error: string): ParseResult => ({ ok: false, error })
 const ok = (frame: Frame): ParseResult => ({ ok: true, frame })
 
+const v: typeof PROTOCOL_VERSION = PROTOCOL_VERSION
+
+/** A call's or cast's `from`, when it names one: the pid, undefined for none, null for a bad one. */
+function fromOf(x: Obj): WirePid | undefined | null {
+  return x.from === undefined ? undefined : wirePid(x.from)
+}
+
+// A call and a cast each have their own parser (not one for both): what each sees stays
+// one kind of input. Plain literals, no spreads: these are the hot path of every message.
+function parseCall(x: Obj): ParseResult {
+  if (!isRef(x.ref) || !isRef(x.to) || !isPayload(x.msg)) return fail('call: bad fields')
+  const from = fromOf(x)
+  if (from === null) return fail('call: bad from')
+  const frame: CallFrame = { v, t: 'call', ref: x.ref, to: x.to, msg: x.msg }
+  if (from !== undefined) frame.from = from
+  return ok(frame)
+}
+
+function parseCast(x: Obj): ParseResult {
+  if (!isRef(x.to) || !isPayload(x.msg)) return fail('cast: bad fields')
+  const from = fromOf(x)
+  if (from === null) return fail('cast: bad from')
+  const frame: CastFrame = { v, t: 'cast', to: x.to, msg: x.msg }
+  if (from !== undefined) frame.from = from
+  return ok(frame)
+}
+
+function joinOrLeave(x: Obj, t: 'join' | 'leave'): ParseResult {
+  const pid = wirePid(x.pid)
+  if (!isName(x.name) || pid === null) return fail(`${t}: bad name or pid`)
+  return ok({ v, t, name: x.name, pid })
+}
+
+function refOnly(x: Obj, t: 'demon' | 'rpc-done'): ParseResult {
+  return isRef(x.ref) ? ok({ v, t, ref: x.ref }) : fail(`${t}: bad ref`)
+}
+
+/**
+ * One parser per frame type, each small and seeing one kind of input: a frame type the
+ * optimiser has not met yet (a cast after thousands of calls, a monitor) reaches a parser
+ * of its own instead of sending the one every call runs through back to the interpreter.
+ */
+const PARSER_TABLE: { readonly [T in Frame['t']]: (x: Obj) => ParseResult } = {
+  hello: (x) => (isName(x.node) && isIncarnation(x.inc) ? ok({ v, t: 'hello', node: x.node, inc: x.inc }) : fail('hello: bad node id or incarnation')),
+  bye: (x) => (isText(x.reason) ? ok({ v, t: 'bye', reason: x.reason }) : fail('bye: bad reason')),
+  ping: () => ok({ v, t: 'ping' }),
+  sync: (x) => {
+    const names = syncNames(x.names)
+    return names ? ok({ v, t: 'sync', names }) : fail('sync: bad names')
+  },
+  join: (x) => joinOrLeave(x, 'join'),
+  leave: (x) => joinOrLeave(x, 'leave'),
+  call: parseCall,
+  cast: parseCast,
+  reply: (x) => {
+    if (!isRef(x.ref)) return fail('reply: bad ref')
+    if (x.ok === true) return isPayload(x.value) ? ok({ v, t: 'reply', ref: x.ref, ok: true, value: x.value }) : fail('reply: bad value')
+    const error = x.ok === false ? wireError(x.error) : null
+    return error ? ok({ v, t: 'reply', ref: x.ref, ok: false, error }) : fail('reply: bad error')
+  },
+  mon: (x) => (isRef(x.ref) && isRef(x.pid) ? ok({ v, t: 'mon', ref: x.ref, pid: x.pid }) : fail('mon: bad fields')),
+  demon: (x) => refOnly(x, 'demon'),
+  'rpc-done': (x) => refOnly(x, 'rpc-done'),
+  down: (x) => (isRef(x.ref) && isText(x.reason) ? ok({ v, t: 'down', ref: x.ref, reason: x.reason }) : fail('down: bad fields')),
+  rpc: (x) => {
+    if (!isRef(x.ref) || !isName(x.mod) || !isName(x.fn) || !isPayload(x.args)) return fail('rpc: bad fields')
+    return ok({ v, t: 'rpc', ref: x.ref, mod: x.mod, fn: x.fn, args: x.args })
+  },
+  'rpc-ok': (x) => {
+    if (!isRef(x.ref) || !isRef(x.pid) || !isPayload(x.value)) return fail('rpc-ok: bad fields')
+    return ok({ v, t: 'rpc-ok', ref: x.ref, pid: x.pid, value: x.value })
+  },
+  'rpc-err': (x) => {
+    const error = wireError(x.error)
+    return isRef(x.ref) && error ? ok({ v, t: 'rpc-err', ref: x.ref, error }) : fail('rpc-err: bad fields')
+  },
+}
+/** The same by type, for a lookup that no key of a hostile frame (`__proto__`, `constructor`) can fool. */
+const PARSERS: ReadonlyMap<string, (x: Obj) => ParseResult> = new Map(Object.entries(PARSER_TABLE))
+
 /** Parses one decoded JSON value (untrusted) into a frame. */
 export function parseFrame(x: unknown): ParseResult {
   if (!isObj(x)) return fail('frame is not an object')
   if (x.v !== PROTOCOL_VERSION) return fail(`unsupported protocol version ${String(x.v)}`)
-  const v: typeof PROTOCOL_VERSION = PROTOCOL_VERSION
   const t = x.t
-  switch (t) {
-    case 'hello':
-      return isName(x.node) && isIncarnation(x.inc) ? ok({ v, t, node: x.node, inc: x.inc }) : fail('hello: bad node id or incarnation')
-    case 'bye':
-      return isText(x.reason) ? ok({ v, t, reason: x.reason }) : fail('bye: bad reason')
-    case 'ping':
-      return ok({ v, t })
-    case 'sync': {
-      const names = syncNames(x.names)
-      return names ? ok({ v, t, names }) : fail('sync: bad names')
-    }
-    case 'join':
-    case 'leave': {
-      const pid = wirePid(x.pid)
-      if (!isName(x.name) || pid === null) return fail(`${t}: bad name or pid`)
-      return ok({ v, t, name: x.name, pid })
-    }
-    case 'call':
-    case 'cast': {
-      if ((t === 'call' && !isRef(x.ref)) || !isRef(x.to) || !isPayload(x.msg)) return fail(`${t}: bad fields`)
-      let from: WirePid | undefined
-      if (x.from !== undefined) {
-        const parsed = wirePid(x.from)
-        if (parsed === null) return fail(`${t}: bad from`)
-        from = parsed
-      }
-      // Plain literals, no spreads: this is the hot path of every call and cast.
-      const frame: CallFrame | CastFrame = t === 'call' ? { v, t, ref: x.ref as number, to: x.to, msg: x.msg } : { v, t, to: x.to, msg: x.msg }
-      if (from !== undefined) frame.from = from
-      return ok(frame)
-    }
-    case 'reply': {
-      if (!isRef(x.ref)) return fail('reply: bad ref')
-      if (x.ok === true) return isPayload(x.value) ? ok({ v, t, ref: x.ref, ok: true, value: x.value }) : fail('reply: bad value')
-      const error = x.ok === false ? wireError(x.error) : null
-      return error ? ok({ v, t, ref: x.ref, ok: false, error }) : fail('reply: bad error')
-    }
-    case 'mon':
-      return isRef(x.ref) && isRef(x.pid) ? ok({ v, t, ref: x.ref, pid: x.pid }) : fail('mon: bad fields')
-    case 'demon':
-    case 'rpc-done':
-      return isRef(x.ref) ? ok({ v, t, ref: x.ref }) : fail(`${t}: bad ref`)
-    case 'down':
-      return isRef(x.ref) && isText(x.reason) ? ok({ v, t, ref: x.ref, reason: x.reason }) : fail('down: bad fields')
-    case 'rpc':
-      if (!isRef(x.ref) || !isName(x.mod) || !isName(x.fn) || !isPayload(x.args)) return fail('rpc: bad fields')
-      return ok({ v, t, ref: x.ref, mod: x.mod, fn: x.fn, args: x.args })
-    case 'rpc-ok':
-      if (!isRef(x.ref) || !isRef(x.pid) || !isPayload(x.value)) return fail('rpc-ok: bad fields')
-      return ok({ v, t, ref: x.ref, pid: x.pid, value: x.value })
-    case 'rpc-err': {
-      const error = wireError(x.error)
-      return isRef(x.ref) && error ? ok({ v, t, ref: x.ref, error }) : fail('rpc-err: bad fields')
-    }
-    default:
-      return fail(`unknown frame type ${typeof t === 'string' ? JSON.stringify(t.slice(0, 32)) : typeof t}`)
-  }
+  const parser = typeof t === 'string' ? PARSERS.get(t) : undefined
+  if (parser === undefined) return fail(`unknown frame type ${typeof t === 'string' ? JSON.stringify(t.slice(0, 32)) : typeof t}`)
+  return parser(x)
 }
