@@ -60,6 +60,12 @@ describe('hostile frames', () => {
       { v: 1, t: 'ping' }, // version 1: no incarnations, no longer spoken
       { t: 'ping' },
       { v: 2, t: 'explode' },
+      // frame types named like what every object inherits: never looked up on an object
+      { v: 2, t: 'toString' },
+      { v: 2, t: 'constructor' },
+      { v: 2, t: '__proto__' },
+      { v: 2, t: 'hasOwnProperty' },
+      { v: 2, t: 7 },
       { v: 2, t: 'join', name: 'mine', pid: ['victim', mine.id] },
       { v: 2, t: 'leave', name: 'mine', pid: ['victim', mine.id] },
       { v: 2, t: 'join', name: '', pid: ['evil', 1] },
@@ -87,6 +93,9 @@ describe('hostile frames', () => {
     expect(h.errors.some((e) => /claims pid <victim\./.test(e))).toBe(true)
     expect(h.errors.some((e) => /exceeds the limit/.test(e))).toBe(true)
     expect(h.errors.some((e) => /unsupported protocol version/.test(e))).toBe(true)
+    for (const t of ['"toString"', '"constructor"', '"__proto__"', '"hasOwnProperty"', 'number']) {
+      expect(h.errors.filter((e) => e.includes(`unknown frame type ${t}`))).toHaveLength(1)
+    }
     // "__proto__" is an ordinary name (the registry uses Maps); a "constructor" key is stripped
     h.send('{"v":2,"t":"join","name":"__proto__","pid":["evil",1],"constructor":{"prototype":{"polluted":true}}}')
     await eventually(() => h.node.allPidsOf('__proto__').length === 1)
