@@ -66,6 +66,7 @@ if (mode === 'raw' || mode === 'pair') {
   // the same two processes (two far processes on 2 cores do not answer alike: the one
   // started second measured 2–8% slower with the same raw echo in each)
   const kinds = mode === 'raw' ? (['raw'] as const) : (['raw', 'ours'] as const)
+  let connected = 0
   const peers = kinds.map((kind, k) => {
     const peer = createNodePeer({ initiator: false })
     peer.on('signal', (data) => process.send?.({ type: 'signal', k, data }))
@@ -80,7 +81,6 @@ if (mode === 'raw' || mode === 'pair') {
     })
     return peer
   })
-  let connected = 0
   process.on('message', (m: { type: string; k?: number; data: unknown }) => {
     if (m.type === 'signal') peers[m.k ?? 0]?.signal(m.data)
   })
