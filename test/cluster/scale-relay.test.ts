@@ -63,8 +63,18 @@ describe('60 nodes, a budget of 4 direct links each', () => {
     expect(last).toHaveLength(60)
     const failures = (await Promise.all(hosts.map((h) => h.ask<{ failures: string[] }>({ cmd: 'calls', n: 5 })))).flatMap((a) => a.failures)
     expect(failures).toEqual([])
-    last = await stats()
-    expect(Math.max(...last.map((s) => s.direct))).toBeLessThanOrEqual(4)
-    expect(last.reduce((sum, s) => sum + s.direct, 0)).toBeGreaterThan(0) // some pairs did go direct
+    // Pairs that carry calls are offered a direct path (checked every couple of seconds):
+    // some go direct soon, while calls go on, and no node's budget is ever exceeded. (Read
+    // right after the calls, as this test once did, no link may have had the time yet.)
+    const calling = Date.now()
+    for (;;) {
+      last = await stats()
+      expect(Math.max(...last.map((s) => s.direct))).toBeLessThanOrEqual(4)
+      if (last.some((s) => s.direct > 0)) break
+      if (Date.now() - calling > 20_000) throw new Error('no pair went direct within 20 s of calls')
+      const more = (await Promise.all(hosts.map((h) => h.ask<{ failures: string[] }>({ cmd: 'calls', n: 2 })))).flatMap((a) => a.failures)
+      expect(more).toEqual([])
+      await new Promise((r) => setTimeout(r, 250))
+    }
   }, 180_000)
 })
