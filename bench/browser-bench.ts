@@ -7,9 +7,9 @@
  *   hub with `connect` from distribunator/browser; tab A calls `echo:<B>`. Raw: a
  *   simple-peer link between the same two tabs (the prebundled simple-peer the library
  *   uses), tab B echoing every message.
- * - tab ↔ Node: a Node node in a child process (bench/peer-child.ts `mesh`) joins the same
- *   cluster; tab A calls its `echo:<id>`. Raw: a Node simple-peer over node-datachannel in
- *   a child process (bench/peer-child.ts `raw`) echoing every message.
+ * - tab ↔ Node: a Node node in a child process (bench/peer-child.ts `mesh-raw`) joins the
+ *   same cluster; tab A calls its `echo:<id>`. Raw: a Node simple-peer over node-datachannel
+ *   in the same child process echoing every message.
  *
  * Round trips are timed inside the page with performance.now(). The page (bench/browser/)
  * is built with Vite into node_modules/.cache/ at every run, importing
@@ -192,13 +192,16 @@ export async function runBrowserBench(options: BrowserBenchOptions, log: (line: 
     try {
       const bOpen = b.page.evaluate(() => window.__bench!.rawOpen('tab', false, true))
       await within(Promise.all([a.page.evaluate(() => window.__bench!.rawOpen('tab', true, false)), bOpen]), 30_000, 'raw link tab ↔ tab')
-      const echo = startChild('raw')
-      children.push(echo)
-      rawChild = echo
-      echo.process.on('message', (m: { type?: string; data?: Peer.SignalData }) => {
+      // the Node end: the node and, in the same process, the raw echo it is measured against
+      // (two far processes on 2 cores do not answer alike; see bench/peer-child.ts, `pair`)
+      const far = startChild('mesh-raw', hub.url, cluster, nodeId)
+      children.push(far)
+      rawChild = far
+      far.process.on('message', (m: { type?: string; data?: Peer.SignalData }) => {
         if (m.type === 'signal') void rawSignal(a, 'node', m.data).catch(() => {})
       })
-      await within(Promise.all([a.page.evaluate(() => window.__bench!.rawOpen('node', true, false)), echo.ready]), 30_000, 'raw link tab ↔ Node')
+      await within(far.ready, 30_000, 'the Node node joining')
+      await within(a.page.evaluate(() => window.__bench!.rawOpen('node', true, false)), 30_000, 'raw link tab ↔ Node')
 
       const join = (tab: Tab): Promise<void> =>
         within(
@@ -208,9 +211,6 @@ export async function runBrowserBench(options: BrowserBenchOptions, log: (line: 
         )
       await join(a)
       await join(b)
-      const meshChild = startChild('mesh', hub.url, cluster, nodeId)
-      children.push(meshChild)
-      await meshChild.ready
       await waitSees(a, bId, `echo:${bId}`)
       await waitSees(a, nodeId, `echo:${nodeId}`)
 

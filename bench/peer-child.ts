@@ -9,6 +9,8 @@
  *   wrapped by `channelFromPeer` and linked to a distribunator node with an `echo`
  *   process (replies with the message), a `size` process (replies with the length of a
  *   string or a byte array) and a `sink` process (counts casts; a call answers the count).
+ * - `mesh-raw <hub> <cluster> <id>`: `mesh`, and in the same process a raw echo as in `raw`
+ *   (what a tab measures that node against), signals over IPC; `ready` once the node joined.
  * - `mesh <hub> <cluster> <id> [maxDirectLinks] [password]`: a node that joins a cluster through the hub, serves
  *   `echo:<id>`, and casts `{ name, id, at }` to `acks` whenever a name starting with
  *   `probe:` is joined anywhere (`at`: when it saw the join, as epoch milliseconds), and
@@ -61,12 +63,12 @@ function rawEcho(peer: ReturnType<typeof createNodePeer>): void {
   })
 }
 
-if (mode === 'raw' || mode === 'pair') {
-  // `pair`: peer 0 is the raw echo and peer 1 the node, so that both baselines run between
-  // the same two processes (two far processes on 2 cores do not answer alike: the one
-  // started second measured 2–8% slower with the same raw echo in each)
-  const kinds = mode === 'raw' ? (['raw'] as const) : (['raw', 'ours'] as const)
-  let connected = 0
+/**
+ * Answers the peers this process is offered over IPC (signals tagged with their index
+ * `k`): a raw echo for `raw`, a node for `ours`; `connected` runs once all are connected.
+ */
+function answerPeers(kinds: ReadonlyArray<'raw' | 'ours'>, connected: () => void): Array<ReturnType<typeof createNodePeer>> {
+  let count = 0
   const peers = kinds.map((kind, k) => {
     const peer = createNodePeer({ initiator: false })
     peer.on('signal', (data) => process.send?.({ type: 'signal', k, data }))
@@ -77,18 +79,28 @@ if (mode === 'raw' || mode === 'pair') {
         void node.link(channelFromPeer(peer))
         serve(node)
       }
-      if (++connected === kinds.length) console.log('ready')
+      if (++count === kinds.length) connected()
     })
     return peer
   })
   process.on('message', (m: { type: string; k?: number; data: unknown }) => {
     if (m.type === 'signal') peers[m.k ?? 0]?.signal(m.data)
   })
+  return peers
+}
+
+if (mode === 'raw' || mode === 'pair') {
+  // `pair`: peer 0 is the raw echo and peer 1 the node, so that both baselines run between
+  // the same two processes (two far processes on 2 cores do not answer alike: the one
+  // started second measured 2–8% slower with the same raw echo in each)
+  const peers = answerPeers(mode === 'raw' ? ['raw'] : ['raw', 'ours'], () => console.log('ready'))
   process.on('disconnect', () => {
     for (const peer of peers) peer.destroy()
     setTimeout(() => process.exit(0), 100)
   })
-} else if (mode === 'mesh') {
+} else if (mode === 'mesh' || mode === 'mesh-raw') {
+  // `mesh-raw`: the raw echo a tab measures this node against lives in the same process
+  const peers = mode === 'mesh-raw' ? answerPeers(['raw'], () => {}) : []
   const [hub, cluster, id, budget, password] = rest as [string, string, string, string | undefined, string | undefined]
   const node = await connect({ hub, cluster, id, ...(budget === undefined ? {} : { maxDirectLinks: Number(budget) }), ...(password === undefined ? {} : { password }) })
   serve(node, `:${id}`)
@@ -101,7 +113,10 @@ if (mode === 'raw' || mode === 'pair') {
     handleCast: (msg) => node.cast('acks', { name: (msg as { name: string }).name, id, at: performance.timeOrigin + performance.now() }),
   })
   node.register(`fanout:${id}`, fanout)
-  process.on('disconnect', () => void node.close().then(() => process.exit(0)))
+  process.on('disconnect', () => {
+    for (const peer of peers) peer.destroy()
+    void node.close().then(() => process.exit(0))
+  })
   console.log('ready')
 } else if (mode === 'relay-server') {
   const http = createServer()
