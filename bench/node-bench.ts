@@ -31,6 +31,13 @@ export interface NodeBenchOptions {
   readonly rttSamples: number
   /** Unrecorded round-trip pairs before the first round, so the JIT has settled. */
   readonly warmUp: number
+  /**
+   * Unrecorded round-trip pairs before each later round, after the first `rttSamples`
+   * (recorded apart): the casts, 10 MB and local calls of the round before send parts of
+   * the call path back to V8's interpreter on both ends, and it takes some thousands of
+   * calls to be optimised again.
+   */
+  readonly settle: number
   readonly casts: number
   readonly bulkBytes: number
 }
@@ -161,7 +168,7 @@ async function localCallMicros(count: number): Promise<number> {
 }
 
 export async function runNodeBench(options: NodeBenchOptions, log: (line: string) => void): Promise<Figure[]> {
-  const { rounds, rttSamples, warmUp, casts, bulkBytes } = options
+  const { rounds, rttSamples, warmUp, settle, casts, bulkBytes } = options
   const acc = new Rounds()
   const push = (key: string, value: number): void => acc.push(key, value)
 
@@ -185,6 +192,12 @@ export async function runNodeBench(options: NodeBenchOptions, log: (line: string
   await relay.stop()
 
   for (let round = 1; round <= rounds; round++) {
+    if (round > 1) {
+      log(`round ${round}/${rounds}: call round trip right after the round before, then ${settle} unrecorded`)
+      const { raw: r, ours: o } = await pairedRtt(rawEcho, call, rttSamples, 0)
+      push('rtt.after.ratio.p50', percentile(o, 50) / percentile(r, 50))
+      await pairedRtt(rawEcho, call, 0, settle)
+    }
     log(`round ${round}/${rounds}: call round trip`)
     const { raw: r, ours: o } = await pairedRtt(rawEcho, call, rttSamples, 0)
     push('rtt.raw.p50', percentile(r, 50))
@@ -229,6 +242,7 @@ export async function runNodeBench(options: NodeBenchOptions, log: (line: string
     f('1. call RTT p50, distribunator call', 'ms', 'rtt.ours.p50'),
     f('1. call RTT p50 ratio', '×', 'rtt.ratio.p50', { note: 'ours / raw', target: '<= 1.15' }),
     f('1. call RTT p99 ratio', '×', 'rtt.ratio.p99', { note: 'ours / raw', target: '<= 1.15' }),
+    f('1. call RTT p50 ratio, right after casts and 10 MB', '×', 'rtt.after.ratio.p50', { note: `ours / raw; rounds 2–${rounds}, the first ${rttSamples} calls after the round before` }),
     f('2. casts/s, raw one message per send', 'msg/s', 'burst.raw'),
     f('2. casts/s, distribunator cast', 'msg/s', 'burst.ours'),
     f('2. cast throughput ratio', '×', 'burst.ratio', { note: 'ours / raw', target: '>= 0.85' }),

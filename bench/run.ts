@@ -88,7 +88,7 @@ const figures: Figure[] = []
 if (selected(1, 2, 3, 4, 5, 8)) {
   figures.push(
     ...(await item('1–5, 8', 'Node peers', () =>
-      runNodeBench(quick ? { rounds: 2, rttSamples: 300, warmUp: 500, casts: 20_000, bulkBytes: 10_000_000 } : { rounds: 5, rttSamples: 2000, warmUp: 5000, casts: 100_000, bulkBytes: 10_000_000 }, log),
+      runNodeBench(quick ? { rounds: 2, rttSamples: 300, warmUp: 500, settle: 500, casts: 20_000, bulkBytes: 10_000_000 } : { rounds: 5, rttSamples: 2000, warmUp: 5000, settle: 10_000, casts: 100_000, bulkBytes: 10_000_000 }, log),
     )),
   )
 }
