@@ -2,7 +2,9 @@
  * Node benchmarks over real WebRTC on loopback (node-datachannel), each figure a ratio
  * against a baseline measured in the same round, because shared machines are noisy:
  *
- * 1. call round trip vs a raw simple-peer echo (p50, p99), sample by sample alternating
+ * 1. call round trip vs a raw simple-peer echo (p50, p99), sample by sample alternating,
+ *    each round on a settled call path (`settle`); the calls right after the round before
+ *    apart
  * 2. 100k small casts vs 100k raw simple-peer sends (one message per send)
  * 3. a 10 MB value through call (answered with its length), as a Uint8Array and as a
  *    string, vs the same bytes sent raw in 16 KiB messages (answered once all are in):
