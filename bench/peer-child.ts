@@ -1,16 +1,17 @@
 /**
  * The far end of the benchmarks, in its own process. Modes (argv[2]):
  *
- * - `raw`: a bare simple-peer over node-datachannel, signals over IPC. Echoes every
- *   message, except messages starting with `C` (counted) and `C!` (answered `DONE:<n>`),
- *   and messages starting with `B` (kept) and `B!` (joins the kept messages into one
- *   value, as a receiver needs it, and answers `BDONE:<bytes>`).
- * - `pair`: two peers, signals tagged with their index `k`: peer 0 as in `raw`, and peer 1
+ * A raw echo is a bare simple-peer over node-datachannel, signals over IPC. It echoes every
+ * message, except messages starting with `C` (counted) and `C!` (answered `DONE:<n>`),
+ * and messages starting with `B` (kept) and `B!` (joins the kept messages into one value,
+ * as a receiver needs it, and answers `BDONE:<bytes>`).
+ *
+ * - `pair`: two peers, signals tagged with their index `k`: peer 0 a raw echo, and peer 1
  *   wrapped by `channelFromPeer` and linked to a distribunator node with an `echo`
  *   process (replies with the message), a `size` process (replies with the length of a
  *   string or a byte array) and a `sink` process (counts casts; a call answers the count).
- * - `mesh-raw <hub> <cluster> <id>`: `mesh`, and in the same process a raw echo as in `raw`
- *   (what a tab measures that node against), signals over IPC; `ready` once the node joined.
+ * - `mesh-raw <hub> <cluster> <id>`: `mesh`, and in the same process a raw echo (what a
+ *   tab measures that node against); `ready` once the node joined.
  * - `mesh <hub> <cluster> <id> [maxDirectLinks] [password]`: a node that joins a cluster through the hub, serves
  *   `echo:<id>`, and casts `{ name, id, at }` to `acks` whenever a name starting with
  *   `probe:` is joined anywhere (`at`: when it saw the join, as epoch milliseconds), and
@@ -39,7 +40,7 @@ function serve(node: DistNode, suffix = ''): void {
   node.register(`sink${suffix}`, node.spawn({ handleCast: () => void count++, handleCall: () => count }))
 }
 
-/** Echoes every message on `peer`, with the `C` and `B` exceptions of the `raw` mode. */
+/** Echoes every message on `peer`, with the `C` and `B` exceptions of a raw echo (above). */
 function rawEcho(peer: ReturnType<typeof createNodePeer>): void {
   let count = 0
   let bulk: Uint8Array[] = []
@@ -89,11 +90,11 @@ function answerPeers(kinds: ReadonlyArray<'raw' | 'ours'>, connected: () => void
   return peers
 }
 
-if (mode === 'raw' || mode === 'pair') {
-  // `pair`: peer 0 is the raw echo and peer 1 the node, so that both baselines run between
-  // the same two processes (two far processes on 2 cores do not answer alike: the one
-  // started second measured 2–8% slower with the same raw echo in each)
-  const peers = answerPeers(mode === 'raw' ? ['raw'] : ['raw', 'ours'], () => console.log('ready'))
+if (mode === 'pair') {
+  // peer 0 is the raw echo and peer 1 the node, so that both baselines run between the
+  // same two processes (two far processes on 2 cores do not answer alike: the one started
+  // second measured 2–8% slower with the same raw echo in each)
+  const peers = answerPeers(['raw', 'ours'], () => console.log('ready'))
   process.on('disconnect', () => {
     for (const peer of peers) peer.destroy()
     setTimeout(() => process.exit(0), 100)
