@@ -13,6 +13,7 @@ import { MESH_DEFAULTS } from '../../src/core/mesh/mesh-options.js'
 import { eventually } from '../support/eventually.js'
 import { joinRequest } from '../support/hub-hostile-clients.js'
 import { type Cleanups, rawSocket, startTestHub, type TestHub } from '../support/test-hub.js'
+import { startRedisServer } from '../support/redis-server.js'
 
 const cleanups: Cleanups = []
 afterEach(async () => {
@@ -147,5 +148,31 @@ describe('a newcomer in a room within the direct-link budget', { timeout: 30_000
     // at once: a hub hop, not the crowd's answerLinkMs
     expect(waited).toBeLessThan(MESH_DEFAULTS.answerLinkMs / 2)
     expect(m1.nodes()).toEqual([]) // the silent member never answers: no link counts as up
+  })
+})
+
+describe('two newcomers joining a crowd at once through two hubs', { timeout: 60_000 }, () => {
+  it('are linked a few hub hops after their joins, not after answerLinkMs', async () => {
+    const redis = await startRedisServer()
+    cleanups.push(() => redis.dispose())
+    const [h1, h2] = [await startTestHub(cleanups, { redisUrl: redis.url }), await startTestHub(cleanups, { redisUrl: redis.url })]
+    // Each hub reads the cluster before it confirms its own newcomer: joins made at once
+    // through two hubs often list neither newcomer to the other, and each hears of the
+    // other only by a member-join, after its own join's answer.
+    const took: number[] = []
+    for (let round = 0; round < 6; round++) {
+      const cluster = `race-${round}`
+      const started = Date.now()
+      const nodes = await Promise.all(
+        [h1, h2].map(async (hub, i) => {
+          const node = await connect({ hub: hub.url, cluster, id: `n${i}`, ...crowd })
+          cleanups.push(() => node.close())
+          return node
+        }),
+      )
+      await Promise.all(nodes.map((node) => (node.nodes().length === 1 ? undefined : new Promise<void>((resolve) => void node.on('nodeup', () => resolve())))))
+      took.push(Date.now() - started)
+    }
+    expect(Math.max(...took), `ms until both linked, each round: ${took.join(', ')}`).toBeLessThan(MESH_DEFAULTS.answerLinkMs / 2)
   })
 })

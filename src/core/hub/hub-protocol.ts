@@ -9,7 +9,7 @@
  * - `signal` {@link SignalRequest}, answered (when an ack is asked for) by a {@link HubAck}
  *
  * Events, hub → client:
- * - `member-join` {@link MemberInfo}, `member-leave` {@link MemberLeave} (both read by {@link parseMemberNotice})
+ * - `member-join` {@link MemberJoin}, `member-leave` {@link MemberLeave} (both read by {@link parseMemberNotice})
  * - `signal` {@link SignalNotice} (`from` is set by the hub, never by the sender)
  * - `kicked` {@link KickedNotice}
  *
@@ -115,10 +115,27 @@ export interface MemberInfo {
   readonly noRelay?: true
   /** What the hub's admission stamped on the member (plain JSON of at most 4 KiB), if anything. */
   readonly claims?: Json
+  /**
+   * Set by the signaling on a member-join: the member's join reply did not list this node
+   * (its hub read the cluster before this node's join was confirmed), so it will not open
+   * their link; this node does.
+   */
+  readonly unlisted?: true
 }
 
-/** The ack of `join`: the id bound to the connection, its own claims, and the other members present. */
-export type JoinReply = { readonly ok: true; readonly id: string; readonly members: readonly MemberInfo[]; readonly claims?: Json } | HubErrorReply
+/**
+ * The ack of `join`: the id bound to the connection, its own claims, the other members
+ * present, and `at`, when the hub confirmed the join (its clock, ms), to compare with the
+ * `la` of later member-joins.
+ */
+export type JoinReply = { readonly ok: true; readonly id: string; readonly members: readonly MemberInfo[]; readonly claims?: Json; readonly at?: number } | HubErrorReply
+
+/**
+ * `member-join` as the hub sends it: `la` is when the member's hub read the cluster for
+ * the member's join reply (its clock, ms); members confirmed after that were not listed
+ * to it.
+ */
+export type MemberJoin = MemberInfo & { readonly la?: number }
 
 /** The ack of `signal`. */
 export type HubAck = { readonly ok: true } | HubErrorReply
@@ -129,6 +146,7 @@ export type HubAck = { readonly ok: true } | HubErrorReply
  * that time, and counts as gone only after it.
  */
 export interface MemberNotice extends MemberInfo {
+  readonly la?: number
   readonly away?: number
   /** On a leave: the hub removed the member (`kick`), for this reason. */
   readonly kicked?: string
@@ -165,7 +183,7 @@ export interface ClientToHubEvents {
 export interface HubToClientEvents {
   /** The reply to a join the client sent with its connection (`auth: { join }` of Socket.IO's handshake). */
   joined: (reply: JoinReply) => void
-  'member-join': (member: MemberInfo) => void
+  'member-join': (member: MemberJoin) => void
   'member-leave': (notice: MemberLeave) => void
   signal: (notice: SignalNotice) => void
   kicked: (notice: KickedNotice) => void
@@ -303,8 +321,8 @@ function memberInfo(value: Record<string, unknown>): MemberInfo | null {
 export function parseJoinReply(payload: unknown): JoinReply | null {
   if (!isPlainRecord(payload)) return null
   if (payload['ok'] !== true) return parseErrorReply(payload)
-  const { id, members, claims } = payload
-  if (!isHubName(id) || !Array.isArray(members)) return null
+  const { id, members, claims, at } = payload
+  if (!isHubName(id) || !Array.isArray(members) || !isStamp(at)) return null
   if (claims !== undefined && !isJson(claims, HubLimits.claimsMaxBytes)) return null
   const list: MemberInfo[] = []
   for (const item of members as unknown[]) {
@@ -312,8 +330,11 @@ export function parseJoinReply(payload: unknown): JoinReply | null {
     if (member === null) return null
     list.push(member)
   }
-  return claims === undefined ? { ok: true, id, members: list } : { ok: true, id, members: list, claims }
+  return { ok: true, id, members: list, ...(claims === undefined ? {} : { claims }), ...(at === undefined ? {} : { at }) }
 }
+
+/** A hub's time stamp (`at`, `la`): absent, or a finite number of milliseconds. */
+const isStamp = (x: unknown): x is number | undefined => x === undefined || (typeof x === 'number' && Number.isFinite(x))
 
 /** Parses the ack of `signal` (hub → client). */
 export function parseHubAck(payload: unknown): HubAck | null {
@@ -325,8 +346,9 @@ export function parseHubAck(payload: unknown): HubAck | null {
 export function parseMemberNotice(payload: unknown): MemberNotice | null {
   if (!isPlainRecord(payload)) return null
   const member = memberInfo(payload)
-  const { away, kicked } = payload
-  if (member === null) return null
+  const { away, kicked, la } = payload
+  if (member === null || !isStamp(la)) return null
+  if (la !== undefined) return away === undefined && kicked === undefined ? { ...member, la } : null
   if (kicked !== undefined) return typeof kicked === 'string' && kicked.length <= 1024 && away === undefined ? { ...member, kicked } : null
   if (away === undefined) return member
   if (member.noRelay === true) return null // a leave says nothing of the relay

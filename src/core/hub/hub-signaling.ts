@@ -61,6 +61,8 @@ class SocketIoSignaling implements Signaling {
   #relayRefusedHandler: (refusal: RelayRefusal) => void = () => {}
   #signalHandler: (from: string, inc: number, data: unknown) => void = () => {}
   #joinedHandler: (result: JoinResult) => void = () => {}
+  /** When the hub confirmed the current connection's join (its `at`; -Infinity from a hub that does not say: no member-join is then taken as unlisted). */
+  #confirmedAt = -Infinity
   #statusHandler: (status: 'connected' | 'disconnected', url?: string) => void = () => {}
   #endedHandler: (end: SignalingEnd) => void = () => {}
   /** Why each hub URL failed last (for the error of a first join that never completes). */
@@ -259,9 +261,10 @@ class SocketIoSignaling implements Signaling {
       const notice = parseMemberNotice(payload)
       if (!current() || notice === null || notice.id === this.id) return
       log('member %s joined', notice.id)
-      const { away: _away, kicked: _kicked, ...member } = notice
+      const { away: _away, kicked: _kicked, la, ...member } = notice
+      // before the reply: in its member list, which this node opens links to
       if (this.#buffered !== undefined) this.#buffered.push(['join', member])
-      else if (this.#joined) this.#memberJoinHandler(member)
+      else if (this.#joined) this.#memberJoinHandler(la !== undefined && la <= this.#confirmedAt ? { ...member, unlisted: true } : member)
     })
     socket.on(HubEvents.memberLeave, (payload: unknown) => {
       const notice = parseMemberNotice(payload)
@@ -310,6 +313,7 @@ class SocketIoSignaling implements Signaling {
     if (!reply.ok) return this.#refused(url, reply.code, reply.message)
     const members = membersAfter(reply.members, this.#buffered ?? [], this.id)
     this.#buffered = undefined
+    this.#confirmedAt = reply.at ?? -Infinity
     this.#joined = true
     this.#attempts = 0
     this.#failures.clear()

@@ -231,9 +231,10 @@ class Mesh implements MeshHooks {
    * newcomer is linked a hub hop sooner, for an acknowledgement each way that may go bare.
    * In a crowd this side lets the newcomer open, and answers its first packet with its
    * own hello and registry in one packet that carries the acknowledgement; should none
-   * come in `answerLinkMs` (two hubs told each member of the other), it opens the link.
+   * come in `answerLinkMs`, it opens the link. It opens at once when the newcomer's join
+   * reply did not list this node (`unlisted`: two joins at once through two hubs).
    */
-  #present({ id, inc, noRelay, claims }: MemberInfo, listed: boolean): void {
+  #present({ id, inc, noRelay, claims, unlisted }: MemberInfo, listed: boolean): void {
     if (this.#stopped || id === this.#node.id || this.#members.isRetired(id, inc)) return
     const member = this.#member(id, inc)
     member.relay = noRelay !== true
@@ -241,7 +242,7 @@ class Mesh implements MeshHooks {
     if (member.away !== undefined) clearTimeout(member.away)
     member.away = undefined
     if (this.#relay !== undefined && member.relay) {
-      if (member.path === undefined && !listed && this.#crowded()) {
+      if (member.path === undefined && !listed && unlisted !== true && this.#crowded()) {
         member.retry ??= startTimer(() => {
           member.retry = undefined
           if (this.#members.get(id) === member && member.path === undefined) this.#relayLink(member)

@@ -6,7 +6,7 @@
 import type { RemoteSocket } from 'socket.io'
 import { errorMessage } from '../../core/api/errors.js'
 import { isIncarnation } from '../../core/api/pid.js'
-import { HubLimits, isHubName, isJoinKey, isJson, type JoinRequest, type Json, type MemberInfo } from '../../core/hub/hub-protocol.js'
+import { HubLimits, isHubName, isJoinKey, isJson, type JoinRequest, type Json, type MemberInfo, type MemberJoin } from '../../core/hub/hub-protocol.js'
 import type { HubEmits, HubServer, PublishedClaim } from './events.js'
 import type { HubLogger } from './options.js'
 import type { RedisLink } from './redis.js'
@@ -44,12 +44,16 @@ export async function membersIn(claimsIn: ClaimsIn, cluster: string, except: str
   return [...members.values()]
 }
 
-/** A member-join notice for `join`: its incarnation, whether it takes relayed traffic, what admission stamped on it. */
-export const joinNotice = (join: JoinRequest, claims: Json | undefined): MemberInfo => ({
+/**
+ * A member-join notice for `join`: its incarnation, whether it takes relayed traffic, what
+ * admission stamped on it, and `listedAt`, when its hub read the members for its join reply.
+ */
+export const joinNotice = (join: JoinRequest, claims: Json | undefined, listedAt?: number): MemberJoin => ({
   id: join.id,
   inc: join.inc,
   ...(join.relay === false ? { noRelay: true as const } : {}),
   ...(claims === undefined ? {} : { claims }),
+  ...(listedAt === undefined ? {} : { la: listedAt }),
 })
 
 let lastStamp = 0

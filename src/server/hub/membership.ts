@@ -151,6 +151,9 @@ export class Membership {
     conn.owner = true
     conn.join = request
     socket.join(clusterRoom(cluster))
+    // Members confirmed after this moment are not in the reply: the member-join tells them
+    // (`la`), and they open the link to this newcomer themselves.
+    const listedAt = nextStamp()
     const members = await membersIn(claimsIn, cluster, id)
     await turns.next()
     if (conn.state !== 'joining') return
@@ -160,8 +163,8 @@ export class Membership {
     socket.join(memberRoom(cluster, id))
     conn.state = 'member'
     conn.claims = stamped
-    ack?.({ ok: true, id, members, ...(stamped === undefined ? {} : { claims: stamped }) })
-    socket.to(clusterRoom(cluster)).emit(HubEvents.memberJoin, joinNotice(request, stamped))
+    ack?.({ ok: true, id, members, ...(stamped === undefined ? {} : { claims: stamped }), at: nextStamp() })
+    socket.to(clusterRoom(cluster)).emit(HubEvents.memberJoin, joinNotice(request, stamped, listedAt))
     settings.log.debug(`${cluster}/${id} joined (${members.length} other members)`)
   }
 

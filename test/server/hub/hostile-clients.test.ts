@@ -174,7 +174,7 @@ describe('hub against slow and silent members', () => {
     console.log(`silent member left after ${leftAt - stalled} ms`)
     expect(leftAt - stalled).toBeLessThan(12_000)
     const newcomer = await rawSocket(hub)
-    expect(await rawJoin(newcomer, 'room', 'newcomer')).toEqual({ ok: true, id: 'newcomer', members: [{ id: 'watcher', inc: 1 }] })
+    expect(await rawJoin(newcomer, 'room', 'newcomer')).toEqual({ ok: true, id: 'newcomer', members: [{ id: 'watcher', inc: 1 }], at: expect.any(Number) })
   })
 })
 

@@ -82,7 +82,7 @@ describe('hub membership', () => {
     const c = makeNode(hub.url, 'red', 'c')
     expect(names(await c.signaling.join())).toEqual(['a'])
     const intruder = await rawSocket(hub)
-    expect(await rawJoin(intruder, 'blue', 'x')).toEqual({ ok: true, id: 'x', members: listed('b') })
+    expect(await rawJoin(intruder, 'blue', 'x')).toEqual({ ok: true, id: 'x', members: listed('b'), at: expect.any(Number) })
     expect(await ask(intruder, 'signal', { to: 'a', ti: 1, data: { sdp: 'evil' } })).toMatchObject({ ok: false, code: 'no_node' })
     b.signaling.sendSignal('a', 1, { sdp: 'evil' })
     c.signaling.sendSignal('a', 1, { sdp: 'fine' })
@@ -127,7 +127,7 @@ describe('hub membership', () => {
     const staleGone = new Promise((resolve) => stale.once('disconnect', resolve))
     const fresh = await rawSocket(hub)
     expect(await rawJoin(fresh, 'room', 'same', 'other-key-0123456789')).toMatchObject({ ok: false, code: 'duplicate_id' })
-    expect(await rawJoin(fresh, 'room', 'same', 'secret-key-0123456789')).toEqual({ ok: true, id: 'same', members: listed('dup', 'watcher') })
+    expect(await rawJoin(fresh, 'room', 'same', 'secret-key-0123456789')).toEqual({ ok: true, id: 'same', members: listed('dup', 'watcher'), at: expect.any(Number) })
     await staleGone
     await sleep(100)
     expect(watcher.leaves).toEqual([])
@@ -143,7 +143,7 @@ describe('hub membership', () => {
     expect(replies.filter((r) => Reflect.get(Object(r), 'ok') === true)).toHaveLength(1)
     expect(replies.filter((r) => Reflect.get(Object(r), 'code') === 'duplicate_id')).toHaveLength(9)
     const late = await rawSocket(hub)
-    expect(await rawJoin(late, 'race', 'late')).toEqual({ ok: true, id: 'late', members: listed('contested') })
+    expect(await rawJoin(late, 'race', 'late')).toEqual({ ok: true, id: 'late', members: listed('contested'), at: expect.any(Number) })
   })
 
   it('runs the authorize hook: allow, deny, throw, slow', async () => {
@@ -224,7 +224,7 @@ describe('hub input validation', () => {
     bad.emit('join', 'no ack here')
     bad.emit('signal', { to: 'member', ti: 1, data: {} })
 
-    expect(await rawJoin(bad, 'room', 'bad')).toEqual({ ok: true, id: 'bad', members: listed('member') })
+    expect(await rawJoin(bad, 'room', 'bad')).toEqual({ ok: true, id: 'bad', members: listed('member'), at: expect.any(Number) })
     expect(await rawJoin(bad, 'other', 'bad')).toMatchObject({ ok: false, code: 'badarg' })
     // Repeating the join on a joined connection is refused too (see test/server/hub/hostile-clients.test.ts).
     expect(await rawJoin(bad, 'room', 'bad')).toMatchObject({ ok: false, code: 'badarg', message: expect.stringContaining('already joined') })
