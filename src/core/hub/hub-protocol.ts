@@ -116,9 +116,9 @@ export interface MemberInfo {
   /** What the hub's admission stamped on the member (plain JSON of at most 4 KiB), if anything. */
   readonly claims?: Json
   /**
-   * Set by the signaling on a member-join: the member's join reply did not list this node
-   * (its hub read the cluster before this node's join was confirmed), so it will not open
-   * their link; this node does.
+   * Set by the signaling on a member-join: the member's join reply may not have listed
+   * this node (its hub read the members before this node's join was confirmed), so it may
+   * not open their link; this node does, at once.
    */
   readonly unlisted?: true
 }

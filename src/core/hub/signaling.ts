@@ -43,7 +43,9 @@ export interface Signaling {
   join(): Promise<JoinResult>
   /**
    * Another member joined the cluster (or a new incarnation of a member did: the old one
-   * is gone); `noRelay`: it takes no relayed traffic (it links only directly).
+   * is gone); `noRelay`: it takes no relayed traffic (it links only directly); `unlisted`:
+   * its join reply may not have named this node, so this node opens their link at once
+   * (else, in a crowd, it waits for the newcomer to open it).
    */
   onMemberJoin(handler: (member: MemberInfo) => void): void
   /**

@@ -232,7 +232,7 @@ class Mesh implements MeshHooks {
    * In a crowd this side lets the newcomer open, and answers its first packet with its
    * own hello and registry in one packet that carries the acknowledgement; should none
    * come in `answerLinkMs`, it opens the link. It opens at once when the newcomer's join
-   * reply did not list this node (`unlisted`: two joins at once through two hubs).
+   * reply may not have listed this node (`unlisted`: two joins at once through two hubs).
    */
   #present({ id, inc, noRelay, claims, unlisted }: MemberInfo, listed: boolean): void {
     if (this.#stopped || id === this.#node.id || this.#members.isRetired(id, inc)) return
