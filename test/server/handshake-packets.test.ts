@@ -3,7 +3,9 @@
  * members in its join reply, opens each link with its hello and registry in one packet
  * (one event to the hub for all of them); each member answers with its own hello and
  * registry in one packet, which carries the acknowledgement too. A member that hears of a
- * newcomer that never opens the link opens it itself, after `answerLinkMs`. In a room
+ * newcomer that never opens the link opens it itself, after `answerLinkMs`, and at once
+ * when the newcomer's join reply may not have listed it (two joins at once through two
+ * hubs, each hub's reply read before the other's newcomer was confirmed). In a room
  * within the direct-link budget, a member opens its link to a newcomer as soon as it hears
  * of it, so both packets cross at once and the newcomer is linked a hub hop sooner.
  */
