@@ -15,7 +15,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 /**
  * Gzipped bytes (level 9) the page may take: the measure rounded up to the next 0.5 kB.
  * Measured 58.04 kB once a member-join said when its newcomer's members were read, so
- * that two joins at once through two hubs link at once (57.94 kB before). Measured 55.5 kB once values that cannot travel were refused at the sender (one walk of
+ * that two joins at once through two hubs link at once (57.94 kB before).
+ * Measured 55.5 kB once values that cannot travel were refused at the sender (one walk of
  * every message, 0.7 kB) and a page looked at a hub URL it could not reach (0.4 kB); 54.3 kB with esbuild once connect({ password }) came (its sealing is loaded by a
  * dynamic import, which esbuild without splitting inlines; 52.4 before); 52.4 kB once the direct policy, the unlinked event and the bounds on
  * names per link and mailboxes came (51.3 before; 51.3 once members carried claims, auth could be a function, a
