@@ -129,6 +129,8 @@ if (selected(7)) {
     figures.push(...(await item('7', 'browser', () => runBrowserBench(quick ? { rounds: 2, rttSamples: 300, warmUp: 500 } : { rounds: 5, rttSamples: 2000, warmUp: 5000 }, log))))
   }
 }
+/** The files of item 10's report a `--only` run wrote (a full run writes it with the README). */
+let reportWritten: string[] = []
 if (selected(10)) {
   if (await haveChromium('10. libraries')) {
     const { runLibrariesBench } = await import('./libraries/bench.js')
@@ -138,7 +140,10 @@ if (selected(10)) {
     const libraries = await item('10', 'libraries', () => runLibrariesBench(options, log))
     figures.push(...libraries)
     // a full run writes the report from latest.json with the README, below
-    if (!quick && only !== undefined && !someSteps && libraries.length > 0) log(`wrote ${writeLibrariesReport(libraries.map(summarize)).join(', ')}`)
+    if (!quick && only !== undefined && !someSteps && libraries.length > 0) {
+      reportWritten = writeLibrariesReport(libraries.map(summarize))
+      log(`wrote ${reportWritten.join(', ')}`)
+    }
   }
 }
 
@@ -178,6 +183,7 @@ if (only === undefined && !someSteps) {
     }
   }
 } else {
-  log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s (${someSteps ? 'BENCH_STEPS' : '--only'}: no file written)`)
+  const written = reportWritten.length > 0 ? `only item 10's report written: ${reportWritten.join(', ')}` : 'no file written'
+  log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s (${someSteps ? 'BENCH_STEPS' : '--only'}: ${written})`)
 }
 process.exit(failures.length > 0 ? 1 : 0)
