@@ -155,7 +155,9 @@ function isSignalData(data: unknown): data is Peer.SignalData {
  */
 export async function cleanupNodeWebRtc(): Promise<void> {
   for (const peer of [...livePeers]) peer.destroy()
-  // simple-peer closes its RTCPeerConnection in a microtask after destroy().
+  // simple-peer closes its RTCPeerConnection in a microtask after destroy(), which
+  // closes it natively in an immediate after its data channel's (./wrtc.ts)
   await new Promise<void>((resolve) => setTimeout(resolve, 0))
+  await new Promise<void>((resolve) => setImmediate(resolve))
   cleanup()
 }

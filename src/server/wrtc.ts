@@ -218,11 +218,25 @@ export class NodeRTCPeerConnection extends PolyfillPeerConnection {
     return super.addIceCandidate(candidate)
   }
 
+  /**
+   * Closes the connection one turn later, after its data channel. The polyfill defers a
+   * data channel's own close to an immediate, and simple-peer closes the channel and then
+   * the connection at once, so the connection used to close first; libdatachannel then
+   * at times (about one close in a hundred to three hundred, a child process closing an
+   * incoming channel under load) never reported the channel closed. Its callbacks stayed,
+   * keeping Node running and its memory held.
+   */
   override close(): void {
     this.#ownHeld = undefined
     this.#remoteHeld = undefined
     clearTimeout(this.#fallback)
-    super.close()
+    setImmediate(() => {
+      try {
+        super.close()
+      } catch {
+        // already torn down (node-datachannel's cleanup() came first)
+      }
+    })
   }
 
   /** Holds this side's `icecandidate` events while its offer waits for its answer, and after it as the ordering says. */
